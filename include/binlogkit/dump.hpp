@@ -1,0 +1,35 @@
+// Rendering events for people (mysqlbinlog-style headers) and for programs (JSON Lines).
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "binlogkit/event.hpp"
+#include "binlogkit/events.hpp"
+#include "binlogkit/result.hpp"
+#include "binlogkit/source.hpp"
+
+namespace binlogkit {
+
+struct dump_options {
+  bool json = false;
+  std::uint64_t start_position = 0;            // first event at or after this offset
+  std::optional<std::uint64_t> stop_position;  // no event that starts at or after it
+  bool verify_checksums = true;
+  bool allow_unknown_types = false;
+};
+
+// Writes every event of `src` to `out`. A damaged event is printed (checksum "bad") and
+// reading goes on where its frame allows; the first error is returned after what could be
+// printed was printed.
+[[nodiscard]] result<void> dump_file(std::FILE* out, const source& src, const dump_options& options);
+
+// One event as a JSON object (one line, no newline). `file` names the file in the output.
+[[nodiscard]] std::string event_to_json(const event_view& ev, const any_event* decoded,
+                                        std::string_view file);
+// One event as mysqlbinlog-style text ("# at POS" block).
+[[nodiscard]] std::string event_to_text(const event_view& ev, const any_event* decoded);
+
+}  // namespace binlogkit

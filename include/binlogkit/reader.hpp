@@ -1,0 +1,68 @@
+// event_reader: frames the events of one binlog or relay-log file held in memory.
+//
+// It checks the magic, reads every format description (relay logs carry several: the
+// replica's own and the source's) and frames each event with the header length and
+// checksum setting in force, verifying CRC32 by default. It yields event views into the
+// caller's bytes; nothing is copied per event and nothing is allocated but one small
+// record per format description.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+
+#include "binlogkit/bytes.hpp"
+#include "binlogkit/event.hpp"
+#include "binlogkit/format_description.hpp"
+#include "binlogkit/result.hpp"
+
+namespace binlogkit {
+
+struct reader_options {
+  // Compute each event's CRC32 when the format description says the file has them.
+  bool verify_checksums = true;
+  // When true a failing checksum is an error; when false the event is yielded with
+  // checksum == checksum_status::bad (dump uses this to show the event anyway).
+  bool bad_checksum_is_error = true;
+  // Yield events whose type code is unknown (as views with no typed decoding) instead of
+  // failing. Unknown events flagged LOG_EVENT_IGNORABLE_F are always yielded.
+  bool allow_unknown_types = false;
+};
+
+class event_reader {
+ public:
+  explicit event_reader(bytes data, reader_options options = {}) noexcept
+      : data_(data), options_(options) {}
+
+  // The next event; std::nullopt at a clean end of the data. After a framing error
+  // (truncated, bad length, unknown type) every later call returns the same error; after
+  // a checksum error the reader has moved past the event and may go on.
+  [[nodiscard]] result<std::optional<event_view>> next() noexcept;
+
+  // Offset of the next event to read (4 before the first).
+  std::uint64_t position() const noexcept { return pos_; }
+  // Moves to an offset, e.g. to re-synchronise after damage; clears a framing error.
+  void seek(std::uint64_t offset) noexcept;
+  // The format description in force, or nullptr before the first one.
+  const format_description* format() const noexcept {
+    return formats_.empty() ? nullptr : &formats_.back();
+  }
+  // Every format description seen so far (relay logs hold several), oldest first.
+  const std::deque<format_description>& formats() const noexcept { return formats_; }
+  // True once a MariaDB START_ENCRYPTION event has been read: later events are encrypted.
+  bool encrypted() const noexcept { return encrypted_; }
+  bytes data() const noexcept { return data_; }
+
+ private:
+  result<std::optional<event_view>> fail(error e) noexcept;
+
+  bytes data_;
+  reader_options options_;
+  std::uint64_t pos_ = 0;
+  bool started_ = false;
+  bool encrypted_ = false;
+  std::optional<error> sticky_;
+  std::deque<format_description> formats_;  // stable addresses: views point at them
+};
+
+}  // namespace binlogkit

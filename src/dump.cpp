@@ -1,0 +1,318 @@
+#include "binlogkit/dump.hpp"
+
+#include <fmt/format.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "binlogkit/reader.hpp"
+
+namespace binlogkit {
+
+namespace {
+
+using json = nlohmann::ordered_json;
+
+template <class... Ts>
+struct overloaded : Ts... {
+  using Ts::operator()...;
+};
+template <class... Ts>
+overloaded(Ts...) -> overloaded<Ts...>;
+
+std::string hex(bytes b) {
+  std::string s;
+  s.reserve(b.size() * 2);
+  for (auto x : b) fmt::format_to(std::back_inserter(s), "{:02x}", x);
+  return s;
+}
+
+std::string gtid_text(const gtid_event& g) {
+  if (g.tag.empty()) return fmt::format("{}:{}", format_uuid(g.sid), g.gno);
+  return fmt::format("{}:{}:{}", format_uuid(g.sid), g.tag, g.gno);
+}
+
+std::string mariadb_gtid_text(const mariadb_gtid_event& g) {
+  return fmt::format("{}-{}-{}", g.domain_id, g.server_id, g.seq_no);
+}
+
+// Fields of each typed event, shared by JSON (as members) and text (as "name=value").
+void add_fields(json& j, const event_view& ev, const any_event& e) {
+  std::visit(
+      overloaded{
+          [&](const format_description_event& f) {
+            j["binlog_version"] = f.format->binlog_version();
+            j["server_version"] = f.format->server_version();
+            j["flavor"] = to_string(f.format->flavor());
+            j["create_timestamp"] = f.format->create_timestamp();
+            j["header_length"] = f.format->header_length();
+            j["checksum_alg"] = f.format->checksum() == checksum_alg::crc32 ? "CRC32" : "OFF";
+            j["in_use"] = (ev.header.flags & flag_binlog_in_use) != 0;
+          },
+          [&](const query_event& q) {
+            j["thread_id"] = q.thread_id;
+            j["exec_time"] = q.exec_time;
+            j["error_code"] = q.error_code;
+            j["database"] = q.database;
+            if (q.compressed) j["query_compressed_hex"] = hex({reinterpret_cast<const std::uint8_t*>(q.query.data()), q.query.size()});
+            else j["query"] = q.query;
+            if (q.status.sql_mode) j["sql_mode"] = *q.status.sql_mode;
+            if (q.status.flags2) j["flags2"] = *q.status.flags2;
+            if (q.status.charset_client) {
+              j["charset_client"] = *q.status.charset_client;
+              j["collation_connection"] = *q.status.collation_connection;
+              j["collation_server"] = *q.status.collation_server;
+            }
+            if (q.status.time_zone) j["time_zone"] = *q.status.time_zone;
+            if (q.status.auto_increment_increment) {
+              j["auto_increment_increment"] = *q.status.auto_increment_increment;
+              j["auto_increment_offset"] = *q.status.auto_increment_offset;
+            }
+            if (q.status.microseconds) j["microseconds"] = *q.status.microseconds;
+            if (q.status.ddl_xid) j["xid"] = *q.status.ddl_xid;
+            if (ev.type() == event_type::execute_load_query) {
+              j["file_id"] = q.file_id;
+              j["fn_pos_start"] = q.fn_pos_start;
+              j["fn_pos_end"] = q.fn_pos_end;
+            }
+          },
+          [&](const rotate_event& r) {
+            j["next_file"] = r.next_file;
+            j["position"] = r.position;
+          },
+          [&](const intvar_event& i) {
+            j["intvar"] = i.kind == 1 ? "LAST_INSERT_ID" : "INSERT_ID";
+            j["value"] = i.value;
+          },
+          [&](const rand_event& r) {
+            j["seed1"] = r.seed1;
+            j["seed2"] = r.seed2;
+          },
+          [&](const user_var_event& u) {
+            j["name"] = u.name;
+            j["is_null"] = u.is_null;
+            if (!u.is_null) {
+              j["value_type"] = u.value_type;
+              j["charset"] = u.charset;
+              j["value_hex"] = hex(u.value);
+            }
+          },
+          [&](const xid_event& x) { j["xid"] = x.xid; },
+          [&](const incident_event& i) {
+            j["incident"] = i.incident;
+            j["message"] = i.message;
+          },
+          [&](const heartbeat_event& h) {
+            j["log_file"] = h.log_file;
+            j["position"] = h.position;
+          },
+          [&](const rows_query_event& r) { j["query"] = r.query; },
+          [&](const annotate_rows_event& r) { j["query"] = r.query; },
+          [&](const table_map_event& t) {
+            j["table_id"] = t.table_id;
+            j["database"] = t.database;
+            j["table"] = t.table;
+            j["column_count"] = t.column_count;
+            j["column_types"] = hex(t.column_types);
+          },
+          [&](const rows_event& r) {
+            j["table_id"] = r.table_id;
+            j["stmt_end"] = (r.flags & rows_event::stmt_end_f) != 0;
+            j["column_count"] = r.column_count;
+            j["rows_bytes"] = r.rows.size();
+          },
+          [&](const gtid_event& g) {
+            j["gtid"] = g.anonymous ? std::string("ANONYMOUS") : gtid_text(g);
+            if (g.has_logical_clock) {
+              j["last_committed"] = g.last_committed;
+              j["sequence_number"] = g.sequence_number;
+            }
+            if (g.immediate_commit_timestamp) j["immediate_commit_timestamp"] = *g.immediate_commit_timestamp;
+            if (g.original_commit_timestamp) j["original_commit_timestamp"] = *g.original_commit_timestamp;
+            if (g.transaction_length) j["transaction_length"] = *g.transaction_length;
+          },
+          [&](const previous_gtids_event& p) {
+            std::string set;
+            (void)for_each_sid(p, ev.offset, [&](const uuid_bytes& sid, std::string_view tag, bytes iv) {
+              if (!set.empty()) set += ",\n";
+              set += format_uuid(sid);
+              if (!tag.empty()) fmt::format_to(std::back_inserter(set), ":{}", tag);
+              for (std::size_t i = 0; i + 16 <= iv.size(); i += 16) {
+                auto s = static_cast<std::int64_t>(detail::load_le(iv.data() + i, 8));
+                auto end = static_cast<std::int64_t>(detail::load_le(iv.data() + i + 8, 8));
+                if (end - 1 == s) fmt::format_to(std::back_inserter(set), ":{}", s);
+                else fmt::format_to(std::back_inserter(set), ":{}-{}", s, end - 1);
+              }
+            });
+            j["gtid_set"] = set;
+          },
+          [&](const transaction_context_event& t) {
+            j["server_uuid"] = t.server_uuid;
+            j["thread_id"] = t.thread_id;
+          },
+          [&](const view_change_event& v) {
+            j["view_id"] = v.view_id;
+            j["seq_number"] = v.seq_number;
+          },
+          [&](const xa_prepare_event& x) {
+            j["one_phase"] = x.one_phase;
+            j["format_id"] = x.format_id;
+            j["gtrid"] = x.gtrid;
+            j["bqual"] = x.bqual;
+          },
+          [&](const transaction_payload_event& t) {
+            j["compression"] = t.compression == 0 ? "ZSTD" : "NONE";
+            j["payload_size"] = t.payload_size;
+            j["uncompressed_size"] = t.uncompressed_size;
+          },
+          [&](const load_event& l) {
+            j["database"] = l.database;
+            j["table"] = l.table;
+            j["file_name"] = l.file_name;
+            if (ev.type() == event_type::create_file) j["file_id"] = l.file_id;
+          },
+          [&](const file_block_event& f) {
+            j["file_id"] = f.file_id;
+            j["block_size"] = f.block.size();
+          },
+          [&](const binlog_checkpoint_event& b) { j["file"] = b.file; },
+          [&](const mariadb_gtid_event& g) {
+            j["gtid"] = mariadb_gtid_text(g);
+            j["domain_id"] = g.domain_id;
+            j["seq_no"] = g.seq_no;
+            j["flags2"] = g.flags2;
+            j["standalone"] = (g.flags2 & mariadb_gtid_event::fl_standalone) != 0;
+            if (g.commit_id) j["commit_id"] = *g.commit_id;
+            if (g.xa_format_id) {
+              j["xa_format_id"] = *g.xa_format_id;
+              j["xa_gtrid"] = g.xa_gtrid;
+              j["xa_bqual"] = g.xa_bqual;
+            }
+          },
+          [&](const mariadb_gtid_list_event& l) {
+            std::string set;
+            for (std::size_t i = 0; i < l.count; ++i) {
+              auto g = l.at(i);
+              if (!set.empty()) set += ',';
+              fmt::format_to(std::back_inserter(set), "{}-{}-{}", g.domain_id, g.server_id, g.seq_no);
+            }
+            j["gtid_list"] = set;
+          },
+          [&](const start_encryption_event& s) {
+            j["scheme"] = s.scheme;
+            j["key_version"] = s.key_version;
+          },
+          [&](const auto&) {},
+      },
+      e);
+}
+
+std::string timestamp_text(std::uint32_t ts) {
+  // localtime_r is slow when TZ is unset (it re-reads /etc/localtime): remember the last.
+  thread_local std::uint32_t last_ts = 0;
+  thread_local std::string last_text;
+  if (ts == last_ts && !last_text.empty()) return last_text;
+  std::time_t t = ts;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  last_ts = ts;
+  last_text = fmt::format("{:02d}{:02d}{:02d} {:2d}:{:02d}:{:02d}", tm.tm_year % 100, tm.tm_mon + 1,
+                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return last_text;
+}
+
+}  // namespace
+
+std::string event_to_json(const event_view& ev, const any_event* decoded, std::string_view file) {
+  json j;
+  j["file"] = file;
+  j["pos"] = ev.offset;
+  j["end_pos"] = ev.end_offset();
+  j["type"] = type_name(ev.header.type_code);
+  j["type_code"] = ev.header.type_code;
+  j["timestamp"] = ev.header.timestamp;
+  j["server_id"] = ev.header.server_id;
+  j["log_pos"] = ev.header.log_pos;
+  j["flags"] = ev.header.flags;
+  j["size"] = ev.header.event_size;
+  j["checksum"] = to_string(ev.checksum);
+  if (decoded != nullptr) add_fields(j, ev, *decoded);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string event_to_text(const event_view& ev, const any_event* decoded) {
+  std::string out;
+  auto it = std::back_inserter(out);
+  fmt::format_to(it, "# at {}\n#{} server id {}  end_log_pos {}", ev.offset,
+                 timestamp_text(ev.header.timestamp), ev.header.server_id, ev.end_log_pos());
+  if (ev.checksum != checksum_status::none) {
+    fmt::format_to(it, " CRC32 0x{:08x}", ev.stored_checksum);
+    if (ev.checksum == checksum_status::bad) out += " (BAD)";
+  }
+  fmt::format_to(it, " \t{}", type_name(ev.header.type_code));
+  std::string_view statement;
+  if (decoded != nullptr) {
+    json j;
+    add_fields(j, ev, *decoded);
+    for (auto& [k, v] : j.items()) {
+      if (k == "query") {
+        statement = std::visit(
+            overloaded{[](const query_event& q) { return q.query; },
+                       [](const rows_query_event& q) { return q.query; },
+                       [](const annotate_rows_event& q) { return q.query; },
+                       [](const auto&) { return std::string_view{}; }},
+            *decoded);
+        continue;
+      }
+      if (v.is_string()) fmt::format_to(it, "\t{}={}", k, v.get<std::string>());
+      else fmt::format_to(it, "\t{}={}", k, v.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+  }
+  out += '\n';
+  if (!statement.empty()) {
+    out.append(statement);
+    out += "\n/*!*/;\n";
+  }
+  return out;
+}
+
+result<void> dump_file(std::FILE* out, const source& src, const dump_options& options) {
+  reader_options ro;
+  ro.verify_checksums = options.verify_checksums;
+  ro.bad_checksum_is_error = false;
+  ro.allow_unknown_types = options.allow_unknown_types;
+  event_reader reader(src.data(), ro);
+  std::string buffer;
+  result<void> first_error;
+  auto flush = [&] {
+    std::fwrite(buffer.data(), 1, buffer.size(), out);
+    buffer.clear();
+  };
+  for (;;) {
+    auto next = reader.next();
+    if (!next) {
+      if (first_error) first_error = unexpected<error>(next.error());
+      if (next.error().code == errc::encrypted) continue;
+      break;
+    }
+    if (!next->has_value()) break;
+    const event_view& ev = **next;
+    if (options.stop_position && ev.offset >= *options.stop_position) break;
+    auto decoded = decode(ev);
+    if (!decoded && first_error) first_error = unexpected<error>(decoded.error());
+    if (ev.offset < options.start_position && ev.type() != event_type::format_description) continue;
+    const any_event* d = decoded ? &*decoded : nullptr;
+    if (options.json) {
+      buffer += event_to_json(ev, d, src.name());
+      buffer += '\n';
+    } else {
+      buffer += event_to_text(ev, d);
+    }
+    if (buffer.size() > (1 << 16)) flush();
+  }
+  flush();
+  return first_error;
+}
+
+}  // namespace binlogkit

@@ -1,0 +1,153 @@
+#include "binlogkit/format_description.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace binlogkit {
+
+std::string_view to_string(flavor f) noexcept {
+  switch (f) {
+    case flavor::mysql: return "MySQL";
+    case flavor::mariadb: return "MariaDB";
+    case flavor::unknown: break;
+  }
+  return "unknown";
+}
+
+version_triple parse_version(std::string_view s) noexcept {
+  int parts[3] = {0, 0, 0};
+  std::size_t i = 0;
+  for (int& part : parts) {
+    if (i >= s.size() || s[i] < '0' || s[i] > '9') break;
+    int v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && v < 100000) v = v * 10 + (s[i++] - '0');
+    part = v;
+    if (i < s.size() && s[i] == '.') ++i;
+    else break;
+  }
+  return {parts[0], parts[1], parts[2]};
+}
+
+bool format_description::writes_checksum_alg(enum flavor f, version_triple v) noexcept {
+  // Checksums arrived in MariaDB 5.3.0 and MySQL 5.6.1; from then on the format
+  // description carries the algorithm byte and a CRC32 slot, even when checksums are off.
+  if (f == flavor::mariadb) return v >= version_triple{5, 3, 0};
+  return v >= version_triple{5, 6, 1};
+}
+
+namespace {
+
+// Post-header lengths of binlog versions 1 and 3 (MySQL 3.23 – 4.1), by type code.
+constexpr std::uint8_t v3_query = 11;   // thread id, exec time, db length, error code
+constexpr std::uint8_t v3_load = 18;    // thread id, exec time, skip lines, 2 lengths, fields
+constexpr std::uint8_t v3_start = 56;   // binlog version, server version, timestamp
+constexpr std::uint8_t v3_rotate = 8;   // position (version 3 only)
+constexpr std::uint8_t v3_file_id = 4;  // CREATE_FILE, APPEND_BLOCK, EXEC_LOAD, DELETE_FILE
+
+void set_server_version(std::array<char, 50>& dst, std::uint8_t& len, std::string_view field) {
+  auto nul = field.find('\0');
+  auto s = field.substr(0, std::min(nul, field.size()));
+  std::memcpy(dst.data(), s.data(), s.size());
+  len = static_cast<std::uint8_t>(s.size());
+}
+
+}  // namespace
+
+format_description format_description::for_binlog_version(int binlog_version) noexcept {
+  format_description fd;
+  fd.binlog_version_ = static_cast<std::uint16_t>(binlog_version);
+  fd.header_length_ = binlog_version == 1 ? 13 : 19;
+  fd.type_count_ = 14;  // types 1 .. 14 (everything before FORMAT_DESCRIPTION)
+  auto set = [&fd](event_type t, std::uint8_t len) {
+    fd.post_header_len_[static_cast<std::size_t>(t) - 1] = len;
+  };
+  set(event_type::start_v3, v3_start);
+  set(event_type::query, v3_query);
+  set(event_type::rotate, binlog_version == 1 ? 0 : v3_rotate);
+  set(event_type::load, v3_load);
+  set(event_type::create_file, v3_file_id);
+  set(event_type::append_block, v3_file_id);
+  set(event_type::exec_load, v3_file_id);
+  set(event_type::delete_file, v3_file_id);
+  set(event_type::new_load, v3_load);
+  fd.flavor_ = flavor::mysql;
+  return fd;
+}
+
+result<format_description> format_description::decode(bytes event, std::uint64_t offset,
+                                                       int header_length) noexcept {
+  constexpr int fde = static_cast<int>(event_type::format_description);
+  if (event.size() < static_cast<std::size_t>(header_length)) {
+    return make_error(errc::truncated, offset, fde, "format description shorter than its header");
+  }
+  const auto type = event[4];
+  cursor c(event.subspan(static_cast<std::size_t>(header_length)));
+  format_description fd;
+  fd.binlog_version_ = c.u16();
+  set_server_version(fd.server_version_, fd.server_version_len_, c.str(50));
+  fd.create_timestamp_ = c.u32();
+  if (!c.ok()) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description body shorter than 56 bytes");
+  }
+  fd.version_ = parse_version(fd.server_version());
+  fd.flavor_ = fd.server_version().find("MariaDB") != std::string_view::npos ? flavor::mariadb
+                                                                             : flavor::mysql;
+
+  if (type == static_cast<std::uint8_t>(event_type::start_v3)) {
+    if (fd.binlog_version_ != 1 && fd.binlog_version_ != 2 && fd.binlog_version_ != 3) {
+      return make_error(errc::bad_format_description, offset, type,
+                        "start event names a binlog version other than 1, 2 or 3");
+    }
+    auto v = for_binlog_version(fd.binlog_version_ == 1 ? 1 : 3);
+    v.binlog_version_ = fd.binlog_version_;
+    v.server_version_ = fd.server_version_;
+    v.server_version_len_ = fd.server_version_len_;
+    v.create_timestamp_ = fd.create_timestamp_;
+    v.version_ = fd.version_;
+    return v;
+  }
+
+  if (fd.binlog_version_ != 4) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description names a binlog version other than 4");
+  }
+  fd.header_length_ = c.u8();
+  if (!c.ok()) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description ends before the header length");
+  }
+  if (fd.header_length_ < 19) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description declares a common header shorter than 19 bytes");
+  }
+  std::size_t n = c.remaining();
+  if (writes_checksum_alg(fd.flavor_, fd.version_)) {
+    if (n < 1 + checksum_size) {
+      return make_error(errc::bad_format_description, offset, type,
+                        "format description has no room for its checksum algorithm");
+    }
+    n -= 1 + checksum_size;
+    auto alg = event[event.size() - checksum_size - 1];
+    if (alg != 0 && alg != 1) {
+      return make_error(errc::bad_format_description, offset, type,
+                        "format description names an unknown checksum algorithm");
+    }
+    fd.checksum_ = static_cast<checksum_alg>(alg);
+  }
+  if (n > fd.post_header_len_.size()) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description lists more than 255 event types");
+  }
+  auto lens = c.take(n);
+  std::copy(lens.begin(), lens.end(), fd.post_header_len_.begin());
+  fd.type_count_ = static_cast<std::uint16_t>(n);
+  // A format description that does not describe itself cannot be the server's.
+  if (n < static_cast<std::size_t>(fde)) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description lists fewer than 15 event types");
+  }
+  return fd;
+}
+
+}  // namespace binlogkit

@@ -1,0 +1,43 @@
+#include "binlogkit/verify.hpp"
+
+#include "binlogkit/events.hpp"
+#include "binlogkit/reader.hpp"
+
+namespace binlogkit {
+
+verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
+  verify_report report;
+  reader_options ro;
+  ro.allow_unknown_types = options.allow_unknown_types;
+  event_reader reader(data, ro);
+  for (;;) {
+    auto next = reader.next();
+    if (!next) {
+      report.problems.push_back(next.error());
+      // A checksum or encryption error leaves the frame intact: go on after it.
+      if (next.error().code == errc::checksum_mismatch || next.error().code == errc::encrypted) {
+        ++report.events;
+        report.bytes_checked = reader.position();
+        continue;
+      }
+      break;
+    }
+    if (!next->has_value()) break;
+    const event_view& ev = **next;
+    if (report.events == 0) report.in_use = (ev.header.flags & flag_binlog_in_use) != 0;
+    ++report.events;
+    if (ev.checksum == checksum_status::ok) ++report.checksums_verified;
+    report.bytes_checked = ev.end_offset();
+    auto decoded = decode(ev);
+    if (!decoded) report.problems.push_back(decoded.error());
+  }
+  if (!reader.formats().empty()) {
+    const auto& fd = reader.formats().front();
+    report.has_checksums = fd.has_checksums();
+    report.flavor = fd.flavor();
+    report.server_version = std::string(fd.server_version());
+  }
+  return report;
+}
+
+}  // namespace binlogkit
