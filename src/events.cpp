@@ -173,7 +173,7 @@ res<rows_query_event> rows_query_impl(const event_view& ev) {
 
 // LOAD (6), NEW_LOAD (12), CREATE_FILE (8)
 //   post-header | 4 thread_id | 4 exec_time | 4 skip_lines | 1 table_len | 1 db_len |
-//               | 4 num_fields |  (CREATE_FILE v4 adds | 4 file_id |)
+//               | 4 num_fields |  (CREATE_FILE, binlog v3 and v4, adds | 4 file_id |)
 //   payload, LOAD: | 1 field_term | 1 enclosed | 1 line_term | 1 line_start | 1 escaped |
 //                  | 1 opt_flags | 1 empty_flags |
 //            NEW_LOAD/CREATE_FILE: five | 1 len | string | then | 1 opt_flags |
@@ -191,8 +191,8 @@ res<load_event> load_impl(const event_view& ev) {
   auto db_len = c.u8();
   e.num_fields = c.u32();
   const bool create_file = ev.type() == event_type::create_file;
-  if (create_file && ev.format->binlog_version() >= 4) {
-    e.file_id = c.u32();
+  if (create_file && ev.format->binlog_version() != 1) {
+    e.file_id = c.u32();  // CREATE_FILE's own 4-byte post-header follows the LOAD one
   }
   if (!c.ok()) return bad(ev, errc::bad_post_header, "load post-header is shorter than its fields");
   if (ev.type() == event_type::load) {
@@ -226,13 +226,6 @@ res<load_event> load_impl(const event_view& ev) {
     if (nul == std::string_view::npos) return bad(ev, errc::bad_body, "create file name lacks its NUL");
     e.file_name = rest.substr(0, nul);
     e.block = c.rest().subspan(nul + 1);
-    if (ev.format->binlog_version() < 4) {
-      // v3 carries file_id in front of the data block.
-      cursor b(e.block);
-      e.file_id = b.u32();
-      if (!b.ok()) return bad(ev, errc::bad_body, "create file event lacks its file id");
-      e.block = b.rest();
-    }
   } else {
     e.file_name = rest;
   }
@@ -296,38 +289,25 @@ res<gtid_event> gtid_impl(const event_view& ev) {
   return g;
 }
 
-// MySQL serialization format (libs/mysql/serialization, 8.3+): unsigned integers are
-// variable-length: the number of trailing one bits in the first byte is the number of
-// bytes that follow; the value is the remaining bits, little-endian. Signed integers are
-// zig-zag encoded first.
-std::uint64_t read_varlen(cursor& c) {
-  auto first = c.u8();
-  if (!c.ok()) return 0;
-  int extra = 0;
-  while (extra < 8 && (first >> extra) & 1) ++extra;
-  if (extra == 8) return c.uint(8);
-  std::uint64_t v = static_cast<std::uint64_t>(first) >> (extra + 1);
-  auto rest = c.uint(static_cast<std::size_t>(extra));
-  return v | (rest << (7 - extra));
-}
-std::int64_t read_varlen_signed(cursor& c) {
-  auto u = read_varlen(c);
-  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
-}
+using detail::read_varlen;
+using detail::read_varlen_signed;
 
-// GTID_TAGGED (42): a serialized message: | varlen message size | varlen last field id |
-// then fields, each | varlen field id | value | in id order, optional ones may be absent:
-//   0 flags (u8 as varlen), 1 uuid (16 raw bytes), 2 gno (signed), 3 tag (varlen length +
-//   chars), 4 last_committed (signed), 5 sequence_number (signed), 6 immediate commit ts,
+// GTID_TAGGED (42): a serialized message, every integer a varlen (above):
+//   | version (1) | message size (the whole body) | last non-ignorable field id |
+//   then fields | field id | value | in id order; optional ones may be absent:
+//   0 flags, 1 uuid (16 varlen bytes), 2 gno (signed), 3 tag (length + chars),
+//   4 last_committed (signed), 5 sequence_number (signed), 6 immediate commit ts,
 //   7 original commit ts, 8 transaction length, 9 immediate server version,
 //   10 original server version, 11 commit group ticket.
 res<gtid_event> gtid_tagged_impl(const event_view& ev) {
   cursor c(ev.body);
   gtid_event g;
+  (void)read_varlen(c);  // serialization format version
   auto msg_size = read_varlen(c);
-  auto last_field = read_varlen(c);
-  if (!c.ok() || msg_size > ev.body.size()) return bad(ev, errc::bad_body, "tagged GTID message size exceeds the event");
-  (void)last_field;
+  (void)read_varlen(c);  // last non-ignorable field id
+  if (!c.ok() || msg_size > ev.body.size() || msg_size < c.pos()) {
+    return bad(ev, errc::bad_body, "tagged GTID message size does not fit the event");
+  }
   cursor m(ev.body.first(static_cast<std::size_t>(msg_size)));
   m.skip(c.pos());
   bool have_uuid = false;
@@ -336,12 +316,10 @@ res<gtid_event> gtid_tagged_impl(const event_view& ev) {
     if (!m.ok()) break;
     switch (id) {
       case 0: g.flags = static_cast<std::uint8_t>(read_varlen(m)); break;
-      case 1: {
-        auto u = m.take(16);
-        if (m.ok()) std::copy(u.begin(), u.end(), g.sid.begin());
+      case 1:
+        for (auto& b : g.sid) b = static_cast<std::uint8_t>(read_varlen(m));
         have_uuid = true;
         break;
-      }
       case 2: g.gno = read_varlen_signed(m); break;
       case 3: {
         auto n = read_varlen(m);
@@ -369,7 +347,7 @@ res<gtid_event> gtid_tagged_impl(const event_view& ev) {
   return g;
 }
 
-// PREVIOUS_GTIDS (35): | 8 n_sids (high byte: 1 = tagged format, 8.3+) |
+// PREVIOUS_GTIDS (35): | 8 n_sids (tagged format, 8.3+: | 1 format=1 | 6 n_sids | 1 format=1 |) |
 //   n_sids × | 16 sid | [tagged: varlen tag length, tag] | 8 n_intervals |
 //             n_intervals × | 8 start | 8 end | |
 res<previous_gtids_event> previous_gtids_impl(const event_view& ev) {
@@ -378,8 +356,10 @@ res<previous_gtids_event> previous_gtids_impl(const event_view& ev) {
   e.body = ev.body;
   auto n = c.u64();
   if (!c.ok()) return bad(ev, errc::bad_body, "previous GTIDs event shorter than 8 bytes");
-  e.tagged = (n >> 56) == 1;
-  e.sid_count = n & 0x00ffffffffffffffull;
+  // Tagged format (8.3+): the first and last of the 8 bytes are the format (1), the six
+  // between them the SID count. An untagged count never has its top byte set.
+  e.tagged = (n & 0xff) == 1 && (n >> 56) == 1;
+  e.sid_count = e.tagged ? (n >> 8) & 0xffffffffffffull : n;
   if (e.sid_count > c.remaining() / 24) return bad(ev, errc::bad_body, "previous GTIDs SID count exceeds the event");
   // Walk it once so that a bad body is caught here, not by a later consumer.
   if (!e.tagged) {

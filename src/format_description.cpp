@@ -142,6 +142,19 @@ result<format_description> format_description::decode(bytes event, std::uint64_t
   auto lens = c.take(n);
   std::copy(lens.begin(), lens.end(), fd.post_header_len_.begin());
   fd.type_count_ = static_cast<std::uint16_t>(n);
+  // MySQL 5.1.1 – 5.2.2 "a_drop5p"/"a_drop6p" development trees wrote 22 types with
+  // 16-22 in another order; their post-header lengths are stored in that order too.
+  auto sv = fd.server_version();
+  if (n == 22 && sv.size() >= 13 && sv.substr(0, 2) == "5." && sv[3] == '.' &&
+      sv.substr(6, 6) == "a_drop" &&
+      ((sv[2] == '1' && sv[4] >= '1' && sv[4] <= '5' && sv[12] == '5') ||
+       (sv[2] == '1' && sv[4] == '4' && sv[12] == '6') ||
+       (sv[2] == '2' && sv[4] >= '0' && sv[4] <= '2' && sv[12] == '6'))) {
+    fd.permuted_ = true;
+    std::array<std::uint8_t, 7> wire{};
+    std::copy(fd.post_header_len_.begin() + 15, fd.post_header_len_.begin() + 22, wire.begin());
+    for (std::size_t i = 0; i < wire.size(); ++i) fd.post_header_len_[old_tree_types[i] - 1u] = wire[i];
+  }
   // A format description that does not describe itself cannot be the server's.
   if (n < static_cast<std::size_t>(fde)) {
     return make_error(errc::bad_format_description, offset, type,

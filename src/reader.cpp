@@ -77,11 +77,11 @@ result<std::optional<event_view>> event_reader::next() noexcept {
   const std::size_t avail = data_.size() - pos_;
   const std::uint8_t* p = data_.data() + pos_;
 
-  // MariaDB encrypted events keep their length in plain text in the first four bytes
-  // (swapped with the timestamp); everything after it is ciphertext.
+  // MariaDB encrypted events keep only their length in plain text, where the header has
+  // it (offset 9); every other byte is ciphertext.
   if (encrypted_) {
-    if (avail < 4) return fail(err(errc::truncated, offset, -1, "file ends inside an encrypted event's length"));
-    std::uint32_t size = detail::le32(p);
+    if (avail < 13) return fail(err(errc::truncated, offset, -1, "file ends inside an encrypted event's length"));
+    std::uint32_t size = detail::le32(p + 9);
     if (size < fd->header_length()) {
       return fail(err(errc::bad_event_length, offset, -1, "encrypted event shorter than a header"));
     }
@@ -104,7 +104,7 @@ result<std::optional<event_view>> event_reader::next() noexcept {
 
   event_header h;
   h.timestamp = detail::le32(p);
-  h.type_code = p[4];
+  h.type_code = fd != nullptr ? fd->canonical_type(p[4]) : p[4];
   h.server_id = detail::le32(p + 5);
   h.event_size = detail::le32(p + 9);
   if (header_length >= 19) {

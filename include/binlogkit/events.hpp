@@ -282,6 +282,27 @@ using any_event =
 
 // ---- template definitions -----------------------------------------------------------
 
+namespace detail {
+// MySQL's serialization format (8.3+): an unsigned integer whose first byte's count of
+// trailing one bits k says k more bytes follow; the value is all k+1 bytes, little-endian,
+// shifted right by k+1 (nine bytes when the first is 0xff).
+inline std::uint64_t read_varlen(cursor& c) noexcept {
+  auto first = c.u8();
+  if (!c.ok()) return 0;
+  int extra = 0;
+  while (extra < 8 && ((first >> extra) & 1) != 0) ++extra;
+  if (extra == 8) return c.uint(8);
+  std::uint64_t v = static_cast<std::uint64_t>(first) >> (extra + 1);
+  auto rest = c.uint(static_cast<std::size_t>(extra));
+  return v | (rest << (7 - extra));
+}
+// Signed values are zig-zag encoded first.
+inline std::int64_t read_varlen_signed(cursor& c) noexcept {
+  auto u = read_varlen(c);
+  return static_cast<std::int64_t>((u >> 1) ^ (~(u & 1) + 1));
+}
+}  // namespace detail
+
 template <class F>
 result<void> for_each_sid(const previous_gtids_event& e, std::uint64_t offset, F&& f) noexcept {
   constexpr int type = static_cast<int>(event_type::previous_gtids);
@@ -294,7 +315,7 @@ result<void> for_each_sid(const previous_gtids_event& e, std::uint64_t offset, F
     std::copy(s.begin(), s.end(), sid.begin());
     std::string_view tag;
     if (e.tagged) {
-      auto len = c.packed();
+      auto len = detail::read_varlen(c);
       tag = c.str(len);
     }
     auto n = c.u64();

@@ -74,13 +74,25 @@ class format_description {
     return post_header_len_[type_code - 1u];
   }
   bool defines(std::uint8_t type_code) const noexcept { return post_header_length(type_code) >= 0; }
+  // Development trees of MySQL 5.1/5.2 ("5.1.2-a_drop5p…", "5.2.2-a_drop6p13") numbered
+  // types 16-22 differently. The reader hands out canonical type codes; this maps the code
+  // written in the file to the canonical one (identity for every released server).
+  std::uint8_t canonical_type(std::uint8_t wire_code) const noexcept {
+    if (!permuted_ || wire_code < 16 || wire_code > 22) return wire_code;
+    return old_tree_types[wire_code - 16];
+  }
+  bool permuted_types() const noexcept { return permuted_; }
   // Whether events after this one end in a 4-byte CRC32.
   bool has_checksums() const noexcept { return checksum_ == checksum_alg::crc32; }
   // Whether this server writes the checksum-algorithm byte in its format description.
   static bool writes_checksum_alg(enum flavor f, version_triple v) noexcept;
 
  private:
+  // Old-tree codes 16..22: TABLE_MAP, PRE_GA_WRITE/UPDATE/DELETE_ROWS, XID,
+  // BEGIN_LOAD_QUERY, EXECUTE_LOAD_QUERY.
+  static constexpr std::array<std::uint8_t, 7> old_tree_types{19, 20, 21, 22, 16, 17, 18};
   std::array<std::uint8_t, 255> post_header_len_{};
+  bool permuted_ = false;
   std::array<char, 50> server_version_{};
   std::uint8_t server_version_len_ = 0;
   std::uint16_t binlog_version_ = 4;

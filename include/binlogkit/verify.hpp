@@ -20,6 +20,7 @@ struct verify_report {
   std::uint64_t events = 0;
   std::uint64_t bytes_checked = 0;     // up to the end of the last intact frame
   std::uint64_t checksums_verified = 0;
+  std::uint64_t encrypted_events = 0;  // framed but not decrypted (no key)
   std::vector<error> problems;         // in file order; framing errors end the walk
   bool in_use = false;                 // first format description has LOG_EVENT_BINLOG_IN_USE_F
   bool has_checksums = false;          // the file's format description says CRC32

@@ -66,7 +66,11 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     bk::verify_options vo;
     vo.allow_unknown_types = allow_unknown;
     auto report = bk::verify_bytes(src->data(), vo);
-    const char* status = report.unreadable() ? "unreadable" : report.intact() ? "intact" : "damaged";
+    const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
+    const char* status = report.unreadable()  ? "unreadable"
+                         : report.intact()    ? "intact"
+                         : only_encrypted     ? "unverifiable"
+                                              : "damaged";
     if (as_json) {
       nlohmann::ordered_json j;
       j["file"] = path;
@@ -76,6 +80,7 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
       j["bytes_checked"] = report.bytes_checked;
       j["checksums"] = report.has_checksums ? "CRC32" : "none";
       j["checksums_verified"] = report.checksums_verified;
+      j["encrypted_events"] = report.encrypted_events;
       j["server_version"] = report.server_version;
       j["flavor"] = bk::to_string(report.flavor);
       j["in_use"] = report.in_use;
@@ -95,6 +100,9 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     } else {
       for (const auto& p : report.problems) {
         fmt::print("{}: {}\n", path, p.message());
+      }
+      if (report.encrypted_events > 0) {
+        fmt::print("{}: {} encrypted events framed but not checked\n", path, report.encrypted_events);
       }
       if (!quiet || !report.intact()) {
         fmt::print("{}: {}: {} events, {} of {} bytes checked, checksums {}{}\n", path, status,
