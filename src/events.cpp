@@ -523,7 +523,8 @@ res<rows_event> rows_impl(const event_view& ev) {
 //   | FL_GROUP_COMMIT_ID: 8 commit_id |
 //   | FL_PREPARED_XA or FL_COMPLETED_XA: 4 format_id | 1 gtrid_len | 1 bqual_len | data |
 //   | [1 flags_extra | MULTI_ENGINE (1): 1 engines | COMMIT/ROLLBACK_ALTER (4|8): 8 seq |]
-//   short events are zero-padded to the 19-byte post-header.
+//   short events are zero-padded to the 19-byte post-header (padding reads as
+//   flags_extra = 0 and is ignored).
 res<mariadb_gtid_event> mariadb_gtid_impl(const event_view& ev) {
   cursor c(ev.body);
   mariadb_gtid_event g;
@@ -535,8 +536,6 @@ res<mariadb_gtid_event> mariadb_gtid_impl(const event_view& ev) {
   if (g.flags2 & mariadb_gtid_event::fl_group_commit_id) {
     g.commit_id = c.u64();
     if (!c.ok()) return bad(ev, errc::bad_body, "MariaDB GTID commit id is cut short");
-  } else {
-    c.skip(std::min<std::size_t>(6, c.remaining()));  // padding to the post-header
   }
   if (g.flags2 & (mariadb_gtid_event::fl_prepared_xa | mariadb_gtid_event::fl_completed_xa)) {
     g.xa_format_id = c.u32();
