@@ -176,7 +176,7 @@ void add_fields(json& j, const event_view& ev, const any_event& e) {
             j["file_id"] = f.file_id;
             j["block_size"] = f.block.size();
           },
-          [&](const binlog_checkpoint_event& b) { j["file"] = b.file; },
+          [&](const binlog_checkpoint_event& b) { j["checkpoint_file"] = b.file; },
           [&](const mariadb_gtid_event& g) {
             j["gtid"] = mariadb_gtid_text(g);
             j["domain_id"] = g.domain_id;
