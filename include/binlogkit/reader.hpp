@@ -34,6 +34,14 @@ class event_reader {
   explicit event_reader(bytes data, reader_options options = {}) noexcept
       : data_(data), options_(options) {}
 
+  // A reader that starts at `offset` with `format` already in force (for probing and
+  // re-synchronising in the middle of a file whose format description was read before).
+  event_reader(bytes data, const format_description& format, std::uint64_t offset,
+               reader_options options = {})
+      : data_(data), options_(options), pos_(offset), started_(true) {
+    formats_.push_back(format);
+  }
+
   // The next event; std::nullopt at a clean end of the data. After a framing error
   // (truncated, bad length, unknown type) every later call returns the same error; after
   // a checksum error the reader has moved past the event and may go on.

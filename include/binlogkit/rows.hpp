@@ -188,8 +188,8 @@ struct temporal {
 };
 
 enum class text_style : std::uint8_t {
-  // The value after "@N=" in `mysqlbinlog -v` (MySQL 8.x): strings quoted with ' and \
-  // escaped and control bytes as \xNN; FLOAT as C's %-20g (padded to 20), DOUBLE as
+  // The value after "@N=" in `mysqlbinlog -v` (MySQL 8.x): strings in single quotes,
+  // quote and backslash escaped, control bytes as \xNN; FLOAT as C's %-20g (padded to 20), DOUBLE as
   // %-.20g; DATE as 'YYYY:MM:DD'; DATETIME/TIME quoted; TIMESTAMP as epoch seconds;
   // ENUM as its index; SET and BIT as b'0101'; YEAR 0 as 1900; JSON as quoted text.
   // Integers follow SIGNEDNESS when the table map has it; otherwise negative values
@@ -214,6 +214,8 @@ class value {
   [[nodiscard]] bool is_null() const noexcept { return kind_ == value_kind::null; }
   [[nodiscard]] column_type type() const noexcept { return type_; }  // real type
   [[nodiscard]] const column_def* column() const noexcept { return column_; }
+  // Table column index (0-based) when the value came from a row image.
+  [[nodiscard]] std::uint32_t column_index() const noexcept { return index_; }
 
   // Integers: both readings of the stored bits. is_unsigned() says which one the table
   // map declares (nullopt when it does not say).
@@ -248,7 +250,9 @@ class value {
 
  private:
   friend struct value_access;
+  friend struct field_view;
   const column_def* column_ = nullptr;
+  std::uint32_t index_ = 0;
   bytes data_{};
   std::int64_t i_ = 0;
   std::uint64_t u_ = 0;
@@ -386,6 +390,26 @@ void append_time(std::string& out, const temporal& t, int fsp);
 void append_datetime(std::string& out, const temporal& t, int fsp);
 // A UTC datetime from seconds since the epoch.
 [[nodiscard]] temporal utc_from_epoch(std::int64_t seconds) noexcept;
+
+// Row formats (field.cc / my_time.cc); each reads exactly the bytes the type takes.
+//   DATE/NEWDATE  3 bytes LE: day (5 bits) | month (4) | year (15)
+//   TIME (old)    3 bytes LE signed: HHMMSS as a decimal number
+//   DATETIME (old) 8 bytes LE: YYYYMMDDhhmmss as a decimal number
+//   TIMESTAMP     4 bytes LE: seconds since the epoch
+//   DATETIME2     5 bytes BE, biased by 2^39: year*13+month (17 bits) | day (5) |
+//                 hour (5) | minute (6) | second (6); then fraction
+//   TIME2         3 bytes BE, biased by 2^23: sign | hour (10 bits) | minute (6) |
+//                 second (6); then fraction (negative values keep the fraction
+//                 complemented so that the bytes sort)
+//   TIMESTAMP2    4 bytes BE seconds; then fraction
+//   fraction: fsp 1-2: 1 byte (hundredths), 3-4: 2 bytes BE, 5-6: 3 bytes BE
+[[nodiscard]] std::size_t temporal2_fraction_bytes(int fsp) noexcept;
+[[nodiscard]] temporal date_from_row(std::uint32_t v) noexcept;
+[[nodiscard]] temporal time_from_row(std::int32_t v) noexcept;
+[[nodiscard]] temporal datetime_from_row(std::uint64_t v) noexcept;
+[[nodiscard]] temporal datetime2_from_row(const std::uint8_t* p, int fsp) noexcept;
+[[nodiscard]] temporal time2_from_row(const std::uint8_t* p, int fsp) noexcept;
+[[nodiscard]] temporal timestamp2_from_row(const std::uint8_t* p, int fsp) noexcept;
 }  // namespace detail
 
 }  // namespace binlogkit

@@ -5,9 +5,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "binlogkit/dump.hpp"
+#include "binlogkit/inputs.hpp"
+#include "binlogkit/triage.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/verify.hpp"
 
@@ -118,6 +122,88 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
   return rc;
 }
 
+struct opened_set {
+  std::vector<bk::source> sources;
+  std::vector<bk::triage_input> inputs;
+};
+
+// Opens every file of the set (index, directory or files). Files that may still grow are
+// read with pread, so a live relay log cannot raise SIGBUS under us.
+std::optional<opened_set> open_set(const std::vector<std::string>& args) {
+  auto files = bk::expand_inputs(args);
+  if (!files) {
+    fmt::print(stderr, "binlogkit: {}: {}\n", fmt::join(args, " "), files.error().detail);
+    return std::nullopt;
+  }
+  opened_set set;
+  for (const auto& f : *files) {
+    auto src = bk::source::open(f, f == "-" ? bk::source_kind::automatic : bk::source_kind::pread);
+    if (!src) {
+      fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
+      return std::nullopt;
+    }
+    set.sources.push_back(std::move(*src));
+  }
+  for (const auto& s : set.sources) set.inputs.push_back({s.name(), s.data()});
+  return set;
+}
+
+int run_triage(const std::vector<std::string>& args, bool as_json, const std::string& executed_position,
+               const std::string& executed_gtids, bool force_relay, bool force_binlog) {
+  auto set = open_set(args);
+  if (!set) return exit_unreadable;
+  bk::triage_options opt;
+  if (!executed_position.empty()) {
+    opt.executed_position = bk::parse_source_position(executed_position);
+    if (!opt.executed_position) {
+      fmt::print(stderr, "binlogkit: --executed-position wants FILE:POS, got '{}'\n", executed_position);
+      return exit_unreadable;
+    }
+  }
+  if (!executed_gtids.empty()) opt.executed_gtids = executed_gtids;
+  if (force_relay) opt.relay = true;
+  if (force_binlog) opt.relay = false;
+  auto report = bk::triage(set->inputs, opt);
+  if (as_json) fmt::print("{}\n", bk::triage_report_json(report));
+  else fmt::print("{}", bk::triage_report_text(report, set->inputs));
+  return report.exit_code();
+}
+
+int run_salvage(const std::string& in, const std::string& out) {
+  auto set = open_set({in});
+  if (!set) return exit_unreadable;
+  if (set->inputs.size() != 1) {
+    fmt::print(stderr, "binlogkit: salvage takes one binlog or relay-log file\n");
+    return exit_unreadable;
+  }
+  auto report = bk::triage(set->inputs);
+  if (!report.last_good) {
+    fmt::print(stderr, "binlogkit: {}: no complete transaction to keep\n", in);
+    return 3;
+  }
+  auto copy = bk::salvage_copy(set->inputs[0].data, report.last_good->relay_pos);
+  if (!copy) {
+    fmt::print(stderr, "binlogkit: {}: {}\n", in, copy.error().message());
+    return exit_unreadable;
+  }
+  std::FILE* f = std::fopen(out.c_str(), "wbx");
+  if (f == nullptr) {
+    fmt::print(stderr, "binlogkit: {}: cannot create (it must not exist yet): {}\n", out, std::strerror(errno));
+    return exit_unreadable;
+  }
+  bool ok = std::fwrite(copy->data(), 1, copy->size(), f) == copy->size();
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    fmt::print(stderr, "binlogkit: {}: write failed: {}\n", out, std::strerror(errno));
+    return exit_unreadable;
+  }
+  fmt::print("{}: kept {} of {} bytes, {} complete transactions, ending at source {}:{}{}\n", out, copy->size(),
+             set->inputs[0].data.size(), report.transactions_before_damage, report.last_good->source.file,
+             report.last_good->source.pos,
+             report.last_good->gtid.empty() ? "" : fmt::format(" (GTID {})", report.last_good->gtid));
+  return report.damage.empty() ? exit_ok : exit_damaged;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -145,6 +231,27 @@ int main(int argc, char** argv) {
   verify->add_flag("--allow-unknown-events", verify_unknown, "Read past unknown event types");
   verify->add_flag("--quiet,-q", verify_quiet, "Print only damaged files");
 
+  std::vector<std::string> triage_files;
+  bool triage_json = false, triage_relay = false, triage_binlog = false;
+  std::string executed_position, executed_gtids;
+  auto* triage = app.add_subcommand("triage",
+      "Find every damaged event of a binlog or relay-log set, the last good source position and "
+      "the statements that resume replication there. Exit 0 clean, 1 damaged with a resume point, "
+      "3 no trusted resume point, 2 unreadable");
+  triage->add_option("inputs", triage_files, "A relay-log index file, a directory, or files in order")->required();
+  triage->add_flag("--json", triage_json, "Machine-readable report");
+  triage->add_option("--executed-position", executed_position,
+                     "What the replica applied, in source coordinates (Relay_Master_Log_File:Exec_Master_Log_Pos)");
+  triage->add_option("--executed-gtids", executed_gtids, "The replica's executed GTIDs (gtid_executed / gtid_slave_pos)");
+  triage->add_flag("--relay", triage_relay, "Read the files as relay logs");
+  triage->add_flag("--binlog", triage_binlog, "Read the files as a server's own binlogs");
+
+  std::string salvage_in, salvage_out;
+  auto* salvage = app.add_subcommand("salvage",
+      "Write a copy of IN that ends at its last complete transaction before any damage");
+  salvage->add_option("in", salvage_in, "Damaged binlog or relay log (never modified)")->required();
+  salvage->add_option("out", salvage_out, "Copy to write (must not exist)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -155,5 +262,9 @@ int main(int argc, char** argv) {
     return run_dump(files, dump_opts);
   }
   if (verify->parsed()) return run_verify(verify_files, verify_json, verify_unknown, verify_quiet);
+  if (triage->parsed()) {
+    return run_triage(triage_files, triage_json, executed_position, executed_gtids, triage_relay, triage_binlog);
+  }
+  if (salvage->parsed()) return run_salvage(salvage_in, salvage_out);
   return exit_ok;
 }

@@ -1,0 +1,116 @@
+// Corruption triage of a binlog or a relay-log set: every damaged byte range, the last
+// good source position at a transaction boundary, and the statements that resume
+// replication there.
+//
+// Detection uses every redundancy the format has: header plausibility, the length chain,
+// CRC32 when present, body structure, the transaction grammar (transaction.hpp), and
+// log_pos continuity (a binlog event's log_pos is its end offset; in a relay log it grows
+// by each event's size within a source file). After damage the scan re-synchronises at
+// the next offset where a valid event begins and the chain holds for several events.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "binlogkit/bytes.hpp"
+#include "binlogkit/format_description.hpp"
+#include "binlogkit/result.hpp"
+#include "binlogkit/transaction.hpp"
+
+namespace binlogkit {
+
+struct triage_input {
+  std::string name;  // as it should appear in the report (and in source coordinates)
+  bytes data;        // valid for the duration of the triage call
+};
+
+struct source_position {
+  std::string file;
+  std::uint64_t pos = 0;
+};
+// Orders binlog names by their numeric suffix (binlog.000009 < binlog.000010).
+[[nodiscard]] int compare_positions(const source_position& a, const source_position& b) noexcept;
+// Parses "FILE:POS".
+[[nodiscard]] std::optional<source_position> parse_source_position(std::string_view text);
+
+struct triage_options {
+  std::optional<source_position> executed_position;  // what the replica applied (source coords)
+  std::optional<std::string> executed_gtids;         // MySQL set or MariaDB list
+  std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
+  std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
+};
+
+struct damage_range {
+  std::string file;
+  std::uint64_t offset = 0;
+  std::uint64_t length = 0;
+  errc code = errc::ok;
+  int event_type = -1;
+  std::string_view detail;
+  bool tail = false;  // the file ends here: an unfinished write, not damage in the middle
+};
+
+struct transaction_record {
+  std::string file;               // where its first event is
+  std::uint64_t begin = 0;        // offset of its first event
+  std::string end_file;           // where its last event is
+  std::uint64_t end = 0;          // end offset of its last event
+  source_position source_end;     // source coordinates after it
+  std::string gtid;
+};
+
+struct resume_point {
+  std::string relay_file;
+  std::uint64_t relay_pos = 0;
+  source_position source;
+  std::string gtid;        // the last complete transaction's GTID
+  std::string gtid_state;  // MySQL: executed GTID set; MariaDB: gtid_slave_pos value
+};
+
+struct triage_report {
+  std::vector<std::string> files;
+  enum flavor flavor = flavor::unknown;
+  std::string server_version;
+  bool relay = false;
+  bool checksums = false;        // every file has CRC32
+  std::uint64_t events = 0;
+  std::uint64_t transactions_before_damage = 0;
+  std::vector<damage_range> damage;
+  std::optional<resume_point> last_good;
+  std::optional<resume_point> resume;      // where to resume (may differ: executed position)
+  std::vector<transaction_record> intact_after_damage;  // first ones (capped), in order
+  std::uint64_t intact_after_damage_count = 0;
+  std::uint64_t abandoned_partial_transactions = 0;  // receiver restarts (not damage)
+  std::vector<std::string> notes;
+  std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
+  std::vector<std::string> resume_sql_position;  // file/position plan
+  std::vector<std::string> resume_sql_mysql;     // MySQL 8.0.23+ form, for MySQL sources
+  bool unreadable = false;
+  bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen
+
+  // 0 nothing damaged, 1 damaged but a resume point was found, 3 no resume point can be
+  // trusted, 2 unreadable input.
+  [[nodiscard]] int exit_code() const noexcept;
+};
+
+[[nodiscard]] triage_report triage(const std::vector<triage_input>& inputs,
+                                   const triage_options& options = {});
+
+// The bytes of `data` up to `end` (a transaction boundary from triage), with the in-use
+// flag of the first format description cleared: a copy that a server or mysqlbinlog
+// reads as a cleanly closed binlog. Never modifies `data`.
+[[nodiscard]] result<std::vector<std::uint8_t>> salvage_copy(bytes data, std::uint64_t end);
+
+}  // namespace binlogkit
+
+namespace binlogkit {
+// The report as one JSON object (damage, last_good, intact_after_damage, resume_sql, …).
+[[nodiscard]] std::string triage_report_json(const triage_report& report);
+// The report for a person: each damaged range with a short hexdump around it (from the
+// inputs), what is lost and what is readable, the resume point and the plan.
+[[nodiscard]] std::string triage_report_text(const triage_report& report,
+                                             const std::vector<triage_input>& inputs);
+}  // namespace binlogkit

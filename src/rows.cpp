@@ -1,0 +1,1030 @@
+#include "binlogkit/rows.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstring>
+
+#include "binlogkit/json_binary.hpp"
+
+namespace binlogkit {
+
+// ---- column types -------------------------------------------------------------------
+
+std::string_view type_name(column_type t) noexcept {
+  switch (t) {
+    case column_type::decimal: return "DECIMAL";
+    case column_type::tiny: return "TINY";
+    case column_type::short_: return "SHORT";
+    case column_type::long_: return "LONG";
+    case column_type::float_: return "FLOAT";
+    case column_type::double_: return "DOUBLE";
+    case column_type::null: return "NULL";
+    case column_type::timestamp: return "TIMESTAMP";
+    case column_type::longlong: return "LONGLONG";
+    case column_type::int24: return "INT24";
+    case column_type::date: return "DATE";
+    case column_type::time: return "TIME";
+    case column_type::datetime: return "DATETIME";
+    case column_type::year: return "YEAR";
+    case column_type::newdate: return "NEWDATE";
+    case column_type::varchar: return "VARCHAR";
+    case column_type::bit: return "BIT";
+    case column_type::timestamp2: return "TIMESTAMP2";
+    case column_type::datetime2: return "DATETIME2";
+    case column_type::time2: return "TIME2";
+    case column_type::typed_array: return "TYPED_ARRAY";
+    case column_type::varchar_compressed: return "VARCHAR_COMPRESSED";
+    case column_type::blob_compressed: return "BLOB_COMPRESSED";
+    case column_type::vector: return "VECTOR";
+    case column_type::invalid: return "INVALID";
+    case column_type::bool_: return "BOOL";
+    case column_type::json: return "JSON";
+    case column_type::newdecimal: return "NEWDECIMAL";
+    case column_type::enum_: return "ENUM";
+    case column_type::set: return "SET";
+    case column_type::tiny_blob: return "TINY_BLOB";
+    case column_type::medium_blob: return "MEDIUM_BLOB";
+    case column_type::long_blob: return "LONG_BLOB";
+    case column_type::blob: return "BLOB";
+    case column_type::var_string: return "VAR_STRING";
+    case column_type::string: return "STRING";
+    case column_type::geometry: return "GEOMETRY";
+  }
+  return "UNKNOWN";
+}
+
+bool is_numeric(column_type t) noexcept {
+  switch (t) {
+    case column_type::tiny:
+    case column_type::short_:
+    case column_type::int24:
+    case column_type::long_:
+    case column_type::longlong:
+    case column_type::newdecimal:
+    case column_type::float_:
+    case column_type::double_:
+      return true;
+    default:
+      return false;
+  }
+}
+
+namespace {
+
+constexpr int table_map_type = static_cast<int>(event_type::table_map);
+
+unexpected<error> bad_map(std::uint64_t offset, std::string_view detail) {
+  return make_error(errc::bad_body, offset, table_map_type, detail);
+}
+
+// Columns the charset fields count: strings and BLOB/TEXT (MariaDB: GEOMETRY too).
+bool is_character(const column_def& c, flavor fl) {
+  switch (c.real_type) {
+    case column_type::string:
+    case column_type::var_string:
+    case column_type::varchar:
+    case column_type::varchar_compressed:
+    case column_type::blob:
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob_compressed:
+      return true;
+    case column_type::geometry:
+      return fl == flavor::mariadb;
+    default:
+      return false;
+  }
+}
+
+// Bytes of table-map metadata each type has (Table_map_event column types table).
+int metadata_bytes(column_type t) {
+  switch (t) {
+    case column_type::float_:
+    case column_type::double_:
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob:
+    case column_type::geometry:
+    case column_type::json:
+    case column_type::vector:
+    case column_type::blob_compressed:
+    case column_type::timestamp2:
+    case column_type::datetime2:
+    case column_type::time2:
+      return 1;
+    case column_type::varchar:
+    case column_type::var_string:
+    case column_type::varchar_compressed:
+    case column_type::bit:
+    case column_type::newdecimal:
+    case column_type::enum_:
+    case column_type::set:
+    case column_type::string:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+// Fills meta, real_type and the decoded metadata fields from the metadata bytes.
+void apply_metadata(column_def& c, const std::uint8_t* m) {
+  c.real_type = c.type;
+  switch (c.type) {
+    case column_type::float_:
+    case column_type::double_:
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob:
+    case column_type::geometry:
+    case column_type::json:
+    case column_type::vector:
+    case column_type::blob_compressed:
+      c.meta = m[0];
+      c.length = m[0];
+      break;
+    case column_type::timestamp2:
+    case column_type::datetime2:
+    case column_type::time2:
+      c.meta = m[0];
+      c.scale = m[0];
+      break;
+    case column_type::varchar:
+    case column_type::var_string:
+    case column_type::varchar_compressed:
+      c.meta = static_cast<std::uint16_t>(m[0] | (m[1] << 8));
+      c.length = c.meta;
+      break;
+    case column_type::bit:
+      // byte 0: bits beyond whole bytes, byte 1: whole bytes
+      c.meta = static_cast<std::uint16_t>(m[0] | (m[1] << 8));
+      c.length = static_cast<std::uint32_t>(m[1]) * 8 + m[0];
+      break;
+    case column_type::newdecimal:
+      c.meta = static_cast<std::uint16_t>((m[0] << 8) | m[1]);
+      c.precision = m[0];
+      c.scale = m[1];
+      break;
+    case column_type::enum_:
+    case column_type::set:
+    case column_type::string: {
+      c.meta = static_cast<std::uint16_t>((m[0] << 8) | m[1]);
+      unsigned byte0 = m[0], byte1 = m[1];
+      if (c.meta >= 256) {
+        if ((byte0 & 0x30) != 0x30) {
+          // CHAR longer than 255 bytes: two more length bits hide in the type byte
+          // (bits 4-5, inverted).
+          c.length = byte1 | (((byte0 & 0x30) ^ 0x30) << 4);
+          c.real_type = static_cast<column_type>(byte0 | 0x30);
+        } else {
+          c.length = byte1;
+          c.real_type = static_cast<column_type>(byte0);
+        }
+      } else {
+        c.length = c.meta;
+        c.real_type = column_type::string;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// MSB-first bit lists of the optional metadata (SIGNEDNESS, COLUMN_VISIBILITY).
+bool msb_bit(bytes b, std::size_t i) { return (b[i / 8] >> (7 - i % 8)) & 1; }
+bool lsb_bit(bytes b, std::size_t i) { return (b[i / 8] >> (i % 8)) & 1; }
+
+template <class Pred, class F>
+void for_each_column(std::vector<column_def>& cols, Pred pred, F f) {
+  std::size_t n = 0;
+  for (auto& c : cols) {
+    if (pred(c)) f(c, n++);
+  }
+}
+
+// DEFAULT_CHARSET-style field: default collation, then (column ordinal, collation) pairs.
+result<void> apply_default_charset(cursor& v, std::vector<column_def*>& targets, std::uint64_t offset) {
+  std::uint64_t def = v.packed();
+  if (!v.ok()) return bad_map(offset, "table map default charset is cut short");
+  for (auto* c : targets) c->charset = static_cast<std::uint32_t>(def);
+  while (!v.empty()) {
+    std::uint64_t idx = v.packed();
+    std::uint64_t coll = v.packed();
+    if (!v.ok()) return bad_map(offset, "table map charset pair is cut short");
+    if (idx < targets.size()) targets[idx]->charset = static_cast<std::uint32_t>(coll);
+  }
+  return {};
+}
+
+result<void> apply_column_charset(cursor& v, std::vector<column_def*>& targets, std::uint64_t offset) {
+  for (auto* c : targets) {
+    if (v.empty()) break;
+    std::uint64_t coll = v.packed();
+    if (!v.ok()) return bad_map(offset, "table map column charset is cut short");
+    c->charset = static_cast<std::uint32_t>(coll);
+  }
+  return {};
+}
+
+result<void> apply_str_values(cursor& v, std::vector<column_def*>& targets, std::uint64_t offset) {
+  for (auto* c : targets) {
+    if (v.empty()) break;
+    std::uint64_t count = v.packed();
+    if (!v.ok() || count > v.remaining()) return bad_map(offset, "table map ENUM/SET value count exceeds the event");
+    c->str_values.clear();
+    c->str_values.reserve(static_cast<std::size_t>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t len = v.packed();
+      auto s = v.str(static_cast<std::size_t>(std::min<std::uint64_t>(len, v.remaining() + 1)));
+      if (!v.ok()) return bad_map(offset, "table map ENUM/SET value runs past the event");
+      c->str_values.emplace_back(s);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+result<table_schema> decode_table_schema(const table_map_event& tm, std::uint64_t offset,
+                                         enum flavor fl) noexcept {
+  table_schema s;
+  s.table_id = tm.table_id;
+  s.database.assign(tm.database);
+  s.table.assign(tm.table);
+  s.flavor = fl;
+  if (tm.column_count != tm.column_types.size()) return bad_map(offset, "table map column count does not match its types");
+  s.columns.resize(tm.column_types.size());
+  cursor meta(tm.metadata);
+  for (std::size_t i = 0; i < s.columns.size(); ++i) {
+    column_def& c = s.columns[i];
+    c.type = static_cast<column_type>(tm.column_types[i]);
+    c.real_type = c.type;
+    int n = metadata_bytes(c.type);
+    std::uint8_t m[4] = {};
+    if (c.type == column_type::typed_array) {
+      // | element type | that type's metadata |
+      std::uint8_t inner = meta.u8();
+      n = metadata_bytes(static_cast<column_type>(inner));
+      meta.skip(static_cast<std::size_t>(n));
+      if (!meta.ok()) return bad_map(offset, "table map metadata is shorter than its column types need");
+      c.meta = inner;
+      continue;
+    }
+    if (tm.metadata.empty() && n > 0) continue;  // early 5.1 table maps carry no metadata
+    auto b = meta.take(static_cast<std::size_t>(n));
+    if (!meta.ok()) return bad_map(offset, "table map metadata is shorter than its column types need");
+    std::copy(b.begin(), b.end(), m);
+    apply_metadata(c, m);
+    if (c.type == column_type::json) ++s.json_columns;
+    c.nullable = !tm.null_bitmap.empty() && i / 8 < tm.null_bitmap.size() && lsb_bit(tm.null_bitmap, i);
+  }
+  for (auto& c : s.columns) {
+    if (c.real_type != c.type && c.type != column_type::string) c.real_type = c.type;
+  }
+
+  // Optional metadata: | 1 type | packed length | value | ..., any order.
+  cursor tlv(tm.optional_metadata);
+  while (!tlv.empty()) {
+    const std::uint8_t type = tlv.u8();
+    const std::uint64_t len = tlv.packed();
+    if (!tlv.ok() || len > tlv.remaining()) return bad_map(offset, "table map optional metadata runs past the event");
+    bytes value = tlv.take(static_cast<std::size_t>(len));
+    cursor v(value);
+    std::vector<column_def*> targets;
+    auto select = [&](auto pred) {
+      targets.clear();
+      for (auto& c : s.columns) {
+        if (pred(c)) targets.push_back(&c);
+      }
+    };
+    auto character = [&](const column_def& c) { return is_character(c, fl); };
+    auto enum_or_set = [](const column_def& c) { return c.is_enum() || c.is_set(); };
+    switch (static_cast<table_metadata_field>(type)) {
+      case table_metadata_field::signedness: {
+        s.has_signedness = true;
+        std::size_t n = 0;
+        for (auto& c : s.columns) {
+          if (!is_numeric(c.type)) continue;
+          if (n / 8 < value.size()) c.is_unsigned = msb_bit(value, n);
+          ++n;
+        }
+        break;
+      }
+      case table_metadata_field::default_charset:
+        select(character);
+        BK_TRY_VOID(apply_default_charset(v, targets, offset));
+        break;
+      case table_metadata_field::column_charset:
+        select(character);
+        BK_TRY_VOID(apply_column_charset(v, targets, offset));
+        break;
+      case table_metadata_field::enum_and_set_default_charset:
+        select(enum_or_set);
+        BK_TRY_VOID(apply_default_charset(v, targets, offset));
+        break;
+      case table_metadata_field::enum_and_set_column_charset:
+        select(enum_or_set);
+        BK_TRY_VOID(apply_column_charset(v, targets, offset));
+        break;
+      case table_metadata_field::column_name:
+        s.has_column_names = true;
+        for (auto& c : s.columns) {
+          if (v.empty()) break;
+          std::uint64_t n = v.packed();
+          auto name = v.str(static_cast<std::size_t>(std::min<std::uint64_t>(n, v.remaining() + 1)));
+          if (!v.ok()) return bad_map(offset, "table map column name runs past the event");
+          c.name.assign(name);
+        }
+        break;
+      case table_metadata_field::set_str_value:
+        select([](const column_def& c) { return c.is_set(); });
+        BK_TRY_VOID(apply_str_values(v, targets, offset));
+        break;
+      case table_metadata_field::enum_str_value:
+        select([](const column_def& c) { return c.is_enum(); });
+        BK_TRY_VOID(apply_str_values(v, targets, offset));
+        break;
+      case table_metadata_field::geometry_type:
+        for (auto& c : s.columns) {
+          if (c.type != column_type::geometry || v.empty()) continue;
+          c.geometry_type = static_cast<std::uint32_t>(v.packed());
+        }
+        if (!v.ok()) return bad_map(offset, "table map geometry types are cut short");
+        break;
+      case table_metadata_field::vector_dimensionality:
+        for (auto& c : s.columns) {
+          if (c.type != column_type::vector || v.empty()) continue;
+          c.vector_dimensions = static_cast<std::uint32_t>(v.packed());
+        }
+        if (!v.ok()) return bad_map(offset, "table map vector dimensions are cut short");
+        break;
+      case table_metadata_field::simple_primary_key:
+      case table_metadata_field::primary_key_with_prefix: {
+        const bool prefix = type == static_cast<std::uint8_t>(table_metadata_field::primary_key_with_prefix);
+        while (!v.empty()) {
+          std::uint64_t col = v.packed();
+          std::uint64_t part = prefix ? v.packed() : 0;
+          if (!v.ok() || col >= s.columns.size()) return bad_map(offset, "table map primary key names no column");
+          s.primary_key.emplace_back(static_cast<std::uint32_t>(col), static_cast<std::uint32_t>(part));
+          s.columns[col].primary_key = true;
+          s.columns[col].primary_key_prefix = static_cast<std::uint32_t>(part);
+        }
+        break;
+      }
+      case table_metadata_field::column_visibility:
+        for (std::size_t i = 0; i < s.columns.size() && i / 8 < value.size(); ++i) {
+          s.columns[i].visible = msb_bit(value, i);
+        }
+        break;
+      default:
+        ++s.unknown_metadata_fields;
+        break;
+    }
+  }
+  return s;
+}
+
+// ---- values -------------------------------------------------------------------------
+
+struct value_access {
+  static value& set(value& v, const column_def* col, column_type t, value_kind k) {
+    v.column_ = col;
+    v.type_ = t;
+    v.kind_ = k;
+    return v;
+  }
+  static void ints(value& v, std::int64_t i, std::uint64_t u) {
+    v.i_ = i;
+    v.u_ = u;
+  }
+  static void real(value& v, double d) { v.d_ = d; }
+  static void time(value& v, const temporal& t) { v.t_ = t; }
+  static void data(value& v, bytes b) { v.data_ = b; }
+  static void digits(value& v, std::uint8_t precision, std::uint8_t scale) {
+    v.precision_ = precision;
+    v.scale_ = scale;
+  }
+};
+
+namespace {
+
+unexpected<error> bad_value(std::uint64_t offset, int type, std::string_view detail) {
+  return make_error(errc::bad_value, offset, type, detail);
+}
+
+std::int64_t sign_extend(std::uint64_t v, std::size_t bytes_) {
+  if (bytes_ >= 8) return static_cast<std::int64_t>(v);
+  const std::uint64_t m = std::uint64_t{1} << (8 * bytes_ - 1);
+  return static_cast<std::int64_t>((v ^ m) - m);
+}
+
+// Length-prefixed values: the prefix width for strings is 1 byte up to 255 bytes.
+std::size_t string_prefix(std::uint32_t max_length) { return max_length > 255 ? 2 : 1; }
+
+}  // namespace
+
+result<std::size_t> field_size(const column_def& col, bytes in, std::uint64_t offset, int event_type) noexcept {
+  auto fixed = [&](std::size_t n) -> result<std::size_t> {
+    if (n > in.size()) return bad_value(offset, event_type, "column value runs past the row");
+    return n;
+  };
+  auto prefixed = [&](std::size_t prefix) -> result<std::size_t> {
+    if (prefix < 1 || prefix > 4) return bad_value(offset, event_type, "column length prefix width is not 1-4 bytes");
+    if (prefix > in.size()) return bad_value(offset, event_type, "column length runs past the row");
+    const std::uint64_t len = detail::load_le(in.data(), prefix);
+    if (len > in.size() - prefix) return bad_value(offset, event_type, "column value is longer than the row");
+    return prefix + static_cast<std::size_t>(len);
+  };
+  switch (col.real_type) {
+    case column_type::tiny: return fixed(1);
+    case column_type::short_: return fixed(2);
+    case column_type::int24: return fixed(3);
+    case column_type::long_: return fixed(4);
+    case column_type::longlong: return fixed(8);
+    case column_type::float_: return fixed(4);
+    case column_type::double_: return fixed(8);
+    case column_type::null: return fixed(0);
+    case column_type::year: return fixed(1);
+    case column_type::date:
+    case column_type::newdate:
+    case column_type::time:
+      return fixed(3);
+    case column_type::timestamp: return fixed(4);
+    case column_type::datetime: return fixed(8);
+    case column_type::timestamp2: return fixed(4 + detail::temporal2_fraction_bytes(col.scale));
+    case column_type::datetime2: return fixed(5 + detail::temporal2_fraction_bytes(col.scale));
+    case column_type::time2: return fixed(3 + detail::temporal2_fraction_bytes(col.scale));
+    case column_type::newdecimal: {
+      auto n = decimal_binary_size(col.precision, col.scale);
+      if (n == 0) return bad_value(offset, event_type, "decimal precision/scale are impossible");
+      return fixed(n);
+    }
+    case column_type::decimal:
+      // Pre-5.0 DECIMAL is a string of the column's display width, which the table map
+      // does not carry.
+      if (col.length == 0) return make_error(errc::unsupported, offset, event_type, "old DECIMAL value has no length in the table map");
+      return fixed(col.length);
+    case column_type::bit: return fixed((col.length + 7) / 8);
+    case column_type::enum_:
+      if (col.length != 1 && col.length != 2) return bad_value(offset, event_type, "ENUM pack length is not 1 or 2");
+      return fixed(col.length);
+    case column_type::set:
+      if (col.length < 1 || col.length > 8) return bad_value(offset, event_type, "SET pack length is not 1-8");
+      return fixed(col.length);
+    case column_type::varchar:
+    case column_type::var_string:
+    case column_type::varchar_compressed:
+    case column_type::string:
+      return prefixed(string_prefix(col.length));
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob:
+    case column_type::geometry:
+    case column_type::json:
+    case column_type::vector:
+    case column_type::blob_compressed:
+      return prefixed(col.length);
+    default:
+      return make_error(errc::unsupported, offset, event_type, "column type cannot be read from a row");
+  }
+}
+
+result<value> value::decode(const column_def& col, bytes in, std::size_t& size, std::uint64_t offset,
+                            int event_type) noexcept {
+  BK_TRY(size, field_size(col, in, offset, event_type));
+  const std::uint8_t* p = in.data();
+  value v;
+  using A = value_access;
+  auto integer = [&](std::size_t n) {
+    A::set(v, &col, col.real_type, value_kind::integer);
+    const std::uint64_t u = detail::load_le(p, n);
+    A::ints(v, sign_extend(u, n), u);
+  };
+  auto body = [&](std::size_t prefix) { A::data(v, in.subspan(prefix, size - prefix)); };
+  switch (col.real_type) {
+    case column_type::tiny: integer(1); break;
+    case column_type::short_: integer(2); break;
+    case column_type::int24: integer(3); break;
+    case column_type::long_: integer(4); break;
+    case column_type::longlong: integer(8); break;
+    case column_type::float_: {
+      A::set(v, &col, col.real_type, value_kind::real);
+      float f;
+      std::memcpy(&f, p, 4);
+      A::real(v, static_cast<double>(f));
+      break;
+    }
+    case column_type::double_: {
+      A::set(v, &col, col.real_type, value_kind::real);
+      double d;
+      std::memcpy(&d, p, 8);
+      A::real(v, d);
+      break;
+    }
+    case column_type::null:
+      A::set(v, &col, col.real_type, value_kind::null);
+      break;
+    case column_type::year:
+      A::set(v, &col, col.real_type, value_kind::year);
+      A::ints(v, p[0] == 0 ? 0 : 1900 + p[0], p[0]);
+      break;
+    case column_type::date:
+    case column_type::newdate: {
+      A::set(v, &col, col.real_type, value_kind::date);
+      const auto raw = static_cast<std::uint32_t>(detail::load_le(p, 3));
+      A::time(v, detail::date_from_row(raw));
+      A::ints(v, raw, raw);
+      break;
+    }
+    case column_type::time: {
+      A::set(v, &col, col.real_type, value_kind::time);
+      const auto raw = detail::load_le(p, 3);
+      const auto s = static_cast<std::int32_t>(sign_extend(raw, 3));
+      A::time(v, detail::time_from_row(s));
+      A::ints(v, s, raw);
+      break;
+    }
+    case column_type::datetime: {
+      A::set(v, &col, col.real_type, value_kind::datetime);
+      const auto raw = detail::load_le(p, 8);
+      A::time(v, detail::datetime_from_row(raw));
+      A::ints(v, static_cast<std::int64_t>(raw), raw);
+      break;
+    }
+    case column_type::timestamp: {
+      A::set(v, &col, col.real_type, value_kind::timestamp);
+      const auto raw = detail::load_le(p, 4);
+      A::time(v, detail::utc_from_epoch(static_cast<std::int64_t>(raw)));
+      A::ints(v, static_cast<std::int64_t>(raw), raw);
+      break;
+    }
+    case column_type::timestamp2:
+      A::set(v, &col, col.real_type, value_kind::timestamp);
+      A::time(v, detail::timestamp2_from_row(p, col.scale));
+      A::digits(v, 0, col.scale);
+      break;
+    case column_type::datetime2:
+      A::set(v, &col, col.real_type, value_kind::datetime);
+      A::time(v, detail::datetime2_from_row(p, col.scale));
+      A::digits(v, 0, col.scale);
+      break;
+    case column_type::time2:
+      A::set(v, &col, col.real_type, value_kind::time);
+      A::time(v, detail::time2_from_row(p, col.scale));
+      A::digits(v, 0, col.scale);
+      break;
+    case column_type::newdecimal:
+      A::set(v, &col, col.real_type, value_kind::decimal);
+      A::data(v, in.first(size));
+      A::digits(v, col.precision, col.scale);
+      break;
+    case column_type::decimal:
+      A::set(v, &col, col.real_type, value_kind::decimal);
+      A::data(v, in.first(size));
+      break;
+    case column_type::bit: {
+      A::set(v, &col, col.real_type, value_kind::bit);
+      A::data(v, in.first(size));
+      const std::size_t n = std::min<std::size_t>(size, 8);
+      const std::uint64_t u = detail::load_be(p + (size - n), n);
+      A::ints(v, static_cast<std::int64_t>(u), u);
+      break;
+    }
+    case column_type::enum_:
+    case column_type::set: {
+      A::set(v, &col, col.real_type, col.real_type == column_type::enum_ ? value_kind::enumeration : value_kind::set);
+      A::data(v, in.first(size));
+      const std::uint64_t u = detail::load_le(p, size);
+      A::ints(v, static_cast<std::int64_t>(u), u);
+      break;
+    }
+    case column_type::varchar:
+    case column_type::var_string:
+    case column_type::string:
+      A::set(v, &col, col.real_type, value_kind::string);
+      body(string_prefix(col.length));
+      break;
+    case column_type::varchar_compressed:
+      A::set(v, &col, col.real_type, value_kind::compressed);
+      body(string_prefix(col.length));
+      break;
+    case column_type::blob_compressed:
+      A::set(v, &col, col.real_type, value_kind::compressed);
+      body(col.length);
+      break;
+    case column_type::tiny_blob:
+    case column_type::medium_blob:
+    case column_type::long_blob:
+    case column_type::blob:
+      A::set(v, &col, col.real_type, value_kind::string);
+      body(col.length);
+      break;
+    case column_type::geometry:
+      A::set(v, &col, col.real_type, value_kind::geometry);
+      body(col.length);
+      break;
+    case column_type::json:
+      A::set(v, &col, col.real_type, value_kind::json);
+      body(col.length);
+      break;
+    case column_type::vector:
+      A::set(v, &col, col.real_type, value_kind::vector);
+      body(col.length);
+      if (v.data().size() % 4 != 0) return bad_value(offset, event_type, "VECTOR value is not a whole number of floats");
+      break;
+    default:
+      return make_error(errc::unsupported, offset, event_type, "column type cannot be read from a row");
+  }
+  return v;
+}
+
+value value::make_null(const column_def* col) noexcept {
+  value v;
+  v.column_ = col;
+  v.type_ = col ? col->real_type : column_type::null;
+  v.kind_ = value_kind::null;
+  return v;
+}
+
+std::optional<bool> value::is_unsigned() const noexcept {
+  if (column_ == nullptr) return std::nullopt;
+  return column_->is_unsigned;
+}
+
+result<decimal_text> value::decimal() const noexcept {
+  if (kind_ != value_kind::decimal || type_ != column_type::newdecimal) {
+    return make_error(errc::bad_value, 0, -1, "value is not a NEWDECIMAL");
+  }
+  return decode_decimal(data_, precision_, scale_);
+}
+
+std::string_view value::enum_string() const noexcept {
+  if (column_ == nullptr || kind_ != value_kind::enumeration) return {};
+  if (u_ == 0 || u_ > column_->str_values.size()) return {};
+  return column_->str_values[u_ - 1];
+}
+
+namespace {
+
+// mysqlbinlog's quoting (my_b_write_quoted): control bytes as \xNN; MySQL also
+// escapes ' and \, MariaDB leaves them as they are.
+void append_binlog_quoted(std::string& out, bytes s, bool escape_quotes) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '\'';
+  for (std::uint8_t b : s) {
+    if (escape_quotes && b == '\'') out += "\\'";
+    else if (escape_quotes && b == '\\') out += "\\\\";
+    else if (b > 0x1f) out += static_cast<char>(b);
+    else {
+      out += "\\x";
+      out += hex[b >> 4];
+      out += hex[b & 15];
+    }
+  }
+  out += '\'';
+}
+
+// b'0101...': `nbits` bits, most significant first, starting at the first byte's
+// (8 * bytes - nbits)th bit.
+void append_bits(std::string& out, bytes b, std::size_t nbits) {
+  const std::size_t total = b.size() * 8;
+  out += "b'";
+  for (std::size_t i = total - std::min(nbits, total); i < total; ++i) {
+    out += ((b[i / 8] >> (7 - i % 8)) & 1) ? '1' : '0';
+  }
+  out += '\'';
+}
+
+std::string printf_g(const char* fmt, double d) {
+  char buf[400];
+  int n = std::snprintf(buf, sizeof buf, fmt, d);
+  return std::string(buf, static_cast<std::size_t>(std::max(n, 0)));
+}
+
+std::string with_quotes(std::string s) { return "'" + s + "'"; }
+
+}  // namespace
+
+result<std::string> value::to_text(text_style style) const {
+  const bool sql = style == text_style::sql;
+  const bool mysql = style == text_style::mysqlbinlog;
+  std::string out;
+  switch (kind_) {
+    case value_kind::null:
+      return std::string("NULL");
+    case value_kind::integer: {
+      const std::optional<bool> uns = mysql || sql ? is_unsigned() : std::nullopt;
+      if (uns.has_value() || sql) {
+        out = uns.value_or(false) ? std::to_string(u_) : std::to_string(i_);
+      } else {
+        out = std::to_string(i_);
+        if (i_ < 0) out += " (" + std::to_string(u_) + ")";
+      }
+      return out;
+    }
+    case value_kind::real:
+      if (type_ == column_type::float_) {
+        if (sql) return format_gcvt(d_, gcvt_float_width, true);
+        return printf_g("%-20g", d_);
+      }
+      if (sql) return format_gcvt(d_, gcvt_double_width);
+      return printf_g("%-.20g", d_);
+    case value_kind::decimal: {
+      if (type_ == column_type::decimal) return std::string(text());
+      BK_TRY(auto d, decode_decimal(data_, precision_, scale_));
+      return d.str();
+    }
+    case value_kind::year: {
+      char buf[16];
+      if (sql) std::snprintf(buf, sizeof buf, "%04d", static_cast<int>(i_));
+      else std::snprintf(buf, sizeof buf, "%04d", static_cast<int>(u_) + 1900);
+      return std::string(buf);
+    }
+    case value_kind::date:
+      detail::append_date(out, t_, sql ? '-' : ':');
+      return sql ? out : with_quotes(out);
+    case value_kind::time: {
+      if (type_ == column_type::time && mysql) {
+        // MySQL's mysqlbinlog reads the old TIME unsigned.
+        char buf[48];
+        const auto u = static_cast<std::uint32_t>(u_);
+        std::snprintf(buf, sizeof buf, "'%02u:%02u:%02u'", u / 10000, (u % 10000) / 100, u % 100);
+        return std::string(buf);
+      }
+      detail::append_time(out, t_, scale_);
+      return sql ? out : with_quotes(out);
+    }
+    case value_kind::datetime:
+      detail::append_datetime(out, t_, scale_);
+      if (sql || (type_ == column_type::datetime && mysql)) return out;
+      return with_quotes(out);
+    case value_kind::timestamp: {
+      if (!sql) {
+        if (type_ == column_type::timestamp) return std::to_string(static_cast<std::int32_t>(u_));
+        out = std::to_string(t_.epoch_seconds);
+        if (scale_ > 0) {
+          char buf[16];
+          static constexpr std::uint32_t div[] = {1000000, 100000, 10000, 1000, 100, 10, 1};
+          std::snprintf(buf, sizeof buf, ".%0*u", static_cast<int>(scale_), t_.microsecond / div[std::min<int>(scale_, 6)]);
+          out += buf;
+        }
+        return out;
+      }
+      if (t_.epoch_seconds == 0 && t_.microsecond == 0) {
+        temporal zero;
+        detail::append_datetime(out, zero, scale_);
+      } else {
+        detail::append_datetime(out, t_, scale_);
+      }
+      return out;
+    }
+    case value_kind::string:
+    case value_kind::geometry:
+    case value_kind::compressed:
+      if (sql) return std::string(text());
+      append_binlog_quoted(out, data_, mysql);
+      return out;
+    case value_kind::vector:
+      if (!sql) {
+        append_binlog_quoted(out, data_, mysql);
+        return out;
+      }
+      out = "[";
+      for (std::size_t i = 0; i + 4 <= data_.size(); i += 4) {
+        float f;
+        std::memcpy(&f, data_.data() + i, 4);
+        if (i > 0) out += ',';
+        out += printf_g("%.5e", static_cast<double>(f));
+      }
+      out += ']';
+      return out;
+    case value_kind::enumeration:
+      if (sql && column_ != nullptr && !column_->str_values.empty()) {
+        if (u_ == 0) return std::string();
+        if (u_ <= column_->str_values.size()) return column_->str_values[u_ - 1];
+      }
+      return std::to_string(u_);
+    case value_kind::set:
+      if (sql) {
+        if (column_ == nullptr || column_->str_values.empty()) return std::to_string(u_);
+        for (std::size_t i = 0; i < 64 && i < column_->str_values.size(); ++i) {
+          if ((u_ >> i) & 1) {
+            if (!out.empty()) out += ',';
+            out += column_->str_values[i];
+          }
+        }
+        return out;
+      }
+      append_bits(out, data_, data_.size() * 8);
+      return out;
+    case value_kind::bit:
+      if (sql) return std::to_string(u_);
+      append_bits(out, data_, column_ ? column_->length : data_.size() * 8);
+      return out;
+    case value_kind::json: {
+      BK_TRY(auto text, json_to_text(data_));
+      if (sql) return text;
+      append_binlog_quoted(out, bytes(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), true);
+      return out;
+    }
+    case value_kind::json_diff: {
+      std::string name = "@" + std::to_string(index_ + 1);
+      return json_diff_to_text(data_, name);
+    }
+  }
+  return out;
+}
+
+// ---- row images ---------------------------------------------------------------------
+
+result<value> field_view::decode() const noexcept {
+  if (column == nullptr) return make_error(errc::bad_value, offset, event_type, "field has no column definition");
+  if (null) {
+    value v = value::make_null(column);
+    v.index_ = index;
+    return v;
+  }
+  std::size_t size = 0;
+  BK_TRY(value v, value::decode(*column, raw, size, offset, event_type));
+  v.index_ = index;
+  if (partial) v.kind_ = value_kind::json_diff;
+  return v;
+}
+
+bool row_image::present(std::size_t column) const noexcept {
+  return column < width_ && column / 8 < present_.size() && lsb_bit(present_, column);
+}
+
+void row_image::iterator::settle() noexcept {
+  const auto& cols = img_->schema_->columns;
+  while (col_ < img_->width_ && !img_->present(col_)) {
+    if (cols[col_].type == column_type::json) ++json_nth_;
+    ++col_;
+  }
+  if (col_ >= img_->width_) {
+    col_ = img_->width_;
+    return;
+  }
+  const column_def& c = cols[col_];
+  cur_ = field_view{};
+  cur_.index = static_cast<std::uint32_t>(col_);
+  cur_.column = &c;
+  cur_.offset = img_->offset_;
+  cur_.event_type = img_->event_type_;
+  cur_.null = nth_ / 8 < img_->nulls_.size() && lsb_bit(img_->nulls_, nth_);
+  cur_.partial = c.type == column_type::json && !img_->partial_bits_.empty() &&
+                 json_nth_ / 8 < img_->partial_bits_.size() && lsb_bit(img_->partial_bits_, json_nth_);
+  if (!cur_.null && pos_ <= img_->values_.size()) {
+    bytes rest = img_->values_.subspan(pos_);
+    auto n = field_size(c, rest, img_->offset_, img_->event_type_);
+    cur_.raw = n ? rest.first(*n) : bytes{};
+  }
+}
+
+row_image::iterator& row_image::iterator::operator++() noexcept {
+  if (col_ >= img_->width_) return *this;
+  if (!cur_.null) pos_ += cur_.raw.size();
+  ++nth_;
+  if (img_->schema_->columns[col_].type == column_type::json) ++json_nth_;
+  ++col_;
+  settle();
+  return *this;
+}
+
+row_image::iterator row_image::begin() const noexcept {
+  iterator it;
+  it.img_ = this;
+  if (schema_ != nullptr) it.settle();
+  else it.col_ = width_;
+  return it;
+}
+
+row_image::iterator row_image::end() const noexcept {
+  iterator it;
+  it.img_ = this;
+  it.col_ = width_;
+  return it;
+}
+
+std::optional<field_view> row_image::field(std::size_t column) const noexcept {
+  if (!present(column)) return std::nullopt;
+  for (auto it = begin(); it != end(); ++it) {
+    if (it->index == column) return *it;
+  }
+  return std::nullopt;
+}
+
+result<value> row_image::at(std::size_t column) const noexcept {
+  auto f = field(column);
+  if (!f) return make_error(errc::bad_value, offset_, event_type_, "the row image does not hold this column");
+  return f->decode();
+}
+
+// ---- row reader ---------------------------------------------------------------------
+
+row_reader::row_reader(const rows_event& ev, const table_schema& schema, std::uint64_t event_offset) noexcept
+    : ev_(&ev), schema_(&schema), rows_(ev.rows), offset_(event_offset), type_(static_cast<int>(ev.type)) {
+  if (ev.compressed) {
+    sticky_ = error{errc::unsupported, event_offset, static_cast<std::int16_t>(type_),
+                    "compressed row images must be inflated first"};
+  }
+}
+
+row_reader::row_reader(const rows_event& ev, const table_schema& schema, bytes rows,
+                       std::uint64_t event_offset) noexcept
+    : ev_(&ev), schema_(&schema), rows_(rows), offset_(event_offset), type_(static_cast<int>(ev.type)) {}
+
+result<row_image> row_reader::read_image(bytes present, bool partial_after) noexcept {
+  const std::size_t width = static_cast<std::size_t>(ev_->column_count);
+  row_image img;
+  img.schema_ = schema_;
+  img.present_ = present;
+  img.offset_ = offset_;
+  img.event_type_ = type_;
+  img.width_ = width;
+  const std::size_t start = pos_;
+  cursor c(rows_.subspan(pos_));
+  if (partial_after) {
+    // PARTIAL_UPDATE after image: | packed value_options | partial bits, one per JSON
+    // column of the table (when PARTIAL_JSON_UPDATES = 1 is set) |
+    img.value_options_ = c.packed();
+    if (!c.ok()) return bad_value(offset_, type_, "partial update value options run past the event");
+    if (img.value_options_ & 1) {
+      img.partial_bits_ = c.take((schema_->json_columns + 7) / 8);
+      if (!c.ok()) return bad_value(offset_, type_, "partial update JSON bitmap runs past the event");
+    }
+  }
+  std::size_t n_present = 0;
+  for (std::size_t i = 0; i < width; ++i) n_present += lsb_bit(present, i);
+  img.nulls_ = c.take((n_present + 7) / 8);
+  if (!c.ok()) return bad_value(offset_, type_, "row null bitmap runs past the event");
+  const std::size_t values_start = pos_ + c.pos();
+  bytes rest = c.rest();
+  std::size_t used = 0, nth = 0;
+  for (std::size_t i = 0; i < width; ++i) {
+    if (!lsb_bit(present, i)) continue;
+    const bool is_null = lsb_bit(img.nulls_, nth++);
+    if (is_null) continue;
+    BK_TRY(auto n, field_size(schema_->columns[i], rest.subspan(used), offset_, type_));
+    used += n;
+  }
+  img.values_ = rows_.subspan(values_start, used);
+  pos_ = values_start + used;
+  img.raw_ = rows_.subspan(start, pos_ - start);
+  return img;
+}
+
+result<std::optional<row_change>> row_reader::next() noexcept {
+  if (sticky_) return unexpected<error>(*sticky_);
+  if (pos_ >= rows_.size()) return std::optional<row_change>();
+  auto fail = [&](const error& e) -> result<std::optional<row_change>> {
+    sticky_ = e;
+    return unexpected<error>(e);
+  };
+  const std::size_t width = static_cast<std::size_t>(ev_->column_count);
+  if (width > schema_->columns.size()) {
+    return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_),
+                      "rows event has more columns than its table map"});
+  }
+  if (ev_->columns_before.size() * 8 < width) {
+    return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "rows event column bitmap is short"});
+  }
+  row_change rc;
+  rc.kind = rows_kind_of(ev_->type);
+  switch (rc.kind) {
+    case rows_kind::write: {
+      auto img = read_image(ev_->columns_before, false);
+      if (!img) return fail(img.error());
+      rc.after = *img;
+      break;
+    }
+    case rows_kind::erase: {
+      auto img = read_image(ev_->columns_before, false);
+      if (!img) return fail(img.error());
+      rc.before = *img;
+      break;
+    }
+    case rows_kind::update: {
+      if (ev_->columns_after.size() * 8 < width) {
+        return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "rows event column bitmap is short"});
+      }
+      auto b = read_image(ev_->columns_before, false);
+      if (!b) return fail(b.error());
+      rc.before = *b;
+      auto a = read_image(ev_->columns_after, ev_->type == event_type::partial_update_rows);
+      if (!a) return fail(a.error());
+      rc.after = *a;
+      break;
+    }
+    default:
+      return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "event is not a rows event"});
+  }
+  return std::optional<row_change>(std::move(rc));
+}
+
+}  // namespace binlogkit

@@ -1,0 +1,569 @@
+#include "binlogkit/triage.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+#include "binlogkit/crc32.hpp"
+#include "binlogkit/events.hpp"
+#include "binlogkit/reader.hpp"
+
+namespace binlogkit {
+
+namespace {
+
+constexpr std::size_t max_listed_after_damage = 1000;
+
+// ---- GTID state -----------------------------------------------------------------------
+
+struct gtid_state {
+  // MySQL: per (uuid, tag) sorted closed intervals.
+  std::map<std::pair<uuid_bytes, std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>> mysql;
+  // MariaDB: per domain the last GTID.
+  std::map<std::uint32_t, mariadb_gtid> mariadb;
+
+  void add_mysql(const uuid_bytes& u, const std::string& tag, std::int64_t a, std::int64_t b) {
+    auto& iv = mysql[{u, tag}];
+    iv.emplace_back(a, b);
+    std::sort(iv.begin(), iv.end());
+    std::vector<std::pair<std::int64_t, std::int64_t>> merged;
+    for (auto& x : iv) {
+      if (!merged.empty() && x.first <= merged.back().second + 1) {
+        merged.back().second = std::max(merged.back().second, x.second);
+      } else {
+        merged.push_back(x);
+      }
+    }
+    iv = std::move(merged);
+  }
+  void add(const gtid_ref& g) {
+    if (g.k == gtid_ref::kind::mysql) add_mysql(g.uuid, g.tag, g.gno, g.gno);
+    if (g.k == gtid_ref::kind::mariadb) mariadb[g.domain_id] = {g.domain_id, g.server_id, g.seq_no};
+  }
+  std::string text(flavor f) const {
+    std::string out;
+    if (f == flavor::mariadb) {
+      for (const auto& [d, g] : mariadb) {
+        if (!out.empty()) out += ',';
+        fmt::format_to(std::back_inserter(out), "{}-{}-{}", g.domain_id, g.server_id, g.seq_no);
+      }
+      return out;
+    }
+    const uuid_bytes* last_uuid = nullptr;
+    for (const auto& [key, iv] : mysql) {
+      if (last_uuid != nullptr && *last_uuid == key.first) {
+        out += ':';
+      } else {
+        if (!out.empty()) out += ",\n";
+        out += format_uuid(key.first);
+        out += ':';
+      }
+      last_uuid = &key.first;
+      if (!key.second.empty()) fmt::format_to(std::back_inserter(out), "{}:", key.second);
+      bool first = true;
+      for (auto [a, b] : iv) {
+        if (!first) out += ':';
+        first = false;
+        if (a == b) fmt::format_to(std::back_inserter(out), "{}", a);
+        else fmt::format_to(std::back_inserter(out), "{}-{}", a, b);
+      }
+    }
+    return out;
+  }
+};
+
+std::uint64_t numeric_suffix(std::string_view name, bool& ok) {
+  auto slash = name.find_last_of('/');
+  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  auto dot = name.find_last_of('.');
+  ok = false;
+  if (dot == std::string_view::npos) return 0;
+  std::uint64_t v = 0;
+  auto tail = name.substr(dot + 1);
+  auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), v);
+  ok = ec == std::errc() && p == tail.data() + tail.size();
+  return v;
+}
+
+std::string base_name(std::string_view path) {
+  auto slash = path.find_last_of('/');
+  return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
+}
+
+std::string sql_quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+  return out;
+}
+
+// ---- the scan ------------------------------------------------------------------------
+
+class scanner {
+ public:
+  scanner(const triage_options& o, triage_report& r) : opt_(o), rep_(r) {}
+
+  void scan_file(const triage_input& in, bool last_file);
+  void finish();
+
+ private:
+  void on_event(const triage_input& in, const event_view& ev, const any_event& d);
+  void add_damage(const triage_input& in, std::uint64_t offset, std::uint64_t length, const error& e,
+                  bool tail = false);
+  // The next offset after `from` where a valid event begins and `resync_chain` events chain.
+  std::optional<std::uint64_t> resync(bytes data, const format_description& fd, std::uint64_t from) const;
+  bool probe(bytes data, const format_description& fd, std::uint64_t at) const;
+  bool log_pos_plausible(const event_view& ev) const;
+  resume_point point_after(const std::string& file, std::uint64_t end) const;
+
+  const triage_options& opt_;
+  triage_report& rep_;
+  transaction_tracker tracker_;
+  gtid_state gtids_;
+  bool damaged_ = false;          // damage seen: later transactions are "after damage"
+  bool skip_to_boundary_ = false; // after damage: ignore events until a transaction starts
+  bool saw_gtid_ = false;
+  bool any_transaction_ = false;         // the log has GTID events: they mark every boundary
+  bool relay_ = false;
+  std::uint32_t relay_server_id_ = 0;
+  bool first_fd_seen_ = false;
+  source_position source_;        // source coordinates after the last event
+  std::uint64_t last_source_log_pos_ = 0;  // log_pos of the previous source event (relay)
+  std::string txn_file_;
+  std::uint64_t txn_begin_ = 0;
+  bool all_checksums_ = true;
+  bool any_file_ = false;
+};
+
+resume_point scanner::point_after(const std::string& file, std::uint64_t end) const {
+  resume_point p;
+  p.relay_file = file;
+  p.relay_pos = end;
+  p.source = source_;
+  p.gtid = tracker_.gtid().text();
+  p.gtid_state = gtids_.text(rep_.flavor);
+  return p;
+}
+
+void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint64_t length,
+                         const error& e, bool tail) {
+  damage_range d;
+  d.file = in.name;
+  d.offset = offset;
+  d.length = length;
+  d.code = e.code;
+  d.event_type = e.event_type;
+  d.detail = e.detail;
+  d.tail = tail;
+  rep_.damage.push_back(std::move(d));
+  damaged_ = true;
+  // Whatever transaction was open is lost: wait for the next one to begin.
+  if (tracker_.in_transaction()) tracker_ = transaction_tracker{};
+  skip_to_boundary_ = true;
+}
+
+bool scanner::log_pos_plausible(const event_view& ev) const {
+  if (ev.header.log_pos == 0 || ev.format->binlog_version() < 4) return true;
+  if (!relay_) return ev.header.log_pos == ev.end_offset();
+  return true;
+}
+
+bool scanner::probe(bytes data, const format_description& fd, std::uint64_t at) const {
+  reader_options ro;
+  event_reader r(data, fd, at, ro);
+  for (std::size_t i = 0; i < opt_.resync_chain; ++i) {
+    auto next = r.next();
+    if (!next) return false;
+    if (!next->has_value()) return i > 0;  // reached the end exactly after a valid event
+    const event_view& ev = **next;
+    if (!log_pos_plausible(ev)) return false;
+    if (!decode(ev)) return false;
+    if (!fd.has_checksums() && !is_known_type(ev.header.type_code)) return false;
+  }
+  return true;
+}
+
+std::optional<std::uint64_t> scanner::resync(bytes data, const format_description& fd,
+                                             std::uint64_t from) const {
+  for (std::uint64_t at = from; at + fd.header_length() <= data.size(); ++at) {
+    // Cheap filters first: a known type this format defines, a size that fits.
+    std::uint8_t type = fd.canonical_type(data[at + 4]);
+    if (!is_known_type(type) || !fd.defines(type)) continue;
+    std::uint32_t size = detail::le32(data.data() + at + 9);
+    if (size < fd.header_length() || size > data.size() - at) continue;
+    if (!relay_ && fd.binlog_version() >= 4) {
+      std::uint32_t log_pos = detail::le32(data.data() + at + 13);
+      if (log_pos != 0 && log_pos != at + size) continue;
+    }
+    if (probe(data, fd, at)) return at;
+  }
+  return std::nullopt;
+}
+
+void scanner::on_event(const triage_input& in, const event_view& ev, const any_event& d) {
+  const auto t = ev.type();
+  // Source coordinates.
+  if (t == event_type::rotate) {
+    const auto& r = std::get<rotate_event>(d);
+    const bool from_source = !relay_ ? false : ev.header.server_id != relay_server_id_;
+    if (relay_ && from_source) {
+      source_.file = std::string(r.next_file);
+      source_.pos = r.position;
+      last_source_log_pos_ = 0;
+    } else if (!relay_) {
+      // A binlog's own rotate names its successor; positions there start after the FDE.
+    }
+  } else if (relay_) {
+    if (ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
+        t != event_type::format_description) {
+      source_.pos = ev.header.log_pos;
+      last_source_log_pos_ = ev.header.log_pos;
+    }
+  } else {
+    source_.file = base_name(in.name);
+    source_.pos = ev.end_offset();
+  }
+
+  // The GTID state before the first transaction comes from the file's own summary:
+  // MySQL's PREVIOUS_GTIDS, MariaDB's GTID_LIST (binlog state at the start of the file).
+  if (!any_transaction_ && !tracker_.in_transaction()) {
+    if (const auto* list = std::get_if<mariadb_gtid_list_event>(&d)) {
+      for (std::size_t i = 0; i < list->count; ++i) {
+        auto g = list->at(i);
+        gtids_.mariadb[g.domain_id] = g;
+      }
+    } else if (const auto* prev = std::get_if<previous_gtids_event>(&d)) {
+      (void)for_each_sid(*prev, ev.offset, [&](const uuid_bytes& sid, std::string_view tag, bytes iv) {
+        for (std::size_t i = 0; i + 16 <= iv.size(); i += 16) {
+          auto a = static_cast<std::int64_t>(detail::load_le(iv.data() + i, 8));
+          auto b = static_cast<std::int64_t>(detail::load_le(iv.data() + i + 8, 8));
+          if (b > a) gtids_.add_mysql(sid, std::string(tag), a, b - 1);
+        }
+      });
+    }
+  }
+
+  const bool is_gtid = t == event_type::gtid || t == event_type::anonymous_gtid ||
+                       t == event_type::gtid_tagged || t == event_type::mariadb_gtid;
+  if (is_gtid) saw_gtid_ = true;
+  // After damage, the events up to the next transaction boundary belong to a transaction
+  // whose start (or part) was lost: none of them counts. The boundary is the next GTID
+  // event; in logs without GTIDs, the end of the broken transaction or the next BEGIN.
+  if (skip_to_boundary_) {
+    if (is_gtid) {
+      skip_to_boundary_ = false;
+      tracker_ = transaction_tracker{};
+    } else if (!saw_gtid_) {
+      const auto* q = std::get_if<query_event>(&d);
+      const auto kind = q != nullptr && !q->compressed ? classify_statement(q->query) : statement_kind::other;
+      if (kind == statement_kind::begin) {
+        skip_to_boundary_ = false;
+        tracker_ = transaction_tracker{};
+      } else {
+        if (t == event_type::xid || kind == statement_kind::commit || kind == statement_kind::rollback) {
+          skip_to_boundary_ = false;
+          tracker_ = transaction_tracker{};
+        }
+        return;
+      }
+    } else {
+      return;
+    }
+  }
+
+  // Transaction grammar.
+  auto step = tracker_.feed(ev, d);
+  if (step.abandoned) ++rep_.abandoned_partial_transactions;
+  if (step.violation) {
+    add_damage(in, ev.offset, ev.raw.size(), *step.violation);
+    return;
+  }
+  if (step.begins) {
+    any_transaction_ = true;
+    txn_file_ = in.name;
+    txn_begin_ = ev.offset;
+  }
+  if (step.completes) {
+    gtids_.add(tracker_.gtid());
+    if (!damaged_) {
+      ++rep_.transactions_before_damage;
+      rep_.last_good = point_after(in.name, ev.end_offset());
+    } else {
+      ++rep_.intact_after_damage_count;
+      if (rep_.intact_after_damage.size() < max_listed_after_damage) {
+        transaction_record tr;
+        tr.file = txn_file_;
+        tr.begin = txn_begin_;
+        tr.end_file = in.name;
+        tr.end = ev.end_offset();
+        tr.source_end = source_;
+        tr.gtid = tracker_.gtid().text();
+        rep_.intact_after_damage.push_back(std::move(tr));
+      }
+    }
+  }
+}
+
+void scanner::scan_file(const triage_input& in, bool last_file) {
+  rep_.files.push_back(in.name);
+  any_file_ = true;
+  event_reader reader(in.data);
+  bool first_event = true;
+  bool saw_checksums = false;
+  for (;;) {
+    auto next = reader.next();
+    if (!next) {
+      const error& e = next.error();
+      if (e.code == errc::bad_magic || (e.code == errc::truncated && e.offset == 0)) {
+        rep_.unreadable = true;
+        add_damage(in, 0, in.data.size(), e);
+        return;
+      }
+      if (e.code == errc::encrypted) {
+        rep_.notes.push_back(fmt::format("{}: events from offset {} are encrypted; no key given", in.name, e.offset));
+        rep_.unreadable = true;
+        return;
+      }
+      const auto* fd = reader.format();
+      if (e.code == errc::checksum_mismatch) {
+        // The frame may still be right: if the event's log_pos says so, skip just it.
+        const std::uint64_t at = e.offset;
+        const std::uint32_t size = detail::le32(in.data.data() + at + 9);
+        const std::uint32_t log_pos = detail::le32(in.data.data() + at + 13);
+        const bool frame_ok = relay_ || log_pos == 0 || log_pos == at + size;
+        if (frame_ok && at + size <= in.data.size() && (at + size == in.data.size() || probe(in.data, *fd, at + size))) {
+          add_damage(in, at, size, e);
+          continue;  // the reader already stands after the event
+        }
+        auto again = resync(in.data, *fd, at + 1);
+        add_damage(in, at, (again ? *again : in.data.size()) - at, e);
+        if (!again) break;
+        reader.seek(*again);
+        continue;
+      }
+      if (fd == nullptr) {
+        rep_.unreadable = true;
+        add_damage(in, e.offset, in.data.size() - e.offset, e);
+        return;
+      }
+      // Framing error: the file ends inside an event (a torn tail) or the chain broke.
+      auto again = resync(in.data, *fd, e.offset + 1);
+      if (!again) {
+        const bool tail = e.code == errc::truncated;
+        add_damage(in, e.offset, in.data.size() - e.offset, e, tail);
+        if (tail && !last_file) {
+          rep_.notes.push_back(fmt::format("{} ends inside an event but is not the last file of the set", in.name));
+        }
+        break;
+      }
+      add_damage(in, e.offset, *again - e.offset, e);
+      reader.seek(*again);
+      continue;
+    }
+    if (!next->has_value()) break;
+    const event_view& ev = **next;
+    ++rep_.events;
+
+    if (ev.type() == event_type::format_description || ev.type() == event_type::start_v3) {
+      if (!first_fd_seen_) {
+        first_fd_seen_ = true;
+        relay_server_id_ = ev.header.server_id;
+        rep_.flavor = ev.format->flavor();
+        rep_.server_version = std::string(ev.format->server_version());
+      }
+      if (first_event) saw_checksums = ev.format->has_checksums();
+      if (first_event && relay_ && ev.header.server_id != relay_server_id_) {
+        // a relay file written by another replica id: keep the first one's view
+      }
+    }
+    if (first_event && opt_.relay.has_value()) relay_ = *opt_.relay;
+    first_event = false;
+
+    // Relay-log detection: a second format description, or a rotate from another server
+    // before any transaction (the receiver's fake rotate naming the source's binlog).
+    if (!opt_.relay.has_value() && !relay_ && ev.offset > 4 &&
+        ((ev.type() == event_type::format_description && ev.header.server_id != relay_server_id_) ||
+         (ev.type() == event_type::rotate && ev.header.server_id != relay_server_id_ &&
+          (ev.header.log_pos == 0 || (ev.header.flags & flag_artificial) != 0)))) {
+      relay_ = true;
+    }
+
+    auto decoded = decode(ev);
+    if (!decoded) {
+      add_damage(in, ev.offset, ev.raw.size(), decoded.error());
+      continue;
+    }
+    if (!log_pos_plausible(ev)) {
+      // A binlog event's log_pos is its end. If log_pos names a later plausible frame, the
+      // size field is what broke; otherwise log_pos itself did.
+      error e{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+              "log_pos does not equal the event's end offset"};
+      const std::uint64_t claimed = ev.header.log_pos;
+      if (claimed > ev.offset + ev.format->header_length() && claimed <= in.data.size() &&
+          (claimed == in.data.size() || probe(in.data, *ev.format, claimed))) {
+        add_damage(in, ev.offset, claimed - ev.offset, e);
+        reader.seek(claimed);
+        continue;
+      }
+      add_damage(in, ev.offset, ev.raw.size(), e);
+      continue;
+    }
+    // MySQL 5.0 wrote events of a transaction with log_pos relative to the transaction's
+    // start, so continuity is checked for sources from 5.1 on.
+    if (relay_ && ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
+        last_source_log_pos_ != 0 && ev.format->version() >= version_triple{5, 1, 0} &&
+        ev.type() != event_type::format_description &&
+        ev.type() != event_type::rotate && ev.header.log_pos < last_source_log_pos_ + ev.header.event_size) {
+      add_damage(in, ev.offset, ev.raw.size(),
+                 error{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                       "source log_pos goes backwards or overlaps the previous event"});
+      continue;
+    }
+    on_event(in, ev, *decoded);
+  }
+  if (!saw_checksums) all_checksums_ = false;
+}
+
+void scanner::finish() {
+  rep_.relay = relay_;
+  rep_.checksums = any_file_ && all_checksums_;
+  rep_.unverifiable = !rep_.checksums;
+}
+
+std::vector<std::string> mariadb_plan_gtid(const resume_point& p) {
+  return {
+      "STOP SLAVE",
+      "RESET SLAVE",
+      fmt::format("SET GLOBAL gtid_slave_pos = {}", sql_quote(p.gtid_state)),
+      "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+      "START SLAVE",
+  };
+}
+
+std::vector<std::string> plan_position_legacy(const resume_point& p, bool mariadb) {
+  std::vector<std::string> v{"STOP SLAVE"};
+  v.push_back(fmt::format("CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}{}",
+                          sql_quote(p.source.file), p.source.pos,
+                          mariadb ? ", MASTER_USE_GTID = no" : ""));
+  v.push_back("START SLAVE");
+  return v;
+}
+
+std::vector<std::string> plan_position_mysql8(const resume_point& p) {
+  return {
+      "STOP REPLICA",
+      fmt::format("CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0, SOURCE_LOG_FILE = {}, SOURCE_LOG_POS = {}",
+                  sql_quote(p.source.file), p.source.pos),
+      "START REPLICA",
+  };
+}
+
+}  // namespace
+
+int compare_positions(const source_position& a, const source_position& b) noexcept {
+  if (a.file != b.file) {
+    bool oka = false, okb = false;
+    auto na = numeric_suffix(a.file, oka);
+    auto nb = numeric_suffix(b.file, okb);
+    if (oka && okb && na != nb) return na < nb ? -1 : 1;
+    return a.file < b.file ? -1 : 1;
+  }
+  if (a.pos == b.pos) return 0;
+  return a.pos < b.pos ? -1 : 1;
+}
+
+std::optional<source_position> parse_source_position(std::string_view text) {
+  auto colon = text.find_last_of(':');
+  if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+  source_position p;
+  p.file = std::string(text.substr(0, colon));
+  auto num = text.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), p.pos);
+  if (ec != std::errc() || ptr != num.data() + num.size()) return std::nullopt;
+  return p;
+}
+
+int triage_report::exit_code() const noexcept {
+  if (unreadable && !last_good) return 2;
+  if (damage.empty()) return 0;
+  return resume ? 1 : 3;
+}
+
+triage_report triage(const std::vector<triage_input>& inputs, const triage_options& options) {
+  triage_report rep;
+  scanner sc(options, rep);
+  for (std::size_t i = 0; i < inputs.size(); ++i) sc.scan_file(inputs[i], i + 1 == inputs.size());
+  sc.finish();
+
+  if (rep.last_good) {
+    rep.resume = rep.last_good;
+    if (options.executed_position) {
+      int c = compare_positions(*options.executed_position, rep.last_good->source);
+      if (c < 0) {
+        rep.resume->source = *options.executed_position;
+        rep.resume->gtid_state.clear();
+        rep.notes.push_back(fmt::format(
+            "the executed position {}:{} is before the last good position {}:{}: resuming at the "
+            "executed position so that nothing is skipped",
+            options.executed_position->file, options.executed_position->pos, rep.last_good->source.file,
+            rep.last_good->source.pos));
+      } else if (c > 0 && !rep.damage.empty()) {
+        rep.resume->source = *options.executed_position;
+        rep.resume->gtid_state.clear();
+        rep.notes.push_back(fmt::format(
+            "the executed position {}:{} is past the last good position {}:{}: the replica applied "
+            "events at or after the damage; resuming there so that nothing is applied twice, but "
+            "check the data the damaged events touched",
+            options.executed_position->file, options.executed_position->pos, rep.last_good->source.file,
+            rep.last_good->source.pos));
+      }
+    }
+    if (options.executed_gtids && rep.flavor == flavor::mariadb) {
+      rep.notes.push_back(fmt::format("executed GTIDs given: {}", *options.executed_gtids));
+    }
+  } else if (!rep.damage.empty()) {
+    rep.notes.push_back("no complete transaction precedes the first damage: no resume point can be trusted");
+  }
+
+  if (rep.resume) {
+    const bool mariadb = rep.flavor == flavor::mariadb;
+    rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
+    if (mariadb && !rep.resume->gtid_state.empty()) {
+      rep.resume_sql = mariadb_plan_gtid(*rep.resume);
+    } else {
+      rep.resume_sql = rep.resume_sql_position;
+    }
+    if (!mariadb) rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
+  }
+  if (rep.unverifiable && !rep.unreadable) {
+    rep.notes.push_back(
+        "the files carry no checksums: a changed byte that leaves every length intact cannot be "
+        "detected, so an undamaged verdict means unverifiable, not clean");
+  }
+  return rep;
+}
+
+result<std::vector<std::uint8_t>> salvage_copy(bytes data, std::uint64_t end) {
+  if (end > data.size() || end < binlog_magic_size) {
+    return make_error(errc::bad_body, end, -1, "salvage end lies outside the file");
+  }
+  std::vector<std::uint8_t> out(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(end));
+  // Clear LOG_EVENT_BINLOG_IN_USE_F in the first format description. Its CRC32 is computed
+  // with the flag cleared, so it stays valid.
+  event_reader r({out.data(), out.size()});
+  auto first = r.next();
+  if (first && first->has_value()) {
+    const event_view& ev = **first;
+    if (ev.type() == event_type::format_description && (ev.header.flags & flag_binlog_in_use) != 0) {
+      out[ev.offset + 17] = static_cast<std::uint8_t>(out[ev.offset + 17] & ~flag_binlog_in_use);
+    }
+  }
+  return out;
+}
+
+}  // namespace binlogkit

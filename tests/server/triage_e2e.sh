@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# End-to-end test of `binlogkit triage` on a real MariaDB source and replica.
+#
+# Usage: tests/server/triage_e2e.sh [BINLOGKIT] torn-tail|flip-middle
+#   BINLOGKIT: the binlogkit binary (default: $BINLOGKIT, else build/binlogkit)
+#
+# What happens, all in a temporary directory on 127.0.0.1 (scripts/replication-pair):
+#  1. A source and a replica replicate the standard workload until caught up.
+#  2. The replica's SQL thread is stopped and a "tail" workload runs on the source (small
+#     transactions, one of 3000 rows that spans several relay logs, more small ones); the
+#     IO thread fetches all of it into relay logs. Then STOP SLAVE and the replica server
+#     is shut down, so the tail is in the relay logs but not executed.
+#  3. The relay log is damaged:
+#       torn-tail    the last relay log is truncated in the middle of its last event that
+#                    came from the source (the Stop event the replica writes at shutdown
+#                    goes too), as a crash while the IO thread was writing leaves it;
+#       flip-middle  one byte in the middle of a relay log that is not the last one and
+#                    holds only tail events (not executed yet) is inverted.
+#  4. The replica server is started again and its SQL thread runs until it stops at the
+#     damage, as in a real incident; then STOP SLAVE.
+#  5. `binlogkit triage --json RELAY-INDEX` must exit 1 (damaged, resume point found) and
+#     name the damaged file. Its resume_sql (a list of statements, or one string with
+#     statements separated by ";\n") is printed and run on the replica.
+#  6. The replica must catch up with the source, and CHECKSUM TABLE of every table must
+#     be the same on both.
+# Exit 0 on success, non-zero with a message naming the failed step. The servers are
+# always stopped and the directory removed (KEEP_WORK=1 keeps the directory for a look).
+# TRIAGE_EXTRA_ARGS: more arguments for triage (split at spaces).
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+pair=$root/scripts/replication-pair
+sandbox=$root/scripts/mariadb-sandbox
+
+usage() {
+  sed -n '4,5p' "$0" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+bin=${BINLOGKIT:-$root/build/binlogkit}
+case $# in
+  1) mode=$1 ;;
+  2) bin=$1 mode=$2 ;;
+  *) usage ;;
+esac
+case $mode in
+  torn-tail | flip-middle) ;;
+  *) usage ;;
+esac
+
+step_name="setup"
+step() {
+  step_name=$*
+  echo "== $*"
+}
+fail() {
+  echo "triage_e2e ($mode): FAILED at step '$step_name': $*" >&2
+  exit 1
+}
+
+[[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
+bin=$(cd -- "$(dirname -- "$bin")" && pwd -P)/$(basename -- "$bin")
+for tool in mariadbd mariadb-install-db mariadb mariadb-admin od dd truncate timeout; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+done
+if command -v jq >/dev/null 2>&1; then
+  json_tool=jq
+elif command -v python3 >/dev/null 2>&1; then
+  json_tool=python3
+else
+  fail "neither jq nor python3 found (needed to read triage's JSON)"
+fi
+
+export TZ=UTC
+work=$(mktemp -d "${TMPDIR:-/tmp}/bk-triage.XXXXXX")
+rep=$work/replica
+src=$work/source
+relay_index=$rep/relay/relay-bin.index
+replica_id=2
+
+cleanup() {
+  local rc=$?
+  "$pair" stop "$work" >/dev/null 2>&1 || true
+  # Anything of ours still running (a server that did not shut down) is killed by pid.
+  local pid
+  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
+    echo "triage_e2e: killing leftover server $pid" >&2
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then
+    echo "triage_e2e: kept $work" >&2
+  else
+    rm -rf -- "$work"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# sql DIR: runs the SQL on stdin as root; fails at the first error.
+sql() { "$sandbox" sql "$1" --batch; }
+# q DIR SQL: one query, result without column names.
+q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
+slave_field() {
+  q "$rep" 'SHOW SLAVE STATUS\G' | awk -v f="$1" '
+    { line = $0; sub(/^ +/, "", line) }
+    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
+}
+
+# u32 FILE OFFSET / u8 FILE OFFSET: little-endian integers read from FILE.
+u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
+u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
+
+# events FILE: "offset length type server_id" for each event, from the 19-byte common
+# headers alone (an independent walk, not binlogkit's).
+events() {
+  local f=$1 size off=4 len
+  size=$(stat -c %s -- "$f")
+  while ((off + 19 <= size)); do
+    len=$(u32 "$f" $((off + 9)))
+    ((len >= 19)) || fail "bad event length $len at $f:$off"
+    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
+    off=$((off + len))
+  done
+}
+
+relay_files() { sed 's|^.*/||' "$relay_index"; }
+
+# The SQL script of triage's resume_sql: a JSON list of statements or one string.
+resume_sql_script() {
+  if [[ $json_tool == jq ]]; then
+    jq -r 'if (.resume_sql | type) == "array"
+           then .resume_sql[] | sub("[;\\s]+$"; "") | . + ";"
+           elif (.resume_sql | type) == "string" then .resume_sql
+           else error("resume_sql is missing or neither a list nor a string") end' "$1"
+  else
+    python3 - "$1" <<'PY'
+import json, sys
+plan = json.load(open(sys.argv[1])).get("resume_sql")
+if isinstance(plan, list):
+    for s in plan:
+        print(s.rstrip().rstrip(";").rstrip() + ";")
+elif isinstance(plan, str):
+    print(plan)
+else:
+    sys.exit("resume_sql is missing or neither a list nor a string")
+PY
+  fi
+}
+
+# Base names of the files in triage's damage list, one per line.
+damage_files() {
+  if [[ $json_tool == jq ]]; then
+    jq -r '.damage[]?.file // empty' "$1" | sed 's|^.*/||'
+  else
+    python3 - "$1" <<'PY'
+import json, os, sys
+for d in json.load(open(sys.argv[1])).get("damage") or []:
+    if d.get("file"):
+        print(os.path.basename(d["file"]))
+PY
+  fi
+}
+
+# ---------------------------------------------------------------------------------------
+step "start a source and a replica"
+"$pair" start "$work" -- --max-relay-log-size=4096 --max-binlog-size=8192 ||
+  fail "could not start the pair"
+
+step "replicate the workload"
+"$pair" workload "$work" || fail "workload failed on the source"
+"$pair" wait-caught-up "$work" 120 || fail "replica did not catch up"
+
+step "stop the SQL thread, run the tail workload, let the IO thread fetch it"
+q "$rep" 'STOP SLAVE SQL_THREAD' || fail "STOP SLAVE SQL_THREAD"
+sql "$src" <<'SQL' || fail "tail workload failed on the source"
+SET TIMESTAMP = 1700000600;
+SET SESSION binlog_format = 'ROW';
+SET SESSION max_recursive_iterations = 100000;
+CREATE TABLE app.tail (id INT NOT NULL PRIMARY KEY, v SMALLINT NOT NULL) ENGINE=InnoDB;
+BEGIN;
+UPDATE app.accounts SET balance = balance + 5 WHERE id = 1;
+INSERT INTO app.tail VALUES (-1, 1), (-2, 2);
+COMMIT;
+SET SESSION binlog_format = 'STATEMENT';
+UPDATE app.big SET v = v + 3 WHERE id BETWEEN 200 AND 260;
+SET SESSION binlog_format = 'ROW';
+BEGIN;
+INSERT INTO app.tail (id, v)
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+  SELECT i, i * 13 % 1000 FROM n;
+UPDATE app.accounts SET balance = balance - 5 WHERE id = 1;
+COMMIT;
+INSERT INTO audit.log (what, at) VALUES ('tail', NOW());
+BEGIN;
+DELETE FROM app.tail WHERE id % 100 = 0;
+UPDATE app.accounts SET note = 'tail' WHERE id = 4;
+INSERT INTO app.tail VALUES (-3, 3);
+COMMIT;
+SQL
+"$pair" wait-received "$work" 120 || fail "IO thread did not fetch the tail"
+executed_file=$(slave_field Relay_Log_File)
+q "$rep" 'STOP SLAVE' || fail "STOP SLAVE"
+echo "SQL thread stopped in $executed_file at $(slave_field Relay_Log_Pos), gtid_slave_pos $(q "$rep" 'SELECT @@gtid_slave_pos')"
+
+step "stop the replica server"
+"$sandbox" stop "$rep" || fail "could not stop the replica"
+mapfile -t files < <(relay_files)
+((${#files[@]} >= 3)) || fail "expected several relay logs, got: ${files[*]}"
+echo "relay logs: ${files[*]}"
+
+step "damage the relay log ($mode)"
+damaged=""
+case $mode in
+  torn-tail)
+    damaged=${files[-1]}
+    last=""
+    while read -r off len type sid; do
+      ((sid == replica_id)) || last="$off $len $type"
+    done < <(events "$rep/relay/$damaged")
+    [[ -n $last ]] || fail "$damaged holds no event from the source"
+    read -r off len type <<<"$last"
+    cut=$((off + len / 2))
+    truncate -s "$cut" -- "$rep/relay/$damaged"
+    echo "truncated $damaged to $cut bytes: in the middle of the event of type $type at $off (length $len)"
+    ;;
+  flip-middle)
+    # A relay log after the one the SQL thread stopped in (so none of it is executed),
+    # and not the last one.
+    past=0
+    for ((i = 0; i < ${#files[@]} - 1; i++)); do
+      if ((past)); then damaged=${files[i]}; break; fi
+      [[ ${files[i]} == "$executed_file" ]] && past=1
+    done
+    [[ -n $damaged ]] || fail "no relay log between $executed_file and the last one (${files[*]})"
+    f=$rep/relay/$damaged
+    size=$(stat -c %s -- "$f")
+    at=$((size / 2))
+    inside=""
+    while read -r off len type _; do
+      if ((at >= off && at < off + len)); then inside="event of type $type at $off (length $len)"; fi
+    done < <(events "$f")
+    old=$(u8 "$f" "$at")
+    new=$((old ^ 0xff))
+    printf '%b' "\\x$(printf '%02x' "$new")" | dd of="$f" bs=1 seek="$at" conv=notrunc status=none
+    [[ $(u8 "$f" "$at") == "$new" ]] || fail "could not write $f"
+    printf 'inverted the byte at %s:%d (0x%02x -> 0x%02x), inside the %s\n' "$damaged" "$at" "$old" "$new" "$inside"
+    ;;
+esac
+
+step "restart the replica and let its SQL thread run into the damage"
+"$pair" start "$work" --no-start-slave >/dev/null || fail "could not restart the replica"
+q "$rep" 'START SLAVE SQL_THREAD' || fail "START SLAVE SQL_THREAD"
+# Until the SQL thread stops (an error) or has read everything and waits, at most 60 s.
+deadline=$((SECONDS + 60))
+idle=0
+while :; do
+  running=$(slave_field Slave_SQL_Running)
+  [[ $running == No ]] && break
+  if [[ $(slave_field Slave_SQL_Running_State) == *"read all relay log"* ]]; then
+    idle=$((idle + 1))
+    ((idle >= 5)) && break
+  else
+    idle=0
+  fi
+  ((SECONDS < deadline)) || fail "the SQL thread neither stopped nor went idle in 60 s"
+  sleep 0.2
+done
+echo "SQL thread: running=$running, error $(slave_field Last_SQL_Errno): $(slave_field Last_SQL_Error)"
+q "$rep" 'STOP SLAVE' || fail "STOP SLAVE"
+echo "replica executed up to gtid_slave_pos $(q "$rep" 'SELECT @@gtid_slave_pos')," \
+  "source has $(q "$src" 'SELECT @@gtid_binlog_pos')"
+
+step "binlogkit triage"
+extra=()
+if [[ -n ${TRIAGE_EXTRA_ARGS:-} ]]; then read -r -a extra <<<"$TRIAGE_EXTRA_ARGS"; fi
+echo "\$ binlogkit triage --json ${extra[*]} $relay_index"
+rc=0
+timeout 300 "$bin" triage --json "${extra[@]}" "$relay_index" >"$work/triage.json" 2>"$work/triage.err" || rc=$?
+cat "$work/triage.json"
+cat "$work/triage.err" >&2
+case $rc in
+  1) ;;
+  0) fail "triage exit 0 (nothing damaged), expected 1" ;;
+  124) fail "triage did not finish in 300 s" ;;
+  *) fail "triage exit $rc, expected 1 (damaged, resume point found)" ;;
+esac
+found=$(damage_files "$work/triage.json") || fail "triage's output is not valid JSON"
+grep -qxF -- "$damaged" <<<"$found" || fail "triage's damage list does not name $damaged (it names: ${found//$'\n'/ })"
+
+step "carry out the resume plan"
+plan=$(resume_sql_script "$work/triage.json") || fail "no usable resume_sql in triage's output"
+[[ -n ${plan//[[:space:]]/} ]] || fail "resume_sql is empty"
+echo "$plan"
+sql "$rep" <<<"$plan" || fail "the resume plan failed on the replica"
+
+step "wait until the replica has caught up"
+"$pair" wait-caught-up "$work" 180 || fail "replica did not catch up after the resume plan"
+
+step "compare checksums"
+"$pair" checksums "$src" >"$work/source.checksums" || fail "checksums on the source"
+"$pair" checksums "$rep" >"$work/replica.checksums" || fail "checksums on the replica"
+cat "$work/source.checksums"
+[[ -s $work/source.checksums ]] || fail "no tables on the source"
+if ! diff -u "$work/source.checksums" "$work/replica.checksums"; then
+  fail "the replica's data differs from the source's (diff above: - source, + replica)"
+fi
+
+echo "triage_e2e ($mode): OK"
