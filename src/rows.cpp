@@ -786,7 +786,15 @@ result<std::string> value::to_text(text_style style) const {
     case value_kind::string:
     case value_kind::geometry:
     case value_kind::compressed:
-      if (sql) return std::string(text());
+      if (sql) {
+        out.assign(text());
+        // BINARY(N) is stored without its trailing zero bytes; SELECT shows them.
+        if (type_ == column_type::string && column_ != nullptr && column_->charset == 63u &&
+            out.size() < column_->length) {
+          out.append(column_->length - out.size(), '\0');
+        }
+        return out;
+      }
       append_binlog_quoted(out, data_, mysql);
       return out;
     case value_kind::vector:

@@ -118,6 +118,16 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
     return s;
   }
 
+  // MySQL 5.0 logged an autocommit statement on a transactional table without BEGIN and
+  // followed it with its XID: the XID belongs to the statement's transaction.
+  const bool loose = loose_statement_;
+  loose_statement_ = false;
+  if (loose && t == event_type::xid && state_ == state::outside) {
+    s.completes = true;
+    s.extends = true;
+    return s;
+  }
+
   return std::visit(
       overloaded{
           [&](const gtid_event& g) -> step {
@@ -164,6 +174,7 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
                 }
                 s = open(s);
                 complete();
+                loose_statement_ = true;
                 return s;
               case state::after_gtid:
                 if (kind == statement_kind::begin || kind == statement_kind::xa_start) {
@@ -171,6 +182,7 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
                   return s;
                 }
                 complete();
+                loose_statement_ = gtid_.k == gtid_ref::kind::none;  // opened by INTVAR & co.
                 return s;
               case state::inside:
                 if (kind == statement_kind::commit || kind == statement_kind::xa_prepare) {

@@ -288,6 +288,18 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     txn_file_ = in.name;
     txn_begin_ = ev.offset;
   }
+  if (step.completes && step.extends) {
+    // The transaction that just closed ends at this XID instead.
+    if (!damaged_ && rep_.last_good) {
+      rep_.last_good = point_after(in.name, ev.end_offset());
+    } else if (damaged_ && !rep_.intact_after_damage.empty()) {
+      auto& tr = rep_.intact_after_damage.back();
+      tr.end_file = in.name;
+      tr.end = ev.end_offset();
+      tr.source_end = source_;
+    }
+    return;
+  }
   if (step.completes) {
     gtids_.add(tracker_.gtid());
     if (!damaged_) {

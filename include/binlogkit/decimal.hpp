@@ -58,10 +58,11 @@ class decimal_text {
 // Infinity and NaN give "0", as in MySQL.
 [[nodiscard]] std::string format_gcvt(double x, int width, bool as_float = false);
 
-// Width that MySQL uses for JSON doubles (MY_GCVT_MAX_FIELD_WIDTH) and that SELECT uses
-// for DOUBLE (field length 22) and FLOAT (field length 12) columns.
+// Widths MySQL passes to my_gcvt: JSON doubles (MY_GCVT_MAX_FIELD_WIDTH), and SELECT of
+// DOUBLE / FLOAT columns without a declared scale (Field_double/Field_float::val_str:
+// the conversion buffer size less one, so the digits are never cut).
 inline constexpr int gcvt_json_width = 34;
-inline constexpr int gcvt_double_width = 22;
-inline constexpr int gcvt_float_width = 12;
+inline constexpr int gcvt_double_width = 330;
+inline constexpr int gcvt_float_width = 69;
 
 }  // namespace binlogkit

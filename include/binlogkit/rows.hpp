@@ -198,11 +198,14 @@ enum class text_style : std::uint8_t {
   // `mariadb-binlog -v` (MariaDB 10.x/11.x) where it differs: ' and \ are not escaped,
   // old DATETIME is quoted, old TIME keeps its sign, signedness is never used.
   mariadb_binlog,
-  // What SELECT shows in the mysql client: unquoted; DOUBLE/FLOAT as MySQL's shortest
-  // form (my_gcvt: 22 / 12 characters, FLOAT to 6 digits); TIMESTAMP as a UTC
+  // What SELECT shows in the mysql client: unquoted; DOUBLE/FLOAT as the servers'
+  // shortest form (my_gcvt: 'f' form for exponents -14..15, else "1e20"; FLOAT to 6
+  // significant digits); TIMESTAMP as a UTC
   // datetime; YEAR 0 as 0000; ENUM/SET as their strings when the table map names them
   // (index / bitmap number otherwise); BIT as its unsigned number (as SELECT b+0);
-  // VECTOR as VECTOR_TO_STRING does ([1.00000e+00,...]); JSON as MySQL JSON text.
+  // VECTOR as VECTOR_TO_STRING does ([1.00000e+00,...]); JSON as MySQL JSON text;
+  // BINARY(N) padded with zero bytes to N when the table map says its charset is binary;
+  // a PARTIAL_UPDATE JSON diff as mysqlbinlog prints it (JSON_REPLACE(@2, ...)).
   sql,
 };
 

@@ -60,6 +60,8 @@ class transaction_tracker {
     bool completes = false;   // this event closed one (it is the transaction's last event)
     bool abandoned = false;   // an open transaction was dropped (receiver restart)
     bool rolled_back = false; // it closed with ROLLBACK
+    bool extends = false;     // an XID right after a statement logged without BEGIN (MySQL
+                              // 5.0 autocommit): the transaction that closed ends here
     std::optional<error> violation;  // the event cannot stand here
   };
 
@@ -77,6 +79,7 @@ class transaction_tracker {
   state state_ = state::outside;
   bool rows_without_begin_ = false;
   bool pending_context_ = false;  // INTVAR/RAND/USER_VAR seen, statement to follow
+  bool loose_statement_ = false;  // last transaction was a statement without BEGIN
   std::unordered_map<std::uint64_t, bool> tables_;  // table ids mapped in this statement
   gtid_ref gtid_;
 };

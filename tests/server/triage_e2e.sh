@@ -8,12 +8,18 @@
 #  1. A source and a replica replicate the standard workload until caught up.
 #  2. The replica's SQL thread is stopped and a "tail" workload runs on the source (small
 #     transactions, one of 3000 rows that spans several relay logs, more small ones); the
-#     IO thread fetches all of it into relay logs. Then STOP SLAVE and the replica server
-#     is shut down, so the tail is in the relay logs but not executed.
+#     IO thread fetches all of it into relay logs. Then STOP SLAVE, and the replica is
+#     switched to file/position replication (CHANGE MASTER TO MASTER_USE_GTID=no with
+#     RELAY_LOG_FILE/RELAY_LOG_POS at its SQL thread's position, which keeps the relay
+#     logs): with MASTER_USE_GTID=slave_pos MariaDB discards all relay logs whenever
+#     replication starts with both threads stopped and fetches again from
+#     @@gtid_slave_pos, so a damaged relay log would never be read. The replica server is
+#     shut down; the tail is in the relay logs but not executed.
 #  3. The relay log is damaged:
-#       torn-tail    the last relay log is truncated in the middle of its last event that
-#                    came from the source (the Stop event the replica writes at shutdown
-#                    goes too), as a crash while the IO thread was writing leaves it;
+#       torn-tail    the last relay log is truncated in the middle of the last event of
+#                    its last replicated transaction (what follows, e.g. the Stop event
+#                    the replica writes at shutdown, goes too), as a crash while the IO
+#                    thread was writing leaves it;
 #       flip-middle  one byte in the middle of a relay log that is not the last one and
 #                    holds only tail events (not executed yet) is inverted.
 #  4. The replica server is started again and its SQL thread runs until it stops at the
@@ -102,7 +108,7 @@ sql() { "$sandbox" sql "$1" --batch; }
 # q DIR SQL: one query, result without column names.
 q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
 slave_field() {
-  q "$rep" 'SHOW SLAVE STATUS\G' | awk -v f="$1" '
+  "$sandbox" sql "$rep" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$1" '
     { line = $0; sub(/^ +/, "", line) }
     index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
 }
@@ -199,9 +205,16 @@ INSERT INTO app.tail VALUES (-3, 3);
 COMMIT;
 SQL
 "$pair" wait-received "$work" 120 || fail "IO thread did not fetch the tail"
-executed_file=$(slave_field Relay_Log_File)
 q "$rep" 'STOP SLAVE' || fail "STOP SLAVE"
-echo "SQL thread stopped in $executed_file at $(slave_field Relay_Log_Pos), gtid_slave_pos $(q "$rep" 'SELECT @@gtid_slave_pos')"
+executed_file=$(slave_field Relay_Log_File)
+executed_pos=$(slave_field Relay_Log_Pos)
+[[ -n $executed_file && $executed_pos =~ ^[0-9]+$ ]] || fail "no SQL thread position in SHOW SLAVE STATUS"
+echo "SQL thread stopped in $executed_file at $executed_pos, gtid_slave_pos $(q "$rep" 'SELECT @@gtid_slave_pos')"
+
+step "switch the replica to file/position replication, keeping its relay logs"
+q "$rep" "CHANGE MASTER TO MASTER_USE_GTID = no,
+  RELAY_LOG_FILE = '$executed_file', RELAY_LOG_POS = $executed_pos" || fail "CHANGE MASTER TO"
+[[ $(slave_field Using_Gtid) == No ]] || fail "replica still uses GTIDs"
 
 step "stop the replica server"
 "$sandbox" stop "$rep" || fail "could not stop the replica"
@@ -215,10 +228,14 @@ case $mode in
   torn-tail)
     damaged=${files[-1]}
     last=""
+    # The last event of a replicated transaction: from the source, and none of Stop (3),
+    # Rotate (4), Format_description (15), Binlog_checkpoint (161), Gtid_list (163).
     while read -r off len type sid; do
-      ((sid == replica_id)) || last="$off $len $type"
+      ((sid == replica_id)) && continue
+      case $type in 3 | 4 | 15 | 161 | 163) continue ;; esac
+      last="$off $len $type"
     done < <(events "$rep/relay/$damaged")
-    [[ -n $last ]] || fail "$damaged holds no event from the source"
+    [[ -n $last ]] || fail "$damaged holds no replicated transaction"
     read -r off len type <<<"$last"
     cut=$((off + len / 2))
     truncate -s "$cut" -- "$rep/relay/$damaged"
