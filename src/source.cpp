@@ -1,6 +1,7 @@
 #include "binlogkit/source.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -42,6 +43,22 @@ source& source::operator=(source&&) noexcept = default;
 source::~source() = default;
 
 bytes source::data() const& noexcept { return impl_->data(); }
+
+void source::advise_sequential() const noexcept {
+  if (impl_->kind != source_kind::mapped || !impl_->map.is_open()) return;
+  auto* p = const_cast<char*>(impl_->map.data());
+  ::madvise(p, impl_->map.size(), MADV_SEQUENTIAL);
+  ::madvise(p, impl_->map.size(), MADV_WILLNEED);
+}
+
+void source::release_before(std::uint64_t offset) const noexcept {
+  if (impl_->kind != source_kind::mapped || !impl_->map.is_open()) return;
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  offset = std::min<std::uint64_t>(offset, impl_->map.size()) / page * page;
+  if (offset == 0) return;
+  // File-backed and read-only: DONTNEED only unmaps; the bytes come back on access.
+  ::madvise(const_cast<char*>(impl_->map.data()), offset, MADV_DONTNEED);
+}
 const std::string& source::name() const noexcept { return impl_->name; }
 source_kind source::kind() const noexcept { return impl_->kind; }
 int source::last_errno() noexcept { return g_last_errno; }

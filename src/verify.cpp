@@ -10,6 +10,7 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
   reader_options ro;
   ro.allow_unknown_types = options.allow_unknown_types;
   event_reader reader(data, ro);
+  std::uint64_t next_progress = options.progress_interval;
   for (;;) {
     auto next = reader.next();
     if (!next) {
@@ -34,11 +35,16 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
     const event_view& ev = **next;
     if (report.events == 0) report.in_use = (ev.header.flags & flag_binlog_in_use) != 0;
     ++report.events;
+    if (options.progress && ev.offset >= next_progress) {
+      options.progress(ev.offset);
+      next_progress = ev.offset + options.progress_interval;
+    }
     if (ev.checksum == checksum_status::ok) ++report.checksums_verified;
     report.bytes_checked = ev.end_offset();
     auto decoded = decode(ev);
     if (!decoded) report.problems.push_back(decoded.error());
   }
+  if (options.progress) options.progress(report.bytes_checked);
   if (!reader.formats().empty()) {
     const auto& fd = reader.formats().front();
     report.has_checksums = fd.has_checksums();

@@ -241,7 +241,7 @@ class value {
 
   // Renders the value (allocates). Fails with bad_value for a corrupt NEWDECIMAL or
   // JSON document.
-  [[nodiscard]] result<std::string> to_text(text_style style = text_style::mysqlbinlog) const;
+  [[nodiscard]] result<std::string> to_text(text_style style = text_style::sql) const;
 
   // Decodes one value of `col` from the start of `in` (a non-NULL column). `size` is
   // set to the bytes it takes. Errors: bad_value when it does not fit or is corrupt,

@@ -36,6 +36,13 @@ class source {
   source& operator=(const source&) = delete;
   ~source();
 
+  // Hints for a front-to-back scan of a mapped file (no effect on other kinds): read
+  // ahead, and let the kernel drop the pages before `offset` from this process's
+  // resident set (they stay in the page cache; a later access maps them again, so views
+  // stay valid). Keeps resident memory flat on files of any size.
+  void advise_sequential() const noexcept;
+  void release_before(std::uint64_t offset) const noexcept;
+
   bytes data() const& noexcept;
   bytes data() const&& = delete;
   const std::string& name() const noexcept;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,10 @@ namespace binlogkit {
 
 struct verify_options {
   bool allow_unknown_types = false;
+  // Called as the scan passes each `progress_interval` bytes (and at the end) with the
+  // offset reached: for progress display and for source::release_before.
+  std::function<void(std::uint64_t offset)> progress;
+  std::uint64_t progress_interval = 16ull << 20;
 };
 
 struct verify_report {

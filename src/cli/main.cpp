@@ -69,6 +69,9 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     }
     bk::verify_options vo;
     vo.allow_unknown_types = allow_unknown;
+    src->advise_sequential();
+    const bk::source& s = *src;
+    vo.progress = [&s](std::uint64_t offset) { s.release_before(offset); };
     auto report = bk::verify_bytes(src->data(), vo);
     const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
     const char* status = report.unreadable()  ? "unreadable"
