@@ -52,10 +52,8 @@ double as_double(const buf& b) {
 }
 
 buf scalar_double(double d) {
-  buf b{0x0b};
-  std::uint8_t raw[8];
-  std::memcpy(raw, &d, 8);
-  b.insert(b.end(), raw, raw + 8);
+  buf b(9, 0x0b);
+  std::memcpy(b.data() + 1, &d, 8);
   return b;
 }
 
