@@ -135,6 +135,8 @@ res<incident_event> incident_impl(const event_view& ev) {
     e.message = c.str(len);
   }
   if (!c.ok()) return bad(ev, errc::bad_body, "incident message runs past the event");
+  // The only incident both servers define is 1, LOST_EVENTS.
+  if (e.incident != 1) return bad(ev, errc::bad_body, "incident number is not LOST_EVENTS (1)");
   return e;
 }
 

@@ -85,6 +85,15 @@ void transaction_tracker::reset() noexcept {
   // A relay log may rotate inside a transaction: keep the state, forget nothing.
 }
 
+bool transaction_tracker::abandon() noexcept {
+  if (state_ == state::outside) return false;
+  state_ = state::outside;
+  tables_.clear();
+  pending_context_ = false;
+  loose_statement_ = false;
+  return true;
+}
+
 transaction_tracker::step transaction_tracker::open(step s) noexcept {
   s.begins = true;
   tables_.clear();
@@ -107,16 +116,9 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
   };
   const auto t = ev.type();
 
-  // A format description from the source inside a transaction: the receiver restarted.
-  if (t == event_type::format_description || t == event_type::start_v3) {
-    if (state_ != state::outside && ev.header.log_pos != 0) {
-      s.abandoned = true;
-      state_ = state::outside;
-      tables_.clear();
-      pending_context_ = false;
-    }
-    return s;
-  }
+  // Format descriptions are outside the grammar; whether one means the receiver restarted
+  // (abandon()) only the caller can tell, knowing which server wrote it.
+  if (t == event_type::format_description || t == event_type::start_v3) return s;
 
   // MySQL 5.0 logged an autocommit statement on a transactional table without BEGIN and
   // followed it with its XID: the XID belongs to the statement's transaction.

@@ -276,9 +276,16 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     }
   }
 
+  // A real format description from the source (not the receiver's artificial copy, not
+  // the relay log's own) inside a transaction: the receiver reconnected and the source
+  // sends the open transaction again from its start.
+  if (relay_ && t == event_type::format_description && ev.header.server_id != relay_server_id_ &&
+      ev.header.log_pos != 0 && (ev.header.flags & flag_artificial) == 0) {
+    if (tracker_.abandon()) ++rep_.abandoned_partial_transactions;
+  }
+
   // Transaction grammar.
   auto step = tracker_.feed(ev, d);
-  if (step.abandoned) ++rep_.abandoned_partial_transactions;
   if (step.violation) {
     add_damage(in, ev.offset, ev.raw.size(), *step.violation);
     return;
@@ -369,7 +376,9 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
         const bool tail = e.code == errc::truncated;
         add_damage(in, e.offset, in.data.size() - e.offset, e, tail);
         if (tail && !last_file) {
-          rep_.notes.push_back(fmt::format("{} ends inside an event but is not the last file of the set", in.name));
+          rep_.notes.push_back(fmt::format(
+              "{} ends inside an event (a crash while writing); later files were opened after a restart",
+              in.name));
         }
         break;
       }

@@ -84,6 +84,12 @@ class format_description {
   bool permuted_types() const noexcept { return permuted_; }
   // Whether events after this one end in a 4-byte CRC32.
   bool has_checksums() const noexcept { return checksum_ == checksum_alg::crc32; }
+  // The same layout with checksums off (events inside a MySQL transaction payload).
+  format_description without_checksums() const noexcept {
+    auto copy = *this;
+    copy.checksum_ = checksum_alg::off;
+    return copy;
+  }
   // Whether this server writes the checksum-algorithm byte in its format description.
   static bool writes_checksum_alg(enum flavor f, version_triple v) noexcept;
 

@@ -12,7 +12,8 @@
 // Events outside the grammar (format descriptions, rotates, previous GTIDs, GTID lists,
 // checkpoints, heartbeats, stop) may appear anywhere: relay logs rotate inside
 // transactions. A format description from the source inside a transaction means the
-// receiver restarted and the partial transaction will be sent again: it is abandoned.
+// receiver restarted and the partial transaction will be sent again: the caller, which
+// knows who wrote the format description, calls abandon().
 #pragma once
 
 #include <cstdint>
@@ -58,7 +59,6 @@ class transaction_tracker {
   struct step {
     bool begins = false;      // this event opened a transaction
     bool completes = false;   // this event closed one (it is the transaction's last event)
-    bool abandoned = false;   // an open transaction was dropped (receiver restart)
     bool rolled_back = false; // it closed with ROLLBACK
     bool extends = false;     // an XID right after a statement logged without BEGIN (MySQL
                               // 5.0 autocommit): the transaction that closed ends here
@@ -69,6 +69,9 @@ class transaction_tracker {
   [[nodiscard]] step feed(const event_view& ev, const any_event& decoded) noexcept;
   // A new file of a relay-log set begins (its format description will follow).
   void reset() noexcept;
+  // The receiver restarted (a relay log holds a real format description from the source
+  // after a reconnect): an open transaction will be sent again whole. True if one was open.
+  bool abandon() noexcept;
 
   state current() const noexcept { return state_; }
   bool in_transaction() const noexcept { return state_ != state::outside; }

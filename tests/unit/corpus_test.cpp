@@ -22,7 +22,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -237,8 +236,8 @@ struct frame {
   error err;                        // when not
 };
 
-// MySQL 5.1.0-5.1.15 and the 5.2 "wl2325"/"a_drop5p"/"a_drop6p" development trees
-// numbered types 16-22 in another order (MySQL's log_event.cc, event_type_permutation):
+// MySQL's "-a_drop5p"/"-a_drop6p" development builds (5.1.1-5.1.5, 5.2.0-5.2.2) numbered
+// types 16-22 in another order (MySQL's log_event.cc, event_type_permutation):
 // written 16..22 mean TABLE_MAP, PRE_GA_WRITE_ROWS, PRE_GA_UPDATE_ROWS, PRE_GA_DELETE_ROWS,
 // XID, BEGIN_LOAD_QUERY, EXECUTE_LOAD_QUERY. event_header::type_code is the released
 // numbering; every other server writes it unchanged.
