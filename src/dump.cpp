@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "binlogkit/compression.hpp"
 #include "binlogkit/reader.hpp"
 
 namespace binlogkit {
@@ -308,6 +309,38 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
       buffer += '\n';
     } else {
       buffer += event_to_text(ev, d);
+    }
+    // The events inside a MySQL transaction payload, each named by the payload's offset
+    // and its own offset inside the inflated payload.
+    if (const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr) {
+      auto inner = payload_reader::open(ev, *tp);
+      if (!inner) {
+        if (first_error) first_error = unexpected<error>(inner.error());
+      } else {
+        for (;;) {
+          auto in = inner->next();
+          if (!in) {
+            if (first_error) first_error = unexpected<error>(in.error());
+            break;
+          }
+          if (!in->has_value()) break;
+          const event_view& iev = **in;
+          auto idec = decode(iev);
+          if (!idec && first_error) first_error = unexpected<error>(idec.error());
+          const any_event* id = idec ? &*idec : nullptr;
+          if (options.json) {
+            std::string line = event_to_json(iev, id, src.name());
+            // Name both places: the payload event in the file and the event inside it.
+            line.insert(1, fmt::format("\"payload_pos\":{},\"inner_pos\":{},", ev.offset, iev.offset));
+            buffer += line;
+            buffer += '\n';
+          } else {
+            std::string text = event_to_text(iev, id);
+            text.replace(0, text.find('\n'), fmt::format("# at {} (transaction payload) + {}", ev.offset, iev.offset));
+            buffer += text;
+          }
+        }
+      }
     }
     if (buffer.size() > (1 << 16)) flush();
   }

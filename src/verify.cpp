@@ -1,5 +1,6 @@
 #include "binlogkit/verify.hpp"
 
+#include "binlogkit/compression.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
 
@@ -42,7 +43,41 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
     if (ev.checksum == checksum_status::ok) ++report.checksums_verified;
     report.bytes_checked = ev.end_offset();
     auto decoded = decode(ev);
-    if (!decoded) report.problems.push_back(decoded.error());
+    if (!decoded) {
+      report.problems.push_back(decoded.error());
+      continue;
+    }
+    // Compressed content is inflated and checked too.
+    if (const auto* tp = std::get_if<transaction_payload_event>(&*decoded)) {
+      auto inner = payload_reader::open(ev, *tp);
+      if (!inner) {
+        report.problems.push_back(inner.error());
+        continue;
+      }
+      for (;;) {
+        auto in = inner->next();
+        if (!in) {
+          report.problems.push_back(in.error());
+          break;
+        }
+        if (!in->has_value()) break;
+        auto d = decode(**in);
+        if (!d) {
+          error e = d.error();
+          e.offset = ev.offset;  // name the payload event that holds it
+          e.detail = "an event inside the transaction payload does not decode";
+          report.problems.push_back(e);
+          break;
+        }
+      }
+    } else if (const auto* q = std::get_if<query_event>(&*decoded); q != nullptr && q->compressed) {
+      auto text = inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
+                                  ev.offset, ev.header.type_code);
+      if (!text) report.problems.push_back(text.error());
+    } else if (const auto* r = std::get_if<rows_event>(&*decoded); r != nullptr && r->compressed) {
+      auto rows = inflate_mariadb(r->rows, ev.offset, ev.header.type_code);
+      if (!rows) report.problems.push_back(rows.error());
+    }
   }
   if (options.progress) options.progress(report.bytes_checked);
   if (!reader.formats().empty()) {
