@@ -284,8 +284,9 @@ res<gtid_event> gtid_impl(const event_view& ev) {
   g.immediate_server_version = sv & ~sv_flag;
   g.original_server_version = (sv & sv_flag) ? c.u32() : *g.immediate_server_version;
   if (!c.ok()) return bad(ev, errc::bad_body, "GTID server versions are cut short");
-  if (c.remaining() >= 8) {
+  if (!c.empty()) {
     auto ticket = c.u64();
+    if (!c.ok()) return bad(ev, errc::bad_body, "GTID commit group ticket is cut short");
     if (ticket & (1ull << 63)) g.commit_group_ticket = ticket & ~(1ull << 63);
   }
   return g;
@@ -364,14 +365,8 @@ res<previous_gtids_event> previous_gtids_impl(const event_view& ev) {
   e.sid_count = e.tagged ? (n >> 8) & 0xffffffffffffull : n;
   if (e.sid_count > c.remaining() / 24) return bad(ev, errc::bad_body, "previous GTIDs SID count exceeds the event");
   // Walk it once so that a bad body is caught here, not by a later consumer.
-  if (!e.tagged) {
-    for (std::uint64_t i = 0; i < e.sid_count; ++i) {
-      c.skip(16);
-      auto k = c.u64();
-      if (!c.ok() || k > c.remaining() / 16) return bad(ev, errc::bad_body, "previous GTIDs interval count exceeds the event");
-      c.skip(k * 16);
-    }
-  }
+  auto walked = for_each_sid(e, ev.offset, [](const uuid_bytes&, std::string_view, bytes) {});
+  if (!walked) return unexpected<error>(walked.error());
   return e;
 }
 
@@ -530,6 +525,7 @@ res<rows_event> rows_impl(const event_view& ev) {
 res<mariadb_gtid_event> mariadb_gtid_impl(const event_view& ev) {
   cursor c(ev.body);
   mariadb_gtid_event g;
+  if (ev.body.size() < 19) return bad(ev, errc::bad_body, "MariaDB GTID event shorter than its 19-byte post-header");
   g.seq_no = c.u64();
   g.domain_id = c.u32();
   g.flags2 = c.u8();

@@ -122,7 +122,22 @@ result<format_description> format_description::decode(bytes event, std::uint64_t
                       "format description declares a common header shorter than 19 bytes");
   }
   std::size_t n = c.remaining();
-  if (writes_checksum_alg(fd.flavor_, fd.version_)) {
+  // Every server lists its own post-header length as 57 + the number of types it lists:
+  // a check of the layout that does not trust the version string. Where it holds for
+  // exactly one reading (with or without the 5-byte checksum trailer), that reading must
+  // agree with what the version says.
+  const auto rest = c.rest();
+  auto describes_itself = [&rest](std::size_t types) {
+    return types >= 15 && types <= rest.size() && rest[14] == 57 + types;
+  };
+  const bool fits_with_trailer = n >= 5 && describes_itself(n - 5);
+  const bool fits_without = describes_itself(n);
+  const bool version_says_trailer = writes_checksum_alg(fd.flavor_, fd.version_);
+  if (fits_with_trailer != fits_without && fits_with_trailer != version_says_trailer) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description's server version disagrees with its own layout");
+  }
+  if (version_says_trailer) {
     if (n < 1 + checksum_size) {
       return make_error(errc::bad_format_description, offset, type,
                         "format description has no room for its checksum algorithm");

@@ -325,6 +325,7 @@ result<void> for_each_sid(const previous_gtids_event& e, std::uint64_t offset, F
     f(sid, tag, c.take(n * 16));
   }
   if (!c.ok()) return make_error(errc::bad_body, offset, type, "previous GTIDs body is truncated");
+  if (!c.empty()) return make_error(errc::bad_body, offset, type, "previous GTIDs body has bytes after its last SID");
   return {};
 }
 
