@@ -941,11 +941,27 @@ row_reader::row_reader(const rows_event& ev, const table_schema& schema, std::ui
     sticky_ = error{errc::unsupported, event_offset, static_cast<std::int16_t>(type_),
                     "compressed row images must be inflated first"};
   }
+  check_layout();
+}
+
+// MySQL 5.1.0-5.1.17 (pre-GA rows, types 20-22) wrote rows in the storage engine's
+// record format: the null bytes are the table's (one bit per nullable column, plus
+// engine-reserved bits) and the table map of that era carries neither metadata nor
+// nullability, so the values cannot be told apart without the table definition.
+void row_reader::check_layout() noexcept {
+  const auto t = static_cast<event_type>(type_);
+  if (!sticky_ && (t == event_type::pre_ga_write_rows || t == event_type::pre_ga_update_rows ||
+                   t == event_type::pre_ga_delete_rows)) {
+    sticky_ = error{errc::unsupported, offset_, static_cast<std::int16_t>(type_),
+                    "pre-GA row images are in the engine's record format"};
+  }
 }
 
 row_reader::row_reader(const rows_event& ev, const table_schema& schema, bytes rows,
                        std::uint64_t event_offset) noexcept
-    : ev_(&ev), schema_(&schema), rows_(rows), offset_(event_offset), type_(static_cast<int>(ev.type)) {}
+    : ev_(&ev), schema_(&schema), rows_(rows), offset_(event_offset), type_(static_cast<int>(ev.type)) {
+  check_layout();
+}
 
 result<row_image> row_reader::read_image(bytes present, bool partial_after) noexcept {
   const std::size_t width = static_cast<std::size_t>(ev_->column_count);

@@ -187,25 +187,31 @@ struct temporal {
   friend bool operator==(const temporal&, const temporal&) = default;
 };
 
+// How to_text() renders a value. Which style is checked against which oracle is in
+// tests/unit/values_corpus_test.cpp and rows_test.cpp.
 enum class text_style : std::uint8_t {
-  // The value after "@N=" in `mysqlbinlog -v` (MySQL 8.x): strings in single quotes,
-  // quote and backslash escaped, control bytes as \xNN; FLOAT as C's %-20g (padded to 20), DOUBLE as
-  // %-.20g; DATE as 'YYYY:MM:DD'; DATETIME/TIME quoted; TIMESTAMP as epoch seconds;
-  // ENUM as its index; SET and BIT as b'0101'; YEAR 0 as 1900; JSON as quoted text.
-  // Integers follow SIGNEDNESS when the table map has it; otherwise negative values
-  // are followed by the unsigned reading, "-1 (4294967295)", as mysqlbinlog 8.0 does.
+  // The value after "@N=" in `mysqlbinlog -v` (MySQL 8.x, log_event_print_value):
+  // strings, BLOBs, GEOMETRY, VECTOR and JSON text in single quotes with the quote and
+  // backslash escaped and bytes below 0x20 as \xNN; FLOAT as C's "%-20g" (padded to 20 columns),
+  // DOUBLE as "%-.20g"; DATE as 'YYYY:MM:DD'; TIME2/DATETIME2 quoted; the old DATETIME
+  // unquoted and the old TIME read unsigned (as MySQL does); TIMESTAMP as epoch seconds
+  // with the fraction; ENUM as its index; SET and BIT as b'0101' in stored byte order;
+  // YEAR 0 as 1900; a partial JSON update as JSON_REPLACE(@N, ...) calls. Integers
+  // follow SIGNEDNESS when the table map has it (as MySQL 8.4+ prints); otherwise a
+  // negative value is followed by its unsigned reading, "-1 (4294967295)" (8.0).
   mysqlbinlog,
   // `mariadb-binlog -v` (MariaDB 10.x/11.x) where it differs: ' and \ are not escaped,
-  // old DATETIME is quoted, old TIME keeps its sign, signedness is never used.
+  // the old DATETIME is quoted, the old TIME keeps its sign, SIGNEDNESS is never used.
   mariadb_binlog,
-  // What SELECT shows in the mysql client: unquoted; DOUBLE/FLOAT as the servers'
-  // shortest form (my_gcvt: 'f' form for exponents -14..15, else "1e20"; FLOAT to 6
-  // significant digits); TIMESTAMP as a UTC
-  // datetime; YEAR 0 as 0000; ENUM/SET as their strings when the table map names them
-  // (index / bitmap number otherwise); BIT as its unsigned number (as SELECT b+0);
-  // VECTOR as VECTOR_TO_STRING does ([1.00000e+00,...]); JSON as MySQL JSON text;
-  // BINARY(N) padded with zero bytes to N when the table map says its charset is binary;
-  // a PARTIAL_UPDATE JSON diff as mysqlbinlog prints it (JSON_REPLACE(@2, ...)).
+  // What SELECT shows in the client (unquoted): DOUBLE/FLOAT as the servers' shortest
+  // form (my_gcvt: 'f' form for decimal exponents -15..14, else "1e20"; FLOAT to 6
+  // significant digits); TIMESTAMP as a UTC datetime (SELECT under time_zone='+00:00');
+  // YEAR 0 as 0000; ENUM/SET as their names when the table map carries them (index /
+  // bitmap number otherwise); BIT as its unsigned number (SELECT b+0); VECTOR as
+  // VECTOR_TO_STRING prints ([1.00000e+00,...]); JSON as MySQL's JSON text; BINARY(N)
+  // padded with zero bytes to N when the table map says its charset is binary; a
+  // partial JSON update as in the mysqlbinlog style (the full document needs the
+  // before image: apply_json_diff).
   sql,
 };
 
@@ -226,7 +232,7 @@ class value {
   [[nodiscard]] std::uint64_t as_uint64() const noexcept { return u_; }
   [[nodiscard]] std::optional<bool> is_unsigned() const noexcept;
   [[nodiscard]] double as_double() const noexcept { return d_; }
-  [[nodiscard]] const temporal& as_temporal() const noexcept { return t_; }
+  [[nodiscard]] temporal as_temporal() const noexcept { return t_; }
   // Fractional second digits (TIME2/DATETIME2/TIMESTAMP2), scale for NEWDECIMAL.
   [[nodiscard]] std::uint8_t scale() const noexcept { return scale_; }
   [[nodiscard]] std::uint8_t precision() const noexcept { return precision_; }
@@ -356,6 +362,8 @@ struct row_change {
 // Walks the rows of one rows event. Each next() reads one row (both images of an UPDATE)
 // and checks every length in it against the event; a value that does not fit is
 // errc::bad_value at the event's offset. After an error, next() keeps returning it.
+// Pre-GA rows events (types 20-22, MySQL 5.1.0-5.1.17) hold engine record images that
+// cannot be read without the table definition: errc::unsupported.
 class row_reader {
  public:
   // `event_offset` is the rows event's file offset (for errors). MariaDB *_COMPRESSED
@@ -371,6 +379,7 @@ class row_reader {
 
  private:
   result<row_image> read_image(bytes present, bool partial_after) noexcept;
+  void check_layout() noexcept;
 
   const rows_event* ev_ = nullptr;
   const table_schema* schema_ = nullptr;

@@ -275,3 +275,25 @@ TEST_SUITE("json_binary") {
     CHECK_FALSE(apply_json_diff(view(small_object()), view(d5)).has_value());
   }
 }
+
+TEST_SUITE("json_binary") {
+  TEST_CASE("json: damaged documents and diffs fail cleanly, never crash") {
+    std::uint64_t state = 0x2545f4914f6cdd1dull;
+    auto next = [&] {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      return state;
+    };
+    const buf seeds[] = {small_object(), nested_arrays(6), scalar_double(1.5)};
+    std::size_t ok = 0;
+    for (int round = 0; round < 6000; ++round) {
+      buf b = seeds[round % 3];
+      for (int k = 0; k < 3; ++k) b[next() % b.size()] = static_cast<std::uint8_t>(next());
+      ok += json_to_text(view(b)).has_value();
+      (void)apply_json_diff(view(seeds[0]), view(b));
+      (void)json_diff_to_text(view(b), "@1");
+    }
+    CHECK(ok < 6000);
+  }
+}
