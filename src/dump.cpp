@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
 #include "binlogkit/compression.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/row_text.hpp"
+#include "binlogkit/rows.hpp"
 
 namespace binlogkit {
 
@@ -223,9 +226,129 @@ std::string timestamp_text(std::uint32_t ts) {
   return last_text;
 }
 
+const char base64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+std::string base64(bytes b) {
+  std::string out;
+  out.reserve((b.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= b.size(); i += 3) {
+    std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
+    for (int k = 18; k >= 0; k -= 6) out += base64_chars[(v >> k) & 63];
+  }
+  if (i < b.size()) {
+    std::uint32_t v = b[i] << 16;
+    if (i + 1 < b.size()) v |= b[i + 1] << 8;
+    out += base64_chars[(v >> 18) & 63];
+    out += base64_chars[(v >> 12) & 63];
+    out += i + 1 < b.size() ? base64_chars[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+// A value as JSON: numbers where lossless, DECIMAL as a string, temporal values in the
+// servers' text form, text as a string, binary (charset 63, or bytes that are not UTF-8)
+// as {"base64": "..."}.
+json value_json(const value& v) {
+  switch (v.kind()) {
+    case value_kind::null: return nullptr;
+    case value_kind::integer:
+    case value_kind::enumeration:
+    case value_kind::set:
+    case value_kind::bit:
+      if (v.kind() == value_kind::integer && !v.is_unsigned().value_or(false)) return v.as_int64();
+      if (v.kind() == value_kind::integer) return v.as_uint64();
+      if (v.kind() == value_kind::bit) return v.as_uint64();
+      {
+        auto t = v.to_text(text_style::sql);
+        if (t && (v.kind() == value_kind::enumeration || v.kind() == value_kind::set) &&
+            v.column() != nullptr && !v.column()->str_values.empty()) {
+          return *t;
+        }
+      }
+      return v.as_uint64();
+    case value_kind::year: return v.as_int64();
+    case value_kind::real: {
+      auto d = v.as_double();
+      if (d == d && d != d + 1) return d;  // finite
+      return nullptr;
+    }
+    case value_kind::string: {
+      const auto* col = v.column();
+      const bool binary = col != nullptr && col->charset && *col->charset == 63;
+      if (!binary && valid_utf8(v.text())) return std::string(v.text());
+      json b;
+      b["base64"] = base64(v.data());
+      return b;
+    }
+    case value_kind::geometry:
+    case value_kind::vector:
+    case value_kind::compressed: {
+      json b;
+      b["base64"] = base64(v.data());
+      return b;
+    }
+    default: {
+      auto t = v.to_text(text_style::sql);
+      if (t) return *t;
+      return nullptr;
+    }
+  }
+}
+
+json image_json(const row_image& img, std::size_t width) {
+  json arr = json::array();
+  std::vector<json> cells(width, json());
+  std::vector<bool> present(width, false);
+  for (const field_view& f : img) {
+    if (f.index >= width) continue;
+    auto v = f.decode();
+    cells[f.index] = v ? value_json(*v) : json(nullptr);
+    present[f.index] = true;
+  }
+  for (std::size_t i = 0; i < width; ++i) arr.push_back(std::move(cells[i]));
+  return arr;
+}
+
 }  // namespace
 
-std::string event_to_json(const event_view& ev, const any_event* decoded, std::string_view file) {
+// Row images of one rows event into j["rows"], with the table's names.
+static result<void> add_rows_json(json& j, const event_view& ev, const rows_event& r, const table_schema& schema,
+                                  bytes inflated) {
+  j["database"] = schema.database;
+  j["table"] = schema.table;
+  if (schema.has_column_names) {
+    auto& names = j["columns"] = json::array();
+    for (const auto& c : schema.columns) names.push_back(c.name);
+  }
+  auto& rows = j["rows"] = json::array();
+  row_reader rr = r.compressed ? row_reader(r, schema, inflated, ev.offset) : row_reader(r, schema, ev.offset);
+  for (;;) {
+    BK_TRY(auto row, rr.next());
+    if (!row) break;
+    json x;
+    if (row->before) x["before"] = image_json(*row->before, schema.columns.size());
+    if (row->after) x["after"] = image_json(*row->after, schema.columns.size());
+    rows.push_back(std::move(x));
+  }
+  return {};
+}
+
+namespace {
+json event_json_object(const event_view& ev, const any_event* decoded, std::string_view file) {
   json j;
   j["file"] = file;
   j["pos"] = ev.offset;
@@ -239,7 +362,12 @@ std::string event_to_json(const event_view& ev, const any_event* decoded, std::s
   j["size"] = ev.header.event_size;
   j["checksum"] = to_string(ev.checksum);
   if (decoded != nullptr) add_fields(j, ev, *decoded);
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return j;
+}
+}  // namespace
+
+std::string event_to_json(const event_view& ev, const any_event* decoded, std::string_view file) {
+  return event_json_object(ev, decoded, file).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 std::string event_to_text(const event_view& ev, const any_event* decoded) {
@@ -286,6 +414,67 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
   event_reader reader(src.data(), ro);
   std::string buffer;
   result<void> first_error;
+  std::map<std::uint64_t, table_schema> tables;  // table id → schema of its latest TABLE_MAP
+  // Renders one event (and, with verbosity, its rows). `payload` is the transaction
+  // payload event holding it, if any. Returns false when output should stop.
+  auto render = [&](const event_view& ev, const any_event* d, std::string_view file,
+                    const event_view* payload) -> bool {
+    auto note_error = [&](const error& e) {
+      if (first_error) first_error = unexpected<error>(e);
+    };
+    const table_schema* schema = nullptr;
+    const rows_event* rows = nullptr;
+    std::vector<std::uint8_t> inflated;
+    if (d != nullptr && options.verbosity > 0) {
+      if (const auto* tm = std::get_if<table_map_event>(d)) {
+        auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
+        if (s) tables[tm->table_id] = std::move(*s);
+        else note_error(s.error());
+      } else if ((rows = std::get_if<rows_event>(d)) != nullptr) {
+        auto it = tables.find(rows->table_id);
+        if (it == tables.end()) {
+          note_error(error{errc::missing_table_map, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                           "rows event for a table id with no TABLE_MAP before it"});
+        } else {
+          schema = &it->second;
+          if (rows->compressed) {
+            auto x = inflate_mariadb(rows->rows, ev.offset, ev.header.type_code);
+            if (x) inflated = std::move(*x);
+            else { note_error(x.error()); schema = nullptr; }
+          }
+        }
+      }
+    }
+    if (options.json) {
+      json j = event_json_object(ev, d, file);
+      if (payload != nullptr) {
+        // Name both places: the payload event in the file and the event inside it.
+        j["pos"] = payload->offset;
+        j["end_pos"] = payload->end_offset();
+        j["payload_pos"] = payload->offset;
+        j["inner_pos"] = ev.offset;
+      }
+      if (schema != nullptr) {
+        auto r = add_rows_json(j, ev, *rows, *schema, {inflated.data(), inflated.size()});
+        if (!r) note_error(r.error());
+      }
+      buffer += j.dump(-1, ' ', false, json::error_handler_t::replace);
+      buffer += '\n';
+    } else {
+      std::string text = event_to_text(ev, d);
+      if (payload != nullptr) {
+        text.replace(0, text.find('\n'), fmt::format("# at {} (transaction payload) + {}", payload->offset, ev.offset));
+      }
+      buffer += text;
+      if (schema != nullptr) {
+        const auto style = ev.format->flavor() == flavor::mariadb ? text_style::mariadb_binlog : text_style::mysqlbinlog;
+        auto r = append_rows_verbose(buffer, ev, *rows, *schema, {inflated.data(), inflated.size()}, style,
+                                     options.verbosity >= 2);
+        if (!r) note_error(r.error());
+      }
+    }
+    return true;
+  };
   auto flush = [&] {
     std::fwrite(buffer.data(), 1, buffer.size(), out);
     buffer.clear();
@@ -304,12 +493,7 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
     if (!decoded && first_error) first_error = unexpected<error>(decoded.error());
     if (ev.offset < options.start_position && ev.type() != event_type::format_description) continue;
     const any_event* d = decoded ? &*decoded : nullptr;
-    if (options.json) {
-      buffer += event_to_json(ev, d, src.name());
-      buffer += '\n';
-    } else {
-      buffer += event_to_text(ev, d);
-    }
+    if (!render(ev, d, src.name(), nullptr)) break;
     // The events inside a MySQL transaction payload, each named by the payload's offset
     // and its own offset inside the inflated payload.
     if (const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr) {
@@ -328,17 +512,7 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
           auto idec = decode(iev);
           if (!idec && first_error) first_error = unexpected<error>(idec.error());
           const any_event* id = idec ? &*idec : nullptr;
-          if (options.json) {
-            std::string line = event_to_json(iev, id, src.name());
-            // Name both places: the payload event in the file and the event inside it.
-            line.insert(1, fmt::format("\"payload_pos\":{},\"inner_pos\":{},", ev.offset, iev.offset));
-            buffer += line;
-            buffer += '\n';
-          } else {
-            std::string text = event_to_text(iev, id);
-            text.replace(0, text.find('\n'), fmt::format("# at {} (transaction payload) + {}", ev.offset, iev.offset));
-            buffer += text;
-          }
+          render(iev, id, src.name(), &ev);
         }
       }
     }

@@ -19,6 +19,9 @@ struct dump_options {
   std::optional<std::uint64_t> stop_position;  // no event that starts at or after it
   bool verify_checksums = true;
   bool allow_unknown_types = false;
+  // Row events: 0 headers only; 1 rows as mysqlbinlog -v "###" lines (JSON: "rows");
+  // 2 adds the -vv type comments.
+  int verbosity = 0;
 };
 
 // Writes every event of `src` to `out`. A damaged event is printed (checksum "bad") and

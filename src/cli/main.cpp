@@ -224,6 +224,8 @@ int main(int argc, char** argv) {
   dump->add_option("--stop-position", dump_opts.stop_position, "Stop at the first event that starts at or after this offset");
   dump->add_flag("--no-verify-checksums", no_verify, "Do not compute CRC32 checksums");
   dump->add_flag("--allow-unknown-events", dump_opts.allow_unknown_types, "Read past unknown event types");
+  dump->add_flag("-v,--verbose", dump_opts.verbosity,
+                 "Rows as mysqlbinlog -v prints them (### lines; with --json: \"rows\"); -vv adds type comments");
 
   bool verify_json = false, verify_unknown = false, verify_quiet = false;
   std::vector<std::string> verify_files;
