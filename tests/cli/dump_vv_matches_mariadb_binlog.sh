@@ -8,8 +8,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v mariadb-binlog >/dev/null || { echo "mariadb-binlog not installed"; exit 1; }
 status=0
 checked=0
-for f in "$root"/testdata/mariadb-10.11/{mixed.00000{1,2,3,4,5},minimal.000001,compressed.000001,nochecksum.000001}
-; do
+for f in "$root"/testdata/mariadb-10.11/{mixed.00000{1,2,3,4,5},minimal.000001,compressed.000001,nochecksum.000001}; do
   [[ -f $f ]] || continue
   ours=$("$bin" dump -vv "$f" | grep -a '^###' || true)
   theirs=$(TZ=UTC mariadb-binlog --no-defaults -vv --base64-output=decode-rows "$f" 2>/dev/null | grep -a '^###' || true)
