@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -212,7 +213,7 @@ void add_fields(json& j, const event_view& ev, const any_event& e) {
       e);
 }
 
-std::string timestamp_text(std::uint32_t ts) {
+const std::string& timestamp_text(std::uint32_t ts) {
   // localtime_r is slow when TZ is unset (it re-reads /etc/localtime): remember the last.
   thread_local std::uint32_t last_ts = 0;
   thread_local std::string last_text;
@@ -370,32 +371,130 @@ std::string event_to_json(const event_view& ev, const any_event* decoded, std::s
   return event_json_object(ev, decoded, file).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// Small formatted pieces go through fmt's stack buffer, then one append.
+template <class... A>
+void put(std::string& out, fmt::format_string<A...> f, A&&... args) {
+  fmt::memory_buffer b;
+  fmt::format_to(fmt::appender(b), f, std::forward<A>(args)...);
+  out.append(b.data(), b.size());
+}
+
+// The hot path appends numbers without a format string.
+void put_num(std::string& out, std::uint64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+void put_field(std::string& out, std::string_view name, std::uint64_t v) {
+  out += '\t';
+  out += name;
+  out += '=';
+  put_num(out, v);
+}
+void put_field(std::string& out, std::string_view name, std::string_view v) {
+  out += '\t';
+  out += name;
+  out += '=';
+  out += v;
+}
+
+// The fields of the most frequent events, written directly; every other type goes
+// through the JSON field list (same names and values as dump --json).
+bool append_hot_fields(std::string& out, const event_view& ev, const any_event& d, std::string_view& statement) {
+  return std::visit(
+      overloaded{
+          [&](const query_event& q) {
+            put_field(out, "thread_id", q.thread_id);
+            put_field(out, "exec_time", q.exec_time);
+            put_field(out, "error_code", q.error_code);
+            if (!q.database.empty()) put_field(out, "database", q.database);
+            if (q.compressed) out += "\tquery_compressed=true";
+            else statement = q.query;
+            return true;
+          },
+          [&](const table_map_event& t) {
+            put_field(out, "table_id", t.table_id);
+            put_field(out, "database", t.database);
+            put_field(out, "table", t.table);
+            put_field(out, "column_count", t.column_count);
+            return true;
+          },
+          [&](const rows_event& r) {
+            put_field(out, "table_id", r.table_id);
+            put_field(out, "stmt_end", (r.flags & rows_event::stmt_end_f) != 0 ? "true" : "false");
+            put_field(out, "column_count", r.column_count);
+            put_field(out, "rows_bytes", r.rows.size());
+            return true;
+          },
+          [&](const xid_event& x) {
+            put_field(out, "xid", x.xid);
+            return true;
+          },
+          [&](const mariadb_gtid_event& g) {
+            out += "\tgtid=";
+            put_num(out, g.domain_id);
+            out += '-';
+            put_num(out, g.server_id);
+            out += '-';
+            put_num(out, g.seq_no);
+            put_field(out, "flags2", g.flags2);
+            if (g.commit_id) put_field(out, "commit_id", *g.commit_id);
+            return true;
+          },
+          [&](const annotate_rows_event& a) {
+            statement = a.query;
+            return true;
+          },
+          [&](const rows_query_event& a) {
+            statement = a.query;
+            return true;
+          },
+          [&](const auto&) { return false; },
+      },
+      d);
+}
+
+}  // namespace
+
 std::string event_to_text(const event_view& ev, const any_event* decoded) {
   std::string out;
-  auto it = std::back_inserter(out);
-  fmt::format_to(it, "# at {}\n#{} server id {}  end_log_pos {}", ev.offset,
-                 timestamp_text(ev.header.timestamp), ev.header.server_id, ev.end_log_pos());
+  append_event_text(out, ev, decoded);
+  return out;
+}
+
+void append_event_text(std::string& out, const event_view& ev, const any_event* decoded) {
+  out += "# at ";
+  put_num(out, ev.offset);
+  out += "\n#";
+  out += timestamp_text(ev.header.timestamp);
+  out += " server id ";
+  put_num(out, ev.header.server_id);
+  out += "  end_log_pos ";
+  put_num(out, ev.end_log_pos());
   if (ev.checksum != checksum_status::none) {
-    fmt::format_to(it, " CRC32 0x{:08x}", ev.stored_checksum);
+    static constexpr char hex[] = "0123456789abcdef";
+    char crc[19] = {' ', 'C', 'R', 'C', '3', '2', ' ', '0', 'x'};
+    for (int i = 0; i < 8; ++i) crc[9 + i] = hex[(ev.stored_checksum >> (28 - 4 * i)) & 15];
+    out.append(crc, 17);
     if (ev.checksum == checksum_status::bad) out += " (BAD)";
   }
-  fmt::format_to(it, " \t{}", type_name(ev.header.type_code));
+  out += " \t";
+  out += type_name(ev.header.type_code);
   std::string_view statement;
-  if (decoded != nullptr) {
+  if (decoded != nullptr && !append_hot_fields(out, ev, *decoded, statement)) {
     json j;
     add_fields(j, ev, *decoded);
     for (auto& [k, v] : j.items()) {
       if (k == "query") {
         statement = std::visit(
             overloaded{[](const query_event& q) { return q.query; },
-                       [](const rows_query_event& q) { return q.query; },
-                       [](const annotate_rows_event& q) { return q.query; },
                        [](const auto&) { return std::string_view{}; }},
             *decoded);
         continue;
       }
-      if (v.is_string()) fmt::format_to(it, "\t{}={}", k, v.get<std::string>());
-      else fmt::format_to(it, "\t{}={}", k, v.dump(-1, ' ', false, json::error_handler_t::replace));
+      if (v.is_string()) put(out, "\t{}={}", k, v.get<std::string>());
+      else put(out, "\t{}={}", k, v.dump(-1, ' ', false, json::error_handler_t::replace));
     }
   }
   out += '\n';
@@ -403,7 +502,6 @@ std::string event_to_text(const event_view& ev, const any_event* decoded) {
     out.append(statement);
     out += "\n/*!*/;\n";
   }
-  return out;
 }
 
 result<void> dump_file(std::FILE* out, const source& src, const dump_options& options) {
@@ -415,6 +513,7 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
   std::string buffer;
   result<void> first_error;
   std::map<std::uint64_t, table_schema> tables;  // table id → schema of its latest TABLE_MAP
+  std::map<std::uint64_t, std::vector<std::uint8_t>> table_map_bytes;  // …and that map's body
   // Renders one event (and, with verbosity, its rows). `payload` is the transaction
   // payload event holding it, if any. Returns false when output should stop.
   auto render = [&](const event_view& ev, const any_event* d, std::string_view file,
@@ -427,9 +526,19 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
     std::vector<std::uint8_t> inflated;
     if (d != nullptr && options.verbosity > 0) {
       if (const auto* tm = std::get_if<table_map_event>(d)) {
-        auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
-        if (s) tables[tm->table_id] = std::move(*s);
-        else note_error(s.error());
+        // Servers log the same table map before every statement: decode it once.
+        auto& cached = table_map_bytes[tm->table_id];
+        if (!std::equal(cached.begin(), cached.end(), ev.body.begin(), ev.body.end())) {
+          auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
+          if (s) {
+            tables[tm->table_id] = std::move(*s);
+            cached.assign(ev.body.begin(), ev.body.end());
+          } else {
+            tables.erase(tm->table_id);
+            cached.clear();
+            note_error(s.error());
+          }
+        }
       } else if ((rows = std::get_if<rows_event>(d)) != nullptr) {
         auto it = tables.find(rows->table_id);
         if (it == tables.end()) {
@@ -461,11 +570,13 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
       buffer += j.dump(-1, ' ', false, json::error_handler_t::replace);
       buffer += '\n';
     } else {
-      std::string text = event_to_text(ev, d);
       if (payload != nullptr) {
+        std::string text = event_to_text(ev, d);
         text.replace(0, text.find('\n'), fmt::format("# at {} (transaction payload) + {}", payload->offset, ev.offset));
+        buffer += text;
+      } else {
+        append_event_text(buffer, ev, d);
       }
-      buffer += text;
       if (schema != nullptr) {
         const auto style = ev.format->flavor() == flavor::mariadb ? text_style::mariadb_binlog : text_style::mysqlbinlog;
         auto r = append_rows_verbose(buffer, ev, *rows, *schema, {inflated.data(), inflated.size()}, style,

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <vector>
+
 namespace binlogkit {
 
 std::string verbose_type_name(const column_def& c) {
@@ -59,19 +62,36 @@ std::string quote_identifier(std::string_view s) {
 result<void> append_rows_verbose(std::string& out, const event_view& ev, const rows_event& rows,
                                  const table_schema& schema, bytes inflated, text_style style,
                                  bool with_types) {
-  auto it = std::back_inserter(out);
-  const std::string table = quote_identifier(schema.database) + "." + quote_identifier(schema.table);
+  std::string table = quote_identifier(schema.database);
+  table += '.';
+  table += quote_identifier(schema.table);
+  // The -vv comment of each column, built once per schema (is_null=0 and is_null=1 forms).
+  auto& comments = schema.verbose_comments;
+  auto type_comments = [&](const column_def* c) -> const std::pair<std::string, std::string>& {
+    if (comments.empty()) {
+      comments.reserve(schema.columns.size());
+      for (const auto& col : schema.columns) {
+        auto head = fmt::format(" /* {} meta={} nullable={} is_null=", verbose_type_name(col), col.meta,
+                                col.nullable ? 1 : 0);
+        comments.emplace_back(head + "0 */", head + "1 */");
+      }
+    }
+    return comments[static_cast<std::size_t>(c - schema.columns.data())];
+  };
   row_reader rr = rows.compressed ? row_reader(rows, schema, inflated, ev.offset) : row_reader(rows, schema, ev.offset);
   auto image = [&](const row_image& img, std::string_view clause) -> result<void> {
     out += clause;
     out += '\n';
     for (const field_view& f : img) {
       BK_TRY(auto val, f.decode());
-      BK_TRY(auto text, val.to_text(style));
-      fmt::format_to(it, "###   @{}={}", f.index + 1, text);
+      char num[24];
+      out += "###   @";
+      out.append(num, std::to_chars(num, num + sizeof num, f.index + 1).ptr);
+      out += '=';
+      BK_TRY_VOID(val.append_text(out, style));
       if (with_types) {
-        fmt::format_to(it, " /* {} meta={} nullable={} is_null={} */", verbose_type_name(*f.column), f.column->meta,
-                       f.column->nullable ? 1 : 0, f.null ? 1 : 0);
+        const auto& types = type_comments(f.column);
+        out += f.null ? types.second : types.first;
       }
       out += '\n';
     }
@@ -82,15 +102,21 @@ result<void> append_rows_verbose(std::string& out, const event_view& ev, const r
     if (!row) break;
     switch (row->kind) {
       case rows_kind::write:
-        fmt::format_to(it, "### INSERT INTO {}\n", table);
+        out += "### INSERT INTO ";
+        out += table;
+        out += '\n';
         BK_TRY_VOID(image(*row->after, "### SET"));
         break;
       case rows_kind::erase:
-        fmt::format_to(it, "### DELETE FROM {}\n", table);
+        out += "### DELETE FROM ";
+        out += table;
+        out += '\n';
         BK_TRY_VOID(image(*row->before, "### WHERE"));
         break;
       case rows_kind::update:
-        fmt::format_to(it, "### UPDATE {}\n", table);
+        out += "### UPDATE ";
+        out += table;
+        out += '\n';
         BK_TRY_VOID(image(*row->before, "### WHERE"));
         BK_TRY_VOID(image(*row->after, "### SET"));
         break;

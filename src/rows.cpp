@@ -1,6 +1,7 @@
 #include "binlogkit/rows.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <bit>
 #include <cstdio>
 #include <cstring>
@@ -676,16 +677,24 @@ namespace {
 void append_binlog_quoted(std::string& out, bytes s, bool escape_quotes) {
   static constexpr char hex[] = "0123456789abcdef";
   out += '\'';
-  for (std::uint8_t b : s) {
-    if (escape_quotes && b == '\'') out += "\\'";
-    else if (escape_quotes && b == '\\') out += "\\\\";
-    else if (b > 0x1f) out += static_cast<char>(b);
-    else {
-      out += "\\x";
-      out += hex[b >> 4];
-      out += hex[b & 15];
+  // Runs of bytes that need no escape are appended whole.
+  std::size_t run = 0;
+  const auto* p = s.data();
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const std::uint8_t b = p[i];
+    const bool plain = b > 0x1f && !(escape_quotes && (b == '\'' || b == '\\'));
+    if (plain) continue;
+    out.append(reinterpret_cast<const char*>(p) + run, i - run);
+    run = i + 1;
+    if (b > 0x1f) {
+      out += '\\';
+      out += static_cast<char>(b);
+    } else {
+      const char esc[4] = {'\\', 'x', hex[b >> 4], hex[b & 15]};
+      out.append(esc, 4);
     }
   }
+  out.append(reinterpret_cast<const char*>(p) + run, s.size() - run);
   out += '\'';
 }
 
@@ -846,6 +855,48 @@ result<std::string> value::to_text(text_style style) const {
     }
   }
   return out;
+}
+
+result<void> value::append_text(std::string& out, text_style style) const {
+  const bool sql = style == text_style::sql;
+  const bool mysql = style == text_style::mysqlbinlog;
+  switch (kind_) {
+    case value_kind::null:
+      out += "NULL";
+      return {};
+    case value_kind::integer: {
+      const std::optional<bool> uns = mysql || sql ? is_unsigned() : std::nullopt;
+      char buf[96];
+      char* end = buf;
+      if (uns.has_value() || sql) {
+        end = uns.value_or(false) ? std::to_chars(buf, buf + sizeof buf, u_).ptr
+                                  : std::to_chars(buf, buf + sizeof buf, i_).ptr;
+      } else {
+        end = std::to_chars(buf, buf + sizeof buf, i_).ptr;
+        if (i_ < 0) {
+          *end++ = ' ';
+          *end++ = '(';
+          end = std::to_chars(end, buf + sizeof buf, u_).ptr;
+          *end++ = ')';
+        }
+      }
+      out.append(buf, end);
+      return {};
+    }
+    case value_kind::string:
+    case value_kind::geometry:
+    case value_kind::compressed:
+      if (!sql) {
+        append_binlog_quoted(out, data_, mysql);
+        return {};
+      }
+      break;
+    default:
+      break;
+  }
+  BK_TRY(auto text, to_text(style));
+  out += text;
+  return {};
 }
 
 // ---- row images ---------------------------------------------------------------------

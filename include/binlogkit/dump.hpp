@@ -34,5 +34,6 @@ struct dump_options {
                                         std::string_view file);
 // One event as mysqlbinlog-style text ("# at POS" block).
 [[nodiscard]] std::string event_to_text(const event_view& ev, const any_event* decoded);
+void append_event_text(std::string& out, const event_view& ev, const any_event* decoded);
 
 }  // namespace binlogkit

@@ -122,6 +122,8 @@ struct table_schema {
   std::uint32_t json_columns = 0;  // columns of type JSON (PARTIAL_UPDATE bitmaps count them)
   // Optional-metadata field types this version does not know (skipped).
   std::uint32_t unknown_metadata_fields = 0;
+  // Per-column text the verbose row printer builds once per schema (row_text.cpp).
+  mutable std::vector<std::pair<std::string, std::string>> verbose_comments;
 };
 
 // Optional metadata field types (Table_map_event::Optional_metadata_field_type).
@@ -248,6 +250,9 @@ class value {
   // Renders the value (allocates). Fails with bad_value for a corrupt NEWDECIMAL or
   // JSON document.
   [[nodiscard]] result<std::string> to_text(text_style style = text_style::sql) const;
+  // The same text appended to `out` (no allocation for integers and strings once `out`
+  // has grown: the form the row printers use).
+  [[nodiscard]] result<void> append_text(std::string& out, text_style style = text_style::sql) const;
 
   // Decodes one value of `col` from the start of `in` (a non-NULL column). `size` is
   // set to the bytes it takes. Errors: bad_value when it does not fit or is corrupt,
