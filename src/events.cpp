@@ -125,15 +125,14 @@ res<xid_event> xid_impl(const event_view& ev) {
   return e;
 }
 
-// INCIDENT (26): post-header | 2 incident |; payload | 1 length | message |
+// INCIDENT (26): post-header | 2 incident |; payload | 1 length | message | (the length
+// byte is always written, 0 for no message)
 res<incident_event> incident_impl(const event_view& ev) {
   cursor c(ev.body);
   incident_event e;
   e.incident = c.u16();
-  if (!c.empty()) {
-    auto len = c.u8();
-    e.message = c.str(len);
-  }
+  auto len = c.u8();
+  e.message = c.str(len);
   if (!c.ok()) return bad(ev, errc::bad_body, "incident message runs past the event");
   // The only incident both servers define is 1, LOST_EVENTS.
   if (e.incident != 1) return bad(ev, errc::bad_body, "incident number is not LOST_EVENTS (1)");

@@ -48,7 +48,7 @@ class event_reader {
   [[nodiscard]] result<std::optional<event_view>> next() noexcept;
 
   // Offset of the next event to read (4 before the first).
-  std::uint64_t position() const noexcept { return pos_; }
+  std::uint64_t position() const noexcept { return started_ ? pos_ : binlog_magic_size; }
   // Moves to an offset, e.g. to re-synchronise after damage; clears a framing error.
   void seek(std::uint64_t offset) noexcept;
   // The format description in force, or nullptr before the first one.
