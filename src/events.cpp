@@ -81,6 +81,7 @@ res<intvar_event> intvar_impl(const event_view& ev) {
   e.kind = c.u8();
   e.value = c.u64();
   if (!c.ok()) return bad(ev, errc::bad_body, "intvar body shorter than 9 bytes");
+  if (!c.empty()) return bad(ev, errc::bad_body, "intvar body longer than 9 bytes");
   if (e.kind != 1 && e.kind != 2) return bad(ev, errc::bad_body, "intvar type is neither LAST_INSERT_ID nor INSERT_ID");
   return e;
 }
@@ -92,6 +93,7 @@ res<rand_event> rand_impl(const event_view& ev) {
   e.seed1 = c.u64();
   e.seed2 = c.u64();
   if (!c.ok()) return bad(ev, errc::bad_body, "rand body shorter than 16 bytes");
+  if (!c.empty()) return bad(ev, errc::bad_body, "rand body longer than 16 bytes");
   return e;
 }
 
@@ -122,6 +124,7 @@ res<xid_event> xid_impl(const event_view& ev) {
   xid_event e;
   e.xid = c.u64();
   if (!c.ok()) return bad(ev, errc::bad_body, "xid body shorter than 8 bytes");
+  if (!c.empty()) return bad(ev, errc::bad_body, "xid body longer than 8 bytes");
   return e;
 }
 

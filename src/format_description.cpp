@@ -47,7 +47,7 @@ constexpr std::uint8_t v3_file_id = 4;  // CREATE_FILE, APPEND_BLOCK, EXEC_LOAD,
 void set_server_version(std::array<char, 50>& dst, std::uint8_t& len, std::string_view field) {
   auto nul = field.find('\0');
   auto s = field.substr(0, std::min(nul, field.size()));
-  std::memcpy(dst.data(), s.data(), s.size());
+  if (!s.empty()) std::memcpy(dst.data(), s.data(), s.size());
   len = static_cast<std::uint8_t>(s.size());
 }
 
@@ -117,9 +117,13 @@ result<format_description> format_description::decode(bytes event, std::uint64_t
     return make_error(errc::bad_format_description, offset, type,
                       "format description ends before the header length");
   }
-  if (fd.header_length_ < 19) {
+  // MySQL, MariaDB and Percona write 19; only Google's 5.1 patches (group ids) wrote
+  // longer headers (23, 27), and their version string says so. Any other length means
+  // the description itself is damaged: every later event would be misread.
+  if (fd.header_length_ < 19 ||
+      (fd.header_length_ != 19 && fd.server_version().find("google") == std::string_view::npos)) {
     return make_error(errc::bad_format_description, offset, type,
-                      "format description declares a common header shorter than 19 bytes");
+                      "format description declares a common header length no server of its kind writes");
   }
   std::size_t n = c.remaining();
   // Every server lists its own post-header length as 57 + the number of types it lists:
@@ -133,6 +137,10 @@ result<format_description> format_description::decode(bytes event, std::uint64_t
   const bool fits_with_trailer = n >= 5 && describes_itself(n - 5);
   const bool fits_without = describes_itself(n);
   const bool version_says_trailer = writes_checksum_alg(fd.flavor_, fd.version_);
+  if (!fits_with_trailer && !fits_without) {
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description's post-header lengths do not describe itself (57 + types)");
+  }
   if (fits_with_trailer != fits_without && fits_with_trailer != version_says_trailer) {
     return make_error(errc::bad_format_description, offset, type,
                       "format description's server version disagrees with its own layout");
@@ -169,6 +177,28 @@ result<format_description> format_description::decode(bytes event, std::uint64_t
     std::array<std::uint8_t, 7> wire{};
     std::copy(fd.post_header_len_.begin() + 15, fd.post_header_len_.begin() + 22, wire.begin());
     for (std::size_t i = 0; i < wire.size(); ++i) fd.post_header_len_[old_tree_types[i] - 1u] = wire[i];
+  }
+  // Post-header lengths the decoders rely on can only take the values servers have
+  // written (0 where a server predates the type); anything else is a damaged description.
+  struct allowed_lengths {
+    std::uint8_t type;
+    std::uint8_t a, b;  // the non-zero values seen from any server (b = a when one)
+    bool zero_ok;
+  };
+  static constexpr allowed_lengths known[] = {
+      {2, 13, 13, false},  {4, 8, 8, false},    {19, 6, 8, true},   {23, 6, 8, true},
+      {24, 6, 8, true},    {25, 6, 8, true},    {26, 2, 2, true},   {30, 10, 10, true},
+      {31, 10, 10, true},  {32, 10, 10, true},  {33, 25, 42, true}, {34, 25, 42, true},
+      {161, 4, 4, true},   {162, 19, 19, true}, {163, 4, 4, true},  {165, 13, 13, true},
+      {166, 8, 8, true},   {167, 8, 8, true},   {168, 8, 8, true},  {169, 10, 10, true},
+      {170, 10, 10, true}, {171, 10, 10, true},
+  };
+  for (const auto& k : known) {
+    if (k.type > n) continue;
+    const auto v = fd.post_header_len_[k.type - 1u];
+    if (v == k.a || v == k.b || (v == 0 && k.zero_ok)) continue;
+    return make_error(errc::bad_format_description, offset, type,
+                      "format description lists a post-header length no server writes");
   }
   // A format description that does not describe itself cannot be the server's.
   if (n < static_cast<std::size_t>(fde)) {

@@ -153,7 +153,11 @@ result<std::optional<event_view>> event_reader::next() noexcept {
     fd = &formats_.back();
     has_crc_slot = fd->binlog_version() >= 4 &&
                    format_description::writes_checksum_alg(fd->flavor(), fd->version());
-    verify = fd->has_checksums();
+    // Servers checksum their format description even with checksums off (the slot then
+    // holds a real CRC32, or zeros from old writers): a flipped algorithm byte must not
+    // switch checking off unseen.
+    verify = fd->has_checksums() ||
+             (has_crc_slot && detail::le32(ev.raw.data() + ev.raw.size() - checksum_size) != 0);
   }
   ev.format = fd;
   ev.body = ev.raw.subspan(header_length, ev.raw.size() - header_length - (has_crc_slot ? checksum_size : 0));

@@ -109,7 +109,7 @@ class scanner {
   scanner(const triage_options& o, triage_report& r) : opt_(o), rep_(r) {}
 
   void scan_file(const triage_input& in, bool last_file);
-  void finish();
+  void finish(const std::vector<triage_input>& inputs);
 
  private:
   void on_event(const triage_input& in, const event_view& ev, const any_event& d);
@@ -128,6 +128,10 @@ class scanner {
   bool damaged_ = false;          // damage seen: later transactions are "after damage"
   bool skip_to_boundary_ = false; // after damage: ignore events until a transaction starts
   bool saw_gtid_ = false;
+  bool after_rotate_ = false;     // the previous event was a rotate
+  bytes prev_raw_{};              // the previous event's bytes (duplicate detection)
+  std::uint64_t loose_since_boundary_ = 0;
+  std::optional<resume_point> last_strict_good_;
   bool any_transaction_ = false;         // the log has GTID events: they mark every boundary
   bool relay_ = false;
   std::uint32_t relay_server_id_ = 0;
@@ -138,6 +142,12 @@ class scanner {
   std::uint64_t txn_begin_ = 0;
   bool all_checksums_ = true;
   bool any_file_ = false;
+  // The last event read before any damage, and the report as it stood before it.
+  std::uint64_t prev_event_offset_ = 0;
+  std::uint64_t prev_event_end_ = 0;
+  std::string prev_event_file_;
+  std::optional<resume_point> last_good_before_prev_;
+  std::uint64_t txns_before_prev_ = 0;
 };
 
 resume_point scanner::point_after(const std::string& file, std::uint64_t end) const {
@@ -170,6 +180,11 @@ void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint
 bool scanner::log_pos_plausible(const event_view& ev) const {
   if (ev.header.log_pos == 0 || ev.format->binlog_version() < 4) return true;
   if (!relay_) return ev.header.log_pos == ev.end_offset();
+  // In a relay log the receiver's own events (its format description, rotates, stop)
+  // carry their end offset in the relay file; the source's carry source positions.
+  if (ev.header.server_id == relay_server_id_ && (ev.header.flags & flag_artificial) == 0) {
+    return ev.header.log_pos == ev.end_offset();
+  }
   return true;
 }
 
@@ -207,6 +222,8 @@ std::optional<std::uint64_t> scanner::resync(bytes data, const format_descriptio
 
 void scanner::on_event(const triage_input& in, const event_view& ev, const any_event& d) {
   const auto t = ev.type();
+  const bool after_rotate = after_rotate_;
+  after_rotate_ = t == event_type::rotate;
   // Source coordinates.
   if (t == event_type::rotate) {
     const auto& r = std::get<rotate_event>(d);
@@ -281,12 +298,44 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   // sends the open transaction again from its start.
   if (relay_ && t == event_type::format_description && ev.header.server_id != relay_server_id_ &&
       ev.header.log_pos != 0 && (ev.header.flags & flag_artificial) == 0) {
+    // A receiver's reconnect always writes the source's rotate first.
+    if (!after_rotate) {
+      add_damage(in, ev.offset, ev.raw.size(),
+                 error{errc::bad_body, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                       "format description from the source without the rotate that precedes a reconnect"});
+      return;
+    }
     if (tracker_.abandon()) ++rep_.abandoned_partial_transactions;
   }
 
+  // An event identical to the one before it is a duplicated block: no server writes the
+  // same event twice in a row (timestamps, positions and checksums differ).
+  if (prev_raw_.size() == ev.raw.size() && !prev_raw_.empty() &&
+      std::equal(prev_raw_.begin(), prev_raw_.end(), ev.raw.begin())) {
+    prev_raw_ = {};
+    add_damage(in, ev.offset, ev.raw.size(),
+               error{errc::bad_body, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                     "event repeats the one before it byte for byte (a duplicated block)"});
+    return;
+  }
+  prev_raw_ = ev.raw;
+
   // Transaction grammar.
   auto step = tracker_.feed(ev, d);
+  // In a log with GTIDs every transaction starts with one: rows without it are damage.
+  if (!step.violation && step.begins && saw_gtid_ && tracker_.gtid().k == gtid_ref::kind::none &&
+      (t == event_type::table_map || is_rows_event(t))) {
+    step.violation = error{errc::bad_body, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                           "rows outside a transaction in a log whose transactions carry GTIDs"};
+  }
   if (step.violation) {
+    // A terminator with no open transaction means its start was lost: the statements
+    // counted as transactions of their own since the last explicit boundary may be the
+    // middle of it. Resume before them.
+    if (!damaged_ && loose_since_boundary_ > 0) {
+      rep_.last_good = last_strict_good_;
+      rep_.transactions_before_damage -= loose_since_boundary_;
+    }
     add_damage(in, ev.offset, ev.raw.size(), *step.violation);
     return;
   }
@@ -312,6 +361,13 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     if (!damaged_) {
       ++rep_.transactions_before_damage;
       rep_.last_good = point_after(in.name, ev.end_offset());
+      // A statement that opened and closed itself (no GTID, no BEGIN) is a weaker boundary.
+      if (step.begins && tracker_.gtid().k == gtid_ref::kind::none) {
+        ++loose_since_boundary_;
+      } else {
+        loose_since_boundary_ = 0;
+        last_strict_good_ = rep_.last_good;
+      }
     } else {
       ++rep_.intact_after_damage_count;
       if (rep_.intact_after_damage.size() < max_listed_after_damage) {
@@ -367,14 +423,39 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
       }
       if (fd == nullptr) {
         rep_.unreadable = true;
-        add_damage(in, e.offset, in.data.size() - e.offset, e);
+        add_damage(in, e.offset, in.data.size() - e.offset, e, e.code == errc::truncated);
         return;
       }
       // Framing error: the file ends inside an event (a torn tail) or the chain broke.
+      // Without checksums the event before a broken chain is suspect too: its size field,
+      // or bytes dropped inside it, may be what broke the chain (which shows only at the
+      // next frame). Resume before it: one transaction early is safe, one late is not.
+      error at = e;
+      // A binlog's torn tail still has an honest header: its log_pos is where the event
+      // would have ended. A header that says otherwise is damage, not an unfinished write.
+      if (e.code == errc::truncated && !relay_ && fd->binlog_version() >= 4 &&
+          in.data.size() - e.offset >= fd->header_length()) {
+        const auto* h = in.data.data() + e.offset;
+        const std::uint32_t lp = detail::le32(h + 13);
+        if (lp != 0 && lp != e.offset + detail::le32(h + 9)) {
+          at.code = errc::bad_event_length;
+          at.detail = "event header runs past the end of the file and its log_pos disagrees with its size";
+        }
+      }
+      const bool honest_tail = at.code == errc::truncated && !relay_ && fd->binlog_version() >= 4;
+      if (!fd->has_checksums() && !honest_tail && prev_event_end_ == e.offset &&
+          prev_event_file_ == in.name) {
+        at.offset = prev_event_offset_;
+        rep_.last_good = last_good_before_prev_;
+        rep_.transactions_before_damage = txns_before_prev_;
+        if (damaged_) {
+          // already past the first damage: nothing to roll back
+        }
+      }
       auto again = resync(in.data, *fd, e.offset + 1);
       if (!again) {
-        const bool tail = e.code == errc::truncated;
-        add_damage(in, e.offset, in.data.size() - e.offset, e, tail);
+        const bool tail = at.code == errc::truncated;
+        add_damage(in, at.offset, in.data.size() - at.offset, at, tail);
         if (tail && !last_file) {
           rep_.notes.push_back(fmt::format(
               "{} ends inside an event (a crash while writing); later files were opened after a restart",
@@ -382,13 +463,20 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
         }
         break;
       }
-      add_damage(in, e.offset, *again - e.offset, e);
+      add_damage(in, at.offset, *again - at.offset, at);
       reader.seek(*again);
       continue;
     }
     if (!next->has_value()) break;
     const event_view& ev = **next;
     ++rep_.events;
+    if (!damaged_) {
+      prev_event_offset_ = ev.offset;
+      prev_event_end_ = ev.end_offset();
+      prev_event_file_ = in.name;
+      last_good_before_prev_ = rep_.last_good;
+      txns_before_prev_ = rep_.transactions_before_damage;
+    }
 
     if (ev.type() == event_type::format_description || ev.type() == event_type::start_v3) {
       if (!first_fd_seen_) {
@@ -450,7 +538,22 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
   if (!saw_checksums) all_checksums_ = false;
 }
 
-void scanner::finish() {
+void scanner::finish(const std::vector<triage_input>& inputs) {
+  // The set ends inside a transaction: its start is there, its end never came (a crash
+  // while writing, or a receiver stopped mid-transaction). Report it as a torn tail.
+  if (tracker_.in_transaction() && !skip_to_boundary_ && !inputs.empty()) {
+    const auto& last = inputs.back();
+    const bool same_file = txn_file_ == last.name;
+    damage_range d;
+    d.file = same_file ? txn_file_ : last.name;
+    d.offset = same_file ? txn_begin_ : binlog_magic_size;
+    d.length = last.data.size() - d.offset;
+    d.code = errc::truncated;
+    d.detail = "the files end inside a transaction: its end was never written";
+    d.tail = true;
+    rep_.damage.push_back(std::move(d));
+    damaged_ = true;
+  }
   rep_.relay = relay_;
   rep_.checksums = any_file_ && all_checksums_;
   rep_.unverifiable = !rep_.checksums;
@@ -519,7 +622,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   triage_report rep;
   scanner sc(options, rep);
   for (std::size_t i = 0; i < inputs.size(); ++i) sc.scan_file(inputs[i], i + 1 == inputs.size());
-  sc.finish();
+  sc.finish(inputs);
 
   if (rep.last_good) {
     rep.resume = rep.last_good;

@@ -14,6 +14,7 @@
 #include "binlogkit/triage.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/verify.hpp"
+#include "commands.hpp"
 
 namespace bk = binlogkit;
 
@@ -257,6 +258,7 @@ int main(int argc, char** argv) {
   salvage->add_option("in", salvage_in, "Damaged binlog or relay log (never modified)")->required();
   salvage->add_option("out", salvage_out, "Copy to write (must not exist)")->required();
 
+  auto run_replay_commands = binlogkit_cli::add_replay_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -271,5 +273,6 @@ int main(int argc, char** argv) {
     return run_triage(triage_files, triage_json, executed_position, executed_gtids, triage_relay, triage_binlog);
   }
   if (salvage->parsed()) return run_salvage(salvage_in, salvage_out);
+  if (auto rc = run_replay_commands()) return *rc;
   return exit_ok;
 }

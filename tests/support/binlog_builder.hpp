@@ -144,12 +144,12 @@ class byte_writer {
 // Post-header lengths of event types 1..n, as written in the format descriptions of real
 // servers (testdata/mariadb-10.11/mixed.000001 and the corpus files named beside each).
 inline constexpr std::uint8_t mariadb_10_11_post_headers[] = {
-    56, 13, 0, 8, 0, 18, 0, 4, 4, 4, 4, 18, 0, 0, 228, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2, 0, 0, 0,
-    10, 10, 10, 0, 0, 0, 0, 0, 0, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    56, 13, 0, 8, 0, 18, 0, 4, 4, 4, 4, 18, 0, 0, 228, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2, 0, 0,
+    0, 10, 10, 10, 0, 0, 0, 0, 0, 0, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
     0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 19, 4, 0, 13, 8, 8, 8, 10, 10, 10};
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 19, 4, 0, 13, 8, 8, 8, 10, 10, 10};
 // blackbeam+rust_mysql_common/test-data__binlogs__time_issue.000001 (8.0.40)
 inline constexpr std::uint8_t mysql_8_0_post_headers[] = {
     0, 13, 0, 8, 0, 0, 0, 0, 4, 0, 4, 0, 0, 0, 98, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2, 0, 0, 0,
@@ -169,6 +169,10 @@ inline constexpr std::uint8_t mysql_5_6_post_headers[] = {
 // stoneatom+stonedb/mysql-test__std_data__bug40482-bin.000001 (5.1.30, before checksums)
 inline constexpr std::uint8_t mysql_5_1_post_headers[] = {
     56, 13, 0, 8, 0, 18, 0, 4, 4, 4, 4, 18, 0, 0, 83, 0, 4, 26, 8, 0, 0, 0, 8, 8, 8, 2};
+
+static_assert(sizeof mariadb_10_11_post_headers == 171 && sizeof mysql_8_0_post_headers == 41 &&
+              sizeof mysql_9_6_post_headers == 42 && sizeof mysql_5_7_post_headers == 38 &&
+              sizeof mysql_5_6_post_headers == 35 && sizeof mysql_5_1_post_headers == 26);
 
 enum class server { mariadb_10_11, mysql_9_6, mysql_8_0, mysql_5_7, mysql_5_6, mysql_5_1 };
 
@@ -205,8 +209,8 @@ struct header_spec {
   std::uint32_t timestamp = default_timestamp;
   std::uint32_t server_id = 1;
   std::uint16_t flags = 0;
-  std::optional<std::uint32_t> log_pos;
-  std::optional<std::uint32_t> size;
+  std::optional<std::uint32_t> log_pos = std::nullopt;
+  std::optional<std::uint32_t> size = std::nullopt;
 };
 
 // One event: 19-byte header (or 13-byte for binlog v1), body, and a CRC32 when asked.
@@ -234,9 +238,10 @@ inline std::vector<std::uint8_t> make_event(bk::event_type t, bk::bytes body, bo
   return make_event(static_cast<std::uint8_t>(t), body, crc, offset, h);
 }
 
-// A version-4 FORMAT_DESCRIPTION event at offset 4. With `alg`, the checksum-algorithm
-// byte and a CRC32 follow the post-header lengths; the CRC is computed with the in-use
-// flag cleared, as the servers do.
+// A version-4 FORMAT_DESCRIPTION event at offset 4 (its own header is 19 bytes; a longer
+// `header_length` is what it declares for the events after it). With `alg`, the
+// checksum-algorithm byte and a CRC32 follow the post-header lengths; the CRC is computed
+// with the in-use flag cleared, as the servers do.
 inline std::vector<std::uint8_t> make_fde(std::string_view version, bk::bytes post_header_lengths,
                                           std::optional<bk::checksum_alg> alg,
                                           header_spec h = {}, std::uint8_t header_length = 19) {
@@ -247,12 +252,12 @@ inline std::vector<std::uint8_t> make_fde(std::string_view version, bk::bytes po
   body.str(std::string_view(v.data(), v.size()));
   body.u32(h.timestamp).u8(header_length).raw(post_header_lengths);
   if (alg) body.u8(static_cast<std::uint8_t>(*alg));
-  const std::size_t size = header_length + body.size() + (alg ? 4 : 0);
+  const std::size_t size = 19 + body.size() + (alg ? 4 : 0);
   byte_writer w;
   w.u32(h.timestamp).u8(static_cast<std::uint8_t>(bk::event_type::format_description)).u32(h.server_id);
   w.u32(h.size.value_or(static_cast<std::uint32_t>(size)));
   w.u32(h.log_pos.value_or(static_cast<std::uint32_t>(4 + size)));
-  w.u16(h.flags & ~bk::flag_binlog_in_use).zeros(header_length - 19u).raw(body);
+  w.u16(h.flags & ~bk::flag_binlog_in_use).raw(body);
   std::vector<std::uint8_t> ev = w.data();
   if (alg) {
     auto c = bk::crc32(bk::bytes(ev.data(), ev.size()));
@@ -364,8 +369,13 @@ struct hand_event {
   hand_event(const bk::format_description& fd, bk::event_type t, bk::bytes body, header_spec h = {},
              std::uint64_t offset = 4)
       : hand_event(fd, static_cast<std::uint8_t>(t), body, h, offset) {}
+  // The view points at its format description: a temporary one would dangle.
+  hand_event(bk::format_description&&, std::uint8_t, bk::bytes, header_spec = {}, std::uint64_t = 4) = delete;
+  hand_event(bk::format_description&&, bk::event_type, bk::bytes, header_spec = {}, std::uint64_t = 4) = delete;
   hand_event(server s, bk::event_type t, bk::bytes body, header_spec h = {})
       : hand_event(format_of(s), t, body, h) {}
+  hand_event(server s, std::uint8_t type_code, bk::bytes body, header_spec h = {})
+      : hand_event(format_of(s), type_code, body, h) {}
   hand_event(hand_event&&) noexcept = default;
   hand_event(const hand_event&) = delete;
   hand_event& operator=(const hand_event&) = delete;

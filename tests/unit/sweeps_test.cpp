@@ -61,9 +61,8 @@ constexpr sweep_file sweep_files[] = {
     {"rust-us+mysql-cdc-rs/tests__events__5.7__17_18_load__log.bin", true},
     // MySQL 5.6 GTIDs (25-byte GTID events)
     {"stoneatom+stonedb/mysql-test__std_data__binlog_transaction_with_GTID.000001", true},
-    // MySQL 5.1 and 5.0, before checksums: rows v1, incident, LOAD DATA; a 5.0 relay log
+    // MySQL 5.1 and 5.0, before checksums: rows v1, LOAD DATA; a 5.0 relay log
     {"stoneatom+stonedb/mysql-test__suite__binlog__std_data__write-full-row.binlog", true},
-    {"stoneatom+stonedb/mysql-test__std_data__bug40482-bin.000001", true},
     {"stoneatom+stonedb/mysql-test__suite__binlog__std_data__ver_5_1_23.001", true},
     {"stoneatom+stonedb/mysql-test__std_data__bug33029-slave-relay-bin.000001", true},
     // MySQL 4.1 (binlog v3: START_EVENT_V3, CREATE_FILE) and 4.0
@@ -274,27 +273,35 @@ void position_at(event_reader& reader, const ref_file& f, const ref_event& ev) {
   reader.seek(ev.offset);
 }
 
-// Every flip of a format description, judged by verify_bytes over the whole file.
+// Every flip of a format description, judged by verify_bytes over the whole file: caught
+// when the problems it reports differ from those of the intact file (none, or for the
+// encrypted file the one problem that names where encryption starts).
 struct fde_flip {
   std::size_t byte;
   int bit;
   bool caught;
 };
+bool same_problems(const verify_report& a, const verify_report& b) {
+  if (a.problems.size() != b.problems.size() || a.events != b.events) return false;
+  for (std::size_t i = 0; i < a.problems.size(); ++i) {
+    if (a.problems[i].code != b.problems[i].code || a.problems[i].offset != b.problems[i].offset) return false;
+  }
+  return true;
+}
 std::vector<fde_flip> sweep_format_description(const ref_file& f, const ref_event& ev) {
   std::vector<fde_flip> out;
+  const auto baseline = verify_bytes(as_bytes(f.data));
   std::vector<std::uint8_t> copy = f.data;
   for (std::size_t i = 0; i < ev.end - ev.offset; ++i) {
     for (int bit = 0; bit < 8; ++bit) {
       copy[ev.offset + i] ^= static_cast<std::uint8_t>(1u << bit);
       exact_copy flipped(as_bytes(copy));
-      auto report = verify_bytes(flipped.span());
-      out.push_back({i, bit, !report.intact()});
+      out.push_back({i, bit, !same_problems(verify_bytes(flipped.span()), baseline)});
       copy[ev.offset + i] ^= static_cast<std::uint8_t>(1u << bit);
     }
   }
   return out;
 }
-
 
 // ---- (c) decoder prefixes -----------------------------------------------------------
 
@@ -308,66 +315,64 @@ std::uint64_t packed_at(bytes b, std::size_t p) {
 }
 
 // What decode() must give for an event whose body is cut to n bytes: an error code, or
-// (std::nullopt) a value. Computed from the full body with this file's own parsing of the
-// wire layout, independent of the decoder under test.
-struct prefix_rule {
-  std::optional<errc> operator()(std::size_t n) const { return f(n); }
-  std::function<std::optional<errc>(std::size_t)> f;
-};
+// std::nullopt for a value. Worked out from the full body by this file's own reading of
+// the wire layout, not by the decoder under test.
+using prefix_rule = std::function<std::optional<errc>(std::size_t n)>;
 
 prefix_rule rule_for(const event_view& ev, const any_event& full) {
   const auto body = ev.body;
   const std::size_t size = body.size();
   const int phl_signed = ev.format->post_header_length(ev.header.type_code);
   const std::size_t phl = phl_signed > 0 ? static_cast<std::size_t>(phl_signed) : 0;
-  auto always = [](errc e) { return prefix_rule{[e](std::size_t) { return std::optional<errc>(e); }}; };
-  auto value_from = [](std::size_t from, std::size_t ph, errc below) {
-    return prefix_rule{[=](std::size_t n) -> std::optional<errc> {
-      if (n < ph) return errc::bad_post_header;
-      if (n < from) return below;
+  // A value from `from` bytes on; below, bad_post_header inside the post-header and
+  // bad_body after it.
+  auto value_from = [](std::size_t from, std::size_t post_header) -> prefix_rule {
+    return [=](std::size_t n) -> std::optional<errc> {
+      if (n < post_header) return errc::bad_post_header;
+      if (n < from) return errc::bad_body;
       return std::nullopt;
-    }};
+    };
   };
   switch (ev.type()) {
     case event_type::query:
     case event_type::execute_load_query:
     case event_type::query_compressed: {
-      const auto& q = std::get<query_event>(full);
       // | post-header | status vars | db | NUL | query text (the rest) |
-      return value_from(phl + q.status_vars.size() + q.database.size() + 1, phl, errc::bad_body);
+      const auto& q = std::get<query_event>(full);
+      return value_from(phl + q.status_vars.size() + q.database.size() + 1, phl);
     }
     case event_type::rotate:  // | post-header | file name (at least one byte) |
-      return value_from(phl + 1, phl, errc::bad_body);
+      return value_from(phl + 1, phl);
     case event_type::user_var: {
-      const auto& u = std::get<user_var_event>(full);
       // The trailing flags byte (5.6+) is optional: the body without it is whole.
+      const auto& u = std::get<user_var_event>(full);
       const std::size_t without_flags = 4 + u.name.size() + 1 + (u.is_null ? 0 : 9 + u.value.size());
-      return prefix_rule{[=](std::size_t n) -> std::optional<errc> {
+      return [=](std::size_t n) -> std::optional<errc> {
         if (n == without_flags && without_flags < size) return std::nullopt;
         return errc::bad_body;
-      }};
+      };
     }
     case event_type::rows_query:  // | 1 length (ignored) | query (the rest) |
-      return value_from(1, 0, errc::bad_body);
-    case event_type::annotate_rows:  // the body is the query
+      return value_from(1, 0);
+    case event_type::annotate_rows:  // the body is the statement
     case event_type::stop:
     case event_type::ignorable:
     case event_type::heartbeat:
-      return prefix_rule{[](std::size_t) { return std::optional<errc>(); }};
+      return [](std::size_t) { return std::optional<errc>(); };
     case event_type::append_block:
     case event_type::exec_load:
     case event_type::delete_file:
     case event_type::begin_load_query:  // | 4 file id | block (the rest) |
-      return value_from(4, 4, errc::bad_body);
+      return value_from(4, 4);
     case event_type::load:
     case event_type::new_load:
     case event_type::create_file: {
+      // LOAD: the file name is the rest; CREATE_FILE: file name, NUL, block (the rest).
       const auto& l = std::get<load_event>(full);
       const bool create = ev.type() == event_type::create_file;
       const std::size_t fields = 18 + (create && ev.format->binlog_version() != 1 ? 4 : 0);
-      // LOAD: the file name is the rest; CREATE_FILE: file name, NUL, block (the rest).
       const std::size_t from = create ? size - l.block.size() : size - l.file_name.size();
-      return value_from(from, std::max(fields, phl), errc::bad_body);
+      return value_from(from, std::max(fields, phl));
     }
     case event_type::table_map: {
       // | post-header | db len, db, NUL | table len, table, NUL | packed n | n types |
@@ -383,66 +388,72 @@ prefix_rule rule_for(const event_view& ev, const any_event& full) {
       }
       // MySQL's own decoder accepts a table map that ends after its column types (the
       // 5.1 pre-GA layout): so does ours.
-      return prefix_rule{[=](std::size_t n) -> std::optional<errc> {
+      return [=](std::size_t n) -> std::optional<errc> {
         if (n < phl) return errc::bad_post_header;
         if (n == types_end || n >= bitmap_end) return std::nullopt;
         return errc::bad_body;
-      }};
+      };
     }
-    default: break;
+    case event_type::view_change:  // | 40 view id | 8 seq | 4 count | entries (not read) |
+      return value_from(52, 0);
+    case event_type::mariadb_gtid_list: {
+      // | 4 count and flags | count x 16 |; after an empty list MariaDB 10.11 writes two
+      // more bytes, which neither the server nor the decoder reads.
+      const auto& l = std::get<mariadb_gtid_list_event>(full);
+      return value_from(4 + std::size_t{l.count} * 16, 0);
+    }
+    case event_type::gtid:
+    case event_type::anonymous_gtid: {
+      // Layouts grow by whole fields (5.6: 25 bytes; 5.7: +17; 8.0.1: +7 or 14; 8.0.2:
+      // packed length; 8.0.14: +4 or 8): a body that stops between fields is a whole
+      // event of an older layout, as MySQL reads it.
+      std::set<std::size_t> ends{25};
+      std::size_t p = 25;
+      if (size > p) ends.insert(p += 17);
+      if (size > p) ends.insert(p += (body[p + 6] & 0x80) ? 14 : 7);
+      if (size > p) ends.insert(p += packed_size(body[p]));
+      if (size > p) ends.insert(p += (body[p + 3] & 0x80) ? 8 : 4);
+      return [ends](std::size_t n) -> std::optional<errc> {
+        if (ends.count(n) != 0) return std::nullopt;
+        return errc::bad_body;
+      };
+    }
+    case event_type::mariadb_gtid: {
+      // | 8 seq | 4 domain | 1 flags2 | [8 commit id] | [XA: 4, 1, 1, data] | zero padding
+      // to the 19-byte post-header, or | flags_extra | [1 engines] | [8 alter seq] |
+      const auto& g = std::get<mariadb_gtid_event>(full);
+      std::size_t core = 13 + (g.commit_id ? 8 : 0);
+      if (g.xa_format_id) core += 6 + g.xa_gtrid.size() + g.xa_bqual.size();
+      return [=](std::size_t n) -> std::optional<errc> {
+        if (n < std::max<std::size_t>(core, 19)) return errc::bad_body;
+        if (n == core) return std::nullopt;
+        const auto fe = body[core];
+        const std::size_t need = 1 + ((fe & 1) ? 1 : 0) + ((fe & 12) ? 8 : 0);
+        if (n >= core + need) return std::nullopt;
+        return errc::bad_body;
+      };
+    }
+    default:
+      break;
   }
   if (is_rows_event(ev.type())) {
+    // | table id, flags | v2: 2 extra len (counting itself), extra | packed n | bitmaps |
+    // | rows (the rest) |
     const auto& r = std::get<rows_event>(full);
-    // | table id, flags | v2: 2 extra len (counting itself), extra | packed n | bitmaps | rows |
-    const bool v2 = r.extra_data.size() > 0 || (phl == 10);
+    const bool v2 = phl == 10;
     const std::size_t header_end = v2 ? 8 + 2 + r.extra_data.size() : phl;
-    const std::size_t bitmaps_end = header_end + packed_size(body[header_end]) +
-                                    r.columns_before.size() + r.columns_after.size();
-    return prefix_rule{[=](std::size_t n) -> std::optional<errc> {
+    const std::size_t bitmaps_end =
+        header_end + packed_size(body[header_end]) + r.columns_before.size() + r.columns_after.size();
+    return [=](std::size_t n) -> std::optional<errc> {
       if (n < header_end) return errc::bad_post_header;
       if (n < bitmaps_end) return errc::bad_body;
       return std::nullopt;
-    }};
+    };
   }
-  if (ev.type() == event_type::gtid || ev.type() == event_type::anonymous_gtid) {
-    // Layouts grow by whole fields (5.6: 25 bytes; 5.7: +17; 8.0.1: +7/14; 8.0.2: packed
-    // length; 8.0.14: +4/8; 8.0.33: +8): a body that stops between fields is a whole
-    // event of an older layout.
-    std::set<std::size_t> ends{25};
-    std::size_t p = 25;
-    if (size > p) ends.insert(p += 17);
-    if (size > p) ends.insert(p += (body[p + 6] & 0x80) ? 14 : 7);
-    if (size > p) ends.insert(p += packed_size(body[p]));
-    if (size > p) ends.insert(p += (body[p + 3] & 0x80) ? 8 : 4);
-    return prefix_rule{[ends](std::size_t n) -> std::optional<errc> {
-      if (ends.count(n) != 0) return std::nullopt;
-      return errc::bad_body;
-    }};
-  }
-  if (ev.type() == event_type::mariadb_gtid) {
-    const auto& g = std::get<mariadb_gtid_event>(full);
-    // | 8 seq | 4 domain | 1 flags2 | [8 commit id] | [XA: 4, 1, 1, data] | zero padding to
-    // the 19-byte post-header, or | flags_extra | [1 engines] | [8 alter seq] |
-    std::size_t core = 13 + (g.commit_id ? 8 : 0);
-    if (g.xa_format_id) core += 6 + g.xa_gtrid.size() + g.xa_bqual.size();
-    return prefix_rule{[=](std::size_t n) -> std::optional<errc> {
-      if (n < std::max<std::size_t>(core, 19)) return errc::bad_body;
-      if (n == core) return std::nullopt;
-      const auto fe = body[core];
-      const std::size_t need = 1 + ((fe & 1) ? 1 : 0) + ((fe & 12) ? 8 : 0);
-      if (n >= core + need) return std::nullopt;
-      return errc::bad_body;
-    }};
-  }
-  if (ev.type() == event_type::view_change) return value_from(52, 0, errc::bad_body);
-  if (ev.type() == event_type::mariadb_gtid_list) {
-    // | 4 count and flags | count x 16 | and, after an empty list, two bytes the decoder
-    // (like the server) does not read.
-    const auto& l = std::get<mariadb_gtid_list_event>(full);
-    return value_from(4 + std::size_t{l.count} * 16, 0, errc::bad_body);
-  }
-  // Fixed layouts and counted lists: every proper prefix is short.
-  return always(errc::bad_body);
+  // Fixed layouts and counted lists (intvar, rand, xid, incident, previous GTIDs, tagged
+  // GTID, XA prepare, transaction context and payload, checkpoint, start encryption):
+  // every proper prefix is short.
+  return [](std::size_t) { return std::optional<errc>(errc::bad_body); };
 }
 
 // The value decoded from a prefix is the original, cut short: same fixed fields, and the
@@ -479,8 +490,9 @@ bool same_cut_short(const any_event& full, const any_event& cut) {
   if (const auto* l = std::get_if<load_event>(&full)) {
     const auto& c = std::get<load_event>(cut);
     return c.table == l->table && c.database == l->database && c.num_fields == l->num_fields &&
-           c.file_id == l->file_id && (l->block.empty() ? prefix_of(c.file_name, l->file_name)
-                                                         : c.file_name == l->file_name && bytes_prefix_of(c.block, l->block));
+           c.file_id == l->file_id &&
+           (l->block.empty() ? prefix_of(c.file_name, l->file_name)
+                             : c.file_name == l->file_name && bytes_prefix_of(c.block, l->block));
   }
   if (const auto* t = std::get_if<table_map_event>(&full)) {
     const auto& c = std::get<table_map_event>(cut);
@@ -514,12 +526,16 @@ bool same_cut_short(const any_event& full, const any_event& cut) {
     return c.seq_no == g->seq_no && c.domain_id == g->domain_id && c.flags2 == g->flags2 &&
            c.commit_id == g->commit_id && c.xa_gtrid == g->xa_gtrid && c.xa_bqual == g->xa_bqual;
   }
+  if (const auto* l = std::get_if<mariadb_gtid_list_event>(&full)) {
+    const auto& c = std::get<mariadb_gtid_list_event>(cut);
+    return c.count == l->count && as_chars(c.entries) == as_chars(l->entries);
+  }
   return true;  // stop, ignorable, heartbeat, view change: nothing cut short to compare
 }
 
-// Types whose strict rule the decoder does not meet yet (their own may_fail cases).
+// Types whose strict rule the decoder does not meet yet: their own may_fail cases.
 bool lenient_type(const event_view& ev, const any_event& full) {
-  if (ev.type() == event_type::mariadb_gtid || ev.type() == event_type::incident) return true;
+  if (ev.type() == event_type::mariadb_gtid) return true;
   if (const auto* p = std::get_if<previous_gtids_event>(&full)) return p->tagged;
   return false;
 }
@@ -527,8 +543,8 @@ bool lenient_type(const event_view& ev, const any_event& full) {
 enum class sweep_set { strict_types, lenient_types };
 
 // The prefixes of a body tried: all of them, but for bodies over 64 KiB the first and
-// last 4 KiB and every 257th between (each prefix is copied, so all of them would be
-// quadratic).
+// last 4 KiB and every 257th between (each prefix is copied, so all of them would take
+// quadratic time).
 std::vector<std::size_t> prefixes_of(std::size_t size) {
   std::vector<std::size_t> v;
   for (std::size_t n = 0; n < size; ++n) {
@@ -537,9 +553,9 @@ std::vector<std::size_t> prefixes_of(std::size_t size) {
   return v;
 }
 
-// Runs decode() over every prefix of every event of every sweep file in the set;
-// returns how many prefixes were decoded.
-std::size_t sweep_decoders(sweep_set which, std::function<bool(const event_view&, const any_event&)> filter = {},
+// Runs decode() over the prefixes of every event of every sweep file in the set; returns
+// how many prefixes were decoded and, in `types`, the event types swept.
+std::size_t sweep_decoders(sweep_set which, event_type only = event_type::unknown,
                            std::set<std::string>* types = nullptr) {
   std::size_t decoded = 0;
   for (const auto& f : all_files()) {
@@ -547,19 +563,19 @@ std::size_t sweep_decoders(sweep_set which, std::function<bool(const event_view&
     event_reader reader(as_bytes(f.data));
     for (;;) {
       auto next = reader.next();
-      if (!next) continue;  // encrypted events: not decodable
+      if (!next) continue;  // encrypted events: framed, not decodable
       if (!*next) break;
       const event_view& ev = **next;
       if (ev.type() == event_type::format_description || ev.type() == event_type::start_v3) continue;
+      if (only != event_type::unknown && ev.type() != only) continue;
       auto full = decode(ev);
       if (!full) {
         bad.add(f.name + ": event at " + std::to_string(ev.offset) + " does not decode: " + describe(full.error()));
         continue;
       }
       if (lenient_type(ev, *full) != (which == sweep_set::lenient_types)) continue;
-      if (filter && !filter(ev, *full)) continue;
-      const auto rule = rule_for(ev, *full);
       if (types != nullptr) types->insert(std::string(type_name(ev.type())));
+      const auto rule = rule_for(ev, *full);
       for (auto n : prefixes_of(ev.body.size())) {
         auto cut = cut_body(ev, n);
         auto r = decode(cut.view);
@@ -592,7 +608,17 @@ TEST_SUITE("sweeps") {
     std::size_t cuts = 0;
     for (const auto& f : all_files()) {
       mismatches bad;
+      std::size_t next_event = 0;
       for (std::size_t cut = 0; cut < f.data.size(); ++cut) {
+        while (next_event < f.events.size() && f.events[next_event].end <= cut) ++next_event;
+        // Inside an event over 64 KiB (the LOAD DATA blocks of the 5.1 and 4.1 files),
+        // the first and last 4 KiB of cuts and every 257th between: each prefix is
+        // copied, so all of them would take quadratic time.
+        if (next_event < f.events.size()) {
+          const auto& ev = f.events[next_event];
+          const std::uint64_t inside = cut - ev.offset, size = ev.end - ev.offset;
+          if (cut > ev.offset && size > 65536 && inside >= 4096 && inside + 4096 < size && inside % 257 != 0) continue;
+        }
         check_prefix(f, cut, bad);
         ++cuts;
       }
@@ -601,9 +627,7 @@ TEST_SUITE("sweeps") {
     }
     MESSAGE("prefixes read: " << cuts);
   }
-}
 
-TEST_SUITE("sweeps") {
   TEST_CASE("bit-flip sweep: every flip of a checksummed event gives the error its field calls for") {
     std::size_t flips = 0;
     for (const auto& f : all_files()) {
@@ -698,12 +722,10 @@ TEST_SUITE("sweeps") {
       }
     }
   }
-}
 
-TEST_SUITE("sweeps") {
   TEST_CASE("decoder prefix sweep: a cut body fails cleanly unless it ends in a variable-length tail") {
     std::set<std::string> types;
-    auto decoded = sweep_decoders(sweep_set::strict_types, {}, &types);
+    auto decoded = sweep_decoders(sweep_set::strict_types, event_type::unknown, &types);
     std::string names;
     for (const auto& t : types) names += " " + t;
     MESSAGE("prefixes decoded: " << decoded << "; event types:" << names);
@@ -713,22 +735,13 @@ TEST_SUITE("sweeps") {
   // MariaDB's Gtid_log_event rejects a body shorter than its 19-byte post-header
   // (GTID_HEADER_LEN); the decoder takes 13 bytes and reads the zero padding as flags.
   TEST_CASE("decoder prefix sweep: a MariaDB GTID body shorter than 19 bytes is bad_body" * doctest::may_fail()) {
-    sweep_decoders(sweep_set::lenient_types,
-                   [](const event_view& ev, const any_event&) { return ev.type() == event_type::mariadb_gtid; });
-  }
-
-  // MySQL's Incident_event reads the message length byte unconditionally; the decoder
-  // accepts a 2-byte body (incident number only).
-  TEST_CASE("decoder prefix sweep: an incident body without its message length is bad_body" * doctest::may_fail()) {
-    sweep_decoders(sweep_set::lenient_types,
-                   [](const event_view& ev, const any_event&) { return ev.type() == event_type::incident; });
+    sweep_decoders(sweep_set::lenient_types, event_type::mariadb_gtid);
   }
 
   // previous_gtids_impl walks untagged bodies but not tagged ones (8.3+), so a tagged
   // PREVIOUS_GTIDS cut short decodes and only for_each_sid finds the damage.
   TEST_CASE("decoder prefix sweep: a tagged previous GTIDs body cut short is bad_body" * doctest::may_fail()) {
-    sweep_decoders(sweep_set::lenient_types,
-                   [](const event_view& ev, const any_event&) { return ev.type() == event_type::previous_gtids; });
+    sweep_decoders(sweep_set::lenient_types, event_type::previous_gtids);
   }
 
   TEST_CASE("decoder prefix sweep: a format description cut short is truncated, bad, or lists fewer types") {

@@ -1,0 +1,116 @@
+// Replay: applies binlog transactions to a server over one MariaDB Connector/C session,
+// exactly (what `mysqlbinlog | mysql` applies) and resumably.
+//
+// Every transaction of the transaction_stream (sql.hpp) is sent as one multi-statement
+// packet (one round trip), with a progress row written inside it:
+//
+//   binlogkit.replay_progress (replay_id PK, file, end_pos, gtid, transactions, updated_at)
+//
+// updated just before the transaction's COMMIT, so that the row commits with the data or
+// not at all: after a kill -9 of the replay or a crash of the target, the row names the
+// last transaction the target holds, and `resume` continues right after it.
+//
+// What cannot be atomic with the row: statements that commit on their own (DDL,
+// statements on non-transactional tables such as MyISAM, XA PREPARE / XA COMMIT, and
+// transactions that end in ROLLBACK). Their progress row is written right after them, in
+// the same packet; a crash between the two leaves the statement applied but not recorded,
+// and a resume applies it again (which for DDL usually fails: skip that error with
+// skip_errors, e.g. 1050 table exists, 1051 unknown table, 1060 duplicate column).
+//
+// A replay holds GET_LOCK('binlogkit.replay.<id>') for its whole session: a second replay
+// with the same id fails at once instead of interleaving with the first.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "binlogkit/sql.hpp"
+
+namespace binlogkit {
+
+struct connection_options {
+  std::string host;           // empty: from the option file, else localhost (socket)
+  unsigned port = 0;          // 0: from the option file, else 3306
+  std::string socket;
+  std::string user;           // empty: from the option file, else the login name
+  std::optional<std::string> password;  // absent: MYSQL_PWD, then the option file
+  std::string defaults_file;  // read [client] here instead of the default option files
+  bool no_defaults = false;   // read no option file at all
+  std::string ssl_ca, ssl_cert, ssl_key;
+  // DISABLED, PREFERRED (TLS when a CA / certificate is given), REQUIRED (encrypted, any
+  // certificate), VERIFY_CA / VERIFY_IDENTITY (the server's certificate must verify).
+  std::string ssl_mode;
+  unsigned connect_timeout = 10;
+};
+
+struct replay_progress {
+  std::uint64_t transactions = 0;      // recorded in the progress row (all runs)
+  std::uint64_t transactions_run = 0;  // applied by this run
+  std::uint64_t bytes_done = 0, bytes_total = 0;
+  std::string file;                    // file of the last applied transaction
+  std::uint64_t position = 0;          // its end offset
+  std::string gtid;
+  double elapsed_s = 0;
+  bool finished = false;
+};
+
+// "tx 1200 (850/s) 12.0/50.0 MiB binlog.000001:123456 ETA 0:41" and one JSON object.
+[[nodiscard]] std::string progress_line(const replay_progress& p);
+[[nodiscard]] std::string progress_json(const replay_progress& p);
+
+struct replay_options {
+  connection_options connection;
+  sql_filter filter;
+  // Identifies the replay in the progress table; empty: the first file's name without its
+  // .NNNNNN suffix ("binlog.000042" -> "binlog").
+  std::string replay_id;
+  // Continue after the last transaction the progress row records. Without it, an existing
+  // row for the id is an error (a replay that already applied something).
+  bool resume = false;
+  // Server error numbers that do not stop the replay (the statement is skipped, reported).
+  std::vector<unsigned> skip_errors;
+  // Replay even into the server whose server_id (MariaDB) / server_uuid (MySQL) wrote the
+  // binlog.
+  bool force_same_server = false;
+  // SET GTID_NEXT for MySQL GTIDs (MySQL targets only) / SET gtid_seq_no & co. (MariaDB).
+  bool mysql_gtids = true;
+  bool mariadb_gtids = true;
+  // Run with sql_log_bin=0: the target does not binlog what is replayed.
+  bool disable_log_bin = false;
+  // Called about twice a second while applying, and once at the end.
+  std::function<void(const replay_progress&)> on_progress;
+  // Notes (skipped errors, stop points inside transactions, …), one line each.
+  std::function<void(const std::string&)> on_note;
+};
+
+// Why a replay stopped early. Owns its text (it names server messages and statements).
+struct replay_failure {
+  std::string message;          // one line: what happened
+  std::string file;             // where, when it is about an event
+  std::optional<std::uint64_t> position;
+  std::string gtid;
+  std::string statement;        // shortened
+  unsigned server_errno = 0;
+  std::string server_error;
+
+  [[nodiscard]] std::string text() const;  // multi-line, for stderr
+};
+
+struct replay_result {
+  replay_progress progress;
+  std::uint64_t skipped_errors = 0;
+  bool stopped_at_stop_point = false;  // a stop position / datetime ended it
+  std::optional<replay_failure> failure;
+  [[nodiscard]] bool ok() const noexcept { return !failure.has_value(); }
+};
+
+// Replays `files` (binlog files, in order). Never throws; a failure is in the result.
+[[nodiscard]] replay_result replay(const std::vector<std::string>& files, const replay_options& options);
+
+// The default replay id for a first file ("/x/binlog.000042" -> "binlog").
+[[nodiscard]] std::string default_replay_id(const std::string& first_file);
+
+}  // namespace binlogkit

@@ -1,0 +1,305 @@
+// SQL rendering: what `mysqlbinlog FILE | mysql` applies, as statements a server accepts.
+//
+// A transaction_stream walks binlog files event by event, groups the events into
+// transactions with the transaction grammar (transaction.hpp), applies the filters
+// (positions, datetimes, GTID sets, databases) to whole transactions, and renders each
+// kept transaction as a list of statements:
+//
+//   session state   SET TIMESTAMP, pseudo_thread_id, flags2 options, sql_mode,
+//                   auto_increment_*, character sets, time_zone, lc_time_names,
+//                   collation_database, `use` — only what changed since the last
+//                   statement the same session received, as mysqlbinlog prints them
+//   GTID            SET gtid_domain_id / server_id / gtid_seq_no (MariaDB) or
+//                   SET GTID_NEXT (MySQL), so the target keeps the source's GTIDs
+//   statements      the Query events' text; INTVAR / RAND / USER_VAR as SET statements;
+//                   LOAD DATA as LOAD DATA LOCAL INFILE with the data from the events
+//   row events      BINLOG '<base64>' of the format description (once per session and
+//                   whenever it changes) and of each statement's TABLE_MAP and rows
+//                   events, bytes as in the file (checksums included)
+//
+// Every identifier and string this module writes is quoted here (quote_identifier,
+// append_string_literal); the statements themselves are the source server's text. The
+// rendered text is valid while nothing else: it is owned by the rendered_transaction.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "binlogkit/bytes.hpp"
+#include "binlogkit/events.hpp"
+#include "binlogkit/result.hpp"
+#include "binlogkit/transaction.hpp"
+
+namespace binlogkit {
+
+// ---- quoting ------------------------------------------------------------------------
+
+// `name` with every backquote doubled: safe for any byte string under every sql_mode.
+void append_identifier(std::string& out, std::string_view name);
+[[nodiscard]] std::string sql_identifier(std::string_view name);
+
+// A string literal that reads back as exactly these bytes under every sql_mode (with or
+// without NO_BACKSLASH_ESCAPES, ANSI_QUOTES): 'text' with single quotes doubled when the
+// text holds no backslash and no byte below 0x20 or 0x7f, otherwise X'hex'.
+void append_string_literal(std::string& out, std::string_view s);
+[[nodiscard]] std::string string_literal(std::string_view s);
+
+// X'0A1B' (X'' for nothing).
+void append_hex_literal(std::string& out, bytes b);
+
+// Standard base64 (RFC 4648, with padding). wrap > 0 breaks lines every `wrap` characters
+// (the server's decoder skips the line breaks).
+void append_base64(std::string& out, bytes b, std::size_t wrap = 0);
+
+// A collation number as the servers number them (MariaDB 10.11 and MySQL 8.0 names).
+struct collation_info {
+  std::string charset;    // "utf8mb4"
+  std::string collation;  // "utf8mb4_general_ci"
+};
+[[nodiscard]] std::optional<collation_info> collation_by_id(std::uint32_t id);
+
+// ---- filters ------------------------------------------------------------------------
+
+// A set of GTIDs, as either server writes them:
+//   MariaDB  comma-separated "domain-server-seq" (one GTID) or "domain-server-first-last"
+//            (every seq_no from first to last, both included, of that domain and server)
+//   MySQL    comma-separated "uuid:interval[:interval...]" where an interval is "n" or
+//            "n-m"; a tag (8.3+) before intervals applies to those that follow it:
+//            "uuid:1-5:tag:1-3"
+class gtid_set {
+ public:
+  [[nodiscard]] static result<gtid_set> parse(std::string_view text);
+  [[nodiscard]] bool contains(const gtid_ref& g) const noexcept;
+  [[nodiscard]] bool empty() const noexcept { return mariadb_.empty() && mysql_.empty(); }
+
+ private:
+  struct mariadb_range {
+    std::uint32_t domain = 0, server = 0;
+    std::uint64_t first = 0, last = 0;
+  };
+  struct mysql_range {
+    uuid_bytes uuid{};
+    std::string tag;
+    std::int64_t first = 0, last = 0;
+  };
+  std::vector<mariadb_range> mariadb_;
+  std::vector<mysql_range> mysql_;
+};
+
+// "YYYY-MM-DD HH:MM:SS" (also "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS") read as local time of
+// the TZ in force, as mysqlbinlog reads --start-datetime; seconds since the epoch.
+[[nodiscard]] result<std::int64_t> parse_local_datetime(std::string_view text);
+
+// "from->to" as mysqlbinlog's --rewrite-db takes it.
+[[nodiscard]] result<std::pair<std::string, std::string>> parse_rewrite_db(std::string_view text);
+
+// What to keep. A transaction is kept whole or not at all.
+//   start_position  first file: transactions that start before it are skipped
+//   stop_position   last file: the first transaction with an event that starts at or after
+//                   it, and everything after, is not applied
+//   start_datetime  transactions whose first event is older are skipped
+//   stop_datetime   the first transaction with an event at or after it ends the stream
+//   include_gtids   only transactions with a GTID in the set (none without a GTID)
+//   exclude_gtids   no transaction with a GTID in the set
+//   databases       row events by their table's database, statements by the default
+//                   database (`use`) they ran in, as mysqlbinlog --database (after
+//                   rewrite_db); transaction control statements are always kept and a
+//                   transaction left with nothing else is dropped
+//   rewrite_db      from -> to for the default database of statements and the database
+//                   of TABLE_MAP events (statement text is not rewritten, as mysqlbinlog)
+struct sql_filter {
+  std::uint64_t start_position = 0;
+  std::optional<std::uint64_t> stop_position;
+  std::optional<std::int64_t> start_datetime;
+  std::optional<std::int64_t> stop_datetime;
+  std::optional<gtid_set> include_gtids;
+  std::optional<gtid_set> exclude_gtids;
+  std::vector<std::string> databases;
+  std::vector<std::pair<std::string, std::string>> rewrite_db;
+};
+
+// ---- rendering ----------------------------------------------------------------------
+
+// Which server the statements are for. `automatic` follows the binlog's writer.
+enum class sql_dialect : std::uint8_t { automatic = 0, mariadb = 1, mysql = 2 };
+
+struct render_options {
+  sql_dialect dialect = sql_dialect::automatic;
+  // SET GTID_NEXT before MySQL transactions (MySQL dialect only; MariaDB has no GTID_NEXT).
+  bool mysql_gtids = true;
+  // SET gtid_domain_id / server_id / gtid_seq_no before MariaDB transactions.
+  bool mariadb_gtids = true;
+  // Text for the mariadb / mysql command-line client: `/*!\C charset */` before a change of
+  // client character set (the client must parse what follows in that character set), and
+  // MariaDB-only statements inside /*M!100001 ... */ so that MySQL skips them.
+  bool for_client = false;
+  // Consecutive row statements of one transaction share one BINLOG statement (up to
+  // max_binlog_batch bytes of base64): the server applies the events in order either way.
+  bool batch_binlog = true;
+  std::size_t max_binlog_batch = 8u << 20;
+  // A single row statement whose base64 is longer is split into two user-variable
+  // fragments (SET @binlog_fragment_0 / _1; BINLOG @binlog_fragment_0, @binlog_fragment_1)
+  // as mysqlbinlog does. Each fragment must fit the target's max_allowed_packet.
+  std::size_t max_binlog_statement = 64u << 20;
+  // Line length of the base64 text (0: one line).
+  std::size_t base64_wrap = 0;
+  // LOAD DATA LOCAL INFILE names the data "<load_prefix><n>.dat"; the text writer writes
+  // the files there, the applier serves the bytes to the client library by that name.
+  std::string load_prefix = "binlogkit-load-";
+};
+
+// What a statement is for: the applier puts its progress row before `commit`.
+enum class statement_role : std::uint8_t {
+  session = 0,   // SET of session state, USE, the format description's BINLOG
+  gtid = 1,      // SET gtid_seq_no & co. / GTID_NEXT
+  begin = 2,     // BEGIN / XA START
+  body = 3,      // a statement, BINLOG, LOAD DATA, INTVAR & co.
+  commit = 4,    // COMMIT: the transaction's changes become durable here
+  end = 5,       // ROLLBACK, XA END / XA PREPARE: closes without committing
+};
+
+struct sql_statement {
+  std::size_t begin = 0, size = 0;  // text in rendered_transaction::sql
+  statement_role role = statement_role::body;
+  std::uint64_t offset = 0;         // file offset of the event it was rendered from
+  std::int32_t load = -1;           // LOAD DATA LOCAL: index into load_data
+  // The error the statement raised on the source (QUERY error_code, e.g. a partly applied
+  // statement on a non-transactional table): the same error on the target is success.
+  std::uint16_t expected_error = 0;
+};
+
+struct rendered_transaction {
+  std::size_t file_index = 0;   // which input it is in (its last event's file)
+  std::uint64_t start = 0;      // offset of its first event
+  std::uint64_t end = 0;        // end offset of its last event: a resume continues here
+  gtid_ref gtid;
+  std::uint32_t timestamp = 0;  // header timestamp of its first event
+  std::string sql;              // the statements' text, back to back
+  std::vector<sql_statement> statements;
+  // LOAD DATA LOCAL INFILE data, one block per LOAD DATA statement; the statement names
+  // the file "binlogkit-load-<file_id>" (the applier hands these bytes to the client
+  // library's local-infile handler, the text writer writes files).
+  std::vector<std::vector<std::uint8_t>> load_data;
+  std::vector<std::string> load_names;
+  // The COMMIT statement, when the transaction commits as one unit (BEGIN … COMMIT/XID):
+  // a statement put before it commits with it. Absent for statements that commit on
+  // their own (DDL, non-transactional autocommit statements), rollbacks and XA.
+  std::optional<std::size_t> commit;
+
+  [[nodiscard]] std::string_view text(const sql_statement& s) const noexcept {
+    return std::string_view(sql).substr(s.begin, s.size);
+  }
+};
+
+// One binlog file's bytes (valid while the stream lives) and its name for messages.
+struct binlog_input {
+  std::string name;
+  bytes data;
+};
+
+// Something worth telling the user that is not an error: a stop point inside a
+// transaction, a file that ends inside a transaction, a skipped partial transaction.
+struct stream_note {
+  std::size_t file_index = 0;
+  std::uint64_t offset = 0;
+  std::string text;
+};
+
+class transaction_stream {
+ public:
+  transaction_stream(std::vector<binlog_input> inputs, sql_filter filter, render_options options);
+
+  // The next transaction that passes the filters; nullopt at the end of the inputs or at a
+  // stop point. Errors: a damaged event (reader and decoder errors), an event that cannot
+  // be applied (encrypted, INCIDENT, pre-5.0 LOAD), a grammar violation.
+  [[nodiscard]] result<std::optional<rendered_transaction>> next();
+
+  // Resume: skip every transaction of input `file_index` that ends at or before `end`,
+  // and every earlier input. resume_checked() tells whether a transaction ending exactly
+  // at `end` was seen (false: the recorded point is not a transaction boundary here).
+  void resume_after(std::size_t file_index, std::uint64_t end);
+  [[nodiscard]] bool resume_checked() const noexcept;
+
+  // The session the statements go to is new (or was reset): state is set again in full.
+  void reset_session() noexcept;
+  // Something else changed the session's server_id / gtid_domain_id / GTID_NEXT: set them
+  // again before the next GTID.
+  void reset_gtid_session() noexcept;
+
+  // Notes collected since the last call.
+  [[nodiscard]] std::vector<stream_note> take_notes();
+  // True once a stop point (stop position or datetime) ended the stream.
+  [[nodiscard]] bool stopped() const noexcept { return stopped_; }
+
+  // Progress: bytes of the inputs read so far and in all.
+  [[nodiscard]] std::uint64_t bytes_done() const noexcept;
+  [[nodiscard]] std::uint64_t bytes_total() const noexcept { return total_bytes_; }
+  [[nodiscard]] std::size_t file_index() const noexcept { return file_; }
+  // Offset reached in the current input.
+  [[nodiscard]] std::uint64_t position() const noexcept;
+  [[nodiscard]] const std::vector<binlog_input>& inputs() const noexcept { return inputs_; }
+
+  // Server id in the header of each input's format description (who wrote the file),
+  // known once the stream has read that far; called by the applier's same-server check.
+  std::function<result<void>(std::size_t file_index, std::uint32_t server_id, flavor f)> on_format;
+
+  // The session state as last set (exposed for tests).
+  struct session_state {
+    std::optional<std::string> db;
+    std::optional<std::uint32_t> thread_id;
+    std::optional<std::uint32_t> flags2;
+    std::optional<std::uint64_t> sql_mode;
+    std::optional<std::pair<std::uint16_t, std::uint16_t>> auto_increment;
+    std::optional<std::array<std::uint16_t, 3>> charsets;
+    std::string time_zone;
+    std::optional<std::uint16_t> lc_time_names;
+    std::optional<std::uint16_t> collation_database;
+    std::optional<std::uint32_t> gtid_domain, gtid_server;
+    std::optional<std::uint8_t> explicit_defaults_ts;
+    std::optional<std::uint16_t> default_collation_utf8mb4;
+    std::optional<std::uint8_t> sql_require_primary_key;
+    std::optional<std::uint8_t> default_table_encryption;
+    std::vector<std::uint8_t> format;  // raw format description last sent (BINLOG)
+    bool mysql_gtid_next = false;      // GTID_NEXT set to a specific GTID
+  };
+
+  ~transaction_stream();
+  transaction_stream(transaction_stream&&) noexcept;
+  transaction_stream& operator=(transaction_stream&&) noexcept;
+  transaction_stream(const transaction_stream&) = delete;
+  transaction_stream& operator=(const transaction_stream&) = delete;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+  std::vector<binlog_input> inputs_;
+  std::uint64_t total_bytes_ = 0;
+  std::size_t file_ = 0;
+  bool stopped_ = false;
+};
+
+// ---- text output --------------------------------------------------------------------
+
+struct sql_text_options {
+  // `# at POS` comments before each transaction.
+  bool position_comments = true;
+};
+
+// Writes every transaction of the stream as text for `mariadb --binary-mode` (or mysql):
+// a DELIMITER-terminated script like mysqlbinlog's. LOAD DATA data is written to the files
+// the statements name (render_options::load_prefix, which should be an absolute path in a
+// private directory; the files stay: the client reads them when it runs the script).
+// Notes go to `note`. Returns the stream's first error after writing what came before.
+[[nodiscard]] result<void> write_sql_text(std::FILE* out, transaction_stream& stream,
+                                          const sql_text_options& options,
+                                          const std::function<void(const stream_note&)>& note);
+
+}  // namespace binlogkit
