@@ -28,6 +28,7 @@
 #include "binlogkit/events.hpp"
 #include "binlogkit/json_binary.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/row_text.hpp"
 #include "binlogkit/rows.hpp"
 #include "binlogkit/source.hpp"
 
@@ -77,47 +78,9 @@ bool walk_rows(const std::string& path, F&& f) {
   return true;
 }
 
-// mariadb-binlog's -vv type names (log_event_print_value's typestr).
-std::string mariadb_typestr(const column_def& c) {
-  switch (c.real_type) {
-    case column_type::long_: return "INT";
-    case column_type::tiny: return "TINYINT";
-    case column_type::short_: return "SHORTINT";
-    case column_type::int24: return "MEDIUMINT";
-    case column_type::longlong: return "LONGINT";
-    case column_type::newdecimal:
-      return "DECIMAL(" + std::to_string(c.precision) + "," + std::to_string(c.scale) + ")";
-    case column_type::float_: return "FLOAT";
-    case column_type::double_: return "DOUBLE";
-    case column_type::bit: return "BIT(" + std::to_string(c.length) + ")";
-    case column_type::timestamp: return "TIMESTAMP";
-    case column_type::timestamp2: return "TIMESTAMP(" + std::to_string(c.scale) + ")";
-    case column_type::datetime: return "DATETIME";
-    case column_type::datetime2: return "DATETIME(" + std::to_string(c.scale) + ")";
-    case column_type::time: return "TIME";
-    case column_type::time2: return "TIME(" + std::to_string(c.scale) + ")";
-    case column_type::newdate:
-    case column_type::date: return "DATE";
-    case column_type::year: return "YEAR";
-    case column_type::enum_: return c.length == 1 ? "ENUM(1 byte)" : "ENUM(2 bytes)";
-    case column_type::set: return "SET(" + std::to_string(c.length) + " bytes)";
-    case column_type::blob:
-    case column_type::tiny_blob:
-    case column_type::medium_blob:
-    case column_type::long_blob:
-      switch (c.length) {
-        case 1: return "TINYBLOB/TINYTEXT";
-        case 2: return "BLOB/TEXT";
-        case 3: return "MEDIUMBLOB/MEDIUMTEXT";
-        default: return "LONGBLOB/LONGTEXT";
-      }
-    case column_type::varchar:
-    case column_type::var_string: return "VARSTRING(" + std::to_string(c.length) + ")";
-    case column_type::string: return "STRING(" + std::to_string(c.length) + ")";
-    case column_type::geometry: return "GEOMETRY";
-    default: return "?";
-  }
-}
+// mariadb-binlog's -vv type names come from the library's printer (row_text.hpp), so this
+// comparison checks the printer too.
+std::string mariadb_typestr(const column_def& c) { return verbose_type_name(c); }
 
 std::string quoted_ident(std::string_view s) {
   std::string out = "`";
