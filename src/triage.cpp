@@ -587,6 +587,31 @@ std::vector<std::string> plan_position_mysql8(const resume_point& p) {
   };
 }
 
+std::optional<std::map<std::uint32_t, mariadb_gtid>> parse_mariadb_gtid_list(std::string_view text) {
+  std::map<std::uint32_t, mariadb_gtid> out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\n')) item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) continue;
+    mariadb_gtid g;
+    auto d1 = item.find('-'), d2 = item.find('-', d1 == std::string_view::npos ? 0 : d1 + 1);
+    if (d1 == std::string_view::npos || d2 == std::string_view::npos) return std::nullopt;
+    auto num = [](std::string_view v, auto& dst) {
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), dst);
+      return ec == std::errc() && p == v.data() + v.size();
+    };
+    if (!num(item.substr(0, d1), g.domain_id) || !num(item.substr(d1 + 1, d2 - d1 - 1), g.server_id) ||
+        !num(item.substr(d2 + 1), g.seq_no)) {
+      return std::nullopt;
+    }
+    out[g.domain_id] = g;
+  }
+  return out;
+}
+
 }  // namespace
 
 int compare_positions(const source_position& a, const source_position& b) noexcept {
@@ -624,6 +649,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   for (std::size_t i = 0; i < inputs.size(); ++i) sc.scan_file(inputs[i], i + 1 == inputs.size());
   sc.finish(inputs);
 
+  bool gtid_only = false;
   if (rep.last_good) {
     rep.resume = rep.last_good;
     if (options.executed_position) {
@@ -648,7 +674,38 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
       }
     }
     if (options.executed_gtids && rep.flavor == flavor::mariadb) {
-      rep.notes.push_back(fmt::format("executed GTIDs given: {}", *options.executed_gtids));
+      // gtid_slave_pos form "d-s-n,d-s-n": per domain, the replica's executed sequence
+      // number against the last good one. Behind: resume at what it executed (nothing is
+      // skipped). Ahead: it applied past the damage; keep its position (nothing twice).
+      auto executed = parse_mariadb_gtid_list(*options.executed_gtids);
+      if (!executed) {
+        rep.notes.push_back(fmt::format("--executed-gtids '{}' is not a d-s-n list: ignored", *options.executed_gtids));
+      } else {
+        auto good = parse_mariadb_gtid_list(rep.last_good->gtid_state).value_or(std::map<std::uint32_t, mariadb_gtid>{});
+        bool behind = false, ahead = false;
+        for (const auto& [domain, g] : *executed) {
+          auto it = good.find(domain);
+          if (it == good.end()) continue;
+          if (g.seq_no < it->second.seq_no) behind = true;
+          if (g.seq_no > it->second.seq_no) ahead = true;
+        }
+        if (behind || ahead) {
+          rep.resume->gtid_state = *options.executed_gtids;
+          gtid_only = true;  // the file/position of that state is not in these files
+          if (behind) {
+            rep.notes.push_back(fmt::format(
+                "the replica's executed GTIDs {} are behind the last good state {}: resuming from what it "
+                "executed so that nothing is skipped",
+                *options.executed_gtids, rep.last_good->gtid_state));
+          } else {
+            rep.notes.push_back(fmt::format(
+                "the replica's executed GTIDs {} are past the last good state {}: it applied events at or after "
+                "the damage; resuming from what it executed so that nothing is applied twice, but check the data "
+                "the damaged events touched",
+                *options.executed_gtids, rep.last_good->gtid_state));
+          }
+        }
+      }
     }
   } else if (!rep.damage.empty()) {
     rep.notes.push_back("no complete transaction precedes the first damage: no resume point can be trusted");
@@ -656,7 +713,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
 
   if (rep.resume) {
     const bool mariadb = rep.flavor == flavor::mariadb;
-    rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
+    if (!gtid_only) rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
     if (mariadb && !rep.resume->gtid_state.empty()) {
       rep.resume_sql = mariadb_plan_gtid(*rep.resume);
     } else {

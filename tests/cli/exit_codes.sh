@@ -38,6 +38,11 @@ assert r["last_good"]["relay_pos"] < r["damage"][0]["offset"] + 1, r["last_good"
 assert r["resume_sql"], "no resume statements"
 ' || fail "triage --json"
 
+# --executed-gtids behind the last good state: resume from what the replica executed
+set +e; out=$("$bin" triage --executed-gtids 0-1-1 "$work/flipped"); set -e
+grep -q "SET GLOBAL gtid_slave_pos = '0-1-1'" <<<"$out" || fail "executed GTIDs behind the damage not used"
+grep -q "MASTER_LOG_FILE" <<<"$out" && fail "a file/position plan was printed for a GTID-only resume point"
+
 # dump from standard input equals dump of the file; every --json line parses
 diff <("$bin" dump - <"$td/mixed.000002" | sed 's/^# at \([0-9]*\)$/# at \1/') <("$bin" dump "$td/mixed.000002") >/dev/null ||
   fail "dump from stdin differs"
