@@ -166,7 +166,7 @@ result<std::optional<event_view>> event_reader::next() noexcept {
 
   if (verify) {
     ev.stored_checksum = detail::le32(ev.raw.data() + ev.raw.size() - checksum_size);
-    if (options_.verify_checksums) {
+    if (options_.verify_checksums && (is_fde || !options_.checksum_format_descriptions_only)) {
       auto covered = ev.raw.first(ev.raw.size() - checksum_size);
       std::uint32_t computed = 0;
       if (is_fde && (h.flags & flag_binlog_in_use) != 0) {

@@ -21,6 +21,10 @@ namespace binlogkit {
 struct reader_options {
   // Compute each event's CRC32 when the format description says the file has them.
   bool verify_checksums = true;
+  // With verify_checksums: check only format descriptions here and leave the other
+  // events' CRC32 to the caller (event_view::stored_checksum is set; checksum stays
+  // none). verify uses this to check checksums on a second core.
+  bool checksum_format_descriptions_only = false;
   // When true a failing checksum is an error; when false the event is yielded with
   // checksum == checksum_status::bad (dump uses this to show the event anyway).
   bool bad_checksum_is_error = true;
