@@ -491,15 +491,22 @@ result<std::string> json_diff_to_text(bytes diffs, std::string_view column, std:
 
 namespace {
 
-// A small owning tree, built only to apply diffs.
+// A small owning tree, built only to apply diffs. (A member type of its own: libstdc++
+// rejects std::pair of an incomplete type inside a vector under clang.)
+struct member_entry;
 struct node {
   json_kind kind = json_kind::null;
   std::uint64_t u = 0;
   double d = 0;
   std::string s;  // string, or opaque payload
   std::uint8_t opaque_type = 0;
-  std::vector<std::pair<std::string, node>> members;
+  std::vector<member_entry> members;
   std::vector<node> items;
+};
+struct member_entry {
+  member_entry(std::string f, node n) : first(std::move(f)), second(std::move(n)) {}
+  std::string first;
+  node second;
 };
 
 result<node> to_node(const json_value& v) {
@@ -713,7 +720,7 @@ result<std::string> apply_json_diff(bytes before_doc, bytes diffs, std::uint64_t
           if (it != parent->members.end()) break;  // INSERT never overwrites
           auto pos = std::find_if(parent->members.begin(), parent->members.end(),
                                   [&](const auto& m) { return key_before(last.key, m.first); });
-          parent->members.insert(pos, {last.key, std::move(value)});
+          parent->members.insert(pos, member_entry(last.key, std::move(value)));
         }
         break;
       }

@@ -137,6 +137,7 @@ class scanner {
   std::uint32_t relay_server_id_ = 0;
   bool first_fd_seen_ = false;
   source_position source_;        // source coordinates after the last event
+  const triage_input* source_input_ = nullptr;  // the binlog source_.file names
   std::uint64_t last_source_log_pos_ = 0;  // log_pos of the previous source event (relay)
   std::string txn_file_;
   std::uint64_t txn_begin_ = 0;
@@ -145,9 +146,11 @@ class scanner {
   // The last event read before any damage, and the report as it stood before it.
   std::uint64_t prev_event_offset_ = 0;
   std::uint64_t prev_event_end_ = 0;
-  std::string prev_event_file_;
-  std::optional<resume_point> last_good_before_prev_;
-  std::uint64_t txns_before_prev_ = 0;
+  const triage_input* prev_input_ = nullptr;
+  // The event that closed the latest transaction, and the last good point before it.
+  const triage_input* completed_input_ = nullptr;
+  std::uint64_t completed_offset_ = 0;
+  std::optional<resume_point> last_good_prior_;
 };
 
 resume_point scanner::point_after(const std::string& file, std::uint64_t end) const {
@@ -229,6 +232,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     const auto& r = std::get<rotate_event>(d);
     const bool from_source = !relay_ ? false : ev.header.server_id != relay_server_id_;
     if (relay_ && from_source) {
+      source_input_ = nullptr;
       source_.file = std::string(r.next_file);
       source_.pos = r.position;
       last_source_log_pos_ = 0;
@@ -242,7 +246,10 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
       last_source_log_pos_ = ev.header.log_pos;
     }
   } else {
-    source_.file = base_name(in.name);
+    if (source_input_ != &in) {  // once per file, not per event
+      source_.file = base_name(in.name);
+      source_input_ = &in;
+    }
     source_.pos = ev.end_offset();
   }
 
@@ -360,6 +367,9 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     gtids_.add(tracker_.gtid());
     if (!damaged_) {
       ++rep_.transactions_before_damage;
+      last_good_prior_ = std::move(rep_.last_good);
+      completed_input_ = &in;
+      completed_offset_ = ev.offset;
       rep_.last_good = point_after(in.name, ev.end_offset());
       // A statement that opened and closed itself (no GTID, no BEGIN) is a weaker boundary.
       if (step.begins && tracker_.gtid().k == gtid_ref::kind::none) {
@@ -443,13 +453,12 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
         }
       }
       const bool honest_tail = at.code == errc::truncated && !relay_ && fd->binlog_version() >= 4;
-      if (!fd->has_checksums() && !honest_tail && prev_event_end_ == e.offset &&
-          prev_event_file_ == in.name) {
+      if (!fd->has_checksums() && !honest_tail && prev_event_end_ == e.offset && prev_input_ == &in) {
         at.offset = prev_event_offset_;
-        rep_.last_good = last_good_before_prev_;
-        rep_.transactions_before_damage = txns_before_prev_;
-        if (damaged_) {
-          // already past the first damage: nothing to roll back
+        if (!damaged_ && completed_input_ == &in && completed_offset_ == prev_event_offset_) {
+          // That event closed a transaction: the transaction is not to be trusted either.
+          rep_.last_good = last_good_prior_;
+          rep_.transactions_before_damage -= 1;
         }
       }
       auto again = resync(in.data, *fd, e.offset + 1);
@@ -473,9 +482,7 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
     if (!damaged_) {
       prev_event_offset_ = ev.offset;
       prev_event_end_ = ev.end_offset();
-      prev_event_file_ = in.name;
-      last_good_before_prev_ = rep_.last_good;
-      txns_before_prev_ = rep_.transactions_before_damage;
+      prev_input_ = &in;
     }
 
     if (ev.type() == event_type::format_description || ev.type() == event_type::start_v3) {

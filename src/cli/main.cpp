@@ -2,7 +2,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <fmt/ranges.h>
@@ -131,8 +134,17 @@ struct opened_set {
   std::vector<bk::triage_input> inputs;
 };
 
-// Opens every file of the set (index, directory or files). Files that may still grow are
-// read with pread, so a live relay log cannot raise SIGBUS under us.
+// A file written in the last minute may be a live relay log, which a mapping must not
+// hold (truncation under a mapping raises SIGBUS): read those with pread, map the rest.
+bk::source_kind kind_for(const std::string& path) {
+  if (path == "-") return bk::source_kind::automatic;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return bk::source_kind::pread;
+  const auto age = std::time(nullptr) - st.st_mtime;
+  return age < 60 ? bk::source_kind::pread : bk::source_kind::automatic;
+}
+
+// Opens every file of the set (index, directory or files).
 std::optional<opened_set> open_set(const std::vector<std::string>& args) {
   auto files = bk::expand_inputs(args);
   if (!files) {
@@ -141,7 +153,7 @@ std::optional<opened_set> open_set(const std::vector<std::string>& args) {
   }
   opened_set set;
   for (const auto& f : *files) {
-    auto src = bk::source::open(f, f == "-" ? bk::source_kind::automatic : bk::source_kind::pread);
+    auto src = bk::source::open(f, kind_for(f));
     if (!src) {
       fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
       return std::nullopt;

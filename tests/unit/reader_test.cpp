@@ -110,8 +110,7 @@ TEST_SUITE("reader") {
     CHECK_FALSE(again->has_value());
   }
 
-  // reader.hpp documents position() as "4 before the first"; it is 0 until next() runs.
-  TEST_CASE("reader: position() is 4 before the first event is read" * doctest::may_fail()) {
+  TEST_CASE("reader: position() is 4 before the first event is read") {
     binlog_builder b(server::mariadb_10_11);
     event_reader reader(b.span());
     CHECK(reader.position() == 4);
