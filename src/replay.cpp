@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "binlogkit/inputs.hpp"
+#include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
 
 namespace binlogkit {
@@ -131,9 +133,9 @@ class session {
                       mode == "REQUIRED" ? &no : &yes);
       }
     }
-    const char* password = nullptr;
-    if (c.password) password = c.password->c_str();
-    else if (const char* env = std::getenv("MYSQL_PWD")) password = env;
+    // Without an explicit password the client library takes the option file's, else
+    // MYSQL_PWD's, as the mysql client does.
+    const char* password = c.password ? c.password->c_str() : nullptr;
     const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_LOCAL_FILES;
     if (mysql_real_connect(m_, c.host.empty() ? nullptr : c.host.c_str(), c.user.empty() ? nullptr : c.user.c_str(),
                            password, nullptr, c.port, c.socket.empty() ? nullptr : c.socket.c_str(),
@@ -148,12 +150,35 @@ class session {
     std::size_t done = 0;      // statements that succeeded before the failing one
     unsigned err = 0;          // 0: all succeeded
     std::string message;
+    bool desync = false;       // the server stopped announcing results too early
   };
 
-  // Sends statements [first, last) of `texts` as one packet and reads every result.
-  outcome run(const std::string& packet, std::size_t count) {
+  // Sends `count` statements as one packet and reads a result for each. flag_loss[k]:
+  // statement k may end its reply without the "more results" flag although the server
+  // goes on with the next statement (MariaDB's BINLOG statement with row events resets the
+  // session's status flags while it applies them): the next result is read anyway.
+  // `tail_ok`: a lone statement may answer with more than one result (a comment after its
+  // own semicolon reads as a second, empty statement); they are all read.
+  outcome run(const std::string& packet, std::size_t count, const std::vector<char>& flag_loss = {},
+              bool tail_ok = false) {
     outcome o;
-    if (mysql_real_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
+    if (!send(packet, o)) return o;
+    return read(count, flag_loss, tail_ok);
+  }
+
+  // The two halves of run(): the packet goes out at once, its results are read later (the
+  // caller prepares the next packet while the server works).
+  bool send(const std::string& packet, outcome& o) {
+    if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
+      o.err = mysql_errno(m_);
+      o.message = mysql_error(m_);
+      return false;
+    }
+    return true;
+  }
+  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok) {
+    outcome o;
+    if (mysql_read_query_result(m_) != 0) {
       o.err = mysql_errno(m_);
       o.message = mysql_error(m_);
       return o;
@@ -165,14 +190,26 @@ class session {
       }
       ++o.done;
       int status = mysql_next_result(m_);
-      if (status == -1) break;
+      if (status == 0) continue;
       if (status > 0) {
         o.err = mysql_errno(m_);
         o.message = mysql_error(m_);
-        break;
+        return o;
       }
+      if (o.done >= count) break;
+      if (o.done - 1 < flag_loss.size() && flag_loss[o.done - 1] != 0) {
+        if (mysql_read_query_result(m_) != 0) {
+          o.err = mysql_errno(m_);
+          o.message = mysql_error(m_);
+          return o;
+        }
+        continue;
+      }
+      o.desync = true;
+      return o;
     }
-    (void)count;
+    if (o.done > count && !tail_ok) o.desync = true;
+    if (tail_ok && o.done > count) o.done = count;
     return o;
   }
 
@@ -353,11 +390,41 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     if (u.ok && !u.cols.empty() && u.cols[0]) target_uuid = *u.cols[0];
   }
 
+  // Refuse the server that wrote the binlog before anything is written to it. (The
+  // stream checks every format description again as it reads.)
+  if (!options.force_same_server) {
+    for (const auto& in : inputs) {
+      event_reader r(in.data);
+      auto first = r.next();
+      if (first && *first && (*first)->type() == event_type::format_description &&
+          (*first)->header.server_id == target_server_id) {
+        return fail(fmt::format(
+            "{} was written by server_id {}, the target's own server_id: replaying a server's binlog into itself "
+            "applies everything twice (--force-same-server to do it anyway)",
+            in.name, target_server_id));
+      }
+    }
+  }
+
+  // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
+  // that --disable-log-bin covers it too).
+  {
+    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0";
+    std::size_t n = 2;
+    if (options.disable_log_bin) {
+      setup += "\n;\nSET @@session.sql_log_bin=0";
+      ++n;
+    }
+    auto o = db.run(setup, n);
+    if (o.err != 0) return server_fail("cannot prepare the session", o.err, o.message);
+  }
+
   // One replay per id at a time: the lock lives as long as this session.
   std::string lock_name = "binlogkit.replay." + id;
   if (lock_name.size() > 64) lock_name = fmt::format("binlogkit.replay.{:016x}", fnv1a(id));
   {
-    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 0), IS_USED_LOCK(" +
+    // A replay killed a moment ago may still hold it while its server session winds down.
+    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 3), IS_USED_LOCK(" +
                           string_literal(lock_name) + ")");
     if (!l.ok) return server_fail("GET_LOCK failed", l.err, l.message);
     if (l.cols.empty() || l.cols[0].value_or("0") != "1") {
@@ -385,7 +452,15 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     auto r = db.query_row("SELECT `file`, `end_pos`, `gtid`, `transactions` FROM `binlogkit`.`replay_progress` "
                           "WHERE `replay_id`=" + string_literal(id));
     if (!r.ok) return server_fail("cannot read binlogkit.replay_progress", r.err, r.message);
-    if (r.found) {
+    const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
+    if (!r.found) {
+      // The row every later update rewrites, written (and binlogged) before anything is
+      // applied, so that the target's own replicas have it too.
+      auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
+                      "`transactions`) VALUES (" + string_literal(id) + ", '', 0, '', 0)", 1);
+      if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
+    }
+    if (started) {
       if (!options.resume) {
         return fail(fmt::format(
             "replay id '{}' has recorded progress ({}:{}, {} transactions, GTID {}): continue it with --resume, "
@@ -400,18 +475,6 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     } else if (options.resume) {
       note(fmt::format("replay id '{}' has no recorded progress: starting at the beginning", id));
     }
-  }
-
-  // -- session ------------------------------------------------------------------------
-  {
-    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0";
-    std::size_t n = 2;
-    if (options.disable_log_bin) {
-      setup += "\n;\nSET @@session.sql_log_bin=0";
-      ++n;
-    }
-    auto o = db.run(setup, n);
-    if (o.err != 0) return server_fail("cannot prepare the session", o.err, o.message);
   }
 
   render_options ro;
@@ -450,63 +513,62 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
 
   // -- applying -----------------------------------------------------------------------
   const std::string id_literal = string_literal(id);
-  auto progress_statement = [&](const rendered_transaction& tx, std::uint64_t count) {
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-    std::string s =
-        "INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, `transactions`, "
-        "`updated_at`) VALUES (";
-    s += id_literal;
-    s += ", ";
-    append_string_literal(s, basename_of(inputs[tx.file_index].name));
-    fmt::format_to(std::back_inserter(s), ", {}, ", tx.end);
-    append_string_literal(s, tx.gtid.text());
-    fmt::format_to(std::back_inserter(s),
-                   ", {}, FROM_UNIXTIME({}.{:06d})) ON DUPLICATE KEY UPDATE `file`=VALUES(`file`), "
-                   "`end_pos`=VALUES(`end_pos`), `gtid`=VALUES(`gtid`), `transactions`=VALUES(`transactions`), "
-                   "`updated_at`=VALUES(`updated_at`)",
-                   count, us / 1000000, us % 1000000);
-    return s;
-  };
 
-  // What is waiting to be sent. A packet is a run of statements joined by "\n;\n" (one
-  // round trip) that ends at the first BINLOG statement: MariaDB drops the "more results"
-  // flag from the reply to a BINLOG statement that applies row events (applying a row
-  // event resets the session's status flags), so the client would stop reading results
-  // there while the server goes on. LOAD DATA LOCAL goes alone (the server asks for the
-  // file mid-reply). What follows a transaction's last BINLOG statement (its progress row
-  // and COMMIT) is kept and sent at the head of the next transaction's first packet: one
-  // round trip per transaction, and a transaction is still never committed without its
-  // progress row.
-  struct context {
-    std::size_t file_index = 0;
-    std::uint64_t start = 0;
+  // Transactions waiting to be sent, and their statements. Up to batch_transactions
+  // transactions (or batch_bytes of text) go in one multi-statement packet joined by
+  // "\n;\n": one round trip for many transactions, each still with its progress row
+  // before its own COMMIT. While the server runs one batch the next one is rendered (the
+  // packet is sent, its results read when the next batch is ready). A transaction with
+  // LOAD DATA LOCAL, and a statement from the binlog that holds a ';' (a compound
+  // statement, or text after its own semicolon), go in packets of their own, sent and
+  // read at once: the first because the server asks for the file mid-reply (and the data
+  // served is that transaction's), the second because the server may split it.
+  struct pending_tx {
+    rendered_transaction tx;
+    std::vector<std::string> own;  // our statements (progress bookkeeping)
     std::string gtid;
+    std::uint64_t count = 0;       // the transactions value its progress row records
   };
   struct piece {
     std::string_view text;
-    std::size_t ctx = 0;            // index into ctxs
+    std::size_t tx = 0;            // index into the batch's transactions
     std::uint64_t offset = 0;
     std::uint16_t expected_error = 0;
-    bool ours = false;              // progress bookkeeping, not from the binlog
+    bool ours = false;
     bool binlog = false;
-    bool load = false;
+    bool alone = false;            // a packet of its own (LOAD DATA, text with ';')
   };
-  std::vector<context> ctxs;
-  std::vector<piece> pending;
-  std::vector<std::string> own;     // our statements of the current transaction
-  std::string carry_text;           // text of pieces kept for the next packet
-  std::string packet;
+  struct batch {
+    std::deque<pending_tx> txs;
+    std::vector<piece> pieces;
+    std::size_t bytes = 0;
+    bool special = false;          // holds a packet of its own: sent and read at once
+    // The packet in flight: pieces [sent_from, sent_to), its flags.
+    std::size_t sent_from = 0, sent_to = 0;
+    bool in_flight = false;
+    std::string packet;
+    std::vector<char> flag_loss;
+    void clear() {
+      txs.clear();
+      pieces.clear();
+      bytes = 0;
+      special = false;
+      sent_from = sent_to = 0;
+      in_flight = false;
+    }
+  };
+  constexpr std::size_t batch_transactions = 64;
+  const std::size_t batch_bytes = std::min<std::size_t>(packet_room, 4u << 20);
+  batch filling, flight;
   auto last_report = clock_type::now();
   bool gtid_next_used = false;
-  own.reserve(8);
 
   auto report = [&](bool finished) {
     res.progress.transactions = transactions;
     res.progress.bytes_done = finished && !res.failure ? stream.bytes_total() : stream.bytes_done();
     res.progress.bytes_total = stream.bytes_total();
     res.progress.elapsed_s = seconds_since(t0);
-    res.progress.finished = finished;
+    res.progress.finished = finished && !res.failure;
     if (options.on_progress) options.on_progress(res.progress);
   };
   auto flush_notes = [&] {
@@ -514,89 +576,202 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
       note(fmt::format("{}:{}: {}", n.file_index < inputs.size() ? inputs[n.file_index].name : "?", n.offset, n.text));
     }
   };
-  auto statement_failure = [&](const piece& p, const session::outcome& o) {
+  // Transactions [0, n) of a batch are committed: account for them.
+  auto committed = [&](const batch& b, std::size_t n) {
+    if (n == 0) return;
+    const pending_tx& last = b.txs[n - 1];
+    transactions = last.count;
+    res.progress.transactions_run += n;
+    res.progress.file = basename_of(inputs[last.tx.file_index].name);
+    res.progress.position = last.tx.end;
+    res.progress.gtid = last.gtid;
+  };
+
+  // Builds the packet that starts at piece i and sends it. False on failure.
+  auto send_from = [&](batch& b, std::size_t i) -> bool {
+    b.packet.clear();
+    b.flag_loss.clear();
+    std::size_t j = i;
+    const bool alone = b.pieces[i].alone;
+    while (j < b.pieces.size()) {
+      const piece& p = b.pieces[j];
+      if (j > i && (alone || p.alone || b.packet.size() + p.text.size() + 3 > packet_room)) break;
+      if (j > i) b.packet += "\n;\n";
+      b.packet.append(p.text);
+      b.flag_loss.push_back(p.binlog ? 1 : 0);
+      ++j;
+    }
+    if (alone) infile.tx = &b.txs[b.pieces[i].tx].tx;
+    b.sent_from = i;
+    b.sent_to = j;
+    b.in_flight = true;
+    session::outcome o;
+    if (db.send(b.packet, o)) return true;
+    b.in_flight = false;
+    const piece& p = b.pieces[i];
     replay_failure f;
-    f.message = connection_lost(o.err) ? "the connection to the target was lost (rerun with --resume)"
-                                       : "the target refused a statement";
-    const context& c = ctxs[p.ctx];
-    f.file = inputs[c.file_index].name;
-    f.position = p.ours ? c.start : p.offset;
-    f.gtid = c.gtid;
-    f.statement = shorten(p.text);
+    f.message = "the connection to the target was lost (rerun with --resume)";
+    f.file = inputs[b.txs[p.tx].tx.file_index].name;
+    f.position = p.offset;
+    f.gtid = b.txs[p.tx].gtid;
     f.server_errno = o.err;
     f.server_error = o.message;
     res.failure = std::move(f);
+    committed(b, p.tx);
+    return false;
   };
 
-  // Sends the pending statements; with keep_tail, a last packet that follows a BINLOG
-  // statement stays pending (copied into carry_text). False on failure (res.failure set).
-  auto send = [&](bool keep_tail) -> bool {
-    std::size_t i = 0;
-    while (i < pending.size()) {
-      packet.clear();
-      std::size_t j = i;
-      bool ends = false;
-      while (j < pending.size()) {
-        const piece& p = pending[j];
-        if (j > i && (p.load || packet.size() + p.text.size() + 3 > packet_room)) break;
-        if (j > i) packet += "\n;\n";
-        packet.append(p.text);
-        ++j;
-        if (p.binlog || p.load) {
-          ends = true;
-          break;
-        }
-      }
-      if (keep_tail && i > 0 && j == pending.size() && !ends) {
-        // Keep pending[i..) for the next transaction's packet.
-        std::size_t total = 0;
-        for (std::size_t k = i; k < pending.size(); ++k) total += pending[k].text.size();
-        std::string text;
-        text.reserve(total);
-        for (std::size_t k = i; k < pending.size(); ++k) text.append(pending[k].text);
-        carry_text.swap(text);
-        std::size_t at = 0;
-        for (std::size_t k = i; k < pending.size(); ++k) {
-          const std::size_t n = pending[k].text.size();
-          pending[k].text = std::string_view(carry_text).substr(at, n);
-          at += n;
-        }
-        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(i));
-        return true;
-      }
-      const std::size_t count = j - i;
-      auto o = db.run(packet, count);
-      if (o.err == 0 && o.done != count) {
+  // Reads the results of the packet in flight, then sends and reads the rest of the
+  // batch. False on failure (res.failure set).
+  auto complete = [&](batch& b) -> bool {
+    while (b.in_flight) {
+      const std::size_t i = b.sent_from, j = b.sent_to, count = j - i;
+      const bool alone = b.pieces[i].alone;
+      auto o = db.read(count, b.flag_loss, alone);
+      b.in_flight = false;
+      std::size_t next = j;
+      if (o.desync) {
+        const piece& p = b.pieces[std::min(i + o.done, b.pieces.size() - 1)];
+        committed(b, p.tx);
         replay_failure f;
-        f.message = fmt::format("the target answered {} of the {} statements of a packet and then reported no "
-                                "more results; the session cannot be trusted",
+        f.message = fmt::format("the target answered {} of the {} statements of a packet and then reported no more "
+                                "results; the session cannot be trusted",
                                 o.done, count);
+        f.file = inputs[b.txs[p.tx].tx.file_index].name;
+        f.position = p.offset;
+        f.statement = shorten(p.text);
         res.failure = std::move(f);
         return false;
       }
-      if (o.err == 0) {
-        i = j;
-        continue;
-      }
-      const std::size_t bad = std::min(i + o.done, pending.size() - 1);
-      const piece& p = pending[bad];
-      const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
-      const bool skippable = !p.ours && std::find(options.skip_errors.begin(), options.skip_errors.end(), o.err) !=
-                                            options.skip_errors.end();
-      if (!connection_lost(o.err) && (expected || skippable)) {
+      if (o.err != 0) {
+        const std::size_t bad = std::min(i + o.done, b.pieces.size() - 1);
+        const piece& p = b.pieces[bad];
+        const pending_tx& ptx = b.txs[p.tx];
+        const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
+        const bool skippable = !p.ours && std::find(options.skip_errors.begin(), options.skip_errors.end(),
+                                                    o.err) != options.skip_errors.end();
+        if (connection_lost(o.err) || !(expected || skippable)) {
+          committed(b, p.tx);
+          replay_failure f;
+          f.message = connection_lost(o.err) ? "the connection to the target was lost (rerun with --resume)"
+                                             : "the target refused a statement";
+          f.file = inputs[ptx.tx.file_index].name;
+          f.position = p.ours ? ptx.tx.start : p.offset;
+          f.gtid = ptx.gtid;
+          f.statement = shorten(p.text);
+          f.server_errno = o.err;
+          f.server_error = o.message;
+          res.failure = std::move(f);
+          return false;
+        }
         if (!expected) {
           ++res.skipped_errors;
-          const context& c = ctxs[p.ctx];
-          note(fmt::format("{}:{}{}: skipped error {} ({}): {}", inputs[c.file_index].name, p.offset,
-                           c.gtid.empty() ? "" : " GTID " + c.gtid, o.err, o.message, shorten(p.text, 160)));
+          note(fmt::format("{}:{}{}: skipped error {} ({}): {}", inputs[ptx.tx.file_index].name, p.offset,
+                           ptx.gtid.empty() ? "" : " GTID " + ptx.gtid, o.err, o.message, shorten(p.text, 160)));
         }
-        i = bad + 1;
-        continue;
+        next = bad + 1;
       }
-      statement_failure(p, o);
-      return false;
+      if (next < b.pieces.size() && !send_from(b, next)) return false;
     }
-    pending.clear();
+    committed(b, b.txs.size());
+    b.clear();
+    infile.tx = nullptr;
+    return true;
+  };
+
+  // Sends `b` (which becomes the batch in flight); special batches are read at once.
+  auto launch = [&](batch& b) -> bool {
+    if (b.pieces.empty()) {
+      committed(b, b.txs.size());
+      b.clear();
+      return true;
+    }
+    if (!send_from(b, 0)) return false;
+    if (b.special) return complete(b);
+    return true;
+  };
+
+  // Queues a transaction's statements, with the progress row before its COMMIT (atomic
+  // with it) or after its last statement (statements that commit on their own).
+  auto enqueue = [&](batch& bt, rendered_transaction&& tx_in, std::uint64_t count) {
+    bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count});
+    pending_tx& q = bt.txs.back();
+    const std::size_t qi = bt.txs.size() - 1;
+    const rendered_transaction& tx = q.tx;
+    q.gtid = tx.gtid.text();
+    // Our statements first (the pieces point into them: no reallocation afterwards).
+    q.own.reserve(6);
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+    std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
+    append_string_literal(prog, basename_of(inputs[tx.file_index].name));
+    fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
+    append_string_literal(prog, q.gtid);
+    fmt::format_to(std::back_inserter(prog),
+                   ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=", q.count,
+                   us / 1000000, us % 1000000);
+    prog += id_literal;
+    const std::size_t prog_at = 0;
+    q.own.push_back(std::move(prog));
+    bool reset_gtid_next = false, toggle = false;
+    if (!tx.commit) {
+      bool uses_gtid_next = gtid_next_used;
+      for (const auto& st : tx.statements) {
+        if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
+      }
+      if (!target_mariadb && uses_gtid_next) {
+        reset_gtid_next = true;
+        q.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
+      }
+      // Not binlogged on the target: a GTID minted here would take a sequence number the
+      // source's next transaction needs (the row is rewritten whole by the next
+      // transactional update, which is binlogged with its transaction).
+      toggle = target_log_bin && !options.disable_log_bin;
+      if (toggle) {
+        q.own.emplace_back("SET @@session.sql_log_bin=0");
+        q.own.emplace_back("SET @@session.sql_log_bin=1");
+      }
+      q.own.emplace_back("COMMIT");
+    }
+    auto ours = [&](const std::string& text) {
+      bt.pieces.push_back({text, qi, tx.start, 0, true, false, false});
+      bt.bytes += text.size() + 3;
+    };
+    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
+      const auto& st = tx.statements[k];
+      if (tx.commit && *tx.commit == k) ours(q.own[prog_at]);
+      const auto text = tx.text(st);
+      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+      bt.special = bt.special || alone;
+      bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
+      bt.bytes += text.size() + 3;
+      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
+    }
+    if (!tx.commit) {
+      std::size_t k = 1;
+      if (reset_gtid_next) ours(q.own[k++]);
+      if (toggle) ours(q.own[k]);
+      ours(q.own[prog_at]);
+      ours(q.own.back());  // COMMIT
+      if (toggle) ours(q.own[k + 1]);
+      if (reset_gtid_next) {
+        stream.reset_gtid_session();
+        gtid_next_used = false;
+      }
+    }
+  };
+
+  // The next transaction's progress count: those committed, in flight and queued.
+  auto next_count = [&] { return transactions + flight.txs.size() + filling.txs.size() + 1; };
+  auto finish_all = [&]() -> bool {
+    if (flight.in_flight && !complete(flight)) return false;
+    flight.clear();
+    if (!filling.txs.empty()) {
+      std::swap(flight, filling);
+      if (!launch(flight) || (flight.in_flight && !complete(flight))) return false;
+      flight.clear();
+    }
     return true;
   };
 
@@ -604,6 +779,10 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     auto next = stream.next();
     flush_notes();
     if (!next) {
+      if (!finish_all()) {
+        report(true);
+        return res;
+      }
       if (!same_server.empty()) return fail(same_server);
       const auto& e = next.error();
       replay_failure f;
@@ -621,68 +800,47 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
                               resume_point->first, resume_point->second));
     }
     resume_point.reset();
-    const rendered_transaction& tx = **next;
-    infile.tx = &tx;
+    rendered_transaction& tx = **next;
     if (!options.force_same_server && !target_uuid.empty() && tx.gtid.k == gtid_ref::kind::mysql &&
         format_uuid(tx.gtid.uuid) == target_uuid) {
+      if (!finish_all()) {
+        report(true);
+        return res;
+      }
       return fail(fmt::format("transaction {} was written by the target itself (its server_uuid); "
                               "--force-same-server to replay it anyway",
                               tx.gtid.text()));
     }
-
-    // Contexts: the carried pieces' and this transaction's.
-    if (pending.empty()) ctxs.clear();
-    else if (ctxs.size() > 1) {
-      context keep = std::move(ctxs[pending.front().ctx]);
-      ctxs.clear();
-      ctxs.push_back(std::move(keep));
-      for (auto& p : pending) p.ctx = 0;
-    }
-    const std::size_t cx = ctxs.size();
-    ctxs.push_back({tx.file_index, tx.start, tx.gtid.text()});
-
-    // The statements in order, with the progress row before COMMIT (atomic with the
-    // transaction) or after the last statement (statements that commit on their own).
-    const std::uint64_t count = transactions + 1;
-    own.clear();
-    auto ours = [&](std::string text) {
-      own.push_back(std::move(text));
-      pending.push_back({own.back(), cx, 0, 0, true, false, false});
-    };
-    // `own` must not reallocate while pieces point into it.
-    own.reserve(8);
-    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      const auto& st = tx.statements[k];
-      if (tx.commit && *tx.commit == k) ours(progress_statement(tx, count));
-      const auto text = tx.text(st);
-      pending.push_back({text, cx, st.offset, st.expected_error, false,
-                         text.starts_with("BINLOG ") || text.starts_with("BINLOG\n"), st.load >= 0});
-      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
-    }
-    if (!tx.commit) {
-      if (!target_mariadb && gtid_next_used) {
-        ours("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
-        stream.reset_gtid_session();
-        gtid_next_used = false;
+    const bool special = std::any_of(tx.statements.begin(), tx.statements.end(), [&](const sql_statement& st) {
+      return st.load >= 0 || (!tx.text(st).starts_with("BINLOG") && tx.text(st).find(';') != std::string_view::npos);
+    });
+    if (special) {
+      // Everything before it is applied first; then it goes by itself.
+      if (!finish_all()) {
+        report(true);
+        return res;
       }
-      // Not binlogged on the target: a GTID minted here would take a sequence number the
-      // source's next transaction needs (the row is rewritten whole by the next
-      // transactional update, which is binlogged with its transaction).
-      const bool toggle = target_log_bin && !options.disable_log_bin;
-      if (toggle) ours("SET @@session.sql_log_bin=0");
-      ours(progress_statement(tx, count));
-      ours("COMMIT");
-      if (toggle) ours("SET @@session.sql_log_bin=1");
+      enqueue(filling, std::move(tx), next_count());
+      if (!finish_all()) {
+        report(true);
+        return res;
+      }
+    } else {
+      enqueue(filling, std::move(tx), next_count());
+      if (filling.txs.size() >= batch_transactions || filling.bytes >= batch_bytes) {
+        // The batch in flight is read while this one was being rendered; this one goes.
+        if (flight.in_flight && !complete(flight)) {
+          report(true);
+          return res;
+        }
+        flight.clear();
+        std::swap(flight, filling);
+        if (!launch(flight)) {
+          report(true);
+          return res;
+        }
+      }
     }
-    if (!send(true)) {
-      report(true);
-      return res;
-    }
-    transactions = count;
-    ++res.progress.transactions_run;
-    res.progress.file = basename_of(inputs[tx.file_index].name);
-    res.progress.position = tx.end;
-    res.progress.gtid = tx.gtid.text();
     if (clock_type::now() - last_report >= std::chrono::milliseconds(500)) {
       last_report = clock_type::now();
       const auto fi = stream.file_index();
@@ -690,7 +848,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
       report(false);
     }
   }
-  if (!send(false)) {
+  if (!finish_all()) {
     report(true);
     return res;
   }

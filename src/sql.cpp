@@ -580,6 +580,7 @@ struct transaction_stream::impl {
   std::optional<event_reader> reader;
   bool seen_format = false;  // this file's format description reached on_format
   bytes format_raw{};        // the format description in force, as in the file
+  bool file_checksums = false;  // it promises CRC32s (also for events inside a payload)
   flavor source_flavor = flavor::unknown;
   version_triple source_version{};
   transaction_tracker tracker;
@@ -882,7 +883,7 @@ struct transaction_stream::impl {
     const std::size_t at = rows_raw.size();
     if (at == 0) rows_offset = inner ? tx_first_offset : ev.offset;
     rows_raw.insert(rows_raw.end(), ev.raw.begin(), ev.raw.end());
-    if (inner && ev.format->has_checksums()) {
+    if (inner && file_checksums) {
       std::uint8_t* p = rows_raw.data() + at;
       store_le32(p + 9, static_cast<std::uint32_t>(ev.raw.size() + checksum_size));
       std::uint32_t crc = crc32({p, ev.raw.size()});
@@ -919,7 +920,7 @@ struct transaction_stream::impl {
       std::uint8_t* p = rows_raw.data() + at;
       const auto size = static_cast<std::uint32_t>(detail::le32(p + 9) + db.size() - old_len);
       store_le32(p + 9, size);
-      fix_checksum(at, ev.format->has_checksums());
+      fix_checksum(at, inner ? file_checksums : ev.format->has_checksums());
     }
     return {};
   }
@@ -968,7 +969,7 @@ struct transaction_stream::impl {
       std::uint8_t* p = rows_raw.data() + last_rows_at;
       const std::size_t fo = rows_flags_offset(ev);
       p[fo] = static_cast<std::uint8_t>(p[fo] | rows_event::stmt_end_f);
-      fix_checksum(last_rows_at, ev.format->has_checksums());
+      fix_checksum(last_rows_at, inner ? file_checksums : ev.format->has_checksums());
     }
     tables.clear();
     stmt_begin = rows_raw.size();
@@ -991,7 +992,7 @@ struct transaction_stream::impl {
 
   // -- transactions -------------------------------------------------------------------
 
-  void begin_tx(const event_view& ev, bool inner) {
+  void begin_tx(const event_view& ev) {
     in_tx = true;
     tx = rendered_transaction{};
     tx.file_index = file;
@@ -1010,7 +1011,6 @@ struct transaction_stream::impl {
     last_rows_at = SIZE_MAX;
     tables.clear();
     load_blocks.clear();
-    (void)inner;
     if (resume && (file < resume->first || (file == resume->first && ev.offset < resume->second))) {
       skip = true;
       why = skip_reason::resume;
@@ -1225,8 +1225,7 @@ struct transaction_stream::impl {
               work.mysql_gtid_next = !g.anonymous;
               return {};
             },
-            [&](const incident_event& i) -> result<void> {
-              (void)i;
+            [&](const incident_event&) -> result<void> {
               return make_error(errc::unsupported, ev.offset, ev.header.type_code,
                                 "INCIDENT: the source lost events here; what follows cannot be applied "
                                 "consistently");
@@ -1419,7 +1418,20 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
       m.format_raw = {};
     }
     auto n = m.reader->next();
-    if (!n) return unexpected<error>(n.error());
+    if (!n) {
+      // The last file ending inside an event is an unfinished write (a server that crashed
+      // or still writes), not damage: what is complete before it is all there is.
+      if (n.error().code == errc::truncated && file_ + 1 == inputs_.size()) {
+        m.note(n.error().offset, fmt::format("the file ends inside the event at {} (an unfinished write): "
+                                             "nothing from there on is applied",
+                                             n.error().offset));
+        if (m.in_tx) m.discard_tx();
+        m.reader.reset();
+        file_ = inputs_.size();
+        return out_t{};
+      }
+      return unexpected<error>(n.error());
+    }
     if (!n->has_value()) {
       m.reader.reset();
       m.tracker.reset();
@@ -1450,6 +1462,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
     if (!decoded) return unexpected<error>(decoded.error());
     if (t == event_type::format_description || t == event_type::start_v3) {
       m.format_raw = ev.raw;
+      m.file_checksums = ev.format->has_checksums();
       m.source_flavor = ev.format->flavor();
       m.source_version = ev.format->version();
       if (!m.seen_format) {
@@ -1463,7 +1476,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
     if (step.extends) continue;  // MySQL 5.0: the XID of an autocommit statement already applied
     if (step.begins) {
       if (m.in_tx) m.discard_tx();
-      m.begin_tx(ev, false);
+      m.begin_tx(ev);
       m.check_gtid_filter();
     }
     if (!m.in_tx) continue;  // events outside transactions (checkpoints, GTID lists, …)

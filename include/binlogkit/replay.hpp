@@ -1,14 +1,16 @@
 // Replay: applies binlog transactions to a server over one MariaDB Connector/C session,
 // exactly (what `mysqlbinlog | mysql` applies) and resumably.
 //
-// Every transaction of the transaction_stream (sql.hpp) is sent as one multi-statement
-// packet (one round trip), with a progress row written inside it:
+// The transactions of a transaction_stream (sql.hpp) go to the server as multi-statement
+// packets, many transactions to a round trip (the next batch is rendered while the server
+// applies the current one), each with a progress row written inside it:
 //
 //   binlogkit.replay_progress (replay_id PK, file, end_pos, gtid, transactions, updated_at)
 //
 // updated just before the transaction's COMMIT, so that the row commits with the data or
 // not at all: after a kill -9 of the replay or a crash of the target, the row names the
-// last transaction the target holds, and `resume` continues right after it.
+// last transaction the target holds, and `resume` continues right after it. The statements
+// are the renderer's, sent as they are (nothing is parsed again).
 //
 // What cannot be atomic with the row: statements that commit on their own (DDL,
 // statements on non-transactional tables such as MyISAM, XA PREPARE / XA COMMIT, and
@@ -36,7 +38,7 @@ struct connection_options {
   unsigned port = 0;          // 0: from the option file, else 3306
   std::string socket;
   std::string user;           // empty: from the option file, else the login name
-  std::optional<std::string> password;  // absent: MYSQL_PWD, then the option file
+  std::optional<std::string> password;  // absent: the option file's, else MYSQL_PWD
   std::string defaults_file;  // read [client] here instead of the default option files
   bool no_defaults = false;   // read no option file at all
   std::string ssl_ca, ssl_cert, ssl_key;

@@ -17,9 +17,9 @@
 //                   whenever it changes) and of each statement's TABLE_MAP and rows
 //                   events, bytes as in the file (checksums included)
 //
-// Every identifier and string this module writes is quoted here (quote_identifier,
-// append_string_literal); the statements themselves are the source server's text. The
-// rendered text is valid while nothing else: it is owned by the rendered_transaction.
+// Every identifier and string this module writes is quoted here (append_identifier,
+// append_string_literal); the statements themselves are the source server's text. A
+// rendered_transaction owns its text and data: it outlives the source it came from.
 #pragma once
 
 #include <array>
@@ -184,9 +184,9 @@ struct rendered_transaction {
   std::uint32_t timestamp = 0;  // header timestamp of its first event
   std::string sql;              // the statements' text, back to back
   std::vector<sql_statement> statements;
-  // LOAD DATA LOCAL INFILE data, one block per LOAD DATA statement; the statement names
-  // the file "binlogkit-load-<file_id>" (the applier hands these bytes to the client
-  // library's local-infile handler, the text writer writes files).
+  // LOAD DATA LOCAL INFILE data, one block per LOAD DATA statement, and the file name the
+  // statement gives it (render_options::load_prefix): the applier hands these bytes to the
+  // client library's local-infile handler, the text writer writes them to that file.
   std::vector<std::vector<std::uint8_t>> load_data;
   std::vector<std::string> load_names;
   // The COMMIT statement, when the transaction commits as one unit (BEGIN … COMMIT/XID):

@@ -57,9 +57,11 @@ struct filter_args {
     cmd->add_option("--exclude-gtids", exclude_gtids, "Not these GTIDs (same forms as --include-gtids)");
     cmd->add_option("--database,-d", databases,
                     "Only this database (repeatable): row events by their table's database, statements by "
-                    "their default database, as mysqlbinlog --database");
+                    "their default database, as mysqlbinlog --database")
+        ->allow_extra_args(false);
     cmd->add_option("--rewrite-db", rewrite_db,
-                    "'FROM->TO' (repeatable): default database of statements and database of row events");
+                    "'FROM->TO' (repeatable): default database of statements and database of row events")
+        ->allow_extra_args(false);
     cmd->add_flag("--skip-gtids", skip_gtids, "Do not set the source's GTIDs (gtid_seq_no / GTID_NEXT)");
   }
 
@@ -162,6 +164,7 @@ int run_sql(const sql_args& a) {
     dir = templ;
   }
   std::error_code ec;
+  if (!a.local_load.empty()) std::filesystem::create_directories(dir, ec);
   auto abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (ec || abs.find_first_of("'\\\n\r") != std::string::npos) {
     fmt::print(stderr, "binlogkit: --local-load: '{}' cannot be named in a LOAD DATA statement\n", dir);
@@ -296,16 +299,21 @@ command_runner add_replay_commands(CLI::App& app) {
 
   auto ra = std::make_shared<replay_args>();
   auto* rp = app.add_subcommand(
-      "replay",
-      "Apply binlog transactions to a server over one session, exactly as `mysqlbinlog | mysql` would, and "
-      "resumably.\n"
-      "Each transaction is sent in one round trip with a row of binlogkit.replay_progress updated inside it, "
-      "before its COMMIT: after a kill or a crash of the target the row names the last transaction the target "
-      "holds, and --resume continues right after it.\n"
-      "Window: DDL, statements on non-transactional tables (MyISAM, Aria), XA PREPARE/COMMIT and transactions "
-      "that end in ROLLBACK commit on their own; their progress is written right after them, and a crash in "
-      "between makes --resume apply them again (skip the resulting error with --skip-errors, e.g. 1050,1051,1060).\n"
-      "Password: --password-prompt, else MYSQL_PWD, else the [client] group of --defaults-file or ~/.my.cnf.");
+      "replay", "Apply binlog transactions to a server over one session, exactly as `mysqlbinlog | mysql` would, "
+                "and resumably (crash-safe progress in binlogkit.replay_progress)");
+  rp->footer(
+      "Each transaction goes with a row of binlogkit.replay_progress updated inside it, before its COMMIT: after a "
+      "kill or a crash of the target the row names the last transaction the target holds, and --resume continues "
+      "right after it. Many transactions share one round trip.\n"
+      "Window: DDL, statements on non-transactional tables (MyISAM, Aria), XA PREPARE / XA COMMIT and transactions "
+      "that end in ROLLBACK commit on their own; their progress is written right after them, and a crash of the "
+      "target in between makes --resume apply them again (skip the resulting error with --skip-errors, e.g. "
+      "1050,1051,1060).\n"
+      "Password: --password-prompt, else the [client] group of --defaults-file (or of ~/.my.cnf and the other "
+      "default option files), else MYSQL_PWD.\n"
+      "Datetimes are read in the local time zone of TZ, as mysqlbinlog reads them (TZ=UTC for UTC).\n"
+      "Exit 0: applied (up to a stop point); 1: stopped at an error (file, position, GTID, statement and the "
+      "server's error on stderr); 2: bad arguments.");
   rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order")->required();
   ra->filters.add_to(rp);
   rp->add_option("--host", ra->conn.host, "Target server host");
@@ -325,7 +333,8 @@ command_runner add_replay_commands(CLI::App& app) {
                  "its .NNNNNN suffix)");
   rp->add_flag("--resume", ra->resume, "Continue after the last transaction recorded for the replay id");
   rp->add_option("--skip-errors", ra->skip_errors, "Server error numbers to skip, e.g. 1062,1032 (each reported)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->allow_extra_args(false);
   rp->add_flag("--force-same-server", ra->force_same_server,
                "Replay even into the server that wrote the binlog (same server_id / server_uuid)");
   rp->add_option("--progress", ra->progress,

@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# `binlogkit replay` killed with SIGKILL at random points and resumed, and the target
+# server crashed once in the middle: every transaction is applied exactly once.
+#
+# Usage: tests/server/replay_resume_e2e.sh [BINLOGKIT]
+#   BINLOGKIT: the binlogkit binary (default: $BINLOGKIT, else build/binlogkit)
+#
+#  1. Server A (small binlog files) runs a workload of 1205 transactions: row and
+#     statement transactions, statement-based LOAD DATA, transactions of 300 rows,
+#     non-idempotent updates (counter = counter + 1) and inserts into a table without a
+#     primary key, so a transaction applied twice changes the checksums. Every transaction
+#     after the first DDL inserts one row into app.markers.
+#  2. Server B (every commit flushed) receives `binlogkit replay --resume` of all of A's
+#     binlogs, killed with SIGKILL at 10 random moments while it runs. After each kill the
+#     progress row must agree with the data: markers = recorded transactions - DDL.
+#  3. Once, the target itself is killed with SIGKILL in the middle, restarted (crash
+#     recovery), the same check made, and the replay resumed.
+#  4. A last --resume runs to the end: CHECKSUM TABLE of every table equals A's, and the
+#     progress row counts exactly the number of transactions A wrote.
+# Exit 0 on success. The servers are always stopped and the directory removed
+# (KEEP_WORK=1 keeps it).
+set -euo pipefail
+
+root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+sandbox=$root/scripts/mariadb-sandbox
+bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
+
+step_name=setup
+step() {
+  step_name=$*
+  echo "== $*"
+}
+fail() {
+  echo "replay_resume_e2e: FAILED at step '$step_name': $*" >&2
+  exit 1
+}
+
+[[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
+for tool in mariadbd mariadb-install-db mariadb mariadb-admin; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+done
+
+export TZ=UTC
+work=$(mktemp -d "${TMPDIR:-/tmp}/bk-resume.XXXXXX")
+a=$work/a
+b=$work/b
+replay_pid=""
+cleanup() {
+  local rc=$?
+  local pid
+  if [[ -n $replay_pid ]]; then kill -9 "$replay_pid" 2>/dev/null || true; fi
+  for d in "$a" "$b"; do "$sandbox" stop "$d" >/dev/null 2>&1 || true; done
+  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
+    echo "replay_resume_e2e: killing leftover server $pid" >&2
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "replay_resume_e2e: kept $work" >&2; else rm -rf -- "$work"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cp -- "$bin" "$work/binlogkit"
+bin=$work/binlogkit
+
+sql() { "$sandbox" sql "$1" --batch; }
+q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
+checksums() { "$root/scripts/replication-pair" checksums "$1" | grep -v '^binlogkit\.' || true; }
+
+step "server A and the workload"
+"$sandbox" start "$a" --server-id 1 -- --max-binlog-size=262144 >/dev/null
+# shellcheck disable=SC1091
+source "$a/env"
+a_binlogs=$SANDBOX_BINLOG_DIR
+a_index=$a_binlogs/$SANDBOX_BINLOG_BASENAME.index
+ddl=4
+printf '1\tone\n2\ttwo\n3\tthree\n' >"$work/load.txt"
+{
+  echo "CREATE DATABASE app;"
+  echo "CREATE TABLE app.markers (n INT PRIMARY KEY) ENGINE=InnoDB;"
+  echo "CREATE TABLE app.counters (id INT PRIMARY KEY, c BIGINT NOT NULL, s VARCHAR(1000)) ENGINE=InnoDB;"
+  echo "CREATE TABLE app.nopk (a INT, b VARCHAR(64), c DOUBLE) ENGINE=InnoDB;"
+  echo "USE app;"
+  echo "INSERT INTO counters VALUES (1, 0, ''), (2, 0, ''), (3, 0, '');"
+  for ((i = 1; i <= 1200; i++)); do
+    if ((i % 2)); then echo "SET SESSION binlog_format = 'STATEMENT';"; else echo "SET SESSION binlog_format = 'ROW';"; fi
+    echo "BEGIN;"
+    echo "INSERT INTO markers VALUES ($i);"
+    case $((i % 5)) in
+      0) echo "UPDATE counters SET c = c + 1, s = CONCAT(s, 'x') WHERE id = 1;" ;;
+      1) echo "INSERT INTO nopk VALUES ($i, CONCAT('it''s ', $i, ' \\\\ ;'), RAND($i));" ;;
+      2) echo "INSERT INTO nopk SELECT seq, 'bulk', seq / 3 FROM seq_1_to_300;" ;;
+      3) echo "LOAD DATA INFILE '$work/load.txt' INTO TABLE nopk (a, b);" ;;
+      4) echo "UPDATE counters SET c = c + $i WHERE id IN (2, 3); DELETE FROM nopk WHERE a = $((i - 3)) LIMIT 1;" ;;
+    esac
+    echo "COMMIT;"
+  done
+} >"$work/workload.sql"
+sql "$a" <"$work/workload.sql" >/dev/null || fail "workload failed"
+q "$a" 'FLUSH BINARY LOGS' >/dev/null
+total=$(q "$a" 'SELECT @@gtid_binlog_pos' | sed 's/.*-//')
+[[ $total =~ ^[0-9]+$ ]] || fail "cannot read A's GTID position"
+mapfile -t files < <(sed "s|^.*/|$a_binlogs/|" "$a_index")
+((${#files[@]} >= 3)) || fail "expected several binlog files, got ${#files[@]}"
+checksums "$a" >"$work/want.txt"
+echo "$total transactions in ${#files[@]} files"
+
+step "server B"
+start_b() {
+  "$sandbox" start "$b" --server-id 2 -- --innodb-flush-log-at-trx-commit=1 --sync-binlog=1 >/dev/null
+}
+start_b
+# shellcheck disable=SC1091
+b_sock=$(source "$b/env" && echo "$SANDBOX_SOCKET")
+
+replay_bg() { # starts the replay in the background; its pid in replay_pid
+  "$bin" replay "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
+    --progress=json >>"$work/replay.out" 2>&1 &
+  replay_pid=$!
+}
+recorded() { q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'" 2>/dev/null || true; }
+consistent() { # the progress row agrees with the data; prints the recorded count
+  local row n m
+  # One statement, one read view: a killed replay's last packet may still be running.
+  row=$(q "$b" "SELECT (SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'),
+                       (SELECT COUNT(*) FROM app.markers)" 2>/dev/null || true)
+  read -r n m <<<"$row"
+  [[ $n =~ ^[0-9]+$ ]] || n=0
+  [[ $m =~ ^[0-9]+$ ]] || m=0
+  # Transactions 1-4 are the DDL, 5 the counters' INSERT; transaction k > 5 holds marker
+  # k - 5.
+  local want=$((n > ddl + 1 ? n - ddl - 1 : 0))
+  ((m == want)) || fail "progress row says $n transactions but app.markers has $m rows (expected $want)"
+  echo "$n"
+}
+
+step "replay killed with SIGKILL at random points"
+kills=0 attempts=0
+last=0
+max_ms=120  # shrinks when a run gets through too much: ten kills must land before the end
+while ((kills < 10 && attempts < 100)); do
+  attempts=$((attempts + 1))
+  replay_bg
+  # The connection and the scan to the resume point take part of the delay.
+  ms=$((20 + RANDOM % max_ms))
+  sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+  if kill -0 "$replay_pid" 2>/dev/null; then
+    kill -9 "$replay_pid" 2>/dev/null || true
+    wait "$replay_pid" 2>/dev/null || true
+    replay_pid=""
+    n=$(consistent)
+    if ((n < total)); then
+      kills=$((kills + 1))
+      echo "kill $kills: $n of $total transactions recorded"
+    fi
+    if ((n - last > total / 15 && max_ms > 20)); then max_ms=$((max_ms / 2)); fi
+    last=$n
+  else
+    wait "$replay_pid" || { tail -n 20 "$work/replay.out" >&2; fail "replay failed"; }
+    replay_pid=""
+    n=$(consistent)
+    ((n == total)) && break
+    last=$n
+  fi
+done
+((kills >= 10)) || fail "only $kills kills landed in the middle of the replay (it finished too soon)"
+(( $(recorded) < total )) || fail "the replay finished before the server-crash step"
+
+step "target server killed in the middle and restarted"
+before=$(recorded)
+replay_bg
+# Wait until the replay has applied something more, then crash the target.
+for ((i = 0; i < 200; i++)); do
+  n=$(recorded)
+  [[ -n $n ]] && ((n > before)) && break
+  sleep 0.02
+done
+# shellcheck disable=SC1091
+b_pid=$(source "$b/env" && echo "$SANDBOX_PID")
+kill -9 "$b_pid"
+if wait "$replay_pid"; then
+  replay_pid=""
+  fail "the replay did not notice that the target died"
+fi
+replay_pid=""
+grep -q "connection to the target was lost\|cannot connect" "$work/replay.out" ||
+  { tail -n 20 "$work/replay.out" >&2; fail "the replay's failure does not say the connection was lost"; }
+for ((i = 0; i < 100; i++)); do kill -0 "$b_pid" 2>/dev/null || break; sleep 0.1; done
+start_b
+n=$(consistent)
+echo "after the crash: $n of $total transactions recorded"
+
+step "resume to the end"
+"$bin" replay "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
+  --progress=json >"$work/final.out" 2>&1 || { tail -n 20 "$work/final.out" >&2; fail "the final resume failed"; }
+n=$(consistent)
+((n == total)) || fail "the progress row counts $n transactions, A wrote $total"
+if ! diff "$work/want.txt" <(checksums "$b") >"$work/diff.txt"; then
+  cat "$work/diff.txt" >&2
+  fail "table checksums differ from A's"
+fi
+tail -n 1 "$work/final.out" | grep -q "\"finished\":true,\|\"finished\":true}" || fail "no final progress line"
+tail -n 1 "$work/final.out" | grep -q "\"transactions\":$total," || fail "the final progress line does not count $total"
+
+echo "replay_resume_e2e: OK ($kills kills, one target crash, $total transactions applied once)"

@@ -1,0 +1,731 @@
+// SQL rendering: quoting, GTID sets, filters, and the statements a transaction renders to,
+// compared with exact expected text. Transactions are hand-built MariaDB 10.11 / MySQL 8.0
+// binlogs (support/binlog_builder.hpp), including hostile names and values.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "binlogkit/crc32.hpp"
+#include "binlogkit/sql.hpp"
+#include "support/binlog_builder.hpp"
+
+using namespace binlogkit;
+using namespace bk_test;
+
+namespace {
+
+// | 4 thread | 4 exec | 1 db len | 2 error | 2 vars len | vars | db | NUL | query |
+std::vector<std::uint8_t> query_body(std::string_view db, std::string_view query, bytes vars = {},
+                                     std::uint32_t thread = 5, std::uint16_t error = 0) {
+  byte_writer w;
+  w.u32(thread).u32(0).u8(db.size()).u16(error).u16(vars.size()).raw(vars).cstr(db).str(query);
+  return w.data();
+}
+
+// Status variables as MariaDB 10.11 writes them for a utf8mb4 session.
+std::vector<std::uint8_t> status_vars(std::uint32_t flags2 = 0x01000000, std::uint64_t sql_mode = 1411383296,
+                                      std::uint16_t charset = 45) {
+  byte_writer w;
+  w.u8(0).u32(flags2);                              // Q_FLAGS2_CODE
+  w.u8(1).u64(sql_mode);                            // Q_SQL_MODE_CODE
+  w.u8(4).u16(charset).u16(charset).u16(8);         // Q_CHARSET_CODE
+  return w.data();
+}
+
+// MariaDB GTID: | 8 seq_no | 4 domain | 1 flags2 | 6 unused |
+std::vector<std::uint8_t> mariadb_gtid_body(std::uint64_t seq, std::uint32_t domain, std::uint8_t flags2) {
+  byte_writer w;
+  w.u64(seq).u32(domain).u8(flags2).zeros(6);
+  return w.data();
+}
+std::vector<std::uint8_t> xid_body(std::uint64_t xid) {
+  byte_writer w;
+  w.u64(xid);
+  return w.data();
+}
+// USER_VAR: | 4 name len | name | 1 null | 1 type | 4 charset | 4 len | value | 1 flags |
+std::vector<std::uint8_t> user_var_body(std::string_view name, std::uint8_t type, std::uint32_t charset,
+                                        bytes value, std::uint8_t flags = 0) {
+  byte_writer w;
+  w.u32(name.size()).str(name).u8(0).u8(type).u32(charset).u32(value.size()).raw(value).u8(flags);
+  return w.data();
+}
+// TABLE_MAP (one INT column): | 6 table id | 2 flags | db | table | 1 col | type 3 | meta 0 | null bitmap |
+std::vector<std::uint8_t> table_map_body(std::uint64_t id, std::string_view db, std::string_view table) {
+  byte_writer w;
+  w.u48(id).u16(1).u8(db.size()).cstr(db).u8(table.size()).cstr(table).packed(1).u8(3).packed(0).u8(1);
+  return w.data();
+}
+// WRITE_ROWS v1 of one INT: | 6 table id | 2 flags | 1 cols | bitmap | null bitmap | value |
+std::vector<std::uint8_t> write_rows_body(std::uint64_t id, std::int32_t value, bool end = true) {
+  byte_writer w;
+  w.u48(id).u16(end ? 1 : 0).packed(1).u8(1).u8(0).u32(static_cast<std::uint32_t>(value));
+  return w.data();
+}
+
+std::vector<std::string> texts(const rendered_transaction& tx) {
+  std::vector<std::string> out;
+  for (const auto& s : tx.statements) out.emplace_back(tx.text(s));
+  return out;
+}
+
+std::vector<rendered_transaction> render_all(const binlog_builder& b, sql_filter f = {}, render_options o = {},
+                                             std::vector<stream_note>* notes = nullptr) {
+  o.dialect = o.dialect == sql_dialect::automatic ? sql_dialect::mariadb : o.dialect;
+  transaction_stream s({{"b.000001", b.span()}}, std::move(f), o);
+  std::vector<rendered_transaction> out;
+  for (;;) {
+    auto n = s.next();
+    REQUIRE(n);
+    if (!*n) break;
+    out.push_back(std::move(**n));
+  }
+  if (notes != nullptr) *notes = s.take_notes();
+  return out;
+}
+
+std::string b64(bytes b) {
+  std::string s;
+  append_base64(s, b);
+  return s;
+}
+
+// The bytes of the event at `offset` in a builder's file.
+bytes event_at(const binlog_builder& b, std::uint64_t offset) {
+  auto d = b.span().subspan(offset);
+  return d.first(detail::le32(d.data() + 9));
+}
+
+struct tz_utc {
+  std::string old;
+  bool had = false;
+  tz_utc() {
+    if (const char* t = std::getenv("TZ")) {
+      old = t;
+      had = true;
+    }
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+  }
+  ~tz_utc() {
+    if (had) ::setenv("TZ", old.c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("sql") {
+  // ---- quoting --------------------------------------------------------------------
+
+  TEST_CASE("identifiers: backquotes doubled, everything else verbatim") {
+    CHECK(sql_identifier("t") == "`t`");
+    CHECK(sql_identifier("a`b") == "`a``b`");
+    CHECK(sql_identifier("``") == "``````");
+    CHECK(sql_identifier("x'; DROP TABLE y; --") == "`x'; DROP TABLE y; --`");
+    CHECK(sql_identifier(std::string_view("a\0b", 3)) == std::string("`a\0b`", 5));
+    CHECK(sql_identifier("") == "``");
+  }
+
+  TEST_CASE("string literals: quotes doubled; backslashes and control bytes as hex under every sql_mode") {
+    CHECK(string_literal("") == "''");
+    CHECK(string_literal("abc") == "'abc'");
+    CHECK(string_literal("it's") == "'it''s'");
+    CHECK(string_literal("''") == "''''''");
+    CHECK(string_literal("a\\b") == "X'615C62'");
+    CHECK(string_literal("a\nb") == "X'610A62'");
+    CHECK(string_literal(std::string_view("\0", 1)) == "X'00'");
+    CHECK(string_literal("\x7f") == "X'7F'");
+    CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "'\xc3\xa9t\xc3\xa9'");
+    CHECK(string_literal("x'); DROP TABLE t; --") == "'x''); DROP TABLE t; --'");
+  }
+
+  TEST_CASE("hex and base64 literals") {
+    std::string s;
+    append_hex_literal(s, {});
+    CHECK(s == "X''");
+    s.clear();
+    const std::uint8_t bytes_[] = {0x00, 0xab, 0xff};
+    append_hex_literal(s, bytes_);
+    CHECK(s == "X'00ABFF'");
+    CHECK(b64(as_bytes("")) == "");
+    CHECK(b64(as_bytes("f")) == "Zg==");
+    CHECK(b64(as_bytes("fo")) == "Zm8=");
+    CHECK(b64(as_bytes("foo")) == "Zm9v");
+    CHECK(b64(as_bytes("foob")) == "Zm9vYg==");
+    CHECK(b64(as_bytes("fooba")) == "Zm9vYmE=");
+    CHECK(b64(as_bytes("foobar")) == "Zm9vYmFy");
+    s.clear();
+    append_base64(s, as_bytes("foobarfoobar"), 8);
+    CHECK(s == "Zm9vYmFy\nZm9vYmFy\n");
+    s.clear();
+    append_base64(s, as_bytes("foobarfoo"), 8);
+    CHECK(s == "Zm9vYmFy\nZm9v");
+  }
+
+  TEST_CASE("collations: MariaDB 10.11 numbers, UCA 14.0.0 numbers computed, MySQL 0900, unknown") {
+    auto c = collation_by_id(33);
+    REQUIRE(c);
+    CHECK(c->charset == "utf8mb3");
+    CHECK(c->collation == "utf8mb3_general_ci");
+    CHECK(collation_by_id(63)->collation == "binary");
+    CHECK(collation_by_id(45)->collation == "utf8mb4_general_ci");
+    CHECK(collation_by_id(1070)->collation == "utf8mb4_nopad_bin");
+    CHECK(collation_by_id(2304)->collation == "utf8mb4_uca1400_ai_ci");
+    CHECK(collation_by_id(2048 + 8 + 7)->collation == "utf8mb3_uca1400_icelandic_nopad_as_cs");
+    CHECK(collation_by_id(3072 + 24 * 8 + 3)->collation == "utf32_uca1400_croatian_as_cs");
+    CHECK(collation_by_id(255)->collation == "utf8mb4_0900_ai_ci");
+    auto mysql = collation_by_id(300);
+    REQUIRE(mysql);
+    CHECK(mysql->charset == "utf8mb4");
+    CHECK(mysql->collation.empty());
+    CHECK_FALSE(collation_by_id(0));
+    CHECK_FALSE(collation_by_id(17));
+    CHECK_FALSE(collation_by_id(2048 + 21 * 8));  // a tailoring number MariaDB leaves unused
+    CHECK_FALSE(collation_by_id(9999));
+  }
+
+  // ---- filters ----------------------------------------------------------------------
+
+  TEST_CASE("gtid_set: MariaDB GTIDs and ranges") {
+    auto s = gtid_set::parse("0-1-5, 0-1-10-20,3-7-1");
+    REQUIRE(s);
+    gtid_ref g;
+    g.k = gtid_ref::kind::mariadb;
+    g.domain_id = 0;
+    g.server_id = 1;
+    for (std::uint64_t seq : {5, 10, 15, 20}) {
+      g.seq_no = seq;
+      CHECK(s->contains(g));
+    }
+    for (std::uint64_t seq : {4, 6, 9, 21}) {
+      g.seq_no = seq;
+      CHECK_FALSE(s->contains(g));
+    }
+    g.server_id = 2;
+    g.seq_no = 5;
+    CHECK_FALSE(s->contains(g));
+    g.domain_id = 3;
+    g.server_id = 7;
+    g.seq_no = 1;
+    CHECK(s->contains(g));
+    CHECK_FALSE(s->contains(gtid_ref{}));
+  }
+
+  TEST_CASE("gtid_set: MySQL UUID sets with intervals and tags") {
+    auto s = gtid_set::parse("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5:9:Tag_A:2-3");
+    REQUIRE(s);
+    gtid_ref g;
+    g.k = gtid_ref::kind::mysql;
+    const std::uint8_t u[] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+                              0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
+    std::copy(std::begin(u), std::end(u), g.uuid.begin());
+    for (std::int64_t n : {1, 3, 5, 9}) {
+      g.gno = n;
+      CHECK(s->contains(g));
+    }
+    g.gno = 6;
+    CHECK_FALSE(s->contains(g));
+    g.gno = 2;
+    g.tag = "tag_a";
+    CHECK(s->contains(g));
+    g.gno = 9;
+    CHECK_FALSE(s->contains(g));  // 9 is untagged in the set
+    g.tag = "other";
+    g.gno = 2;
+    CHECK_FALSE(s->contains(g));
+  }
+
+  TEST_CASE("gtid_set: malformed sets are errors") {
+    for (const char* bad : {"", "0-1", "0-1-2-3-4", "a-b-c", "0-1-9-3", "nope:1", "3E11FA47-71CA-11E1-9E33-C80AA9429562",
+                            "3E11FA47-71CA-11E1-9E33-C80AA9429562:0", "3E11FA47-71CA-11E1-9E33-C80AA9429562:5-2",
+                            "99999999999-1-1"}) {
+      INFO(bad);
+      CHECK_FALSE(gtid_set::parse(bad));
+    }
+  }
+
+  TEST_CASE("parse_rewrite_db and parse_local_datetime") {
+    auto r = parse_rewrite_db(" a -> b`c ");
+    REQUIRE(r);
+    CHECK(r->first == "a");
+    CHECK(r->second == "b`c");
+    CHECK_FALSE(parse_rewrite_db("a>b"));
+    CHECK_FALSE(parse_rewrite_db("->b"));
+    tz_utc utc;
+    CHECK(parse_local_datetime("2023-11-14 22:13:20").value() == 1700000000);
+    CHECK(parse_local_datetime("2023-11-14T22:13:20").value() == 1700000000);
+    CHECK(parse_local_datetime("2023-11-14").value() == 1699920000);
+    CHECK_FALSE(parse_local_datetime("2023-11-14 25:00:00"));
+    CHECK_FALSE(parse_local_datetime("yesterday"));
+    CHECK_FALSE(parse_local_datetime("2023-11-14 22:13:20 extra"));
+  }
+
+  // ---- rendering --------------------------------------------------------------------
+
+  TEST_CASE("render: a DDL group with a hostile database name, session state in full") {
+    binlog_builder b(server::mariadb_10_11);
+    const auto fde_at = std::uint64_t{4};
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(7, 0, mariadb_gtid_event::fl_standalone | mariadb_gtid_event::fl_ddl));
+    auto vars = status_vars();
+    b.add(event_type::query, query_body("d`b'; --", "CREATE TABLE t (a INT)", vars));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    const std::vector<std::string> want = {
+        "BINLOG '" + b64(event_at(b, fde_at)) + "'",
+        "SET @@session.gtid_domain_id=0",
+        "SET @@session.server_id=1",
+        "SET @@session.gtid_seq_no=7",
+        "use `d``b'; --`",
+        "SET TIMESTAMP=1700000000",
+        "SET @@session.pseudo_thread_id=5",
+        "SET @@session.foreign_key_checks=1, @@session.sql_auto_is_null=0, @@session.unique_checks=1, "
+        "@@session.autocommit=1, @@session.check_constraint_checks=1, @@session.sql_if_exists=0, "
+        "@@session.explicit_defaults_for_timestamp=1, @@session.system_versioning_insert_history=0",
+        "SET @@session.sql_mode=1411383296",
+        "SET @@session.auto_increment_increment=1, @@session.auto_increment_offset=1",
+        "SET @@session.character_set_client=45,@@session.collation_connection=45,@@session.collation_server=8",
+        "SET @@session.lc_time_names=0",
+        "SET @@session.collation_database=DEFAULT",
+        "CREATE TABLE t (a INT)",
+    };
+    CHECK(texts(txs[0]) == want);
+    CHECK_FALSE(txs[0].commit);  // DDL commits on its own
+    CHECK(txs[0].statements.back().role == statement_role::body);
+    CHECK(txs[0].gtid.text() == "0-1-7");
+  }
+
+  TEST_CASE("render: only what changed is set again; a transaction's COMMIT is marked") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("shop", "CREATE TABLE t (a INT)", status_vars()));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_transactional));
+    // A user variable with a hostile name and every special byte in its value.
+    const std::string value = std::string("a'b\\c\"d\n\r\t", 10) + std::string(1, '\0') + "\x1a;--";
+    b.add(event_type::user_var, user_var_body("x`y", 0, 45, as_bytes(value)));
+    b.add(event_type::intvar, [] {
+      byte_writer w;
+      w.u8(2).u64(18446744073709551615ull);
+      return w.data();
+    }());
+    // foreign_key_checks off (bit 26) and sql_mode 0 from here on.
+    b.add(event_type::query, query_body("shop", "INSERT INTO t VALUES (@`x``y`)", status_vars(0x05000000, 0), 5),
+          header_spec{1700000001});
+    b.add(event_type::xid, xid_body(9));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 2);
+    const std::vector<std::string> want = {
+        "SET @@session.gtid_seq_no=2",
+        "START TRANSACTION",
+        "SET TIMESTAMP=1700000001",
+        "SET @@session.foreign_key_checks=0",
+        "SET @@session.sql_mode=0",
+        "SET @`x``y`:=_utf8mb4 X'6127625C6322640A0D09001A3B2D2D' COLLATE `utf8mb4_general_ci`",
+        "SET INSERT_ID=18446744073709551615",
+        "INSERT INTO t VALUES (@`x``y`)",
+        "COMMIT",
+    };
+    auto got = texts(txs[1]);
+    CHECK(got == want);
+    REQUIRE(txs[1].commit);
+    CHECK(*txs[1].commit == want.size() - 1);
+    CHECK(txs[1].statements[1].role == statement_role::begin);
+    CHECK(txs[1].statements.back().role == statement_role::commit);
+  }
+
+  TEST_CASE("render: user variables of every type, with their exact values") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    auto le = [](std::uint64_t v) {
+      byte_writer w;
+      w.u64(v);
+      return w.data();
+    };
+    double d = 0.1;
+    std::uint64_t bits;
+    std::memcpy(&bits, &d, 8);
+    b.add(event_type::user_var, user_var_body("r", 1, 63, le(bits)));
+    b.add(event_type::user_var, user_var_body("i", 2, 63, le(static_cast<std::uint64_t>(-42))));
+    b.add(event_type::user_var, user_var_body("u", 2, 63, le(18446744073709551615ull), 1));
+    // DECIMAL(5,2) 123.45: | precision | scale | binary |
+    const std::uint8_t dec[] = {5, 2, 0x80, 0x7b, 0x2d};
+    b.add(event_type::user_var, user_var_body("d", 4, 63, dec));
+    b.add(event_type::user_var, user_var_body("b", 0, 63, as_bytes("\xff")));
+    b.add(event_type::user_var, [] {
+      byte_writer w;
+      w.u32(1).str("n").u8(1);
+      return w.data();
+    }());
+    b.add(event_type::query, query_body("", "DO @r, @i, @u, @d, @b, @n", status_vars()));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    auto t = texts(txs[0]);
+    std::vector<std::string> sets;
+    for (const auto& s : t) {
+      if (s.starts_with("SET @`")) sets.push_back(s);
+    }
+    const std::vector<std::string> want = {
+        "SET @`r`:=0.1e0",                    // a DOUBLE, not a DECIMAL literal
+        "SET @`i`:=-42",
+        "SET @`u`:=18446744073709551615",
+        "SET @`d`:=123.45",
+        "SET @`b`:=_binary X'FF' COLLATE `binary`",
+        "SET @`n`:=NULL",
+    };
+    CHECK(sets == want);
+    CHECK(t.back() == "DO @r, @i, @u, @d, @b, @n");
+  }
+
+  TEST_CASE("render: row events as one BINLOG statement of their raw bytes; format description first") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_transactional));
+    auto tm1 = b.add(event_type::table_map, table_map_body(42, "we`ird", "t;'x"));
+    auto wr1 = b.add(event_type::write_rows_v1, write_rows_body(42, 7));
+    auto tm2 = b.add(event_type::table_map, table_map_body(43, "other", "u"));
+    auto wr2 = b.add(event_type::write_rows_v1, write_rows_body(43, 8));
+    b.add(event_type::xid, xid_body(1));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    std::vector<std::uint8_t> rows;
+    for (auto at : {tm1, wr1, tm2, wr2}) {
+      auto e = event_at(b, at);
+      rows.insert(rows.end(), e.begin(), e.end());
+    }
+    const std::vector<std::string> want = {
+        "BINLOG '" + b64(event_at(b, 4)) + "'",
+        "SET @@session.gtid_domain_id=0",
+        "SET @@session.server_id=1",
+        "SET @@session.gtid_seq_no=3",
+        "START TRANSACTION",
+        "BINLOG '" + b64({rows.data(), rows.size()}) + "'",
+        "COMMIT",
+    };
+    CHECK(texts(txs[0]) == want);
+
+    SUBCASE("one BINLOG statement per row statement without batching") {
+      render_options o;
+      o.batch_binlog = false;
+      auto t2 = render_all(b, {}, o);
+      REQUIRE(t2.size() == 1);
+      auto t = texts(t2[0]);
+      REQUIRE(t.size() == 8);
+      CHECK(t[5] == "BINLOG '" + b64({rows.data(), event_at(b, tm1).size() + event_at(b, wr1).size()}) + "'");
+    }
+
+    SUBCASE("--database keeps the matching table's events only") {
+      sql_filter f;
+      f.databases = {"other"};
+      auto t2 = render_all(b, f);
+      REQUIRE(t2.size() == 1);
+      std::vector<std::uint8_t> kept;
+      for (auto at : {tm2, wr2}) {
+        auto e = event_at(b, at);
+        kept.insert(kept.end(), e.begin(), e.end());
+      }
+      CHECK(texts(t2[0])[5] == "BINLOG '" + b64({kept.data(), kept.size()}) + "'");
+    }
+
+    SUBCASE("--rewrite-db rewrites the table map (new length, size and checksum)") {
+      sql_filter f;
+      f.rewrite_db = {{"other", "renamed_db"}};
+      auto t2 = render_all(b, f);
+      REQUIRE(t2.size() == 1);
+      // The table map the server would have written for the new name.
+      binlog_builder expect(server::mariadb_10_11);
+      auto at = expect.add(event_type::table_map, table_map_body(43, "renamed_db", "u"),
+                           header_spec{default_timestamp, 1, 0, static_cast<std::uint32_t>(tm2 + event_at(b, tm2).size())});
+      std::vector<std::uint8_t> rows2;
+      for (auto x : {tm1, wr1}) {
+        auto e = event_at(b, x);
+        rows2.insert(rows2.end(), e.begin(), e.end());
+      }
+      auto e = event_at(expect, at);
+      rows2.insert(rows2.end(), e.begin(), e.end());
+      auto w = event_at(b, wr2);
+      rows2.insert(rows2.end(), w.begin(), w.end());
+      CHECK(texts(t2[0])[5] == "BINLOG '" + b64({rows2.data(), rows2.size()}) + "'");
+    }
+  }
+
+  TEST_CASE("render: --database drops the statement that ended a row statement: the last kept one ends it") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_transactional));
+    auto tm1 = b.add(event_type::table_map, table_map_body(42, "keep", "t"));
+    auto tm2 = b.add(event_type::table_map, table_map_body(43, "drop", "u"));
+    auto wr1 = b.add(event_type::write_rows_v1, write_rows_body(42, 7, false));
+    b.add(event_type::write_rows_v1, write_rows_body(43, 8, true));
+    b.add(event_type::xid, xid_body(1));
+    sql_filter f;
+    f.databases = {"keep"};
+    auto txs = render_all(b, f);
+    REQUIRE(txs.size() == 1);
+    (void)tm2;
+    binlog_builder expect(server::mariadb_10_11);
+    auto ended = expect.add(event_type::write_rows_v1, write_rows_body(42, 7, true),
+                            header_spec{default_timestamp, 1, 0, static_cast<std::uint32_t>(wr1 + event_at(b, wr1).size())});
+    std::vector<std::uint8_t> rows;
+    auto t = event_at(b, tm1);
+    rows.insert(rows.end(), t.begin(), t.end());
+    auto e = event_at(expect, ended);
+    rows.insert(rows.end(), e.begin(), e.end());
+    CHECK(texts(txs[0])[5] == "BINLOG '" + b64({rows.data(), rows.size()}) + "'");
+  }
+
+  TEST_CASE("render: statements of other databases are dropped with their INTVAR; empty transactions go") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    b.add(event_type::intvar, [] {
+      byte_writer w;
+      w.u8(2).u64(5);
+      return w.data();
+    }());
+    b.add(event_type::query, query_body("a", "INSERT INTO t VALUES (NULL)", status_vars()));
+    b.add(event_type::xid, xid_body(1));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("b", "CREATE TABLE x (a INT)", status_vars()));
+    sql_filter f;
+    f.databases = {"b"};
+    auto txs = render_all(b, f);
+    REQUIRE(txs.size() == 1);
+    CHECK(txs[0].gtid.text() == "0-1-2");
+    CHECK(texts(txs[0]).back() == "CREATE TABLE x (a INT)");
+    f.rewrite_db = {{"a", "b"}, {"b", "c"}};
+    auto rw = render_all(b, f);
+    REQUIRE(rw.size() == 1);
+    CHECK(rw[0].gtid.text() == "0-1-1");
+    auto t = texts(rw[0]);
+    CHECK(std::find(t.begin(), t.end(), "use `b`") != t.end());
+    CHECK(std::find(t.begin(), t.end(), "SET INSERT_ID=5") != t.end());
+  }
+
+  TEST_CASE("render: GTID filters and stop points take whole transactions") {
+    binlog_builder b(server::mariadb_10_11);
+    std::vector<std::uint64_t> at;
+    for (std::uint64_t i = 1; i <= 4; ++i) {
+      at.push_back(b.add(event_type::mariadb_gtid, mariadb_gtid_body(i, 0, mariadb_gtid_event::fl_transactional),
+                         header_spec{static_cast<std::uint32_t>(1700000000 + 10 * i)}));
+      b.add(event_type::query, query_body("d", fmt::format("INSERT INTO t VALUES ({})", i), status_vars()),
+            header_spec{static_cast<std::uint32_t>(1700000000 + 10 * i)});
+      b.add(event_type::xid, xid_body(i), header_spec{static_cast<std::uint32_t>(1700000001 + 10 * i)});
+    }
+    auto gtids = [](const std::vector<rendered_transaction>& v) {
+      std::vector<std::string> out;
+      for (const auto& t : v) out.push_back(t.gtid.text());
+      return out;
+    };
+    sql_filter f;
+    f.exclude_gtids = gtid_set::parse("0-1-2").value();
+    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-1", "0-1-3", "0-1-4"});
+    f = {};
+    f.include_gtids = gtid_set::parse("0-1-2-3").value();
+    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-2", "0-1-3"});
+    f = {};
+    f.start_position = at[1];
+    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-2", "0-1-3", "0-1-4"});
+    f = {};
+    f.stop_position = at[2];
+    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-1", "0-1-2"});
+    // A stop position inside the third transaction stops before it, and says so.
+    f.stop_position = at[2] + 50;
+    std::vector<stream_note> notes;
+    CHECK(gtids(render_all(b, f, {}, &notes)) == std::vector<std::string>{"0-1-1", "0-1-2"});
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].text.find("inside the transaction") != std::string::npos);
+    // The XID of transaction 2 is one second after its GTID: a stop time there cuts it.
+    f = {};
+    f.stop_datetime = 1700000021;
+    CHECK(gtids(render_all(b, f, {}, &notes)) == std::vector<std::string>{"0-1-1"});
+    f = {};
+    f.start_datetime = 1700000030;
+    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-3", "0-1-4"});
+  }
+
+  TEST_CASE("render: resume skips through the recorded end and checks it is a boundary") {
+    binlog_builder b(server::mariadb_10_11);
+    std::uint64_t end2 = 0;
+    for (std::uint64_t i = 1; i <= 3; ++i) {
+      b.add(event_type::mariadb_gtid, mariadb_gtid_body(i, 0, mariadb_gtid_event::fl_transactional));
+      b.add(event_type::query, query_body("d", "INSERT INTO t VALUES (1)", status_vars()));
+      auto x = b.add(event_type::xid, xid_body(i));
+      if (i == 2) end2 = x + event_at(b, x).size();
+    }
+    transaction_stream s({{"b.000001", b.span()}}, {}, {});
+    s.resume_after(0, end2);
+    auto n = s.next();
+    REQUIRE(n);
+    REQUIRE(*n);
+    CHECK((*n)->gtid.text() == "0-1-3");
+    CHECK(s.resume_checked());
+    transaction_stream s2({{"b.000001", b.span()}}, {}, {});
+    s2.resume_after(0, end2 - 1);
+    auto n2 = s2.next();
+    REQUIRE(n2);
+    CHECK_FALSE(s2.resume_checked());
+  }
+
+  TEST_CASE("render: MySQL GTIDs set GTID_NEXT for MySQL targets only") {
+    binlog_builder b(server::mysql_8_0);
+    // GTID: | 1 flags | 16 sid | 8 gno | 1 lt type | 8 last committed | 8 sequence number |
+    byte_writer g;
+    g.u8(1).raw({0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62})
+        .u64(23).u8(2).u64(0).u64(1);
+    b.add(event_type::gtid, g);
+    b.add(event_type::query, query_body("d", "CREATE TABLE t (a INT)", status_vars()));
+    render_options o;
+    o.dialect = sql_dialect::mysql;
+    auto my = render_all(b, {}, o);
+    REQUIRE(my.size() == 1);
+    auto t = texts(my[0]);
+    CHECK(std::find(t.begin(), t.end(), "SET @@SESSION.GTID_NEXT='3e11fa47-71ca-11e1-9e33-c80aa9429562:23'") != t.end());
+    o.dialect = sql_dialect::mariadb;
+    auto ma = render_all(b, {}, o);
+    REQUIRE(ma.size() == 1);
+    for (const auto& s : texts(ma[0])) CHECK(s.find("GTID_NEXT") == std::string::npos);
+  }
+
+  TEST_CASE("render: MySQL transaction payload: inner row events get the checksum the format promises") {
+    binlog_builder b(server::mysql_8_0);
+    byte_writer g;
+    g.u8(1).raw({0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62})
+        .u64(24).u8(2).u64(0).u64(1);
+    b.add(event_type::gtid, g);
+    // Inner events: no checksums.
+    auto begin = make_event(event_type::query, query_body("d", "BEGIN", status_vars()), false);
+    auto tm = make_event(event_type::table_map, table_map_body(70, "d", "t"), false);
+    byte_writer wr;  // WRITE_ROWS v2: | 6 id | 2 flags | 2 extra len (2) | cols | bitmap | row |
+    wr.u48(70).u16(1).u16(2).packed(1).u8(1).u8(0).u32(5);
+    auto rows = make_event(event_type::write_rows_v2, wr, false);
+    auto xid = make_event(event_type::xid, xid_body(3), false);
+    std::vector<std::uint8_t> payload;
+    for (const auto* e : {&begin, &tm, &rows, &xid}) payload.insert(payload.end(), e->begin(), e->end());
+    byte_writer p;  // | 1 size: packed | 2 compression: 255 none | 3 uncompressed size | 0 | payload |
+    byte_writer size_v, comp_v, usize_v;
+    size_v.packed(payload.size());
+    comp_v.packed(255);
+    usize_v.packed(payload.size());
+    p.packed(1).packed(size_v.size()).raw(size_v).packed(2).packed(comp_v.size()).raw(comp_v);
+    p.packed(3).packed(usize_v.size()).raw(usize_v).packed(0).raw(bytes(payload.data(), payload.size()));
+    b.add(event_type::transaction_payload, p);
+    render_options o;
+    o.dialect = sql_dialect::mysql;
+    auto txs = render_all(b, {}, o);
+    REQUIRE(txs.size() == 1);
+    auto with_crc = [](std::vector<std::uint8_t> e) {
+      const auto size = static_cast<std::uint32_t>(e.size() + 4);
+      for (int i = 0; i < 4; ++i) e[9 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(size >> (8 * i));
+      const auto c = crc32(bytes(e.data(), e.size()));
+      for (int i = 0; i < 4; ++i) e.push_back(static_cast<std::uint8_t>(c >> (8 * i)));
+      return e;
+    };
+    std::vector<std::uint8_t> want_rows;
+    for (const auto* e : {&tm, &rows}) {
+      auto c = with_crc(*e);
+      want_rows.insert(want_rows.end(), c.begin(), c.end());
+    }
+    auto t = texts(txs[0]);
+    CHECK(t[1] == "SET @@SESSION.GTID_NEXT='3e11fa47-71ca-11e1-9e33-c80aa9429562:24'");
+    CHECK(std::find(t.begin(), t.end(), "BEGIN") != t.end());
+    CHECK(std::find(t.begin(), t.end(), "BINLOG '" + b64({want_rows.data(), want_rows.size()}) + "'") != t.end());
+    CHECK(t.back() == "COMMIT");
+    REQUIRE(txs[0].commit);
+    CHECK(*txs[0].commit == t.size() - 1);
+  }
+
+  TEST_CASE("render: LOAD DATA from BEGIN_LOAD_QUERY / APPEND_BLOCK / EXECUTE_LOAD_QUERY") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    byte_writer blq;
+    blq.u32(7).str("1\tx\n");
+    b.add(event_type::begin_load_query, blq);
+    byte_writer ab;
+    ab.u32(7).str("2\ty\n");
+    b.add(event_type::append_block, ab);
+    const std::string q = "LOAD DATA INFILE '/tmp/in.txt' REPLACE INTO TABLE `t` FIELDS TERMINATED BY '\\t'";
+    const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
+    // EXECUTE_LOAD_QUERY post-header adds | 4 file_id | 4 fn_pos_start | 4 fn_pos_end | 1 dup |
+    byte_writer elq;
+    auto vars = status_vars();
+    elq.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(7).u32(start).u32(end).u8(2).raw(vars).cstr("d").str(q);
+    b.add(event_type::execute_load_query, elq);
+    b.add(event_type::xid, xid_body(1));
+    render_options o;
+    o.load_prefix = "/tmp/x/load-";
+    auto txs = render_all(b, {}, o);
+    REQUIRE(txs.size() == 1);
+    auto t = texts(txs[0]);
+    CHECK(std::find(t.begin(), t.end(),
+                    "LOAD DATA LOCAL INFILE '/tmp/x/load-1.dat' REPLACE INTO TABLE `t` FIELDS TERMINATED BY '\\t'") !=
+          t.end());
+    REQUIRE(txs[0].load_data.size() == 1);
+    CHECK(as_string({txs[0].load_data[0].data(), txs[0].load_data[0].size()}) == "1\tx\n2\ty\n");
+    CHECK(txs[0].load_names[0] == "/tmp/x/load-1.dat");
+  }
+
+  TEST_CASE("text: a statement holding the delimiter gets another one") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query,
+          query_body("d", "CREATE PROCEDURE p() BEGIN SELECT 1 /*!*/; SELECT 2; END", status_vars()));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("d", "DROP TABLE t -- gone", status_vars()));
+    render_options o;
+    o.for_client = true;
+    transaction_stream s({{"b.000001", b.span()}}, {}, o);
+    char* buf = nullptr;
+    std::size_t len = 0;
+    std::FILE* f = ::open_memstream(&buf, &len);
+    REQUIRE(f != nullptr);
+    auto r = write_sql_text(f, s, {}, {});
+    std::fclose(f);
+    std::string out(buf, len);
+    std::free(buf);
+    REQUIRE(r);
+    CHECK(out.find("DELIMITER /*!*//*1*/;\nCREATE PROCEDURE p() BEGIN SELECT 1 /*!*/; SELECT 2; END/*!*//*1*/;\n") !=
+          std::string::npos);
+    CHECK(out.find("DELIMITER /*!*/;\n/*M!100001 SET @@session.gtid_seq_no=2*//*!*/;\n") != std::string::npos);
+    CHECK(out.find("DROP TABLE t -- gone\n/*!*/;\n") != std::string::npos);
+    CHECK(out.find("/*!\\C utf8mb4 *//*!*/;\n") != std::string::npos);
+    CHECK(out.starts_with("/*!40019 SET @@session.max_delayed_threads=0*/;\n"));
+    CHECK(out.ends_with("/*!50530 SET @@SESSION.PSEUDO_SLAVE_MODE=0*/;\n"));
+  }
+
+  TEST_CASE("render: damage is an error, not SQL") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    auto at = b.add(event_type::query, query_body("d", "INSERT INTO t VALUES (1)", status_vars()));
+    b.add(event_type::xid, xid_body(1));
+    b.data()[at + 30] ^= 0x01;  // the checksum no longer matches
+    transaction_stream s({{"b.000001", b.span()}}, {}, {});
+    auto n = s.next();
+    REQUIRE_FALSE(n);
+    CHECK(n.error().code == errc::checksum_mismatch);
+    CHECK(n.error().offset == at);
+  }
+
+  TEST_CASE("render: the last file cut inside an event ends the stream with a note") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("d", "CREATE TABLE t (a INT)", status_vars()));
+    auto cut = b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.data().resize(cut + 10);
+    std::vector<stream_note> notes;
+    auto txs = render_all(b, {}, {}, &notes);
+    REQUIRE(txs.size() == 1);
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].offset == cut);
+    // Not the last file: damage.
+    transaction_stream s({{"b.000001", b.span()}, {"b.000002", b.span()}}, {}, {});
+    auto n = s.next();
+    REQUIRE(n);
+    auto n2 = s.next();
+    CHECK_FALSE(n2);
+  }
+}
