@@ -89,7 +89,6 @@ bool transaction_tracker::abandon() noexcept {
   if (state_ == state::outside) return false;
   state_ = state::outside;
   tables_.clear();
-  pending_context_ = false;
   loose_statement_ = false;
   return true;
 }
@@ -111,7 +110,6 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
     s.completes = true;
     state_ = state::outside;
     rows_without_begin_ = false;
-    pending_context_ = false;
     tables_.clear();
   };
   const auto t = ev.type();
@@ -245,7 +243,6 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
                 state_ = state::after_gtid;  // the statement they belong to completes it
                 return open(s);
               }
-              if (state_ == state::after_gtid) pending_context_ = true;
             }
             return s;
           },

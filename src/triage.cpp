@@ -230,14 +230,13 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   // Source coordinates.
   if (t == event_type::rotate) {
     const auto& r = std::get<rotate_event>(d);
-    const bool from_source = !relay_ ? false : ev.header.server_id != relay_server_id_;
-    if (relay_ && from_source) {
+    // In a relay log, a rotate from another server names the source's binlog; a
+    // binlog's own rotate (and the relay log's) names only the next file of the set.
+    if (relay_ && ev.header.server_id != relay_server_id_) {
       source_input_ = nullptr;
       source_.file = std::string(r.next_file);
       source_.pos = r.position;
       last_source_log_pos_ = 0;
-    } else if (!relay_) {
-      // A binlog's own rotate names its successor; positions there start after the FDE.
     }
   } else if (relay_) {
     if (ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
@@ -493,9 +492,6 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
         rep_.server_version = std::string(ev.format->server_version());
       }
       if (first_event) saw_checksums = ev.format->has_checksums();
-      if (first_event && relay_ && ev.header.server_id != relay_server_id_) {
-        // a relay file written by another replica id: keep the first one's view
-      }
     }
     if (first_event && opt_.relay.has_value()) relay_ = *opt_.relay;
     first_event = false;

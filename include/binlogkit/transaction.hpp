@@ -81,7 +81,6 @@ class transaction_tracker {
   step open(step s) noexcept;
   state state_ = state::outside;
   bool rows_without_begin_ = false;
-  bool pending_context_ = false;  // INTVAR/RAND/USER_VAR seen, statement to follow
   bool loose_statement_ = false;  // last transaction was a statement without BEGIN
   std::unordered_map<std::uint64_t, bool> tables_;  // table ids mapped in this statement
   gtid_ref gtid_;
