@@ -59,6 +59,15 @@ void source::release_before(std::uint64_t offset) const noexcept {
   // File-backed and read-only: DONTNEED only unmaps; the bytes come back on access.
   ::madvise(const_cast<char*>(impl_->map.data()), offset, MADV_DONTNEED);
 }
+void source::release_range(std::uint64_t begin, std::uint64_t end) const noexcept {
+  if (impl_->kind != source_kind::mapped || !impl_->map.is_open()) return;
+  const auto page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+  begin = (begin + page - 1) / page * page;
+  end = std::min<std::uint64_t>(end, impl_->map.size()) / page * page;
+  if (end <= begin) return;
+  ::madvise(const_cast<char*>(impl_->map.data()) + begin, end - begin, MADV_DONTNEED);
+}
+
 const std::string& source::name() const noexcept { return impl_->name; }
 source_kind source::kind() const noexcept { return impl_->kind; }
 int source::last_errno() noexcept { return g_last_errno; }

@@ -1,17 +1,15 @@
 #include "binlogkit/verify.hpp"
 
 #include "binlogkit/compression.hpp"
-#include "binlogkit/events.hpp"
 #include "binlogkit/crc32.hpp"
+#include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
 
 #include <algorithm>
-#include <condition_variable>
+#include <atomic>
+#include <mutex>
 #include <optional>
 #include <system_error>
-#include <type_traits>
-#include <deque>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -19,202 +17,261 @@ namespace binlogkit {
 
 namespace {
 
-// Events whose CRC32 a second thread checks while the first frames and decodes the next.
-struct crc_job {
-  const std::uint8_t* raw;
-  std::uint32_t size;
-  std::uint16_t type;
-  std::uint64_t offset;
+constexpr std::size_t no_segment = static_cast<std::size_t>(-1);
+
+// What one reader found over one segment (or, when it had to go on, over several).
+struct segment_result {
+  std::uint64_t events = 0;
+  std::uint64_t checksums_verified = 0;
+  std::uint64_t encrypted_events = 0;
+  std::uint64_t bytes_checked = 0;
+  std::vector<error> problems;
+  bool in_use = false;
+  // The segment whose start this reader reached exactly, with the same layout in force:
+  // the results continue there. no_segment when this reader ended the walk (end of data
+  // or a framing error).
+  std::size_t continues_at = no_segment;
+  std::optional<format_description> first_format;  // segment 0 only
 };
 
-class crc_worker {
- public:
-  crc_worker() : thread_([this] { run(); }) {}
-  crc_worker(const crc_worker&) = delete;
-  crc_worker& operator=(const crc_worker&) = delete;
-  ~crc_worker() { finish(); }
-
-  void add(const event_view& ev) {
-    batch_.push_back({ev.raw.data(), static_cast<std::uint32_t>(ev.raw.size()), ev.header.type_code, ev.offset});
-    if (batch_.size() == batch_size) flush();
+// Body checks beyond framing: the typed decode, and compressed contents inflated and
+// decoded in turn. Appends what is wrong.
+void check_body(const event_view& ev, std::vector<error>& problems) {
+  auto decoded = decode(ev);
+  if (!decoded) {
+    problems.push_back(decoded.error());
+    return;
   }
-  // Waits for every job; returns the mismatches (offset, type) in file order.
-  std::vector<error> finish() {
-    if (thread_.joinable()) {
-      flush();
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_ = true;
-      }
-      cv_.notify_one();
-      thread_.join();
+  if (const auto* tp = std::get_if<transaction_payload_event>(&*decoded)) {
+    auto inner = payload_reader::open(ev, *tp);
+    if (!inner) {
+      problems.push_back(inner.error());
+      return;
     }
-    return std::move(bad_);
-  }
-  std::uint64_t verified() const { return verified_; }
-
- private:
-  static constexpr std::size_t batch_size = 4096;
-  void flush() {
-    if (batch_.empty()) return;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(std::move(batch_));
-    }
-    batch_ = {};
-    batch_.reserve(batch_size);
-    cv_.notify_one();
-  }
-  void run() {
     for (;;) {
-      std::vector<crc_job> jobs;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [this] { return done_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        jobs = std::move(queue_.front());
-        queue_.pop_front();
+      auto in = inner->next();
+      if (!in) {
+        problems.push_back(in.error());
+        return;
       }
-      for (const auto& j : jobs) {
-        const auto stored = detail::le32(j.raw + j.size - checksum_size);
-        if (crc32(bytes(j.raw, j.size - checksum_size)) == stored) {
-          ++verified_;
-        } else {
-          bad_.push_back(error{errc::checksum_mismatch, j.offset, static_cast<std::int16_t>(j.type),
-                               "CRC32 stored in the event does not match its bytes"});
-        }
+      if (!in->has_value()) return;
+      auto d = decode(**in);
+      if (!d) {
+        error e = d.error();
+        e.offset = ev.offset;  // name the payload event that holds it
+        e.detail = "an event inside the transaction payload does not decode";
+        problems.push_back(e);
+        return;
       }
     }
+  } else if (const auto* q = std::get_if<query_event>(&*decoded); q != nullptr && q->compressed) {
+    auto text = inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
+                                ev.offset, ev.header.type_code);
+    if (!text) problems.push_back(text.error());
+  } else if (const auto* r = std::get_if<rows_event>(&*decoded); r != nullptr && r->compressed) {
+    auto rows = inflate_mariadb(r->rows, ev.offset, ev.header.type_code);
+    if (!rows) problems.push_back(rows.error());
   }
+}
 
-  std::vector<crc_job> batch_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<std::vector<crc_job>> queue_;
-  bool done_ = false;
-  std::uint64_t verified_ = 0;  // written by the worker only, read after join
-  std::vector<error> bad_;      // likewise
-  std::thread thread_;
+// Whether a checkable event of `format` plausibly starts at `at`: a known type the format
+// defines (format descriptions excluded), a size that fits, and, with checksums, a CRC32
+// that matches.
+bool plausible_event(bytes data, std::uint64_t at, const format_description& format) {
+  const std::size_t hl = format.header_length();
+  if (at >= data.size() || data.size() - at < hl) return false;
+  const std::uint8_t* p = data.data() + at;
+  const std::uint8_t type = format.canonical_type(p[4]);
+  if (type == static_cast<std::uint8_t>(event_type::format_description) ||
+      type == static_cast<std::uint8_t>(event_type::start_encryption) || !is_known_type(type) ||
+      !format.defines(type)) {
+    return false;
+  }
+  const std::uint32_t size = detail::le32(p + 9);
+  const std::size_t min_size = hl + (format.has_checksums() ? checksum_size : 0);
+  // Large events are legal but never needed as a place to start: skipping them bounds
+  // the work spent on random bytes that happen to look like a header.
+  constexpr std::uint32_t max_size = 1u << 20;
+  if (size < min_size || size > max_size || size > data.size() - at) return false;
+  if (format.has_checksums()) {
+    return crc32(bytes(p, size - checksum_size)) == detail::le32(p + size - checksum_size);
+  }
+  return true;
+}
+
+// The first offset in [from, to) where a chain of plausible events begins (it may run to
+// the end of the data), or nullopt.
+std::optional<std::uint64_t> find_event_start(bytes data, std::uint64_t from, std::uint64_t to,
+                                              const format_description& format) {
+  const int chain = format.has_checksums() ? 3 : 8;
+  for (std::uint64_t at = from; at < to; ++at) {
+    std::uint64_t p = at;
+    int ok = 0;
+    while (ok < chain && plausible_event(data, p, format)) {
+      p += detail::le32(data.data() + p + 9);
+      ++ok;
+      if (p == data.size()) ok = chain;
+    }
+    if (ok == chain) return at;
+  }
+  return std::nullopt;
+}
+
+struct plan {
+  bytes data;
+  const verify_options* options;
+  const format_description* first_format = nullptr;  // in force where segments >= 1 start
+  std::vector<std::uint64_t> starts;                 // segment starts, ascending; [0] == 0
+  std::mutex progress_mutex;
+  std::atomic<std::uint64_t> bytes_done{0};
+  std::uint64_t next_progress = 0;  // under progress_mutex
 };
 
-}  // namespace
-
-verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
-  verify_report report;
-  reader_options ro;
-  ro.allow_unknown_types = options.allow_unknown_types;
-  std::optional<crc_worker> worker;
-  if (options.parallel_checksums && data.size() > (8u << 20)) {
-    try {
-      worker.emplace();
-      ro.checksum_format_descriptions_only = true;
-    } catch (const std::system_error&) {
-      worker.reset();  // no thread to be had: check them here
-    }
+void report_progress(plan& pl, std::uint64_t add) {
+  const auto done = pl.bytes_done.fetch_add(add, std::memory_order_relaxed) + add;
+  if (!pl.options->progress) return;
+  std::lock_guard<std::mutex> lock(pl.progress_mutex);
+  if (done >= pl.next_progress) {
+    pl.options->progress(done);
+    pl.next_progress = done + pl.options->progress_interval;
   }
-  event_reader reader(data, ro);
-  std::uint64_t next_progress = options.progress_interval;
+}
+
+segment_result read_segment(plan& pl, std::size_t index) {
+  segment_result r;
+  reader_options ro;
+  ro.allow_unknown_types = pl.options->allow_unknown_types;
+  const std::uint64_t start = pl.starts[index];
+  event_reader reader = index == 0 ? event_reader(pl.data, ro)
+                                   : event_reader(pl.data, *pl.first_format, start, ro);
+  // The next segment start at or after which this reader may hand over.
+  std::size_t next = index + 1;
+  std::uint64_t released = start;
+  std::uint64_t reported = start;
+  constexpr std::uint64_t step = 4ull << 20;
   for (;;) {
-    auto next = reader.next();
-    if (!next) {
+    const std::uint64_t pos = reader.position();
+    if (next < pl.starts.size() && pos >= pl.starts[next]) {
+      while (next < pl.starts.size() && pl.starts[next] < pos) ++next;
+      if (next < pl.starts.size() && pl.starts[next] == pos && !reader.encrypted() &&
+          reader.format() != nullptr && reader.format()->same_layout(*pl.first_format)) {
+        r.continues_at = next;
+        break;
+      }
+    }
+    if (pos - reported >= step) {
+      report_progress(pl, pos - reported);
+      reported = pos;
+      if (pl.options->release && pos - released >= 4 * step) {
+        pl.options->release(released, pos);
+        released = pos;
+      }
+    }
+    auto ev = reader.next();
+    if (!ev) {
       // Encrypted events (no key given) are framed but not checked: one problem names
       // where encryption starts; the count says how many were skipped.
-      if (next.error().code == errc::encrypted) {
-        if (report.encrypted_events++ == 0) report.problems.push_back(next.error());
-        ++report.events;
-        report.bytes_checked = reader.position();
+      if (ev.error().code == errc::encrypted) {
+        if (r.encrypted_events++ == 0) r.problems.push_back(ev.error());
+        ++r.events;
+        r.bytes_checked = reader.position();
         continue;
       }
-      report.problems.push_back(next.error());
+      r.problems.push_back(ev.error());
       // A checksum error leaves the frame intact: go on after it.
-      if (next.error().code == errc::checksum_mismatch) {
-        ++report.events;
-        report.bytes_checked = reader.position();
+      if (ev.error().code == errc::checksum_mismatch) {
+        ++r.events;
+        r.bytes_checked = reader.position();
         continue;
       }
       break;
     }
-    if (!next->has_value()) break;
-    const event_view& ev = **next;
-    if (report.events == 0) report.in_use = (ev.header.flags & flag_binlog_in_use) != 0;
-    ++report.events;
-    if (options.progress && ev.offset >= next_progress) {
-      options.progress(ev.offset);
-      next_progress = ev.offset + options.progress_interval;
-    }
-    if (ev.checksum == checksum_status::ok) ++report.checksums_verified;
-    if (worker && ev.checksum == checksum_status::none && ev.format->has_checksums() &&
-        ev.type() != event_type::format_description) {
-      worker->add(ev);
-    }
-    report.bytes_checked = ev.end_offset();
-    auto decoded = decode(ev);
-    if (!decoded) {
-      report.problems.push_back(decoded.error());
-      continue;
-    }
-    // Compressed content is inflated and checked too.
-    if (const auto* tp = std::get_if<transaction_payload_event>(&*decoded)) {
-      auto inner = payload_reader::open(ev, *tp);
-      if (!inner) {
-        report.problems.push_back(inner.error());
-        continue;
+    if (!ev->has_value()) break;
+    const event_view& e = **ev;
+    if (r.events == 0 && index == 0) r.in_use = (e.header.flags & flag_binlog_in_use) != 0;
+    ++r.events;
+    if (e.checksum == checksum_status::ok) ++r.checksums_verified;
+    r.bytes_checked = e.end_offset();
+    check_body(e, r.problems);
+  }
+  report_progress(pl, reader.position() - reported);
+  if (pl.options->release) pl.options->release(released, reader.position());
+  if (index == 0 && !reader.formats().empty()) r.first_format = reader.formats().front();
+  return r;
+}
+
+unsigned thread_count(const verify_options& options) {
+  unsigned n = options.threads;
+  if (n == 0) n = std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  return n;
+}
+
+}  // namespace
+
+verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
+  plan pl;
+  pl.data = data;
+  pl.options = &options;
+  pl.next_progress = 0;
+  pl.starts.push_back(0);
+
+  // The format every later segment starts under: the file's first one, read here.
+  std::optional<format_description> first;
+  const unsigned threads = thread_count(options);
+  const std::uint64_t seg = std::max<std::uint64_t>(options.segment_size, 1024);
+  if (threads > 1 && data.size() >= 2 * seg) {
+    event_reader probe(data);
+    auto ev = probe.next();
+    if (ev && ev->has_value() && probe.format() != nullptr && probe.format()->binlog_version() >= 4) {
+      first = *probe.format();
+      pl.first_format = &*first;
+      for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
+        auto at = find_event_start(data, std::max(nominal, probe.position()), nominal + seg, *first);
+        if (at && *at > pl.starts.back()) pl.starts.push_back(*at);
       }
-      for (;;) {
-        auto in = inner->next();
-        if (!in) {
-          report.problems.push_back(in.error());
-          break;
-        }
-        if (!in->has_value()) break;
-        auto d = decode(**in);
-        if (!d) {
-          error e = d.error();
-          e.offset = ev.offset;  // name the payload event that holds it
-          e.detail = "an event inside the transaction payload does not decode";
-          report.problems.push_back(e);
-          break;
-        }
-      }
-    } else if (const auto* q = std::get_if<query_event>(&*decoded); q != nullptr && q->compressed) {
-      auto text = inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
-                                  ev.offset, ev.header.type_code);
-      if (!text) report.problems.push_back(text.error());
-    } else if (const auto* r = std::get_if<rows_event>(&*decoded); r != nullptr && r->compressed) {
-      auto rows = inflate_mariadb(r->rows, ev.offset, ev.header.type_code);
-      if (!rows) report.problems.push_back(rows.error());
     }
   }
-  if (worker) {
-    // Merge the second thread's findings in file order. An event whose checksum failed
-    // is reported for that alone, as the sequential reader does.
-    auto bad = worker->finish();
-    report.checksums_verified += worker->verified();
-    if (!bad.empty()) {
-      std::vector<error> merged;
-      merged.reserve(report.problems.size() + bad.size());
-      auto has_bad_crc = [&bad](std::uint64_t offset) {
-        return std::binary_search(bad.begin(), bad.end(), offset,
-                                  [](const auto& a, const auto& b) {
-                                    if constexpr (std::is_same_v<std::decay_t<decltype(a)>, error>) return a.offset < b;
-                                    else return a < b.offset;
-                                  });
-      };
-      for (const auto& p : report.problems) {
-        if (p.code != errc::checksum_mismatch && has_bad_crc(p.offset)) continue;
-        merged.push_back(p);
-      }
-      merged.insert(merged.end(), bad.begin(), bad.end());
-      std::stable_sort(merged.begin(), merged.end(), [](const error& a, const error& b) { return a.offset < b.offset; });
-      report.problems = std::move(merged);
+
+  std::vector<std::optional<segment_result>> results(pl.starts.size());
+  std::atomic<std::size_t> next_index{0};
+  auto work = [&] {
+    for (;;) {
+      const std::size_t i = next_index.fetch_add(1);
+      if (i >= pl.starts.size()) return;
+      results[i] = read_segment(pl, i);
     }
+  };
+  std::vector<std::thread> pool;
+  if (pl.starts.size() > 1) {
+    for (unsigned t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back(work);
+      } catch (const std::system_error&) {
+        break;  // fewer threads: the rest is read here
+      }
+    }
+  }
+  work();
+  for (auto& t : pool) t.join();
+
+  verify_report report;
+  report.segments = 0;
+  for (std::size_t i = 0; i != no_segment;) {
+    auto& r = *results[i];
+    ++report.segments;
+    report.events += r.events;
+    report.checksums_verified += r.checksums_verified;
+    report.encrypted_events += r.encrypted_events;
+    if (r.bytes_checked != 0) report.bytes_checked = r.bytes_checked;
+    if (i == 0) report.in_use = r.in_use;
+    for (auto& p : r.problems) report.problems.push_back(std::move(p));
+    i = r.continues_at;
   }
   if (options.progress) options.progress(report.bytes_checked);
-  if (!reader.formats().empty()) {
-    const auto& fd = reader.formats().front();
-    report.has_checksums = fd.has_checksums();
-    report.flavor = fd.flavor();
-    report.server_version = std::string(fd.server_version());
+  if (const auto& fd = results[0]->first_format) {
+    report.has_checksums = fd->has_checksums();
+    report.flavor = fd->flavor();
+    report.server_version = std::string(fd->server_version());
   }
   return report;
 }

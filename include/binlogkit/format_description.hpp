@@ -90,6 +90,14 @@ class format_description {
     copy.checksum_ = checksum_alg::off;
     return copy;
   }
+  // Whether events are framed and decoded identically under both (everything but the
+  // creation time): a relay log repeats its source's format description.
+  bool same_layout(const format_description& o) const noexcept {
+    return binlog_version_ == o.binlog_version_ && header_length_ == o.header_length_ &&
+           checksum_ == o.checksum_ && flavor_ == o.flavor_ && version_ == o.version_ &&
+           permuted_ == o.permuted_ && type_count_ == o.type_count_ &&
+           server_version() == o.server_version() && post_header_len_ == o.post_header_len_;
+  }
   // Whether this server writes the checksum-algorithm byte in its format description.
   static bool writes_checksum_alg(enum flavor f, version_triple v) noexcept;
 

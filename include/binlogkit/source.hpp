@@ -42,6 +42,9 @@ class source {
   // stay valid). Keeps resident memory flat on files of any size.
   void advise_sequential() const noexcept;
   void release_before(std::uint64_t offset) const noexcept;
+  // The same for the whole pages inside [begin, end): for scans that run over several
+  // parts of a file at once. Safe to call from several threads.
+  void release_range(std::uint64_t begin, std::uint64_t end) const noexcept;
 
   bytes data() const& noexcept;
   bytes data() const&& = delete;

@@ -1,5 +1,12 @@
 // verify: checks every event of a file (header, length chain, checksum, body decode) and
 // lists each problem with its offset, event type and what is wrong.
+//
+// Large files are checked in parallel: the file is cut into segments, each segment starts
+// at an offset where a valid event begins (checked by CRC32 and a chain of events), and
+// each is read by its own reader on its own core. A segment is trusted only when the
+// reader of the segment before it ends exactly where it starts, with the same format in
+// force; otherwise that reader simply goes on. The report is therefore always the one a
+// single front-to-back reader gives.
 #pragma once
 
 #include <cstdint>
@@ -15,13 +22,17 @@ namespace binlogkit {
 
 struct verify_options {
   bool allow_unknown_types = false;
-  // Called as the scan passes each `progress_interval` bytes (and at the end) with the
-  // offset reached: for progress display and for source::release_before.
-  std::function<void(std::uint64_t offset)> progress;
+  // Called as the scan goes with the number of bytes checked so far, from one thread at a
+  // time (but not always the caller's).
+  std::function<void(std::uint64_t bytes_done)> progress;
   std::uint64_t progress_interval = 16ull << 20;
-  // Check CRC32s on a second thread while this one frames and decodes (files over a few
-  // MiB). The report is the same either way.
-  bool parallel_checksums = true;
+  // Called with each range of the file the scan has left behind, from whichever thread
+  // scanned it (so it must be thread-safe): to drop those pages (source::release_range).
+  std::function<void(std::uint64_t begin, std::uint64_t end)> release;
+  // Threads to check with: 0 is one per core (at most 8), 1 only the calling thread.
+  unsigned threads = 0;
+  // Unit of parallel work; files smaller than two segments are read by one thread.
+  std::uint64_t segment_size = 32ull << 20;
 };
 
 struct verify_report {
@@ -34,6 +45,7 @@ struct verify_report {
   bool has_checksums = false;          // the file's format description says CRC32
   enum flavor flavor = flavor::unknown;
   std::string server_version;
+  unsigned segments = 1;               // segments read in parallel and trusted
   [[nodiscard]] bool intact() const noexcept { return problems.empty(); }
   // A file that could not be read as a binlog at all (bad magic).
   [[nodiscard]] bool unreadable() const noexcept {

@@ -75,7 +75,7 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     vo.allow_unknown_types = allow_unknown;
     src->advise_sequential();
     const bk::source& s = *src;
-    vo.progress = [&s](std::uint64_t offset) { s.release_before(offset); };
+    vo.release = [&s](std::uint64_t begin, std::uint64_t end) { s.release_range(begin, end); };
     auto report = bk::verify_bytes(src->data(), vo);
     const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
     const char* status = report.unreadable()  ? "unreadable"
@@ -164,11 +164,39 @@ std::optional<opened_set> open_set(const std::vector<std::string>& args) {
   return set;
 }
 
-int run_triage(const std::vector<std::string>& args, bool as_json, const std::string& executed_position,
-               const std::string& executed_gtids, bool force_relay, bool force_binlog) {
+struct triage_cli_options {
+  std::string executed_position, executed_gtids, relay_log_info, master_info;
+  bool relay = false, binlog = false;
+};
+
+int run_triage(const std::vector<std::string>& args, bool as_json, const triage_cli_options& o) {
+  const std::string& executed_position = o.executed_position;
+  const std::string& executed_gtids = o.executed_gtids;
+  const bool force_relay = o.relay, force_binlog = o.binlog;
   auto set = open_set(args);
   if (!set) return exit_unreadable;
   bk::triage_options opt;
+  // The replica's position files: relay-log.info gives the executed position (as
+  // --executed-position, which wins when both are given), master.info what was fetched.
+  if (!o.relay_log_info.empty()) {
+    auto text = bk::read_text_file(o.relay_log_info);
+    auto info = text ? bk::parse_relay_log_info(*text) : bk::result<bk::relay_log_info>(bk::unexpected(text.error()));
+    if (!info) {
+      fmt::print(stderr, "binlogkit: {}: {}\n", o.relay_log_info, info.error().detail);
+      return exit_unreadable;
+    }
+    opt.executed_position = bk::source_position{info->source_file, info->source_pos};
+    opt.executed_relay_position = bk::source_position{info->relay_file, info->relay_pos};
+  }
+  if (!o.master_info.empty()) {
+    auto text = bk::read_text_file(o.master_info);
+    auto info = text ? bk::parse_master_info(*text) : bk::result<bk::master_info>(bk::unexpected(text.error()));
+    if (!info) {
+      fmt::print(stderr, "binlogkit: {}: {}\n", o.master_info, info.error().detail);
+      return exit_unreadable;
+    }
+    opt.read_position = bk::source_position{info->source_file, info->read_pos};
+  }
   if (!executed_position.empty()) {
     opt.executed_position = bk::parse_source_position(executed_position);
     if (!opt.executed_position) {
@@ -251,7 +279,9 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> triage_files;
   bool triage_json = false, triage_relay = false, triage_binlog = false;
-  std::string executed_position, executed_gtids;
+  triage_cli_options triage_opts;
+  std::string& executed_position = triage_opts.executed_position;
+  std::string& executed_gtids = triage_opts.executed_gtids;
   auto* triage = app.add_subcommand("triage",
       "Find every damaged event of a binlog or relay-log set, the last good source position and "
       "the statements that resume replication there. Exit 0 clean, 1 damaged with a resume point, "
@@ -261,6 +291,10 @@ int main(int argc, char** argv) {
   triage->add_option("--executed-position", executed_position,
                      "What the replica applied, in source coordinates (Relay_Master_Log_File:Exec_Master_Log_Pos)");
   triage->add_option("--executed-gtids", executed_gtids, "The replica's executed GTIDs (gtid_executed / gtid_slave_pos)");
+  triage->add_option("--relay-log-info", triage_opts.relay_log_info,
+                     "The replica's relay-log.info: its executed position, cross-checked as --executed-position");
+  triage->add_option("--master-info", triage_opts.master_info,
+                     "The replica's master.info: how far it had read from the source");
   triage->add_flag("--relay", triage_relay, "Read the files as relay logs");
   triage->add_flag("--binlog", triage_binlog, "Read the files as a server's own binlogs");
 
@@ -282,7 +316,9 @@ int main(int argc, char** argv) {
   }
   if (verify->parsed()) return run_verify(verify_files, verify_json, verify_unknown, verify_quiet);
   if (triage->parsed()) {
-    return run_triage(triage_files, triage_json, executed_position, executed_gtids, triage_relay, triage_binlog);
+    triage_opts.relay = triage_relay;
+    triage_opts.binlog = triage_binlog;
+    return run_triage(triage_files, triage_json, triage_opts);
   }
   if (salvage->parsed()) return run_salvage(salvage_in, salvage_out);
   if (auto rc = run_replay_commands()) return *rc;
