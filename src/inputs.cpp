@@ -1,6 +1,8 @@
 #include "binlogkit/inputs.hpp"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -84,6 +86,106 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
     out.push_back(arg);
   }
   return out;
+}
+
+}  // namespace binlogkit
+
+namespace binlogkit {
+
+namespace {
+
+// The file's lines, without their '\n' (and a '\r' before it). A last line without '\n'
+// counts; the empty string after a final '\n' does not.
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  while (!text.empty()) {
+    auto nl = text.find('\n');
+    auto line = text.substr(0, nl);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  return lines;
+}
+
+template <class T>
+bool to_number(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+result<relay_log_info> parse_relay_log_info(std::string_view text) {
+  auto lines = split_lines(text);
+  // With a line count, the values start on line 2.
+  // (MariaDB and MySQL write at least 5: the format that added the delay line.)
+  std::size_t first = 0;
+  if (!lines.empty() && all_digits(lines[0])) {
+    std::size_t count = 0;
+    if (!to_number(lines[0], count) || count < 5) {
+      return make_error(errc::bad_body, 0, -1, "relay-log.info: the line count on line 1 is below 5");
+    }
+    first = 1;
+  }
+  if (lines.size() < first + 4) {
+    return make_error(errc::bad_body, 0, -1, "relay-log.info: fewer than the 4 position lines");
+  }
+  relay_log_info r;
+  r.relay_file = std::string(lines[first]);
+  r.source_file = std::string(lines[first + 2]);
+  if (r.relay_file.empty() || r.source_file.empty()) {
+    return make_error(errc::bad_body, 0, -1, "relay-log.info: empty relay log or source binlog name");
+  }
+  if (!to_number(lines[first + 1], r.relay_pos)) {
+    return make_error(errc::bad_body, 0, -1, "relay-log.info: the relay log position is not a number");
+  }
+  if (!to_number(lines[first + 3], r.source_pos)) {
+    return make_error(errc::bad_body, 0, -1, "relay-log.info: the source position is not a number");
+  }
+  if (first == 1 && lines.size() > first + 4) {
+    std::int64_t delay = 0;
+    if (to_number(lines[first + 4], delay)) r.sql_delay = delay;
+  }
+  return r;
+}
+
+result<master_info> parse_master_info(std::string_view text) {
+  auto lines = split_lines(text);
+  std::size_t first = (!lines.empty() && all_digits(lines[0])) ? 1 : 0;
+  if (lines.size() < first + 2) {
+    return make_error(errc::bad_body, 0, -1, "master.info: no source binlog name and position");
+  }
+  master_info m;
+  m.source_file = std::string(lines[first]);
+  if (!to_number(lines[first + 1], m.read_pos)) {
+    return make_error(errc::bad_body, 0, -1, "master.info: the position read is not a number");
+  }
+  if (lines.size() > first + 2) m.host = std::string(lines[first + 2]);
+  if (lines.size() > first + 3) m.user = std::string(lines[first + 3]);
+  std::uint32_t port = 0;
+  if (lines.size() > first + 5 && to_number(lines[first + 5], port)) m.port = port;
+  // MariaDB's key=value lines after the fixed ones.
+  for (auto line : lines) {
+    constexpr std::string_view key = "using_gtid=";
+    int v = 0;
+    if (line.substr(0, key.size()) == key && to_number(line.substr(key.size()), v)) m.using_gtid = v;
+  }
+  return m;
+}
+
+result<std::string> read_text_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return make_error(errc::io_error, 0, -1, "cannot open the file");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  if (f.bad()) return make_error(errc::io_error, 0, -1, "cannot read the file");
+  return text;
 }
 
 }  // namespace binlogkit

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 namespace binlogkit {
@@ -135,7 +136,7 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
             gtid_ = {};
             gtid_.k = g.anonymous ? gtid_ref::kind::mysql_anonymous : gtid_ref::kind::mysql;
             gtid_.uuid = g.sid;
-            gtid_.tag = std::string(g.tag);
+            gtid_.tag.assign(g.tag);
             gtid_.gno = g.gno;
             gtid_.last_committed = g.last_committed;
             gtid_.sequence_number = g.sequence_number;
@@ -216,12 +217,12 @@ transaction_tracker::step transaction_tracker::feed(const event_view& ev,
               rows_without_begin_ = true;
               s = open(s);
             }
-            tables_[tm.table_id] = true;
+            if (std::find(tables_.begin(), tables_.end(), tm.table_id) == tables_.end()) tables_.push_back(tm.table_id);
             return s;
           },
           [&](const rows_event& r) -> step {
             if (state_ != state::inside) return violation(errc::missing_table_map, "rows event outside a transaction");
-            if (tables_.find(r.table_id) == tables_.end()) {
+            if (std::find(tables_.begin(), tables_.end(), r.table_id) == tables_.end()) {
               return violation(errc::missing_table_map, "rows event for a table id with no TABLE_MAP before it");
             }
             if (r.flags & rows_event::stmt_end_f) {

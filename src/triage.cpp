@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -24,8 +25,31 @@ struct gtid_state {
   // MariaDB: per domain the last GTID.
   std::map<std::uint32_t, mariadb_gtid> mariadb;
 
+  // What the last add() changed, so that it can be undone (resuming one transaction
+  // earlier): the domain's previous GTID, or the MySQL number that was added.
+  struct undo_record {
+    enum class kind : std::uint8_t { none, mysql, mariadb } k = kind::none;
+    std::optional<mariadb_gtid> previous;
+    std::uint32_t domain = 0;
+    std::pair<uuid_bytes, std::string> key;
+    std::int64_t gno = 0;
+  } undo_;
+  // The interval list of the last MySQL key added to: transactions of one source come in
+  // order, so most adds extend its last interval without a lookup.
+  const std::pair<uuid_bytes, std::string>* hot_key_ = nullptr;
+  std::vector<std::pair<std::int64_t, std::int64_t>>* hot_ = nullptr;
+
   void add_mysql(const uuid_bytes& u, const std::string& tag, std::int64_t a, std::int64_t b) {
     auto& iv = mysql[{u, tag}];
+    // Sorted appends and extensions of the last interval need no merge.
+    if (iv.empty() || a > iv.back().second + 1) {
+      iv.emplace_back(a, b);
+      return;
+    }
+    if (a >= iv.back().first) {
+      iv.back().second = std::max(iv.back().second, b);
+      return;
+    }
     iv.emplace_back(a, b);
     std::sort(iv.begin(), iv.end());
     std::vector<std::pair<std::int64_t, std::int64_t>> merged;
@@ -39,8 +63,61 @@ struct gtid_state {
     iv = std::move(merged);
   }
   void add(const gtid_ref& g) {
-    if (g.k == gtid_ref::kind::mysql) add_mysql(g.uuid, g.tag, g.gno, g.gno);
-    if (g.k == gtid_ref::kind::mariadb) mariadb[g.domain_id] = {g.domain_id, g.server_id, g.seq_no};
+    if (g.k == gtid_ref::kind::mysql) {
+      undo_.k = undo_record::kind::none;
+      if (hot_ == nullptr || hot_key_->first != g.uuid || hot_key_->second != g.tag) {
+        auto it = mysql.try_emplace({g.uuid, g.tag}).first;
+        hot_key_ = &it->first;
+        hot_ = &it->second;
+      }
+      auto& iv = *hot_;
+      if (!iv.empty() && g.gno == iv.back().second + 1) {
+        iv.back().second = g.gno;  // the common case: the next number
+      } else {
+        for (auto [a, b] : iv) {
+          if (g.gno >= a && g.gno <= b) return;  // already in the set: nothing to undo
+        }
+        add_mysql(g.uuid, g.tag, g.gno, g.gno);
+      }
+      undo_.k = undo_record::kind::mysql;
+      undo_.key = {g.uuid, g.tag};
+      undo_.gno = g.gno;
+    } else if (g.k == gtid_ref::kind::mariadb) {
+      auto [it, fresh] = mariadb.try_emplace(g.domain_id);
+      undo_.k = undo_record::kind::mariadb;
+      undo_.domain = g.domain_id;
+      undo_.previous = fresh ? std::nullopt : std::optional<mariadb_gtid>(it->second);
+      it->second = {g.domain_id, g.server_id, g.seq_no};
+    } else {
+      undo_.k = undo_record::kind::none;
+    }
+  }
+  // Takes back the last add() (once).
+  void undo() {
+    if (undo_.k == undo_record::kind::mariadb) {
+      if (undo_.previous) mariadb[undo_.domain] = *undo_.previous;
+      else mariadb.erase(undo_.domain);
+    } else if (undo_.k == undo_record::kind::mysql) {
+      auto it = mysql.find(undo_.key);
+      if (it != mysql.end()) {
+        std::vector<std::pair<std::int64_t, std::int64_t>> out;
+        for (auto [a, b] : it->second) {
+          if (undo_.gno < a || undo_.gno > b) {
+            out.emplace_back(a, b);
+            continue;
+          }
+          if (a < undo_.gno) out.emplace_back(a, undo_.gno - 1);
+          if (undo_.gno < b) out.emplace_back(undo_.gno + 1, b);
+        }
+        if (out.empty()) {
+          if (hot_ == &it->second) hot_ = nullptr;
+          mysql.erase(it);
+        } else {
+          it->second = std::move(out);
+        }
+      }
+    }
+    undo_.k = undo_record::kind::none;
   }
   std::string text(flavor f) const {
     std::string out;
@@ -119,7 +196,18 @@ class scanner {
   std::optional<std::uint64_t> resync(bytes data, const format_description& fd, std::uint64_t from) const;
   bool probe(bytes data, const format_description& fd, std::uint64_t at) const;
   bool log_pos_plausible(const event_view& ev) const;
-  resume_point point_after(const std::string& file, std::uint64_t end) const;
+  // A transaction boundary, kept without text: names and GTIDs are rendered only for the
+  // point that is reported (finish()).
+  struct compact_point {
+    const triage_input* input = nullptr;
+    std::uint64_t end = 0;
+    std::uint32_t source_file = 0;  // index into source_names_
+    std::uint64_t source_pos = 0;
+    gtid_ref gtid;
+  };
+  compact_point point_after(const triage_input& in, std::uint64_t end) const;
+  resume_point render(const compact_point& p) const;
+  std::uint32_t source_name_index(std::string_view name);
 
   const triage_options& opt_;
   triage_report& rep_;
@@ -131,15 +219,19 @@ class scanner {
   bool after_rotate_ = false;     // the previous event was a rotate
   bytes prev_raw_{};              // the previous event's bytes (duplicate detection)
   std::uint64_t loose_since_boundary_ = 0;
-  std::optional<resume_point> last_strict_good_;
+  std::optional<compact_point> last_good_;
+  std::optional<compact_point> last_strict_good_;
   bool any_transaction_ = false;         // the log has GTID events: they mark every boundary
   bool relay_ = false;
   std::uint32_t relay_server_id_ = 0;
   bool first_fd_seen_ = false;
-  source_position source_;        // source coordinates after the last event
+  // Source coordinates after the last event: a name (index into source_names_) and a position.
+  std::vector<std::string> source_names_{std::string()};
+  std::uint32_t source_file_ = 0;
+  std::uint64_t source_pos_ = 0;
   const triage_input* source_input_ = nullptr;  // the binlog source_.file names
   std::uint64_t last_source_log_pos_ = 0;  // log_pos of the previous source event (relay)
-  std::string txn_file_;
+  const triage_input* txn_input_ = nullptr;
   std::uint64_t txn_begin_ = 0;
   bool all_checksums_ = true;
   bool any_file_ = false;
@@ -150,17 +242,35 @@ class scanner {
   // The event that closed the latest transaction, and the last good point before it.
   const triage_input* completed_input_ = nullptr;
   std::uint64_t completed_offset_ = 0;
-  std::optional<resume_point> last_good_prior_;
+  std::optional<compact_point> last_good_prior_;
 };
 
-resume_point scanner::point_after(const std::string& file, std::uint64_t end) const {
+scanner::compact_point scanner::point_after(const triage_input& in, std::uint64_t end) const {
+  compact_point p;
+  p.input = &in;
+  p.end = end;
+  p.source_file = source_file_;
+  p.source_pos = source_pos_;
+  p.gtid = tracker_.gtid();
+  return p;
+}
+
+// The GTID state is that of the reported point: it stops growing at the first damage, and
+// undo() takes back the one transaction a rollback to last_good_prior_ drops.
+resume_point scanner::render(const compact_point& c) const {
   resume_point p;
-  p.relay_file = file;
-  p.relay_pos = end;
-  p.source = source_;
-  p.gtid = tracker_.gtid().text();
+  p.relay_file = c.input->name;
+  p.relay_pos = c.end;
+  p.source = {source_names_[c.source_file], c.source_pos};
+  p.gtid = c.gtid.text();
   p.gtid_state = gtids_.text(rep_.flavor);
   return p;
+}
+
+std::uint32_t scanner::source_name_index(std::string_view name) {
+  if (source_names_[source_file_] == name) return source_file_;
+  source_names_.emplace_back(name);
+  return static_cast<std::uint32_t>(source_names_.size() - 1);
 }
 
 void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint64_t length,
@@ -234,22 +344,22 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     // binlog's own rotate (and the relay log's) names only the next file of the set.
     if (relay_ && ev.header.server_id != relay_server_id_) {
       source_input_ = nullptr;
-      source_.file = std::string(r.next_file);
-      source_.pos = r.position;
+      source_file_ = source_name_index(r.next_file);
+      source_pos_ = r.position;
       last_source_log_pos_ = 0;
     }
   } else if (relay_) {
     if (ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
         t != event_type::format_description) {
-      source_.pos = ev.header.log_pos;
+      source_pos_ = ev.header.log_pos;
       last_source_log_pos_ = ev.header.log_pos;
     }
   } else {
     if (source_input_ != &in) {  // once per file, not per event
-      source_.file = base_name(in.name);
+      source_file_ = source_name_index(base_name(in.name));
       source_input_ = &in;
     }
-    source_.pos = ev.end_offset();
+    source_pos_ = ev.end_offset();
   }
 
   // The GTID state before the first transaction comes from the file's own summary:
@@ -339,7 +449,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     // counted as transactions of their own since the last explicit boundary may be the
     // middle of it. Resume before them.
     if (!damaged_ && loose_since_boundary_ > 0) {
-      rep_.last_good = last_strict_good_;
+      last_good_ = last_strict_good_;
       rep_.transactions_before_damage -= loose_since_boundary_;
     }
     add_damage(in, ev.offset, ev.raw.size(), *step.violation);
@@ -347,45 +457,45 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   }
   if (step.begins) {
     any_transaction_ = true;
-    txn_file_ = in.name;
+    txn_input_ = &in;
     txn_begin_ = ev.offset;
   }
   if (step.completes && step.extends) {
     // The transaction that just closed ends at this XID instead.
-    if (!damaged_ && rep_.last_good) {
-      rep_.last_good = point_after(in.name, ev.end_offset());
+    if (!damaged_ && last_good_) {
+      last_good_ = point_after(in, ev.end_offset());
     } else if (damaged_ && !rep_.intact_after_damage.empty()) {
       auto& tr = rep_.intact_after_damage.back();
       tr.end_file = in.name;
       tr.end = ev.end_offset();
-      tr.source_end = source_;
+      tr.source_end = {source_names_[source_file_], source_pos_};
     }
     return;
   }
   if (step.completes) {
-    gtids_.add(tracker_.gtid());
     if (!damaged_) {
+      gtids_.add(tracker_.gtid());
       ++rep_.transactions_before_damage;
-      last_good_prior_ = std::move(rep_.last_good);
+      last_good_prior_ = std::move(last_good_);
       completed_input_ = &in;
       completed_offset_ = ev.offset;
-      rep_.last_good = point_after(in.name, ev.end_offset());
+      last_good_ = point_after(in, ev.end_offset());
       // A statement that opened and closed itself (no GTID, no BEGIN) is a weaker boundary.
       if (step.begins && tracker_.gtid().k == gtid_ref::kind::none) {
         ++loose_since_boundary_;
       } else {
         loose_since_boundary_ = 0;
-        last_strict_good_ = rep_.last_good;
+        last_strict_good_ = last_good_;
       }
     } else {
       ++rep_.intact_after_damage_count;
       if (rep_.intact_after_damage.size() < max_listed_after_damage) {
         transaction_record tr;
-        tr.file = txn_file_;
+        tr.file = txn_input_ != nullptr ? txn_input_->name : in.name;
         tr.begin = txn_begin_;
         tr.end_file = in.name;
         tr.end = ev.end_offset();
-        tr.source_end = source_;
+        tr.source_end = {source_names_[source_file_], source_pos_};
         tr.gtid = tracker_.gtid().text();
         rep_.intact_after_damage.push_back(std::move(tr));
       }
@@ -456,7 +566,8 @@ void scanner::scan_file(const triage_input& in, bool last_file) {
         at.offset = prev_event_offset_;
         if (!damaged_ && completed_input_ == &in && completed_offset_ == prev_event_offset_) {
           // That event closed a transaction: the transaction is not to be trusted either.
-          rep_.last_good = last_good_prior_;
+          last_good_ = last_good_prior_;
+          gtids_.undo();
           rep_.transactions_before_damage -= 1;
         }
       }
@@ -546,9 +657,9 @@ void scanner::finish(const std::vector<triage_input>& inputs) {
   // while writing, or a receiver stopped mid-transaction). Report it as a torn tail.
   if (tracker_.in_transaction() && !skip_to_boundary_ && !inputs.empty()) {
     const auto& last = inputs.back();
-    const bool same_file = txn_file_ == last.name;
+    const bool same_file = txn_input_ == &last;
     damage_range d;
-    d.file = same_file ? txn_file_ : last.name;
+    d.file = last.name;
     d.offset = same_file ? txn_begin_ : binlog_magic_size;
     d.length = last.data.size() - d.offset;
     d.code = errc::truncated;
@@ -557,6 +668,8 @@ void scanner::finish(const std::vector<triage_input>& inputs) {
     rep_.damage.push_back(std::move(d));
     damaged_ = true;
   }
+  if (last_good_) rep_.last_good = render(*last_good_);
+  if (source_pos_ != 0) rep_.source_end = source_position{source_names_[source_file_], source_pos_};
   rep_.relay = relay_;
   rep_.checksums = any_file_ && all_checksums_;
   rep_.unverifiable = !rep_.checksums;
@@ -615,7 +728,93 @@ std::optional<std::map<std::uint32_t, mariadb_gtid>> parse_mariadb_gtid_list(std
   return out;
 }
 
+// Whether some number of `a` is not in `b` (both sorted and merged).
+bool has_numbers_outside(const std::vector<std::pair<std::int64_t, std::int64_t>>& a,
+                         const std::vector<std::pair<std::int64_t, std::int64_t>>* b) {
+  for (auto [x, y] : a) {
+    bool covered = false;
+    if (b != nullptr) {
+      for (auto [p, q] : *b) covered = covered || (p <= x && y <= q);
+    }
+    if (!covered) return true;
+  }
+  return false;
+}
+
+std::string_view trim_blanks(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return v;
+}
+
 }  // namespace
+
+std::optional<mysql_gtid_intervals> parse_mysql_gtid_set(std::string_view text) {
+  mysql_gtid_intervals out;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    auto item = trim_blanks(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (item.empty()) continue;
+    auto colon = item.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    // The UUID: 8-4-4-4-12 hex digits.
+    auto uuid = trim_blanks(item.substr(0, colon));
+    if (uuid.size() != 36) return std::nullopt;
+    std::string key;
+    for (std::size_t i = 0; i < uuid.size(); ++i) {
+      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+      if (dash ? uuid[i] != '-' : !std::isxdigit(static_cast<unsigned char>(uuid[i]))) return std::nullopt;
+      key += static_cast<char>(std::tolower(static_cast<unsigned char>(uuid[i])));
+    }
+    std::string tag;
+    auto rest = item.substr(colon + 1);
+    bool any_interval = false;
+    for (;;) {
+      auto next = rest.find(':');
+      auto part = trim_blanks(rest.substr(0, next));
+      if (part.empty()) return std::nullopt;
+      if (std::isdigit(static_cast<unsigned char>(part.front()))) {
+        auto dash = part.find('-');
+        std::int64_t a = 0, b = 0;
+        auto num = [](std::string_view v, std::int64_t& dst) {
+          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), dst);
+          return ec == std::errc() && p == v.data() + v.size() && dst >= 1;
+        };
+        if (!num(part.substr(0, dash), a)) return std::nullopt;
+        b = a;
+        if (dash != std::string_view::npos && !num(part.substr(dash + 1), b)) return std::nullopt;
+        if (b < a) return std::nullopt;
+        out[{key, tag}].emplace_back(a, b);
+        any_interval = true;
+      } else {
+        // A tag (MySQL 8.3+): a letter or '_', then letters, digits, '_'; up to 32; case-insensitive.
+        if (part.size() > 32 || !(std::isalpha(static_cast<unsigned char>(part.front())) || part.front() == '_')) {
+          return std::nullopt;
+        }
+        tag.clear();
+        for (char c : part) {
+          if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return std::nullopt;
+          tag += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        }
+        any_interval = false;
+      }
+      if (next == std::string_view::npos) break;
+      rest.remove_prefix(next + 1);
+    }
+    if (!any_interval) return std::nullopt;  // a tag with no interval after it
+  }
+  for (auto& [key, iv] : out) {
+    std::sort(iv.begin(), iv.end());
+    std::vector<std::pair<std::int64_t, std::int64_t>> merged;
+    for (auto x : iv) {
+      if (!merged.empty() && x.first <= merged.back().second + 1) merged.back().second = std::max(merged.back().second, x.second);
+      else merged.push_back(x);
+    }
+    iv = std::move(merged);
+  }
+  return out;
+}
 
 int compare_positions(const source_position& a, const source_position& b) noexcept {
   if (a.file != b.file) {
@@ -710,8 +909,57 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
         }
       }
     }
+    if (options.executed_gtids && rep.flavor != flavor::mariadb) {
+      // A MySQL executed set against the set at the last good point, per source UUID (and
+      // tag) that these files carry: the replica's own transactions are not compared.
+      auto executed = parse_mysql_gtid_set(*options.executed_gtids);
+      if (!executed) {
+        rep.notes.push_back(fmt::format("--executed-gtids '{}' is not a MySQL GTID set: ignored", *options.executed_gtids));
+      } else {
+        auto good = parse_mysql_gtid_set(rep.last_good->gtid_state).value_or(mysql_gtid_intervals{});
+        bool behind = false, ahead = false;
+        for (const auto& [key, iv] : good) {
+          auto it = executed->find(key);
+          const auto* ex = it == executed->end() ? nullptr : &it->second;
+          behind = behind || has_numbers_outside(iv, ex);
+          ahead = ahead || (ex != nullptr && has_numbers_outside(*ex, &iv));
+        }
+        if (behind || ahead) {
+          rep.resume->gtid_state = *options.executed_gtids;
+          gtid_only = true;
+          rep.notes.push_back(fmt::format(
+              "the replica's executed GTID set {} {} the set at the last good point {}: resume with GTID "
+              "auto-positioning, which sends exactly the transactions the replica lacks{}",
+              *options.executed_gtids, behind && ahead ? "differs from" : behind ? "lacks transactions of" : "goes past",
+              rep.last_good->gtid_state,
+              ahead ? "; it applied events at or after the damage: check the data the damaged events touched" : ""));
+        }
+      }
+    }
   } else if (!rep.damage.empty()) {
     rep.notes.push_back("no complete transaction precedes the first damage: no resume point can be trusted");
+  }
+  if (options.executed_relay_position) {
+    const auto& r = *options.executed_relay_position;
+    rep.notes.push_back(fmt::format("the SQL thread had executed up to {}:{} in the relay logs{}", r.file, r.pos,
+                                    options.executed_position
+                                        ? fmt::format(" (source {}:{})", options.executed_position->file,
+                                                      options.executed_position->pos)
+                                        : std::string()));
+  }
+  if (options.read_position && rep.source_end) {
+    const int c = compare_positions(*rep.source_end, *options.read_position);
+    if (c < 0) {
+      rep.notes.push_back(fmt::format(
+          "the receiver had read up to {}:{} from the source, but the relay logs end at {}:{}: what lies "
+          "between was fetched and lost; the source sends it again when replication resumes",
+          options.read_position->file, options.read_position->pos, rep.source_end->file, rep.source_end->pos));
+    } else if (c > 0) {
+      rep.notes.push_back(fmt::format(
+          "the relay logs reach {}:{}, past the position the receiver recorded ({}:{}): the position file "
+          "lags behind the relay logs",
+          rep.source_end->file, rep.source_end->pos, options.read_position->file, options.read_position->pos));
+    }
   }
 
   if (rep.resume) {
@@ -722,7 +970,12 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
     } else {
       rep.resume_sql = rep.resume_sql_position;
     }
-    if (!mariadb) rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
+    if (!mariadb && gtid_only) {
+      rep.resume_sql = {"STOP SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"};
+      rep.resume_sql_mysql = {"STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1", "START REPLICA"};
+    } else if (!mariadb) {
+      rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
+    }
   }
   if (rep.unverifiable && !rep.unreadable) {
     rep.notes.push_back(

@@ -2,7 +2,10 @@
 // binlog or relay-log files to read.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "binlogkit/result.hpp"
@@ -19,5 +22,49 @@ namespace binlogkit {
 
 // True when the first bytes of the file are the binlog magic (an index file is text).
 [[nodiscard]] bool looks_like_binlog(const std::string& path);
+
+}  // namespace binlogkit
+
+// ---- the replica's position files --------------------------------------------------------
+//
+// relay-log.info (the SQL thread's position; MariaDB's and MySQL's applier metadata file):
+//   with a line count (MySQL 5.6+, MariaDB 10.0+):   without (MySQL up to 5.5):
+//     1  number of lines                                1  relay log name
+//     2  relay log name   (Relay_Log_File)              2  relay log position
+//     3  relay log pos    (Relay_Log_Pos)               3  source binlog name
+//     4  source binlog    (Relay_Master_Log_File)       4  source position
+//     5  source position  (Exec_Master_Log_Pos)
+//     6  SQL delay (MASTER_DELAY); MySQL 5.6+ then: workers, id, channel name, …
+// master.info (the IO thread's connection and position file):
+//     1  number of lines (absent before MySQL 4.1: the file then starts with line 2)
+//     2  source binlog    (Master_Log_File)
+//     3  position read    (Read_Master_Log_Pos)
+//     4  host, 5 user, 6 password, 7 port, 8 connect retry, … ; MariaDB 10.0+ appends
+//        key=value lines (using_gtid=0|1|2 for no / current_pos / slave_pos, …, END_MARKER)
+// A first line of digits only is the line count; a binlog name never is one.
+namespace binlogkit {
+
+struct relay_log_info {
+  std::string relay_file;
+  std::uint64_t relay_pos = 0;
+  std::string source_file;
+  std::uint64_t source_pos = 0;
+  std::optional<std::int64_t> sql_delay;  // when the file has that line
+};
+
+struct master_info {
+  std::string source_file;   // Master_Log_File
+  std::uint64_t read_pos = 0;  // Read_Master_Log_Pos
+  std::string host;
+  std::string user;
+  std::optional<std::uint32_t> port;
+  std::optional<int> using_gtid;  // MariaDB: 0 no, 1 current_pos, 2 slave_pos
+};
+
+// Errors: bad_body with a detail naming the line that is missing or not a number.
+[[nodiscard]] result<relay_log_info> parse_relay_log_info(std::string_view text);
+[[nodiscard]] result<master_info> parse_master_info(std::string_view text);
+// The whole file as text; io_error when it cannot be read.
+[[nodiscard]] result<std::string> read_text_file(const std::string& path);
 
 }  // namespace binlogkit

@@ -20,7 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "binlogkit/event.hpp"
 #include "binlogkit/events.hpp"
@@ -82,7 +82,7 @@ class transaction_tracker {
   state state_ = state::outside;
   bool rows_without_begin_ = false;
   bool loose_statement_ = false;  // last transaction was a statement without BEGIN
-  std::unordered_map<std::uint64_t, bool> tables_;  // table ids mapped in this statement
+  std::vector<std::uint64_t> tables_;  // table ids mapped in this statement (a few; kept allocated)
   gtid_ref gtid_;
 };
 

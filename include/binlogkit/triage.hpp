@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "binlogkit/bytes.hpp"
@@ -33,12 +34,22 @@ struct source_position {
 };
 // Orders binlog names by their numeric suffix (binlog.000009 < binlog.000010).
 [[nodiscard]] int compare_positions(const source_position& a, const source_position& b) noexcept;
+// A MySQL GTID set ("uuid:1-5:7,uuid2:tag:1-3", blanks and newlines allowed) as sorted,
+// merged intervals per (uuid text, tag); std::nullopt when it is not one.
+using mysql_gtid_intervals = std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>>;
+[[nodiscard]] std::optional<mysql_gtid_intervals> parse_mysql_gtid_set(std::string_view text);
 // Parses "FILE:POS".
 [[nodiscard]] std::optional<source_position> parse_source_position(std::string_view text);
 
 struct triage_options {
   std::optional<source_position> executed_position;  // what the replica applied (source coords)
   std::optional<std::string> executed_gtids;         // MySQL set or MariaDB list
+  // From relay-log.info: where the SQL thread stood in the relay logs (reported beside the
+  // executed position, which comes from the same file's source binlog and position).
+  std::optional<source_position> executed_relay_position;
+  // From master.info: how far the IO thread had read from the source. Relay logs that end
+  // before it lost what the receiver had fetched (a torn tail).
+  std::optional<source_position> read_position;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
 };
@@ -84,6 +95,8 @@ struct triage_report {
   std::vector<transaction_record> intact_after_damage;  // first ones (capped), in order
   std::uint64_t intact_after_damage_count = 0;
   std::uint64_t abandoned_partial_transactions = 0;  // receiver restarts (not damage)
+  // Source coordinates after the last event read (relay logs: what the receiver had written).
+  std::optional<source_position> source_end;
   std::vector<std::string> notes;
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
   std::vector<std::string> resume_sql_position;  // file/position plan
