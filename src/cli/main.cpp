@@ -75,7 +75,7 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     vo.allow_unknown_types = allow_unknown;
     src->advise_sequential();
     const bk::source& s = *src;
-    vo.progress = [&s](std::uint64_t offset) { s.release_before(offset); };
+    vo.release = [&s](std::uint64_t begin, std::uint64_t end) { s.release_range(begin, end); };
     auto report = bk::verify_bytes(src->data(), vo);
     const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
     const char* status = report.unreadable()  ? "unreadable"
