@@ -15,245 +15,14 @@
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
+#include "replay_session.hpp"
 
 namespace binlogkit {
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using namespace detail;
 
-// Client errors that mean the connection is gone (CR_SERVER_GONE_ERROR, CR_SERVER_LOST,
-// CR_CONN_HOST_ERROR, CR_CONNECTION_ERROR).
-bool connection_lost(unsigned e) { return e == 2006 || e == 2013 || e == 2003 || e == 2002; }
-
-std::string basename_of(const std::string& path) {
-  return std::filesystem::path(path).filename().string();
-}
-
-// A statement for a one-line message: control bytes shown as \xNN, long ones cut.
-std::string shorten(std::string_view s, std::size_t max = 300) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size() && out.size() < max; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
-      if (c == '\n') out += "\\n";
-      else fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (out.size() >= max) out += fmt::format("… ({} bytes)", s.size());
-  return out;
-}
-
-// FNV-1a, for lock names longer than MySQL's 64-character limit.
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-// Data of the current transaction's LOAD DATA statements, served to the client library
-// when the server asks for the file a statement names (and nothing else).
-struct infile_source {
-  const rendered_transaction* tx = nullptr;
-};
-struct infile_reader {
-  const std::vector<std::uint8_t>* data = nullptr;
-  std::size_t pos = 0;
-  std::string error;
-};
-
-int infile_init(void** ptr, const char* filename, void* userdata) {
-  auto* src = static_cast<infile_source*>(userdata);
-  auto* r = new infile_reader;
-  *ptr = r;
-  if (src->tx != nullptr) {
-    for (std::size_t i = 0; i < src->tx->load_names.size(); ++i) {
-      if (src->tx->load_names[i] == filename) {
-        r->data = &src->tx->load_data[i];
-        return 0;
-      }
-    }
-  }
-  r->error = fmt::format("binlogkit serves only the current transaction's LOAD DATA data, not '{}'", filename);
-  return 1;
-}
-int infile_read(void* ptr, char* buf, unsigned int len) {
-  auto* r = static_cast<infile_reader*>(ptr);
-  if (r->data == nullptr) return -1;
-  std::size_t n = std::min<std::size_t>(len, r->data->size() - r->pos);
-  std::memcpy(buf, r->data->data() + r->pos, n);
-  r->pos += n;
-  return static_cast<int>(n);
-}
-void infile_end(void* ptr) { delete static_cast<infile_reader*>(ptr); }
-int infile_error(void* ptr, char* msg, unsigned int len) {
-  auto* r = static_cast<infile_reader*>(ptr);
-  std::string e = r != nullptr && !r->error.empty() ? r->error : std::string("LOAD DATA data unavailable");
-  std::snprintf(msg, len, "%s", e.c_str());
-  return 2000;  // CR_UNKNOWN_ERROR
-}
-
-class session {
- public:
-  session() = default;
-  session(const session&) = delete;
-  session& operator=(const session&) = delete;
-  ~session() {
-    if (m_ != nullptr) mysql_close(m_);
-  }
-
-  // Empty on success, else the message.
-  std::string connect(const connection_options& c, infile_source* infile) {
-    m_ = mysql_init(nullptr);
-    if (m_ == nullptr) return "mysql_init failed (out of memory)";
-    if (!c.no_defaults) {
-      if (!c.defaults_file.empty()) mysql_options(m_, MYSQL_READ_DEFAULT_FILE, c.defaults_file.c_str());
-      mysql_options(m_, MYSQL_READ_DEFAULT_GROUP, "client");
-    }
-    unsigned timeout = c.connect_timeout;
-    mysql_options(m_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-    unsigned int local_infile = 1;
-    mysql_options(m_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-    mysql_options(m_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    std::string mode = c.ssl_mode;
-    std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char ch) { return std::toupper(ch); });
-    if (mode != "DISABLED") {
-      if (!c.ssl_ca.empty()) mysql_options(m_, MYSQL_OPT_SSL_CA, c.ssl_ca.c_str());
-      if (!c.ssl_cert.empty()) mysql_options(m_, MYSQL_OPT_SSL_CERT, c.ssl_cert.c_str());
-      if (!c.ssl_key.empty()) mysql_options(m_, MYSQL_OPT_SSL_KEY, c.ssl_key.c_str());
-      my_bool yes = 1, no = 0;
-      if (mode == "REQUIRED" || mode == "VERIFY_CA" || mode == "VERIFY_IDENTITY") {
-        mysql_options(m_, MYSQL_OPT_SSL_ENFORCE, &yes);
-        mysql_options(m_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
-                      mode == "REQUIRED" ? &no : &yes);
-      }
-    }
-    // Without an explicit password the client library takes the option file's, else
-    // MYSQL_PWD's, as the mysql client does.
-    const char* password = c.password ? c.password->c_str() : nullptr;
-    const unsigned long flags = CLIENT_MULTI_STATEMENTS | CLIENT_MULTI_RESULTS | CLIENT_LOCAL_FILES;
-    if (mysql_real_connect(m_, c.host.empty() ? nullptr : c.host.c_str(), c.user.empty() ? nullptr : c.user.c_str(),
-                           password, nullptr, c.port, c.socket.empty() ? nullptr : c.socket.c_str(),
-                           flags) == nullptr) {
-      return fmt::format("cannot connect: {} ({})", mysql_error(m_), mysql_errno(m_));
-    }
-    mysql_set_local_infile_handler(m_, infile_init, infile_read, infile_end, infile_error, infile);
-    return {};
-  }
-
-  struct outcome {
-    std::size_t done = 0;      // statements that succeeded before the failing one
-    unsigned err = 0;          // 0: all succeeded
-    std::string message;
-    bool desync = false;       // the server stopped announcing results too early
-  };
-
-  // Sends `count` statements as one packet and reads a result for each. flag_loss[k]:
-  // statement k may end its reply without the "more results" flag although the server
-  // goes on with the next statement (MariaDB's BINLOG statement with row events resets the
-  // session's status flags while it applies them): the next result is read anyway.
-  // `tail_ok`: a lone statement may answer with more than one result (a comment after its
-  // own semicolon reads as a second, empty statement); they are all read.
-  outcome run(const std::string& packet, std::size_t count, const std::vector<char>& flag_loss = {},
-              bool tail_ok = false) {
-    outcome o;
-    if (!send(packet, o)) return o;
-    return read(count, flag_loss, tail_ok);
-  }
-
-  // The two halves of run(): the packet goes out at once, its results are read later (the
-  // caller prepares the next packet while the server works).
-  bool send(const std::string& packet, outcome& o) {
-    if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
-      o.err = mysql_errno(m_);
-      o.message = mysql_error(m_);
-      return false;
-    }
-    return true;
-  }
-  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok) {
-    outcome o;
-    if (mysql_read_query_result(m_) != 0) {
-      o.err = mysql_errno(m_);
-      o.message = mysql_error(m_);
-      return o;
-    }
-    for (;;) {
-      if (mysql_field_count(m_) > 0) {
-        MYSQL_RES* r = mysql_store_result(m_);
-        if (r != nullptr) mysql_free_result(r);
-      }
-      ++o.done;
-      int status = mysql_next_result(m_);
-      if (status == 0) continue;
-      if (status > 0) {
-        o.err = mysql_errno(m_);
-        o.message = mysql_error(m_);
-        return o;
-      }
-      if (o.done >= count) break;
-      if (o.done - 1 < flag_loss.size() && flag_loss[o.done - 1] != 0) {
-        if (mysql_read_query_result(m_) != 0) {
-          o.err = mysql_errno(m_);
-          o.message = mysql_error(m_);
-          return o;
-        }
-        continue;
-      }
-      o.desync = true;
-      return o;
-    }
-    if (o.done > count && !tail_ok) o.desync = true;
-    if (tail_ok && o.done > count) o.done = count;
-    return o;
-  }
-
-  // One statement returning one row: its columns as text (NULL: nullopt), or an error.
-  struct row_result {
-    bool ok = false;
-    bool found = false;
-    std::vector<std::optional<std::string>> cols;
-    unsigned err = 0;
-    std::string message;
-  };
-  row_result query_row(const std::string& sql) {
-    row_result out;
-    if (mysql_real_query(m_, sql.data(), static_cast<unsigned long>(sql.size())) != 0) {
-      out.err = mysql_errno(m_);
-      out.message = mysql_error(m_);
-      return out;
-    }
-    MYSQL_RES* r = mysql_store_result(m_);
-    out.ok = true;
-    if (r != nullptr) {
-      MYSQL_ROW row = mysql_fetch_row(r);
-      unsigned long* lengths = mysql_fetch_lengths(r);
-      if (row != nullptr) {
-        out.found = true;
-        for (unsigned i = 0; i < mysql_num_fields(r); ++i) {
-          if (row[i] == nullptr) out.cols.emplace_back(std::nullopt);
-          else out.cols.emplace_back(std::string(row[i], lengths[i]));
-        }
-      }
-      mysql_free_result(r);
-    }
-    while (mysql_next_result(m_) == 0) {
-      MYSQL_RES* extra = mysql_store_result(m_);
-      if (extra != nullptr) mysql_free_result(extra);
-    }
-    return out;
-  }
-
-  std::string server_version() const { return mysql_get_server_info(m_); }
-
- private:
-  MYSQL* m_ = nullptr;
-};
 
 constexpr std::string_view create_schema = "CREATE DATABASE IF NOT EXISTS `binlogkit`";
 constexpr std::string_view create_table =
@@ -509,6 +278,25 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
       return fail(fmt::format("--resume: the recorded file {} is not among the files given", resume_point->first));
     }
     stream.resume_after(*index, resume_point->second);
+  }
+
+  if (options.parallel > 1) {
+    parallel_context ctx;
+    ctx.options = &options;
+    ctx.inputs = &inputs;
+    ctx.sources = &sources;
+    ctx.stream = &stream;
+    ctx.id_literal = string_literal(id);
+    ctx.target_mariadb = target_mariadb;
+    ctx.target_log_bin = target_log_bin;
+    ctx.target_uuid = target_uuid;
+    ctx.packet_room = packet_room;
+    ctx.transactions = transactions;
+    ctx.resume_point = &resume_point;
+    ctx.same_server = &same_server;
+    ctx.t0 = t0;
+    apply_parallel(ctx, res);
+    return res;
   }
 
   // -- applying -----------------------------------------------------------------------

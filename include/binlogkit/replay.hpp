@@ -21,6 +21,37 @@
 //
 // A replay holds GET_LOCK('binlogkit.replay.<id>') for its whole session: a second replay
 // with the same id fails at once instead of interleaving with the first.
+//
+// Parallel apply (replay_options::parallel > 1): the reading thread renders transactions
+// (every one with its whole session state, since any connection may apply it) and hands
+// them to N worker connections. Which transactions may execute together comes from the
+// binlog:
+//
+//   MariaDB GTID   consecutive transactions with the same commit_id committed as one group
+//                  on the source and execute together; a group starts once every earlier
+//                  transaction has executed (is waiting to commit), as MariaDB's
+//                  conservative parallel replication does. Needs FL_TRANSACTIONAL, not
+//                  FL_DDL.
+//   MySQL GTID     a transaction executes once every transaction of its file with
+//                  sequence_number <= its last_committed has committed (logical clock or
+//                  writeset values, whichever the source wrote).
+//   neither        (no GTID event, no logical clock, DDL, non-transactional tables, XA,
+//                  transactions ending in ROLLBACK): applied alone, after every earlier
+//                  transaction committed and before any later one starts.
+//
+// Commits are in binlog order: a worker executes its transaction's statements, waits until
+// every earlier transaction has committed, then sends the progress row's UPDATE and COMMIT.
+// The target passes through the source's states and the progress row stays a single
+// position, so kill -9 and --resume work as with one connection. Statement-based
+// transactions all go to the first connection (temporary tables live in one session).
+//
+// Commit-order deadlock: an earlier transaction waiting for a row lock held by a later one
+// that waits for its turn to commit. A watcher notices a worker that has been executing for
+// a while while a later one waits (and asks INNODB_TRX whether it is in LOCK WAIT); the
+// later transactions are rolled back and run again after the earlier one commits. Any error
+// in a transaction that is not the next to commit is treated the same way (it may come from
+// running early); an error in the next one to commit stops the replay there, with every
+// earlier transaction committed and no later one.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +113,16 @@ struct replay_options {
   bool mariadb_gtids = true;
   // Run with sql_log_bin=0: the target does not binlog what is replayed.
   bool disable_log_bin = false;
+  // Connections applying transactions at once (1: the serial applier).
+  unsigned parallel = 1;
+  // conservative: only what the binlog's dependency information allows together.
+  // optimistic: every row-based transactional transaction may run together with the
+  // others (statement-based ones, DDL and the rest alone); conflicts are found as lock
+  // waits and errors and resolved by rolling back and retrying, as MariaDB's optimistic
+  // mode does. Commit order is kept either way.
+  enum class parallel_mode : std::uint8_t { conservative = 0, optimistic = 1 } mode = parallel_mode::conservative;
+  // Notes about how the parallel applier schedules (stretches applied serially, retries).
+  bool verbose = false;
   // Called about twice a second while applying, and once at the end.
   std::function<void(const replay_progress&)> on_progress;
   // Notes (skipped errors, stop points inside transactions, …), one line each.
@@ -104,6 +145,10 @@ struct replay_failure {
 struct replay_result {
   replay_progress progress;
   std::uint64_t skipped_errors = 0;
+  // Parallel apply: transactions applied alone (no dependency information), and
+  // transactions rolled back and run again (conflicts).
+  std::uint64_t serial_transactions = 0;
+  std::uint64_t retries = 0;
   bool stopped_at_stop_point = false;  // a stop position / datetime ended it
   std::optional<replay_failure> failure;
   [[nodiscard]] bool ok() const noexcept { return !failure.has_value(); }

@@ -1,0 +1,864 @@
+// The parallel applier (replay_options::parallel > 1): the calling thread reads and
+// renders transactions and schedules them; N worker threads, one connection each, execute
+// them and commit them in binlog order; a watcher thread resolves commit-order deadlocks.
+// See replay.hpp for the rules; the invariants kept here:
+//
+//   * a transaction commits only when every earlier one has (`committed_` is the highest
+//     sequence number such that all up to it are committed), and its progress row UPDATE
+//     goes in the same packet as its COMMIT;
+//   * a transaction whose statements fail while an earlier one is still uncommitted is
+//     rolled back and executed again once it is the next to commit (its error may come
+//     from running early); only the next to commit can fail the replay, so a failure
+//     leaves every earlier transaction committed and no later one;
+//   * a transaction applied "alone" starts after every earlier one committed, and no later
+//     one starts before it committed.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "replay_session.hpp"
+
+namespace binlogkit::detail {
+
+namespace {
+
+constexpr std::uint64_t no_seq = std::numeric_limits<std::uint64_t>::max();
+
+// Lock wait timeout and deadlock: the transaction (or statement) was rolled back by InnoDB.
+bool lock_error(unsigned e) { return e == 1205 || e == 1213; }
+
+struct piece {
+  std::string_view text;
+  std::uint64_t offset = 0;
+  std::uint16_t expected_error = 0;
+  bool ours = false;
+  bool binlog = false;
+  bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text holding ';')
+  bool session = false;  // session / GTID state: skipped when the connection already has it
+};
+
+enum class job_state : std::uint8_t { waiting, executing, executed, committing };
+
+struct job {
+  std::uint64_t seq = 0;     // 1-based position in this run
+  rendered_transaction tx;
+  std::string gtid;
+  std::uint64_t count = 0;   // the progress row's transactions value
+  std::vector<std::string> own;  // our statements (progress UPDATE, COMMIT, ...)
+  std::vector<piece> body;   // executed before its turn
+  std::vector<piece> commit; // sent at its turn
+  std::size_t bytes = 0;
+  bool alone = false;        // applied alone (no dependency information)
+  bool pinned = false;       // statement-based: the first connection
+  std::uint64_t after_committed = 0;  // starts once every seq <= this committed
+  std::uint64_t after_executed = 0;   // ... and every seq <= this executed
+  // Runtime, under the scheduler's mutex.
+  job_state state = job_state::waiting;
+  bool abort = false;        // roll back and execute again
+  bool head_only = false;    // execute again only as the next to commit
+  int head_retries = 0;      // lock errors as the next to commit
+  std::size_t worker = 0;
+  clock_type::time_point exec_start{};
+};
+
+// Keys of session statements: a statement is skipped when the connection's last statement
+// with the same key had the same text (the state it sets is already there).
+std::string_view session_key(std::string_view text) {
+  if (text.starts_with("BINLOG")) return "BINLOG";
+  if (text.starts_with("use ")) return "use";
+  auto eq = text.find('=');
+  return eq == std::string_view::npos ? text : text.substr(0, eq);
+}
+
+class scheduler {
+ public:
+  scheduler(parallel_context& ctx, replay_result& res) : ctx_(ctx), res_(res), opt_(*ctx.options) {}
+  void run();
+
+ private:
+  // ---- reading side ----
+  void schedule(job& j);
+  std::unique_ptr<job> make_job(rendered_transaction&& tx);
+  // ---- workers ----
+  void worker_main(std::size_t w);
+  job* take(std::size_t w);
+  void execute(std::size_t w, job& j);
+  struct exec_result {
+    bool ok = true;
+    unsigned err = 0;
+    std::string message;
+    const piece* at = nullptr;
+    bool desync = false;
+  };
+  exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head);
+  void rollback(std::size_t w);
+  void conflict(std::unique_lock<std::mutex>& lk, job& j);
+  void fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f);
+  bool head(const job& j) const { return committed_ + 1 == j.seq; }
+  bool stopping(const job& j) const { return stop_at_ < j.seq; }
+  std::uint64_t executed_upto() const;
+  void committed(job& j);
+  void watcher_main();
+  void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(clock_type::now() - ctx_.t0).count();
+  }
+
+  parallel_context& ctx_;
+  replay_result& res_;
+  const replay_options& opt_;
+
+  struct worker {
+    session db;
+    infile_source infile;
+    std::unordered_map<std::string, std::string> state;  // session key -> last text sent
+    std::thread thread;
+    std::string packet;
+    std::vector<char> flag_loss;
+  };
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
+  std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t committed_ = 0;
+  std::uint64_t stop_at_ = no_seq;     // a failure: nothing after it commits
+  std::uint64_t hold_ = no_seq;        // a conflict: nothing after it starts before it commits
+  bool input_done_ = false;
+  std::size_t running_workers_ = 0;
+  std::optional<replay_failure> failure_;
+  std::vector<std::string> notes_;
+  std::uint64_t last_count_ = 0;
+  std::string last_file_, last_gtid_;
+  std::uint64_t last_pos_ = 0;
+  std::uint64_t committed_run_ = 0;
+  std::uint64_t retries_ = 0, skipped_ = 0;
+
+  // Scheduling state of the reading side.
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t barrier_ = 0;          // last transaction applied alone
+  std::optional<std::uint64_t> group_commit_id_;
+  std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
+  bool group_statement_ = false;
+  std::size_t mysql_file_ = no_seq;
+  std::deque<std::pair<std::int64_t, std::uint64_t>> mysql_clock_;  // (sequence_number, seq)
+  bool serial_stretch_ = false;
+  std::uint64_t serial_count_ = 0;
+  bool gtid_next_used_ = false;
+};
+
+// Under m_. `j` is gone afterwards.
+void scheduler::committed(job& j) {
+  committed_ = j.seq;
+  if (hold_ != no_seq && committed_ >= hold_) hold_ = no_seq;
+  ++committed_run_;
+  last_count_ = j.count;
+  last_file_ = basename_of((*ctx_.inputs)[j.tx.file_index].name);
+  last_pos_ = j.tx.end;
+  last_gtid_ = j.gtid;
+  queued_bytes_ -= std::min(queued_bytes_, j.bytes);
+  live_.erase(j.seq);
+  cv_.notify_all();
+}
+
+std::uint64_t scheduler::executed_upto() const {
+  std::uint64_t upto = committed_;
+  for (const auto& [seq, jp] : live_) {
+    if (seq != upto + 1 || jp->state < job_state::executed || jp->abort) break;
+    upto = seq;
+  }
+  return upto;
+}
+
+std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
+  auto jp = std::make_unique<job>();
+  job& j = *jp;
+  j.seq = next_seq_++;
+  j.tx = std::move(tx_in);
+  j.count = ctx_.transactions + j.seq;
+  const rendered_transaction& tx = j.tx;
+  j.gtid = tx.gtid.text();
+  const auto& inputs = *ctx_.inputs;
+
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
+  append_string_literal(prog, basename_of(inputs[tx.file_index].name));
+  fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
+  append_string_literal(prog, j.gtid);
+  fmt::format_to(std::back_inserter(prog), ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=",
+                 j.count, us / 1000000, us % 1000000);
+  prog += ctx_.id_literal;
+  j.own.reserve(6);
+  j.own.push_back(std::move(prog));
+
+  bool statement_based = false;
+  for (const auto& st : tx.statements) {
+    if (st.role != statement_role::body) continue;
+    const auto text = tx.text(st);
+    if (!(text.starts_with("BINLOG ") || text.starts_with("BINLOG\n"))) statement_based = true;
+  }
+  j.pinned = statement_based;
+
+  auto add = [&](std::vector<piece>& to, const sql_statement& st) {
+    const auto text = tx.text(st);
+    const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+    const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+    const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
+    to.push_back({text, st.offset, st.expected_error, false, binlog, alone, session});
+    j.bytes += text.size() + 3;
+    if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
+  };
+  auto ours = [&](std::vector<piece>& to, const std::string& text) {
+    to.push_back({text, tx.start, 0, true, false, false, false});
+  };
+  if (tx.commit) {
+    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
+      if (k == *tx.commit) ours(j.commit, j.own[0]);
+      add(k < *tx.commit ? j.body : j.commit, tx.statements[k]);
+    }
+  } else {
+    // Commits on its own (DDL, non-transactional, XA, ROLLBACK): as the serial applier,
+    // the progress row right after it, outside the binlog.
+    bool reset_gtid_next = false;
+    bool uses_gtid_next = gtid_next_used_;
+    for (const auto& st : tx.statements) {
+      if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
+    }
+    if (!ctx_.target_mariadb && uses_gtid_next) {
+      reset_gtid_next = true;
+      j.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
+    }
+    const bool toggle = ctx_.target_log_bin && !opt_.disable_log_bin;
+    if (toggle) {
+      j.own.emplace_back("SET @@session.sql_log_bin=0");
+      j.own.emplace_back("SET @@session.sql_log_bin=1");
+    }
+    j.own.emplace_back("COMMIT");
+    for (const auto& st : tx.statements) add(j.body, st);
+    std::size_t k = 1;
+    if (reset_gtid_next) ours(j.commit, j.own[k++]);
+    if (toggle) ours(j.commit, j.own[k]);
+    ours(j.commit, j.own[0]);
+    ours(j.commit, j.own.back());
+    if (toggle) ours(j.commit, j.own[k + 1]);
+    if (reset_gtid_next) gtid_next_used_ = false;
+  }
+  return jp;
+}
+
+// Decides when a transaction may start (reading thread only).
+void scheduler::schedule(job& j) {
+  const gtid_ref& g = j.tx.gtid;
+  const bool optimistic = opt_.mode == replay_options::parallel_mode::optimistic;
+  std::string why;  // empty: may run in parallel
+  if (!j.tx.commit) {
+    why = "it commits on its own (DDL, non-transactional table, XA or ROLLBACK)";
+  } else if (g.k == gtid_ref::kind::mariadb) {
+    if ((g.mariadb_flags & mariadb_gtid_event::fl_ddl) != 0) why = "DDL";
+    else if ((g.mariadb_flags & mariadb_gtid_event::fl_transactional) == 0) why = "not transactional (FL_TRANSACTIONAL unset)";
+    else if (optimistic && (g.mariadb_flags & mariadb_gtid_event::fl_allow_parallel) == 0)
+      why = "FL_ALLOW_PARALLEL unset";
+  } else if (g.k == gtid_ref::kind::mysql || g.k == gtid_ref::kind::mysql_anonymous) {
+    if (!optimistic && g.sequence_number <= 0) why = "no logical clock in its GTID event";
+  } else if (!optimistic) {
+    why = "no GTID event (no group commit or logical clock information)";
+  }
+  if (optimistic && why.empty() && j.pinned) why = "statement-based (optimistic mode runs only row events together)";
+
+  const auto& inputs = *ctx_.inputs;
+  if (!why.empty()) {
+    j.alone = true;
+    j.after_committed = j.seq - 1;
+    j.after_executed = 0;
+    barrier_ = j.seq;
+    group_commit_id_.reset();
+    ++serial_count_;
+    if (opt_.verbose && !serial_stretch_) {
+      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, why));
+    }
+    serial_stretch_ = true;
+    return;
+  }
+  if (opt_.verbose && serial_stretch_) {
+    note(fmt::format("{}:{}: applying in parallel again", inputs[j.tx.file_index].name, j.tx.start));
+  }
+  serial_stretch_ = false;
+
+  if (optimistic) {
+    j.after_committed = barrier_;
+    j.after_executed = 0;
+    return;
+  }
+  if (g.k == gtid_ref::kind::mariadb) {
+    // A group: consecutive transactions with one commit_id. A transaction committed alone
+    // (no commit_id) is a group of one.
+    const bool same = g.commit_id && group_commit_id_ && *g.commit_id == *group_commit_id_ && !j.pinned &&
+                      !group_statement_;
+    if (!same) {
+      group_after_executed_ = j.seq - 1;
+      // A statement-based transaction reads without locking (INSERT ... SELECT, UPDATE
+      // with a subquery can): it starts after every earlier one committed.
+      group_after_committed_ = j.pinned ? j.seq - 1 : barrier_;
+      group_statement_ = j.pinned;
+    }
+    group_commit_id_ = g.commit_id;
+    if (!g.commit_id) group_commit_id_.reset();
+    j.after_executed = group_after_executed_;
+    j.after_committed = std::max(group_after_committed_, barrier_);
+    return;
+  }
+  // MySQL logical clock: every transaction of this file with sequence_number <=
+  // last_committed must have committed. Sequence numbers start again in each file.
+  if (j.tx.file_index != mysql_file_) {
+    mysql_file_ = j.tx.file_index;
+    mysql_clock_.clear();
+    barrier_ = std::max(barrier_, j.seq - 1);
+  }
+  std::uint64_t dep = barrier_;
+  for (auto it = mysql_clock_.rbegin(); it != mysql_clock_.rend(); ++it) {
+    if (it->first <= g.last_committed) {
+      dep = std::max(dep, it->second);
+      break;
+    }
+  }
+  if (j.pinned) dep = j.seq - 1;
+  j.after_committed = dep;
+  j.after_executed = 0;
+  mysql_clock_.emplace_back(g.sequence_number, j.seq);
+  while (mysql_clock_.size() > 4096) mysql_clock_.pop_front();
+}
+
+job* scheduler::take(std::size_t w) {
+  std::unique_lock lk(m_);
+  for (;;) {
+    auto it = pending_.begin();
+    if (w != 0) {
+      while (it != pending_.end() && (*it)->pinned) ++it;
+    }
+    // After a failure, only transactions before it are still applied.
+    if (it != pending_.end() && (*it)->seq < stop_at_) {
+      std::unique_ptr<job> jp = std::move(*it);
+      pending_.erase(it);
+      job* j = jp.get();
+      j->worker = w;
+      live_.emplace(j->seq, std::move(jp));
+      cv_.notify_all();
+      return j;
+    }
+    if (input_done_ || stop_at_ != no_seq) return nullptr;
+    cv_.wait(lk);
+  }
+}
+
+void scheduler::rollback(std::size_t w) {
+  auto& wk = *workers_[w];
+  (void)wk.db.run("ROLLBACK", 1);
+  wk.infile.tx = nullptr;
+  wk.state.clear();  // GTID variables may or may not survive a rollback: set them again
+}
+
+// A transaction ran into trouble that running early may explain: roll back every later
+// one that has started, hold back later ones until it commits, run it again as the next
+// to commit.
+void scheduler::conflict(std::unique_lock<std::mutex>& lk, job& j) {
+  (void)lk;
+  ++retries_;
+  j.head_only = true;
+  hold_ = std::min(hold_, j.seq);
+  for (auto& [seq, other] : live_) {
+    if (seq > j.seq && (other->state == job_state::executing || other->state == job_state::executed)) {
+      other->abort = true;
+    }
+  }
+  cv_.notify_all();
+}
+
+void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f) {
+  (void)lk;
+  if (j.seq < stop_at_) {
+    stop_at_ = j.seq;
+    failure_ = std::move(f);
+  }
+  cv_.notify_all();
+}
+
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head) {
+  auto& wk = *workers_[w];
+  exec_result r;
+  std::size_t i = 0;
+  // Session statements the connection already has are left out.
+  std::vector<const piece*> todo;
+  todo.reserve(pieces.size());
+  for (const auto& p : pieces) {
+    if (p.session) {
+      auto key = std::string(session_key(p.text));
+      auto it = wk.state.find(key);
+      if (it != wk.state.end() && it->second == p.text) continue;
+      // Remembered once sent; forgotten again if the packet fails (below).
+      wk.state[key] = std::string(p.text);
+    }
+    todo.push_back(&p);
+  }
+  while (i < todo.size()) {
+    wk.packet.clear();
+    wk.flag_loss.clear();
+    const bool alone = todo[i]->alone;
+    std::size_t k = i;
+    while (k < todo.size()) {
+      const piece& p = *todo[k];
+      if (k > i && (alone || p.alone || wk.packet.size() + p.text.size() + 3 > ctx_.packet_room)) break;
+      if (k > i) wk.packet += "\n;\n";
+      wk.packet.append(p.text);
+      wk.flag_loss.push_back(p.binlog ? 1 : 0);
+      ++k;
+    }
+    if (alone) wk.infile.tx = &j.tx;
+    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone);
+    wk.infile.tx = nullptr;
+    if (o.desync) {
+      wk.state.clear();
+      r.ok = false;
+      r.desync = true;
+      r.at = todo[std::min(i + o.done, todo.size() - 1)];
+      return r;
+    }
+    if (o.err != 0) {
+      const piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
+      wk.state.clear();  // what the failed packet set is not known
+      const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
+      const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
+                                            opt_.skip_errors.end();
+      if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) {
+        r.ok = false;
+        r.err = o.err;
+        r.message = std::move(o.message);
+        r.at = &p;
+        return r;
+      }
+      if (!expected) {
+        std::lock_guard lk(m_);
+        ++skipped_;
+        note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[j.tx.file_index].name, p.offset,
+                         j.gtid.empty() ? "" : " GTID " + j.gtid, o.err, o.message, shorten(p.text, 160)));
+      }
+      i = i + o.done + 1;
+      continue;
+    }
+    i = k;
+  }
+  return r;
+}
+
+void scheduler::execute(std::size_t w, job& j) {
+  const auto& inputs = *ctx_.inputs;
+  auto failure_of = [&](const exec_result& r, std::string message) {
+    replay_failure f;
+    f.message = std::move(message);
+    f.file = inputs[j.tx.file_index].name;
+    f.position = r.at != nullptr && !r.at->ours ? r.at->offset : j.tx.start;
+    f.gtid = j.gtid;
+    if (r.at != nullptr) f.statement = shorten(r.at->text);
+    f.server_errno = r.err;
+    f.server_error = r.message;
+    return f;
+  };
+  for (;;) {
+    // -- wait until it may start --
+    {
+      std::unique_lock lk(m_);
+      cv_.wait(lk, [&] {
+        if (stopping(j)) return true;
+        if (j.head_only || j.alone) return committed_ + 1 >= j.seq;
+        if (committed_ < j.after_committed) return false;
+        if (hold_ != no_seq && j.seq > hold_ && committed_ < hold_) return false;
+        return j.after_executed == 0 || executed_upto() >= j.after_executed;
+      });
+      if (stopping(j)) return;
+      j.abort = false;
+      j.state = job_state::executing;
+      j.exec_start = clock_type::now();
+    }
+    bool is_head;
+    {
+      std::lock_guard lk(m_);
+      is_head = head(j);
+    }
+    // Transactions applied alone run their whole text here (they start as the next to
+    // commit and nothing later starts before they finish).
+    // The next to commit sends its COMMIT with its statements: one round trip.
+    const bool at_once = is_head && !j.commit.empty();
+    if (at_once) {
+      std::lock_guard lk(m_);
+      j.state = job_state::committing;
+    }
+    std::vector<piece> all;
+    if (at_once) {
+      all.reserve(j.body.size() + j.commit.size());
+      all.insert(all.end(), j.body.begin(), j.body.end());
+      all.insert(all.end(), j.commit.begin(), j.commit.end());
+    }
+    auto r = send_pieces(w, j, at_once ? all : j.body, is_head);
+    std::unique_lock lk(m_);
+    if (!r.ok) {
+      const bool lost = connection_lost(r.err);
+      // An error as the next to commit is the transaction's own (a lock error gets a few
+      // more tries: another session may hold the lock); otherwise running early may
+      // explain it.
+      constexpr int max_head_retries = 5;
+      const bool own = r.desync || lost || (is_head && (!lock_error(r.err) || ++j.head_retries > max_head_retries));
+      if (own) {
+        if (r.desync) {
+          fail_job(lk, j, failure_of(r, "the target stopped reporting results in the middle of a packet; the "
+                                        "session cannot be trusted"));
+        } else {
+          fail_job(lk, j, failure_of(r, lost ? "the connection to the target was lost (rerun with --resume)"
+                                             : "the target refused a statement"));
+        }
+        lk.unlock();
+        if (!lost) rollback(w);
+        return;
+      }
+      if (opt_.verbose && lock_error(r.err)) {
+        note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
+                         inputs[j.tx.file_index].name, j.tx.start, r.err, r.message));
+      }
+      j.state = job_state::waiting;
+      conflict(lk, j);
+      lk.unlock();
+      rollback(w);
+      continue;
+    }
+    if (at_once) {
+      committed(j);
+      return;
+    }
+    j.state = job_state::executed;
+    cv_.notify_all();
+    // -- wait for its turn --
+    cv_.wait(lk, [&] { return stopping(j) || j.abort || head(j); });
+    if (head(j)) j.abort = false;  // nothing earlier is left to run before it
+    if (stopping(j)) {
+      lk.unlock();
+      rollback(w);
+      return;
+    }
+    if (j.abort) {
+      ++retries_;
+      j.state = job_state::waiting;
+      lk.unlock();
+      rollback(w);
+      continue;
+    }
+    j.state = job_state::committing;
+    lk.unlock();
+    auto c = send_pieces(w, j, j.commit, true);
+    lk.lock();
+    if (!c.ok) {
+      const bool lost = connection_lost(c.err);
+      if (!lost && !c.desync && lock_error(c.err) && !j.alone) {
+        j.state = job_state::waiting;
+        conflict(lk, j);
+        lk.unlock();
+        rollback(w);
+        continue;
+      }
+      fail_job(lk, j, failure_of(c, lost ? "the connection to the target was lost (rerun with --resume)"
+                                         : "the target refused a statement"));
+      lk.unlock();
+      if (!lost) rollback(w);
+      return;
+    }
+    committed(j);
+    return;
+  }
+}
+
+void scheduler::worker_main(std::size_t w) {
+  for (;;) {
+    job* j = take(w);
+    if (j == nullptr) break;
+    execute(w, *j);
+  }
+  std::lock_guard lk(m_);
+  --running_workers_;
+  cv_.notify_all();
+}
+
+// Finds the commit-order deadlock: a transaction executing for a while (in LOCK WAIT when
+// INNODB_TRX says so) while a later one waits for its turn, holding its locks.
+void scheduler::watcher_main() {
+  session db;
+  infile_source none;
+  const bool have_db = db.connect(opt_.connection, &none).empty();
+  bool trx_table = have_db;
+  std::vector<std::string> waiting;
+  for (;;) {
+    std::uint64_t suspect = no_seq;
+    std::string suspect_thread;
+    double age = 0;
+    {
+      std::unique_lock lk(m_);
+      if (cv_.wait_for(lk, std::chrono::milliseconds(2), [&] { return running_workers_ == 0; })) return;
+      const job* oldest = nullptr;
+      for (const auto& [seq, jp] : live_) {
+        if (jp->state == job_state::executing && !jp->alone) {
+          oldest = jp.get();
+          break;
+        }
+      }
+      if (oldest == nullptr) continue;
+      bool later_waits = false;
+      for (auto it = live_.upper_bound(oldest->seq); it != live_.end(); ++it) {
+        if (it->second->state == job_state::executed && !it->second->abort) later_waits = true;
+      }
+      if (!later_waits) continue;
+      age = std::chrono::duration<double>(clock_type::now() - oldest->exec_start).count();
+      if (age < 0.005) continue;
+      suspect = oldest->seq;
+      suspect_thread = thread_ids_[oldest->worker];
+    }
+    bool deadlock = false;
+    if (trx_table) {
+      if (db.query_column("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_state='LOCK WAIT'",
+                          waiting)) {
+        deadlock = std::find(waiting.begin(), waiting.end(), suspect_thread) != waiting.end();
+      } else {
+        trx_table = false;
+      }
+    }
+    if (!trx_table) deadlock = age > 1.0;  // no way to ask: a long wait is taken for one
+    if (!deadlock) continue;
+    std::unique_lock lk(m_);
+    auto it = live_.find(suspect);
+    if (it == live_.end() || it->second->state != job_state::executing) continue;
+    hold_ = std::min(hold_, suspect);
+    bool any = false;
+    for (auto jt = live_.upper_bound(suspect); jt != live_.end(); ++jt) {
+      if (jt->second->state == job_state::executed || jt->second->state == job_state::executing) {
+        jt->second->abort = true;
+        any = true;
+      }
+    }
+    if (any && opt_.verbose) {
+      note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds): later "
+                       "transactions rolled back, to run again after it",
+                       (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
+    }
+    cv_.notify_all();
+  }
+}
+
+void scheduler::run() {
+  const auto& inputs = *ctx_.inputs;
+  transaction_stream& stream = *ctx_.stream;
+  const std::size_t n = opt_.parallel;
+  auto set_failure = [&](std::string message) {
+    replay_failure f;
+    f.message = std::move(message);
+    res_.failure = std::move(f);
+  };
+
+  // -- connections --
+  for (std::size_t w = 0; w < n; ++w) {
+    auto wk = std::make_unique<worker>();
+    if (auto err = wk->db.connect(opt_.connection, &wk->infile); !err.empty()) {
+      set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
+      return;
+    }
+    // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
+    // and the transaction runs again (as the next to commit, with the later ones rolled
+    // back) instead of stalling for the server's default 50 s.
+    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0\n;\n"
+                        "SET @@session.innodb_lock_wait_timeout=2";
+    std::size_t count = 3;
+    if (opt_.disable_log_bin) {
+      setup += "\n;\nSET @@session.sql_log_bin=0";
+      ++count;
+    }
+    auto o = wk->db.run(setup, count);
+    if (o.err != 0) {
+      replay_failure f;
+      f.message = "cannot prepare the session";
+      f.server_errno = o.err;
+      f.server_error = o.message;
+      res_.failure = std::move(f);
+      return;
+    }
+    thread_ids_.push_back(std::to_string(wk->db.thread_id()));
+    workers_.push_back(std::move(wk));
+  }
+
+  const std::size_t max_jobs = std::max<std::size_t>(32, 16 * n);
+  constexpr std::size_t max_bytes = 64u << 20;
+  auto last_report = clock_type::now();
+
+  auto report = [&](bool finished) {
+    {
+      std::lock_guard lk(m_);
+      res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
+      res_.progress.transactions_run = committed_run_;
+      if (last_count_ != 0) {
+        res_.progress.file = last_file_;
+        res_.progress.position = last_pos_;
+        res_.progress.gtid = last_gtid_;
+      }
+    }
+    res_.progress.bytes_done = finished && !res_.failure ? stream.bytes_total() : stream.bytes_done();
+    res_.progress.bytes_total = stream.bytes_total();
+    res_.progress.elapsed_s = seconds_since_start();
+    res_.progress.finished = finished && !res_.failure;
+    if (opt_.on_progress) opt_.on_progress(res_.progress);
+  };
+  auto flush_notes = [&] {
+    std::vector<std::string> out;
+    {
+      std::lock_guard lk(m_);
+      out.swap(notes_);
+    }
+    for (auto& t : out) {
+      if (opt_.on_note) opt_.on_note(t);
+    }
+    for (auto& nt : stream.take_notes()) {
+      if (opt_.on_note) {
+        opt_.on_note(fmt::format("{}:{}: {}", nt.file_index < inputs.size() ? inputs[nt.file_index].name : "?",
+                                 nt.offset, nt.text));
+      }
+    }
+  };
+
+  running_workers_ = n;
+  for (std::size_t w = 0; w < n; ++w) workers_[w]->thread = std::thread([this, w] { worker_main(w); });
+  std::thread watcher([this] { watcher_main(); });
+
+  // -- reading, rendering, scheduling --
+  std::optional<replay_failure> read_failure;
+  auto& resume_point = *ctx_.resume_point;
+  for (;;) {
+    {
+      std::lock_guard lk(m_);
+      if (stop_at_ != no_seq) break;
+    }
+    // Any connection may apply the next transaction: it carries its whole session state.
+    stream.reset_session();
+    auto next = stream.next();
+    if (!next) {
+      replay_failure f;
+      if (!ctx_.same_server->empty()) {
+        f.message = *ctx_.same_server;
+      } else {
+        f.message = next.error().message();
+        f.file = stream.file_index() < inputs.size() ? inputs[stream.file_index()].name : "";
+        f.position = next.error().offset;
+      }
+      read_failure = std::move(f);
+      break;
+    }
+    if (!*next) break;
+    if (resume_point && !stream.resume_checked()) {
+      replay_failure f;
+      f.message = fmt::format("--resume: no transaction ends at the recorded position {}:{}; the files given are "
+                              "not the ones the replay recorded",
+                              resume_point->first, resume_point->second);
+      read_failure = std::move(f);
+      break;
+    }
+    resume_point.reset();
+    rendered_transaction& tx = **next;
+    if (!opt_.force_same_server && !ctx_.target_uuid.empty() && tx.gtid.k == gtid_ref::kind::mysql &&
+        format_uuid(tx.gtid.uuid) == ctx_.target_uuid) {
+      replay_failure f;
+      f.message = fmt::format("transaction {} was written by the target itself (its server_uuid); "
+                              "--force-same-server to replay it anyway",
+                              tx.gtid.text());
+      read_failure = std::move(f);
+      break;
+    }
+    auto jp = make_job(std::move(tx));
+    {
+      std::lock_guard lk(m_);
+      schedule(*jp);
+    }
+    {
+      std::unique_lock lk(m_);
+      while (!cv_.wait_for(lk, std::chrono::milliseconds(500), [&] {
+        return stop_at_ != no_seq || (pending_.size() + live_.size() < max_jobs && queued_bytes_ < max_bytes);
+      })) {
+        lk.unlock();
+        last_report = clock_type::now();
+        flush_notes();
+        report(false);
+        lk.lock();
+      }
+      if (stop_at_ != no_seq) break;
+      queued_bytes_ += jp->bytes;
+      pending_.push_back(std::move(jp));
+      cv_.notify_all();
+    }
+    if (clock_type::now() - last_report >= std::chrono::milliseconds(500)) {
+      last_report = clock_type::now();
+      flush_notes();
+      const auto fi = stream.file_index();
+      if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
+      report(false);
+    }
+  }
+  {
+    std::unique_lock lk(m_);
+    input_done_ = true;
+    cv_.notify_all();
+    // Everything scheduled is applied (or the replay stops at a failure).
+    while (running_workers_ > 0) {
+      if (cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return running_workers_ == 0; })) break;
+      lk.unlock();
+      flush_notes();
+      report(false);
+      lk.lock();
+    }
+  }
+  for (auto& wk : workers_) wk->thread.join();
+  watcher.join();
+  flush_notes();
+  res_.retries = retries_;
+  res_.skipped_errors = skipped_;
+  res_.serial_transactions = serial_count_;
+  if (failure_) {
+    res_.failure = std::move(failure_);
+  } else if (read_failure) {
+    res_.failure = std::move(read_failure);
+  } else if (resume_point && !stream.resume_checked()) {
+    set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
+                            resume_point->second));
+  }
+  if (!res_.failure && !ctx_.target_mariadb && gtid_next_used_) {
+    for (auto& wk : workers_) (void)wk->db.run("SET @@SESSION.GTID_NEXT='AUTOMATIC'", 1);
+  }
+  res_.stopped_at_stop_point = !res_.failure && stream.stopped();
+  if (opt_.verbose && opt_.on_note) {
+    opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
+                             "after a conflict",
+                             n, committed_run_, serial_count_, retries_));
+  }
+  report(true);
+}
+
+}  // namespace
+
+void apply_parallel(parallel_context& ctx, replay_result& res) {
+  scheduler s(ctx, res);
+  s.run();
+}
+
+}  // namespace binlogkit::detail
