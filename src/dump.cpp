@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -247,17 +248,62 @@ std::string base64(bytes b) {
   return out;
 }
 
+// Well-formed UTF-8 as RFC 3629 defines it (no overlong forms, surrogates or code points
+// past U+10FFFF): anything else would be replaced by the JSON writer, so it goes out as
+// base64 instead.
 bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned c = p[i];
+    if (c < 0x80) { ++i; continue; }
+    std::size_t len;
+    unsigned lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) { len = 3; if (c == 0xE0) lo = 0xA0; if (c == 0xED) hi = 0x9F; }
+    else if (c >= 0xF0 && c <= 0xF4) { len = 4; if (c == 0xF0) lo = 0x90; if (c == 0xF4) hi = 0x8F; }
+    else return false;
+    if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) return false;
+    for (std::size_t k = 2; k < len; ++k) {
+      if ((p[i + k] >> 6) != 2) return false;
     }
-    i += n;
+    i += len;
   }
   return true;
+}
+
+// MySQL's and MariaDB's latin1 collations (latin1 is cp1252 there, with the five
+// positions cp1252 leaves undefined mapped to U+0081, U+008D, U+008F, U+0090, U+009D).
+bool is_latin1_collation(std::uint32_t id) {
+  switch (id) {
+    case 5: case 8: case 15: case 31: case 47: case 48: case 49: case 94:
+    case 1024 + 8: case 1024 + 47:  // MariaDB latin1_swedish_nopad_ci, latin1_nopad_bin
+      return true;
+    default: return false;
+  }
+}
+
+constexpr std::uint16_t cp1252_high[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+
+std::string latin1_to_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() * 2);
+  for (char ch : s) {
+    unsigned c = static_cast<unsigned char>(ch);
+    if (c < 0x80) { out += ch; continue; }
+    if (c < 0xA0) c = cp1252_high[c - 0x80];
+    if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6));
+    } else {
+      out += static_cast<char>(0xE0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+    }
+    out += static_cast<char>(0x80 | (c & 0x3F));
+  }
+  return out;
 }
 
 // A value as JSON: numbers where lossless, DECIMAL as a string, temporal values in the
@@ -283,13 +329,25 @@ json value_json(const value& v) {
       return v.as_uint64();
     case value_kind::year: return v.as_int64();
     case value_kind::real: {
+      // JSON has no NaN or infinity (neither column type can hold them either).
       auto d = v.as_double();
-      if (d == d && d != d + 1) return d;  // finite
+      if (std::isfinite(d)) return d;
       return nullptr;
     }
     case value_kind::string: {
       const auto* col = v.column();
       const bool binary = col != nullptr && col->charset && *col->charset == 63;
+      if (binary && col->real_type == column_type::string && v.data().size() < col->length) {
+        // BINARY(N) is stored without its trailing zero bytes; the column value has them.
+        std::string padded(v.text());
+        padded.resize(col->length, '\0');
+        json b;
+        b["base64"] = base64({reinterpret_cast<const std::uint8_t*>(padded.data()), padded.size()});
+        return b;
+      }
+      if (!binary && col != nullptr && col->charset && is_latin1_collation(*col->charset)) {
+        return latin1_to_utf8(v.text());
+      }
       if (!binary && valid_utf8(v.text())) return std::string(v.text());
       json b;
       b["base64"] = base64(v.data());
@@ -310,21 +368,32 @@ json value_json(const value& v) {
   }
 }
 
-json image_json(const row_image& img, std::size_t width) {
+// One image as an array with a cell per table column. Columns the image does not hold
+// (binlog_row_image=MINIMAL/NOBLOB) are null there, and their absence is said by
+// `present` (the 0-based indexes of the columns it holds), which the caller adds only
+// when some column is missing. A value that does not decode is an error, never a null.
+result<json> image_json(const row_image& img, std::size_t width, json& present, bool& all_present) {
   json arr = json::array();
   std::vector<json> cells(width, json());
-  std::vector<bool> present(width, false);
+  present = json::array();
+  std::size_t n = 0;
   for (const field_view& f : img) {
     if (f.index >= width) continue;
-    auto v = f.decode();
-    cells[f.index] = v ? value_json(*v) : json(nullptr);
-    present[f.index] = true;
+    BK_TRY(auto v, f.decode());
+    cells[f.index] = value_json(v);
+    present.push_back(f.index);
+    ++n;
   }
+  all_present = n == width;
   for (std::size_t i = 0; i < width; ++i) arr.push_back(std::move(cells[i]));
   return arr;
 }
 
 }  // namespace
+
+std::string value_to_json(const value& v) {
+  return value_json(v).dump(-1, ' ', false, json::error_handler_t::strict);
+}
 
 // Row images of one rows event into j["rows"], with the table's names.
 static result<void> add_rows_json(json& j, const event_view& ev, const rows_event& r, const table_schema& schema,
@@ -341,8 +410,16 @@ static result<void> add_rows_json(json& j, const event_view& ev, const rows_even
     BK_TRY(auto row, rr.next());
     if (!row) break;
     json x;
-    if (row->before) x["before"] = image_json(*row->before, schema.columns.size());
-    if (row->after) x["after"] = image_json(*row->after, schema.columns.size());
+    json present;
+    bool all = true;
+    if (row->before) {
+      BK_TRY(x["before"], image_json(*row->before, schema.columns.size(), present, all));
+      if (!all) x["before_present"] = std::move(present);
+    }
+    if (row->after) {
+      BK_TRY(x["after"], image_json(*row->after, schema.columns.size(), present, all));
+      if (!all) x["after_present"] = std::move(present);
+    }
     rows.push_back(std::move(x));
   }
   return {};

@@ -9,6 +9,7 @@
 #include "binlogkit/event.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/result.hpp"
+#include "binlogkit/rows.hpp"
 #include "binlogkit/source.hpp"
 
 namespace binlogkit {
@@ -35,5 +36,12 @@ struct dump_options {
 // One event as mysqlbinlog-style text ("# at POS" block).
 [[nodiscard]] std::string event_to_text(const event_view& ev, const any_event* decoded);
 void append_event_text(std::string& out, const event_view& ev, const any_event* decoded);
+
+// One row value as `dump --json -v` writes it: integers, YEAR, BIT and (without their
+// names) ENUM/SET as numbers; FLOAT/DOUBLE as numbers; DECIMAL, temporal values, named
+// ENUM/SET members and MySQL JSON as text; character strings as text (latin1 converted
+// to UTF-8); binary strings (charset binary, or bytes that are not UTF-8), GEOMETRY and
+// VECTOR as {"base64": ...}, BINARY(N) with its trailing zero bytes.
+[[nodiscard]] std::string value_to_json(const value& v);
 
 }  // namespace binlogkit
