@@ -697,6 +697,12 @@ void scheduler::run() {
       res_.failure = std::move(f);
       return;
     }
+    auto l = wk->db.query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
+    if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
+      set_failure(fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1, n,
+                              worker_lock_name(ctx_.id, w)));
+      return;
+    }
     thread_ids_.push_back(std::to_string(wk->db.thread_id()));
     workers_.push_back(std::move(wk));
   }

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "binlogkit/inputs.hpp"
@@ -202,6 +203,26 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     }
   }
 
+  {
+    // The worker connections of a parallel replay of this id killed a moment ago may
+    // still be finishing their last packets.
+    std::string sql = "SELECT COALESCE(NULL";
+    for (std::size_t k = 0; k < max_parallel; ++k) {
+      sql += ", IS_USED_LOCK(" + string_literal(worker_lock_name(id, k)) + ")";
+    }
+    sql += ")";
+    for (int tries = 0;; ++tries) {
+      auto l = db.query_row(sql);
+      if (!l.ok) return server_fail("IS_USED_LOCK failed", l.err, l.message);
+      if (l.cols.empty() || !l.cols[0]) break;
+      if (tries >= 100) {
+        return fail(fmt::format("another replay with id '{}' is running (connection {} holds a worker lock)", id,
+                                *l.cols[0]));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
   // -- progress table -----------------------------------------------------------------
   {
     auto t = db.query_row(
@@ -287,6 +308,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     ctx.sources = &sources;
     ctx.stream = &stream;
     ctx.id_literal = string_literal(id);
+    ctx.id = id;
     ctx.target_mariadb = target_mariadb;
     ctx.target_log_bin = target_log_bin;
     ctx.target_uuid = target_uuid;

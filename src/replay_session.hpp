@@ -278,6 +278,16 @@ class session {
   MYSQL* m_ = nullptr;
 };
 
+// The lock a parallel replay's worker connection k holds while it lives: a replay of the
+// same id that starts after a kill waits until every worker of the old one has finished
+// the packet it was running (the main connection's lock goes first).
+inline std::string worker_lock_name(const std::string& id, std::size_t k) {
+  std::string name = fmt::format("binlogkit.replay.{}.w{}", id, k);
+  if (name.size() > 64) name = fmt::format("binlogkit.replay.{:016x}.w{}", fnv1a(id), k);
+  return name;
+}
+constexpr std::size_t max_parallel = 64;
+
 // What the parallel applier needs from replay()'s setup (connection checked, progress
 // table ready, resume point set on the stream).
 struct parallel_context {
@@ -286,6 +296,7 @@ struct parallel_context {
   std::vector<source>* sources = nullptr;
   transaction_stream* stream = nullptr;
   std::string id_literal;
+  std::string id;
   bool target_mariadb = false;
   bool target_log_bin = false;
   std::string target_uuid;

@@ -2,8 +2,10 @@
 # Point-in-time recovery with `binlogkit replay` and `binlogkit sql`, on real MariaDB
 # servers on 127.0.0.1 (scripts/mariadb-sandbox).
 #
-# Usage: tests/server/pitr_e2e.sh [BINLOGKIT]
+# Usage: tests/server/pitr_e2e.sh [BINLOGKIT [PARALLEL [MODE]]]
 #   BINLOGKIT: the binlogkit binary (default: $BINLOGKIT, else build/binlogkit)
+#   PARALLEL:  every replay runs with --parallel PARALLEL (default 1: the serial applier)
+#   MODE:      its --parallel-mode (default conservative)
 #
 #  1. Server A (binlogs on, ROW by default) runs part 1 of a workload: several databases,
 #     one of them and its table named with backquotes, quotes and semicolons; row and
@@ -27,6 +29,9 @@ set -euo pipefail
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
+parallel=${2:-1}
+par_args=()
+((parallel > 1)) && par_args=(--parallel "$parallel" --parallel-mode "${3:-conservative}")
 
 step_name=setup
 step() {
@@ -195,7 +200,7 @@ replay_to() { # replay_to DIR ARGS...: TCP as bk with the password from MYSQL_PW
   local port
   # shellcheck disable=SC1091
   port=$(source "$d/env" && echo "$SANDBOX_PORT")
-  MYSQL_PWD=bk "$bin" replay --no-defaults --host 127.0.0.1 --port "$port" --user bk --progress=none "$@"
+  MYSQL_PWD=bk "$bin" replay "${par_args[@]}" --no-defaults --host 127.0.0.1 --port "$port" --user bk --progress=none "$@"
 }
 
 for mode in datetime position gtid; do
@@ -232,7 +237,7 @@ fi
 step "refusals"
 # shellcheck disable=SC1091
 a_port=$(source "$a/env" && echo "$SANDBOX_PORT")
-if MYSQL_PWD=bk "$bin" replay --no-defaults --host 127.0.0.1 --port "$a_port" --user bk --progress=none \
+if MYSQL_PWD=bk "$bin" replay "${par_args[@]}" --no-defaults --host 127.0.0.1 --port "$a_port" --user bk --progress=none \
   "${files[@]}" --replay-id same 2>"$work/same.err"; then
   fail "replaying A's binlog into A was not refused"
 fi
@@ -258,4 +263,4 @@ replay_to "$b" "${to_drop[@]}" --start-position "$dump_pos" --stop-position "$dr
   --resume 2>"$work/resume.err" || { cat "$work/resume.err" >&2; fail "--resume of a finished replay failed"; }
 check_state "$b" "resume of a finished replay"
 
-echo "pitr_e2e: OK"
+echo "pitr_e2e (--parallel $parallel${3:+ $3}): OK"

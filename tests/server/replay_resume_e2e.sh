@@ -2,8 +2,10 @@
 # `binlogkit replay` killed with SIGKILL at random points and resumed, and the target
 # server crashed once in the middle: every transaction is applied exactly once.
 #
-# Usage: tests/server/replay_resume_e2e.sh [BINLOGKIT]
+# Usage: tests/server/replay_resume_e2e.sh [BINLOGKIT [PARALLEL [MODE]]]
 #   BINLOGKIT: the binlogkit binary (default: $BINLOGKIT, else build/binlogkit)
+#   PARALLEL:  every replay runs with --parallel PARALLEL (default 1: the serial applier)
+#   MODE:      its --parallel-mode (default conservative)
 #
 #  1. Server A (small binlog files) runs a workload of 1205 transactions: row and
 #     statement transactions, statement-based LOAD DATA, transactions of 300 rows,
@@ -24,6 +26,9 @@ set -euo pipefail
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
+parallel=${2:-1}
+par_args=()
+((parallel > 1)) && par_args=(--parallel "$parallel" --parallel-mode "${3:-conservative}")
 
 step_name=setup
 step() {
@@ -114,7 +119,7 @@ start_b
 b_sock=$(source "$b/env" && echo "$SANDBOX_SOCKET")
 
 replay_bg() { # starts the replay in the background; its pid in replay_pid
-  "$bin" replay "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
+  "$bin" replay "${par_args[@]}" "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
     --progress=json >>"$work/replay.out" 2>&1 &
   replay_pid=$!
 }
@@ -191,7 +196,7 @@ n=$(consistent)
 echo "after the crash: $n of $total transactions recorded"
 
 step "resume to the end"
-"$bin" replay "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
+"$bin" replay "${par_args[@]}" "${files[@]}" --no-defaults --socket "$b_sock" --user root --resume --replay-id resume-test \
   --progress=json >"$work/final.out" 2>&1 || { tail -n 20 "$work/final.out" >&2; fail "the final resume failed"; }
 n=$(consistent)
 ((n == total)) || fail "the progress row counts $n transactions, A wrote $total"
@@ -202,4 +207,4 @@ fi
 tail -n 1 "$work/final.out" | grep -q "\"finished\":true,\|\"finished\":true}" || fail "no final progress line"
 tail -n 1 "$work/final.out" | grep -q "\"transactions\":$total," || fail "the final progress line does not count $total"
 
-echo "replay_resume_e2e: OK ($kills kills, one target crash, $total transactions applied once)"
+echo "replay_resume_e2e (--parallel $parallel${3:+ $3}): OK ($kills kills, one target crash, $total transactions applied once)"
