@@ -919,6 +919,23 @@ bool row_image::present(std::size_t column) const noexcept {
   return column < width_ && column / 8 < present_.size() && lsb_bit(present_, column);
 }
 
+bool row_image::null_at(std::size_t column, std::size_t nth) const noexcept {
+  if (pre_ga_ != nullptr) {
+    if (column >= pre_ga_->null_bit.size() || pre_ga_->null_bit[column] < 0) return false;
+    const auto bit = static_cast<std::size_t>(pre_ga_->null_bit[column]);
+    return bit / 8 < nulls_.size() && lsb_bit(nulls_, bit);
+  }
+  return nth / 8 < nulls_.size() && lsb_bit(nulls_, nth);
+}
+
+pre_ga_layout pre_ga_layout::for_record(const std::vector<bool>& nullable, bool packed_record) {
+  pre_ga_layout l;
+  int bit = packed_record ? 0 : 1;
+  for (bool n : nullable) l.null_bit.push_back(n ? bit++ : -1);
+  l.null_bytes = static_cast<std::uint32_t>((bit + 7) / 8);
+  return l;
+}
+
 void row_image::iterator::settle() noexcept {
   const auto& cols = img_->schema_->columns;
   while (col_ < img_->width_ && !img_->present(col_)) {
@@ -935,7 +952,7 @@ void row_image::iterator::settle() noexcept {
   cur_.column = &c;
   cur_.offset = img_->offset_;
   cur_.event_type = img_->event_type_;
-  cur_.null = nth_ / 8 < img_->nulls_.size() && lsb_bit(img_->nulls_, nth_);
+  cur_.null = img_->null_at(col_, nth_);
   cur_.partial = c.type == column_type::json && !img_->partial_bits_.empty() &&
                  json_nth_ / 8 < img_->partial_bits_.size() && lsb_bit(img_->partial_bits_, json_nth_);
   if (!cur_.null && pos_ <= img_->values_.size()) {
@@ -1014,6 +1031,33 @@ row_reader::row_reader(const rows_event& ev, const table_schema& schema, bytes r
   check_layout();
 }
 
+row_reader::row_reader(const rows_event& ev, const table_schema& schema, const pre_ga_layout& layout,
+                       std::uint64_t event_offset) noexcept
+    : ev_(&ev), schema_(&schema), rows_(ev.rows), offset_(event_offset), type_(static_cast<int>(ev.type)) {
+  const auto t = static_cast<event_type>(type_);
+  if (t != event_type::pre_ga_write_rows && t != event_type::pre_ga_update_rows &&
+      t != event_type::pre_ga_delete_rows) {
+    check_layout();
+    return;
+  }
+  pre_ga_ = &layout;
+  columns_after_ = ev.columns_before;  // one bitmap for both images
+  if (t == event_type::pre_ga_update_rows && !ev.columns_after.empty()) {
+    // The event view reads a second bitmap as for UPDATE_ROWS v1; in a pre-GA event
+    // those bytes begin the first row.
+    if (ev.columns_after.data() + ev.columns_after.size() == ev.rows.data()) {
+      rows_ = bytes(ev.columns_after.data(), ev.columns_after.size() + ev.rows.size());
+    } else {
+      sticky_ = error{errc::bad_value, event_offset, static_cast<std::int16_t>(type_),
+                      "pre-GA update rows: rows do not follow the column bitmap"};
+    }
+  }
+  if (layout.null_bit.size() < static_cast<std::size_t>(ev.column_count) && !sticky_) {
+    sticky_ = error{errc::bad_value, event_offset, static_cast<std::int16_t>(type_),
+                    "pre-GA record layout has fewer columns than the rows event"};
+  }
+}
+
 result<row_image> row_reader::read_image(bytes present, bool partial_after) noexcept {
   const std::size_t width = static_cast<std::size_t>(ev_->column_count);
   row_image img;
@@ -1034,16 +1078,17 @@ result<row_image> row_reader::read_image(bytes present, bool partial_after) noex
       if (!c.ok()) return bad_value(offset_, type_, "partial update JSON bitmap runs past the event");
     }
   }
+  img.pre_ga_ = pre_ga_;
   std::size_t n_present = 0;
   for (std::size_t i = 0; i < width; ++i) n_present += lsb_bit(present, i);
-  img.nulls_ = c.take((n_present + 7) / 8);
+  img.nulls_ = c.take(pre_ga_ != nullptr ? pre_ga_->null_bytes : (n_present + 7) / 8);
   if (!c.ok()) return bad_value(offset_, type_, "row null bitmap runs past the event");
   const std::size_t values_start = pos_ + c.pos();
   bytes rest = c.rest();
   std::size_t used = 0, nth = 0;
   for (std::size_t i = 0; i < width; ++i) {
     if (!lsb_bit(present, i)) continue;
-    const bool is_null = lsb_bit(img.nulls_, nth++);
+    const bool is_null = img.null_at(i, nth++);
     if (is_null) continue;
     BK_TRY(auto n, field_size(schema_->columns[i], rest.subspan(used), offset_, type_));
     used += n;
@@ -1085,6 +1130,15 @@ result<std::optional<row_change>> row_reader::next() noexcept {
       break;
     }
     case rows_kind::update: {
+      if (pre_ga_ != nullptr) {
+        auto b = read_image(columns_after_, false);
+        if (!b) return fail(b.error());
+        rc.before = *b;
+        auto a = read_image(columns_after_, false);
+        if (!a) return fail(a.error());
+        rc.after = *a;
+        break;
+      }
       if (ev_->columns_after.size() * 8 < width) {
         return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "rows event column bitmap is short"});
       }

@@ -284,6 +284,25 @@ class value {
 
 // ---- row images ---------------------------------------------------------------------
 
+// Pre-GA rows events (types 20-22, MySQL 5.1.0-5.1.17) hold each row as
+//   | the table's record null bytes (table->s->null_bytes) | packed values of the present,
+//   | non-NULL columns (Field::pack, as in v1)                                            |
+// and a single column bitmap even for UPDATE (log_event_old.cc). How many null bytes a
+// record has and which bit belongs to which column depend on the engine's record format,
+// and the table maps of that era carry neither metadata nor nullability: the table
+// definition supplies them (for_record()), and string columns need their lengths in the
+// schema.
+struct pre_ga_layout {
+  std::uint32_t null_bytes = 0;
+  std::vector<int> null_bit;  // per table column: its bit in the null bytes, -1 when NOT NULL
+
+  // The layout of a record with these nullable columns: the null bits follow in column
+  // order, after one reserved bit unless the record is packed (HA_OPTION_PACK_RECORD:
+  // tables with VARCHAR/BLOB columns or ROW_FORMAT=DYNAMIC; fixed-length MyISAM tables
+  // are not packed).
+  [[nodiscard]] static pre_ga_layout for_record(const std::vector<bool>& nullable, bool packed_record);
+};
+
 // One column present in an image.
 struct field_view {
   std::uint32_t index = 0;       // column index in the table (0-based; mysqlbinlog's @index+1)
@@ -355,6 +374,8 @@ class row_image {
   std::uint64_t offset_ = 0;
   int event_type_ = -1;
   std::size_t width_ = 0;  // columns of the rows event
+  const pre_ga_layout* pre_ga_ = nullptr;  // null bits by table column (pre-GA rows)
+  [[nodiscard]] bool null_at(std::size_t column, std::size_t nth) const noexcept;
 };
 
 // One row of a rows event: before image (UPDATE, DELETE), after image (WRITE, UPDATE).
@@ -368,7 +389,8 @@ struct row_change {
 // and checks every length in it against the event; a value that does not fit is
 // errc::bad_value at the event's offset. After an error, next() keeps returning it.
 // Pre-GA rows events (types 20-22, MySQL 5.1.0-5.1.17) hold engine record images that
-// cannot be read without the table definition: errc::unsupported.
+// cannot be read without the table definition: errc::unsupported, unless the third form
+// gives their layout.
 class row_reader {
  public:
   // `event_offset` is the rows event's file offset (for errors). MariaDB *_COMPRESSED
@@ -376,6 +398,10 @@ class row_reader {
   // form reports them as errc::unsupported.
   row_reader(const rows_event& ev, const table_schema& schema, std::uint64_t event_offset) noexcept;
   row_reader(const rows_event& ev, const table_schema& schema, bytes rows,
+             std::uint64_t event_offset) noexcept;
+  // Pre-GA rows events with their record layout (`layout` must outlive the reader and
+  // the images). Other events are read as by the first form.
+  row_reader(const rows_event& ev, const table_schema& schema, const pre_ga_layout& layout,
              std::uint64_t event_offset) noexcept;
 
   [[nodiscard]] result<std::optional<row_change>> next() noexcept;
@@ -393,6 +419,8 @@ class row_reader {
   std::uint64_t offset_ = 0;
   int type_ = -1;
   std::optional<error> sticky_;
+  const pre_ga_layout* pre_ga_ = nullptr;
+  bytes columns_after_{};
 };
 
 // ---- temporal helpers (exposed for the JSON layer and tests) -------------------------
