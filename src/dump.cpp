@@ -361,9 +361,14 @@ json value_json(const value& v) {
       return b;
     }
     default: {
+      // DECIMAL, temporal values, MySQL JSON text, JSON diffs. A corrupt JSON document
+      // can name strings that are not UTF-8: its bytes go out as base64 then.
       auto t = v.to_text(text_style::sql);
-      if (t) return *t;
-      return nullptr;
+      if (!t) return nullptr;
+      if (valid_utf8(*t)) return *t;
+      json b;
+      b["base64"] = base64(v.data());
+      return b;
     }
   }
 }
@@ -392,7 +397,7 @@ result<json> image_json(const row_image& img, std::size_t width, json& present, 
 }  // namespace
 
 std::string value_to_json(const value& v) {
-  return value_json(v).dump(-1, ' ', false, json::error_handler_t::strict);
+  return value_json(v).dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // Row images of one rows event into j["rows"], with the table's names.
