@@ -35,42 +35,84 @@ struct segment_result {
 };
 
 // Body checks beyond framing: the typed decode, and compressed contents inflated and
-// decoded in turn. Appends what is wrong.
-void check_body(const event_view& ev, std::vector<error>& problems) {
-  auto decoded = decode(ev);
-  if (!decoded) {
-    problems.push_back(decoded.error());
-    return;
-  }
-  if (const auto* tp = std::get_if<transaction_payload_event>(&*decoded)) {
-    auto inner = payload_reader::open(ev, *tp);
-    if (!inner) {
-      problems.push_back(inner.error());
+// decoded in turn. Appends what is wrong. The commonest types are decoded by their own
+// functions: the any_event variant is as large as its largest member (a query event),
+// and building one per event costs more than decoding a row event.
+void check_body(const event_view& ev, std::vector<error>& problems, bool inside_payload = false) {
+  const auto fail = [&](const error& e) {
+    if (!inside_payload) {
+      problems.push_back(e);
       return;
     }
-    for (;;) {
-      auto in = inner->next();
-      if (!in) {
-        problems.push_back(in.error());
-        return;
+    error outer = e;
+    outer.detail = "an event inside the transaction payload does not decode";
+    problems.push_back(outer);
+  };
+  switch (ev.type()) {
+    case event_type::table_map:
+      if (auto r = decode_table_map(ev); !r) fail(r.error());
+      return;
+    case event_type::mariadb_gtid:
+      if (auto r = decode_mariadb_gtid(ev); !r) fail(r.error());
+      return;
+    case event_type::xid:
+      if (auto r = decode_xid(ev); !r) fail(r.error());
+      return;
+    case event_type::gtid:
+    case event_type::anonymous_gtid:
+    case event_type::gtid_tagged:
+      if (auto r = decode_gtid(ev); !r) fail(r.error());
+      return;
+    case event_type::query:
+    case event_type::execute_load_query:
+    case event_type::query_compressed: {
+      auto q = decode_query(ev);
+      if (!q) {
+        fail(q.error());
+      } else if (q->compressed) {
+        auto text = inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
+                                    ev.offset, ev.header.type_code);
+        if (!text) fail(text.error());
       }
-      if (!in->has_value()) return;
-      auto d = decode(**in);
-      if (!d) {
-        error e = d.error();
-        e.offset = ev.offset;  // name the payload event that holds it
-        e.detail = "an event inside the transaction payload does not decode";
-        problems.push_back(e);
-        return;
-      }
+      return;
     }
-  } else if (const auto* q = std::get_if<query_event>(&*decoded); q != nullptr && q->compressed) {
-    auto text = inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
-                                ev.offset, ev.header.type_code);
-    if (!text) problems.push_back(text.error());
-  } else if (const auto* r = std::get_if<rows_event>(&*decoded); r != nullptr && r->compressed) {
-    auto rows = inflate_mariadb(r->rows, ev.offset, ev.header.type_code);
-    if (!rows) problems.push_back(rows.error());
+    default: break;
+  }
+  if (is_rows_event(ev.type())) {
+    auto r = decode_rows(ev);
+    if (!r) {
+      fail(r.error());
+    } else if (r->compressed) {
+      auto rows = inflate_mariadb(r->rows, ev.offset, ev.header.type_code);
+      if (!rows) fail(rows.error());
+    }
+    return;
+  }
+  auto decoded = decode(ev);
+  if (!decoded) {
+    fail(decoded.error());
+    return;
+  }
+  const auto* tp = std::get_if<transaction_payload_event>(&*decoded);
+  if (tp == nullptr || inside_payload) return;
+  auto inner = payload_reader::open(ev, *tp);
+  if (!inner) {
+    problems.push_back(inner.error());
+    return;
+  }
+  for (;;) {
+    auto in = inner->next();
+    if (!in) {
+      problems.push_back(in.error());
+      return;
+    }
+    if (!in->has_value()) return;
+    const std::size_t before = problems.size();
+    check_body(**in, problems, true);
+    if (problems.size() != before) {
+      problems.back().offset = ev.offset;  // name the payload event that holds it
+      return;
+    }
   }
 }
 
@@ -149,6 +191,7 @@ segment_result read_segment(plan& pl, std::size_t index) {
   std::uint64_t released = start;
   std::uint64_t reported = start;
   constexpr std::uint64_t step = 4ull << 20;
+  event_view e;
   for (;;) {
     const std::uint64_t pos = reader.position();
     if (next < pl.starts.size() && pos >= pl.starts[next]) {
@@ -167,27 +210,27 @@ segment_result read_segment(plan& pl, std::size_t index) {
         released = pos;
       }
     }
-    auto ev = reader.next();
-    if (!ev) {
+    const read_status st = reader.read(e);
+    if (st == read_status::end) break;
+    if (st == read_status::error) {
+      const error& err = reader.last_error();
       // Encrypted events (no key given) are framed but not checked: one problem names
       // where encryption starts; the count says how many were skipped.
-      if (ev.error().code == errc::encrypted) {
-        if (r.encrypted_events++ == 0) r.problems.push_back(ev.error());
+      if (err.code == errc::encrypted) {
+        if (r.encrypted_events++ == 0) r.problems.push_back(err);
         ++r.events;
         r.bytes_checked = reader.position();
         continue;
       }
-      r.problems.push_back(ev.error());
+      r.problems.push_back(err);
       // A checksum error leaves the frame intact: go on after it.
-      if (ev.error().code == errc::checksum_mismatch) {
+      if (err.code == errc::checksum_mismatch) {
         ++r.events;
         r.bytes_checked = reader.position();
         continue;
       }
       break;
     }
-    if (!ev->has_value()) break;
-    const event_view& e = **ev;
     if (r.events == 0 && index == 0) r.in_use = (e.header.flags & flag_binlog_in_use) != 0;
     ++r.events;
     if (e.checksum == checksum_status::ok) ++r.checksums_verified;

@@ -33,6 +33,9 @@ struct reader_options {
   bool allow_unknown_types = false;
 };
 
+// What event_reader::read found.
+enum class read_status : std::uint8_t { event, end, error };
+
 class event_reader {
  public:
   explicit event_reader(bytes data, reader_options options = {}) noexcept
@@ -50,6 +53,10 @@ class event_reader {
   // (truncated, bad length, unknown type) every later call returns the same error; after
   // a checksum error the reader has moved past the event and may go on.
   [[nodiscard]] result<std::optional<event_view>> next() noexcept;
+  // The same without the wrapping, for tight loops: fills `out` and says whether it holds
+  // an event, the data ended cleanly, or last_error() says what went wrong.
+  [[nodiscard]] read_status read(event_view& out) noexcept;
+  const error& last_error() const noexcept { return last_error_; }
 
   // Offset of the next event to read (4 before the first).
   std::uint64_t position() const noexcept { return started_ ? pos_ : binlog_magic_size; }
@@ -66,7 +73,11 @@ class event_reader {
   bytes data() const noexcept { return data_; }
 
  private:
-  result<std::optional<event_view>> fail(error e) noexcept;
+  read_status fail(error e) noexcept;
+  read_status start() noexcept;
+  read_status read_encrypted(std::uint64_t offset) noexcept;
+  read_status read_format_description(event_view& ev, std::size_t header_length) noexcept;
+  read_status check(event_view& ev, bool is_fde) noexcept;
 
   bytes data_;
   reader_options options_;
@@ -74,6 +85,7 @@ class event_reader {
   bool started_ = false;
   bool encrypted_ = false;
   std::optional<error> sticky_;
+  error last_error_{};
   std::deque<format_description> formats_;  // stable addresses: views point at them
 };
 
