@@ -63,20 +63,21 @@ void add_fields(json& j, const event_view& ev, const any_event& e) {
             j["database"] = q.database;
             if (q.compressed) j["query_compressed_hex"] = hex({reinterpret_cast<const std::uint8_t*>(q.query.data()), q.query.size()});
             else j["query"] = q.query;
-            if (q.status.sql_mode) j["sql_mode"] = *q.status.sql_mode;
-            if (q.status.flags2) j["flags2"] = *q.status.flags2;
-            if (q.status.charset_client) {
-              j["charset_client"] = *q.status.charset_client;
-              j["collation_connection"] = *q.status.collation_connection;
-              j["collation_server"] = *q.status.collation_server;
+            const query_status st = q.status();
+            if (st.sql_mode) j["sql_mode"] = *st.sql_mode;
+            if (st.flags2) j["flags2"] = *st.flags2;
+            if (st.charset_client) {
+              j["charset_client"] = *st.charset_client;
+              j["collation_connection"] = *st.collation_connection;
+              j["collation_server"] = *st.collation_server;
             }
-            if (q.status.time_zone) j["time_zone"] = *q.status.time_zone;
-            if (q.status.auto_increment_increment) {
-              j["auto_increment_increment"] = *q.status.auto_increment_increment;
-              j["auto_increment_offset"] = *q.status.auto_increment_offset;
+            if (st.time_zone) j["time_zone"] = *st.time_zone;
+            if (st.auto_increment_increment) {
+              j["auto_increment_increment"] = *st.auto_increment_increment;
+              j["auto_increment_offset"] = *st.auto_increment_offset;
             }
-            if (q.status.microseconds) j["microseconds"] = *q.status.microseconds;
-            if (q.status.ddl_xid) j["xid"] = *q.status.ddl_xid;
+            if (st.microseconds) j["microseconds"] = *st.microseconds;
+            if (st.ddl_xid) j["xid"] = *st.ddl_xid;
             if (ev.type() == event_type::execute_load_query) {
               j["file_id"] = q.file_id;
               j["fn_pos_start"] = q.fn_pos_start;

@@ -57,7 +57,7 @@ res<query_event> query_impl(const event_view& ev) {
   }
   q.query = as_chars(c.rest());
   q.compressed = ev.type() == event_type::query_compressed;
-  BK_TRY(q.status, decode_query_status(q.status_vars, ev.offset, code_of(ev)));
+  if (auto st = decode_query_status(q.status_vars, ev.offset, code_of(ev)); !st) return unexpected<error>(st.error());
   return q;
 }
 
@@ -604,6 +604,11 @@ std::string format_uuid(const uuid_bytes& u) {
 }
 
 // Status variables: | 1 code | value | … ; lengths fixed per code except the strings.
+query_status query_event::status() const noexcept {
+  auto st = decode_query_status(status_vars, 0, static_cast<int>(event_type::query));
+  return st ? *st : query_status{};
+}
+
 result<query_status> decode_query_status(bytes vars, std::uint64_t offset, int type) noexcept {
   query_status s;
   cursor c(vars);

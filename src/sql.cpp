@@ -709,7 +709,7 @@ struct transaction_stream::impl {
   // -- session state of a statement ---------------------------------------------------
 
   void session_header(const event_view& ev, const query_event& q) {
-    const auto& st = q.status;
+    const query_status st = q.status();
     const std::uint64_t at = ev.offset;
     if (ev.header.flags & suppress_use_f) {
       if (!(xa && is_xa_keyword(q.query))) work.db = std::string();

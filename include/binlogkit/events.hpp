@@ -59,14 +59,18 @@ struct query_event {
   std::uint16_t error_code = 0;
   std::string_view database;
   std::string_view query;       // for QUERY_COMPRESSED: the compressed bytes (see compressed)
-  bytes status_vars{};
-  query_status status;
+  bytes status_vars{};          // checked by decode; status() reads them
   bool compressed = false;      // MariaDB QUERY_COMPRESSED: query must be inflated
   // EXECUTE_LOAD_QUERY only:
   std::uint32_t file_id = 0;
   std::uint32_t fn_pos_start = 0;
   std::uint32_t fn_pos_end = 0;
   std::uint8_t dup_handling = 0;
+
+  // The status variables, read from status_vars on each call (decode has checked them).
+  // Not kept in the event: it would make every decoded event (any_event) several times
+  // larger.
+  [[nodiscard]] query_status status() const noexcept;
 };
 
 // Walks a status-variable block; exposed for tests and for the SQL renderer.

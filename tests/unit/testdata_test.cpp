@@ -229,7 +229,7 @@ std::string compare_with_vv(const event_view& ev, const any_event& e, std::strin
     if (number_after<std::uint32_t>(info, "thread_id=") != q->thread_id) bad << "thread_id; ";
     if (number_after<std::uint32_t>(info, "exec_time=") != q->exec_time) bad << "exec_time; ";
     if (number_after<std::uint16_t>(info, "error_code=") != q->error_code) bad << "error_code; ";
-    if (number_after<std::uint64_t>(info, "xid=") != q->status.ddl_xid.value_or(0)) bad << "xid; ";
+    if (number_after<std::uint64_t>(info, "xid=") != q->status().ddl_xid.value_or(0)) bad << "xid; ";
     // The statement as printed, ended by the delimiter line. QUERY_COMPRESSED is shown
     // inflated and EXECUTE_LOAD_QUERY with the file name rewritten: not compared.
     if (!q->compressed && ev.type() == event_type::query) {
