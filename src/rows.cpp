@@ -1114,6 +1114,9 @@ result<std::optional<row_change>> row_reader::next() noexcept {
   if (ev_->columns_before.size() * 8 < width) {
     return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "rows event column bitmap is short"});
   }
+  // Every row takes at least one byte (its null bitmap, or a value); a row of no bytes
+  // (a column bitmap with no bits set) would be read forever.
+  const std::size_t row_start = pos_;
   row_change rc;
   rc.kind = rows_kind_of(ev_->type);
   switch (rc.kind) {
@@ -1152,6 +1155,10 @@ result<std::optional<row_change>> row_reader::next() noexcept {
     }
     default:
       return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "event is not a rows event"});
+  }
+  if (pos_ == row_start) {
+    return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_),
+                      "row image holds no columns and no bytes"});
   }
   return std::optional<row_change>(std::move(rc));
 }

@@ -155,7 +155,11 @@ temporal datetime2_from_row(const std::uint8_t* p, int fsp) noexcept {
     case 5: case 6: frac = sign_extend(load_be(p + 5, 3), 24); break;
     default: break;
   }
-  return temporal_from_packed_datetime(intpart * (std::int64_t{1} << frac_bits) + frac);
+  // In unsigned arithmetic: a corrupt value at the bottom of the range (intpart -2^39)
+  // with a negative fraction is below INT64_MIN; it wraps as the servers' own code does
+  // instead of overflowing.
+  const std::uint64_t packed = (static_cast<std::uint64_t>(intpart) << frac_bits) + static_cast<std::uint64_t>(frac);
+  return temporal_from_packed_datetime(static_cast<std::int64_t>(packed));
 }
 
 temporal time2_from_row(const std::uint8_t* p, int fsp) noexcept {

@@ -870,5 +870,42 @@ TEST_SUITE("rows") {
     REQUIRE(v.has_value());
     CHECK(value_to_json(*v) == R"({"base64":"DAL//g=="})");
   }
+
+  TEST_CASE("rows: a corrupt DATETIME2 at the bottom of its range with a negative fraction decodes without overflow") {
+    // 5 zero bytes: intpart -2^39; fraction 80 00 00 sign-extends to -8388608. Found by
+    // fuzz_rows (signed overflow under UBSan).
+    column_def c = col(column_type::datetime2, 0, 0, 6);
+    auto in = unhex("0000000000 800000");
+    std::size_t size = 0;
+    auto v = value::decode(c, view(in), size);
+    REQUIRE(v.has_value());
+    CHECK(size == 8);
+    for (auto st : {text_style::mysqlbinlog, text_style::mariadb_binlog, text_style::sql}) {
+      auto t = v->to_text(st);
+      CHECK(t.has_value());
+    }
+  }
+
+  TEST_CASE("rows: a rows event whose column bitmap selects no column is bad_value, not an endless row stream") {
+    // Found by fuzz_rows: each row took 0 bytes, so the -vv printer ran out of memory.
+    std::vector<std::uint8_t> types{3}, nulls{0x01};
+    table_map_event tm;
+    tm.column_count = 1;
+    tm.column_types = view(types);
+    tm.null_bitmap = view(nulls);
+    auto s = decode_table_schema(tm, 0);
+    REQUIRE(s.has_value());
+    std::vector<std::uint8_t> none{0x00}, rows{1, 2, 3};
+    rows_event ev;
+    ev.type = event_type::write_rows_v1;
+    ev.column_count = 1;
+    ev.columns_before = view(none);
+    ev.rows = view(rows);
+    row_reader rr(ev, *s, 7);
+    auto r = rr.next();
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == errc::bad_value);
+    CHECK(r.error().offset == 7);
+  }
 }
 
