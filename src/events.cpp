@@ -706,7 +706,7 @@ namespace {
 template <class T>
 result<any_event> widen(result<T> r) {
   if (!r) return unexpected<error>(r.error());
-  return any_event{std::move(*r)};
+  return result<any_event>(std::in_place, std::in_place_type<T>, std::move(*r));
 }
 }  // namespace
 

@@ -185,7 +185,7 @@ class scanner {
  public:
   scanner(const triage_options& o, triage_report& r) : opt_(o), rep_(r) {}
 
-  void scan_file(const triage_input& in, bool last_file);
+  void scan_file(const triage_input& in, std::size_t index, bool last_file);
   void finish(const std::vector<triage_input>& inputs);
 
  private:
@@ -503,13 +503,18 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   }
 }
 
-void scanner::scan_file(const triage_input& in, bool last_file) {
+void scanner::scan_file(const triage_input& in, std::size_t index, bool last_file) {
   rep_.files.push_back(in.name);
   any_file_ = true;
   event_reader reader(in.data);
   bool first_event = true;
   bool saw_checksums = false;
+  std::uint64_t next_progress = opt_.progress_interval;
   for (;;) {
+    if (opt_.progress && reader.position() >= next_progress) {
+      opt_.progress(index, reader.position());
+      next_progress = reader.position() + opt_.progress_interval;
+    }
     auto next = reader.next();
     if (!next) {
       const error& e = next.error();
@@ -848,7 +853,10 @@ int triage_report::exit_code() const noexcept {
 triage_report triage(const std::vector<triage_input>& inputs, const triage_options& options) {
   triage_report rep;
   scanner sc(options, rep);
-  for (std::size_t i = 0; i < inputs.size(); ++i) sc.scan_file(inputs[i], i + 1 == inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    sc.scan_file(inputs[i], i, i + 1 == inputs.size());
+    if (options.progress) options.progress(i, inputs[i].data.size());
+  }
   sc.finish(inputs);
 
   bool gtid_only = false;

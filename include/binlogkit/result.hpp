@@ -71,7 +71,12 @@ class [[nodiscard]] result {
   using error_type = ::binlogkit::error;
 
   constexpr result() requires std::is_default_constructible_v<T> : v_(std::in_place_index<0>) {}
-  constexpr result(T v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT: implicit like expected
+  constexpr result(const T& v) : v_(std::in_place_index<0>, v) {}  // NOLINT: implicit like expected
+  constexpr result(T&& v) : v_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
+  // Builds the value in place (no temporary T to copy from).
+  template <class... Args>
+  constexpr explicit result(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
   constexpr result(unexpected<error_type> e) : v_(std::in_place_index<1>, e.error()) {}  // NOLINT
 
   [[nodiscard]] constexpr bool has_value() const noexcept { return v_.index() == 0; }

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,6 +53,11 @@ struct triage_options {
   std::optional<source_position> read_position;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
+  // Called as the scan passes each `progress_interval` bytes of inputs[input], with the
+  // offset reached: for progress display and for source::release_before (the scan may
+  // still read earlier bytes again, e.g. for a hexdump; released pages come back).
+  std::function<void(std::size_t input, std::uint64_t offset)> progress;
+  std::uint64_t progress_interval = 32ull << 20;
 };
 
 struct damage_range {

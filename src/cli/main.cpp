@@ -207,6 +207,8 @@ int run_triage(const std::vector<std::string>& args, bool as_json, const triage_
   if (!executed_gtids.empty()) opt.executed_gtids = executed_gtids;
   if (force_relay) opt.relay = true;
   if (force_binlog) opt.relay = false;
+  for (const auto& src : set->sources) src.advise_sequential();
+  opt.progress = [&set](std::size_t input, std::uint64_t offset) { set->sources[input].release_before(offset); };
   auto report = bk::triage(set->inputs, opt);
   if (as_json) fmt::print("{}\n", bk::triage_report_json(report));
   else fmt::print("{}", bk::triage_report_text(report, set->inputs));
