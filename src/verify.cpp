@@ -167,14 +167,18 @@ struct plan {
   std::mutex progress_mutex;
   std::atomic<std::uint64_t> bytes_done{0};
   std::uint64_t next_progress = 0;  // under progress_mutex
+  std::uint64_t last_progress = 0;  // likewise
 };
 
 void report_progress(plan& pl, std::uint64_t add) {
-  const auto done = pl.bytes_done.fetch_add(add, std::memory_order_relaxed) + add;
+  pl.bytes_done.fetch_add(add, std::memory_order_relaxed);
   if (!pl.options->progress) return;
   std::lock_guard<std::mutex> lock(pl.progress_mutex);
+  // Read under the lock, so that the values reported never go backwards.
+  const auto done = pl.bytes_done.load(std::memory_order_relaxed);
   if (done >= pl.next_progress) {
     pl.options->progress(done);
+    pl.last_progress = done;
     pl.next_progress = done + pl.options->progress_interval;
   }
 }
@@ -310,7 +314,8 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
     for (auto& p : r.problems) report.problems.push_back(std::move(p));
     i = r.continues_at;
   }
-  if (options.progress) options.progress(report.bytes_checked);
+  // Segments read past a framing error count in bytes_done: never report less than before.
+  if (options.progress) options.progress(std::max(pl.last_progress, report.bytes_checked));
   if (const auto& fd = results[0]->first_format) {
     report.has_checksums = fd->has_checksums();
     report.flavor = fd->flavor();
