@@ -187,6 +187,14 @@ class scanner {
 
   void scan_file(const triage_input& in, std::size_t index, bool last_file);
   void finish(const std::vector<triage_input>& inputs);
+  // Each switch of source binlog seen in a relay log: the file and position left (the end
+  // of the last source event before the rotate) and the file entered.
+  struct source_rotate {
+    std::string from_file;
+    std::uint64_t from_pos = 0;
+    std::string to_file;
+  };
+  const std::vector<source_rotate>& source_rotates() const { return source_rotates_; }
 
  private:
   void on_event(const triage_input& in, const event_view& ev, const any_event& d);
@@ -211,6 +219,7 @@ class scanner {
 
   const triage_options& opt_;
   triage_report& rep_;
+  std::vector<source_rotate> source_rotates_;
   transaction_tracker tracker_;
   gtid_state gtids_;
   bool damaged_ = false;          // damage seen: later transactions are "after damage"
@@ -344,7 +353,11 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     // binlog's own rotate (and the relay log's) names only the next file of the set.
     if (relay_ && ev.header.server_id != relay_server_id_) {
       source_input_ = nullptr;
-      source_file_ = source_name_index(r.next_file);
+      const std::uint32_t next = source_name_index(r.next_file);
+      if (next != source_file_ && source_file_ != 0 && source_pos_ > binlog_magic_size) {
+        source_rotates_.push_back({source_names_[source_file_], source_pos_, source_names_[next]});
+      }
+      source_file_ = next;
       source_pos_ = r.position;
       last_source_log_pos_ = 0;
     }
@@ -860,26 +873,57 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   sc.finish(inputs);
 
   bool gtid_only = false;
+  // Right after the SQL thread has applied the source's Rotate, MariaDB (and relay-log.info)
+  // shows the new binlog's name with the old binlog's position. Read such a position as
+  // the point in the old file it means; taken literally it lies past transactions the
+  // replica never applied.
+  std::optional<source_position> executed = options.executed_position;
+  if (executed) {
+    for (const auto& r : sc.source_rotates()) {
+      if (executed->file == r.to_file && executed->pos == r.from_pos) {
+        rep.notes.push_back(fmt::format(
+            "the executed position {}:{} names the binlog after the source's rotate with the position "
+            "where {} ended (as the server shows it right after a rotate): read as {}:{}",
+            executed->file, executed->pos, r.from_file, r.from_file, r.from_pos));
+        executed = source_position{r.from_file, r.from_pos};
+        break;
+      }
+    }
+  }
+  // relay-log.info's relay position is exact: where it equals the last good point, the
+  // replica executed exactly that much, whatever source coordinates the file shows.
+  if (executed && options.executed_relay_position && rep.last_good &&
+      base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
+      options.executed_relay_position->pos == rep.last_good->relay_pos &&
+      compare_positions(*executed, rep.last_good->source) != 0) {
+    rep.notes.push_back(fmt::format(
+        "relay-log.info's relay position {}:{} is the last good point; its source position {}:{} is not "
+        "that point's ({}:{}): using the relay position",
+        options.executed_relay_position->file, options.executed_relay_position->pos, executed->file,
+        executed->pos, rep.last_good->source.file, rep.last_good->source.pos));
+    executed = rep.last_good->source;
+  }
   if (rep.last_good) {
     rep.resume = rep.last_good;
-    if (options.executed_position) {
-      int c = compare_positions(*options.executed_position, rep.last_good->source);
+    if (executed) {
+      const source_position& ex = *executed;
+      int c = compare_positions(ex, rep.last_good->source);
       if (c < 0) {
-        rep.resume->source = *options.executed_position;
+        rep.resume->source = ex;
         rep.resume->gtid_state.clear();
         rep.notes.push_back(fmt::format(
             "the executed position {}:{} is before the last good position {}:{}: resuming at the "
             "executed position so that nothing is skipped",
-            options.executed_position->file, options.executed_position->pos, rep.last_good->source.file,
+            ex.file, ex.pos, rep.last_good->source.file,
             rep.last_good->source.pos));
       } else if (c > 0 && !rep.damage.empty()) {
-        rep.resume->source = *options.executed_position;
+        rep.resume->source = ex;
         rep.resume->gtid_state.clear();
         rep.notes.push_back(fmt::format(
             "the executed position {}:{} is past the last good position {}:{}: the replica applied "
             "events at or after the damage; resuming there so that nothing is applied twice, but "
             "check the data the damaged events touched",
-            options.executed_position->file, options.executed_position->pos, rep.last_good->source.file,
+            ex.file, ex.pos, rep.last_good->source.file,
             rep.last_good->source.pos));
       }
     }

@@ -168,6 +168,19 @@ PY
   fi
 }
 
+# resume_point FILE: "source_file source_pos" of triage's resume point (base name).
+resume_point() {
+  if [[ $json_tool == jq ]]; then
+    jq -r '"\(.resume.source_file | sub("^.*/"; "")) \(.resume.source_pos)"' "$1"
+  else
+    python3 - "$1" <<'PY'
+import json, os, sys
+r = json.load(open(sys.argv[1]))["resume"]
+print(os.path.basename(r["source_file"]), r["source_pos"])
+PY
+  fi
+}
+
 # ---------------------------------------------------------------------------------------
 step "start a source and a replica"
 "$pair" start "$work" -- --max-relay-log-size=4096 --max-binlog-size=8192 ||
@@ -284,7 +297,10 @@ while :; do
   sleep 0.2
 done
 echo "SQL thread: running=$running, error $(slave_field Last_SQL_Errno): $(slave_field Last_SQL_Error)"
+exec_file=$(slave_field Relay_Master_Log_File)
+exec_pos=$(slave_field Exec_Master_Log_Pos)
 q "$rep" 'STOP SLAVE' || fail "STOP SLAVE"
+echo "SQL thread executed up to $exec_file:$exec_pos (Relay_Master_Log_File, Exec_Master_Log_Pos)"
 echo "replica executed up to gtid_slave_pos $(q "$rep" 'SELECT @@gtid_slave_pos')," \
   "source has $(q "$src" 'SELECT @@gtid_binlog_pos')"
 
@@ -304,6 +320,37 @@ case $rc in
 esac
 found=$(damage_files "$work/triage.json") || fail "triage's output is not valid JSON"
 grep -qxF -- "$damaged" <<<"$found" || fail "triage's damage list does not name $damaged (it names: ${found//$'\n'/ })"
+
+# Where the source's binlog has the end of the transaction the replica applied last
+# (gtid_slave_pos, the server's own answer), from the source's SHOW BINLOG EVENTS: the
+# position replication must resume from. (Exec_Master_Log_Pos is no oracle here: when
+# the SQL thread has read the source's Rotate, MariaDB shows the new file name with the
+# old file's position.)
+applied_gtid=$(q "$rep" 'SELECT @@gtid_slave_pos')
+expected=""
+for f in $(q "$src" 'SHOW BINARY LOGS' | cut -f1); do
+  expected+=$(q "$src" "SHOW BINLOG EVENTS IN '$f'" | awk -F'\t' -v g="$applied_gtid" '
+    $3 == "Gtid" { inside = ($6 ~ ("GTID " g "$")) ; next }
+    inside && ($3 == "Xid" || ($3 == "Query" && $6 ~ /^COMMIT/)) { print $1, $5; inside = 0 }')
+done
+[[ -n $expected ]] || fail "GTID $applied_gtid not found in the source's binlogs"
+echo "the replica applied $applied_gtid, which ends at $expected in the source's binlog"
+point=$(resume_point "$work/triage.json") || fail "no resume point in triage's output"
+[[ $point == "$expected" ]] || fail "triage resumes at $point, the last applied transaction ends at $expected"
+
+step "binlogkit triage with the replica's relay-log.info and master.info"
+info=$(find "$rep" -name relay-log.info -print -quit)
+minfo=$(find "$rep" -name master.info -print -quit)
+[[ -n $info && -n $minfo ]] || fail "relay-log.info or master.info not found under $rep"
+rc=0
+timeout 300 "$bin" triage --json --relay-log-info "$info" --master-info "$minfo" "$relay_index" \
+  >"$work/triage-info.json" 2>"$work/triage-info.err" || rc=$?
+cat "$work/triage-info.err" >&2
+((rc == 1)) || fail "triage with the info files exit $rc, expected 1"
+point=$(resume_point "$work/triage-info.json") || fail "no resume point in triage's output"
+[[ $point == "$expected" ]] ||
+  fail "with relay-log.info, triage resumes at $point, the last applied transaction ends at $expected"
+echo "relay-log.info: $(tr '\n' ' ' <"$info")"
 
 step "carry out the resume plan"
 plan=$(resume_sql_script "$work/triage.json") || fail "no usable resume_sql in triage's output"

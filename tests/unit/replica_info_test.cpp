@@ -41,6 +41,8 @@ relay_set load_relay_set() {
   return s;
 }
 
+std::string base_name_of(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
+
 bool has_note_with(const triage_report& r, const std::string& text) {
   for (const auto& n : r.notes) {
     if (n.find(text) != std::string::npos) return true;
@@ -192,6 +194,62 @@ TEST_SUITE("replica_info") {
     REQUIRE(r.resume_sql_position.size() == 3);
     CHECK(r.resume_sql_position[1] ==
           "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000003', MASTER_LOG_POS = 4065, MASTER_USE_GTID = no");
+  }
+
+  TEST_CASE("triage: an executed position shown right after the source's rotate means the old file") {
+    // After the SQL thread applies the source's Rotate, MariaDB shows (and relay-log.info
+    // keeps) the new binlog's name with the old binlog's position: seen on a real replica
+    // as binlog.000005:1658 where the last applied transaction ended at binlog.000004:1658.
+    // Here the source rotated from binlog.000003 to binlog.000004 after 0-1-18, whose
+    // Query ends at log_pos 4270 (relay-bin.000009 at 783, README/events.txt).
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    triage_options opt;
+    opt.executed_position = source_position{"binlog.000004", 4270};
+    auto r = triage(set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "binlog.000003");
+    CHECK(r.resume->source.pos == 4270);
+    CHECK(has_note_with(r, "read as binlog.000003:4270"));
+    CHECK(has_note_with(r, "the executed position binlog.000003:4270 is before the last good position binlog.000005:817"));
+    // The same position in the new file's own coordinates is taken as it is.
+    opt.executed_position = source_position{"binlog.000004", 383};
+    r = triage(set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "binlog.000004");
+    CHECK(r.resume->source.pos == 383);
+    CHECK_FALSE(has_note_with(r, "read as"));
+  }
+
+  TEST_CASE("triage: relay-log.info's relay position wins over its source position at the last good point") {
+    // A damaged copy: the last good point is relay-bin.000011:1229 (binlog.000004:933);
+    // a relay-log.info naming that relay position with a source position past it must
+    // not move the resume point past what the replica applied.
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    auto clean = triage(set.inputs);
+    REQUIRE(clean.last_good.has_value());
+    std::vector<std::vector<std::uint8_t>> copies;
+    for (const auto& in : set.inputs) copies.emplace_back(in.data.begin(), in.data.end());
+    auto& f12 = copies[11];
+    f12[f12.size() / 2] ^= 0xff;
+    std::vector<triage_input> inputs;
+    for (std::size_t i = 0; i < copies.size(); ++i) inputs.push_back({set.inputs[i].name, {copies[i].data(), copies[i].size()}});
+    auto damaged = triage(inputs);
+    REQUIRE(damaged.last_good.has_value());
+    CHECK(base_name_of(damaged.last_good->relay_file) == "relay-bin.000011");
+    CHECK(damaged.last_good->relay_pos == 1229);
+    CHECK(damaged.last_good->source.file == "binlog.000004");
+    CHECK(damaged.last_good->source.pos == 933);
+    triage_options opt;
+    opt.executed_relay_position = source_position{"./relay-bin.000011", 1229};
+    opt.executed_position = source_position{"binlog.000005", 1658};
+    auto r = triage(inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "binlog.000004");
+    CHECK(r.resume->source.pos == 933);
+    CHECK(has_note_with(r, "using the relay position"));
+    CHECK_FALSE(has_note_with(r, "is past the last good position"));
   }
 
   TEST_CASE("triage: master.info's read position against a relay log cut inside a transaction") {
