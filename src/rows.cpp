@@ -495,11 +495,13 @@ result<std::size_t> field_size(const column_def& col, bytes in, std::uint64_t of
   }
 }
 
-result<value> value::decode(const column_def& col, bytes in, std::size_t& size, std::uint64_t offset,
-                            int event_type) noexcept {
-  BK_TRY(size, field_size(col, in, offset, event_type));
+namespace {
+// Fills `v` with the value of `col` in the first `size` bytes of `in` (checked by
+// field_size). Values are built in place: a value is about 100 bytes, and the row
+// loop would otherwise copy it through each result on the way out.
+result<void> fill_value(value& v, const column_def& col, bytes in, std::size_t size, std::uint64_t offset,
+                        int event_type) noexcept {
   const std::uint8_t* p = in.data();
-  value v;
   using A = value_access;
   auto integer = [&](std::size_t n) {
     A::set(v, &col, col.real_type, value_kind::integer);
@@ -641,7 +643,23 @@ result<value> value::decode(const column_def& col, bytes in, std::size_t& size, 
     default:
       return make_error(errc::unsupported, offset, event_type, "column type cannot be read from a row");
   }
-  return v;
+  return {};
+}
+}  // namespace
+
+result<value> value::decode(const column_def& col, bytes in, std::size_t& size, std::uint64_t offset,
+                            int event_type) noexcept {
+  // One named result and one return, so that it is constructed in the caller's slot.
+  result<value> out(std::in_place);
+  auto n = field_size(col, in, offset, event_type);
+  if (!n) {
+    out = unexpected<error>(n.error());
+  } else {
+    size = *n;
+    auto filled = fill_value(*out, col, in, size, offset, event_type);
+    if (!filled) out = unexpected<error>(filled.error());
+  }
+  return out;
 }
 
 value value::make_null(const column_def* col) noexcept {
@@ -902,17 +920,16 @@ result<void> value::append_text(std::string& out, text_style style) const {
 // ---- row images ---------------------------------------------------------------------
 
 result<value> field_view::decode() const noexcept {
-  if (column == nullptr) return make_error(errc::bad_value, offset, event_type, "field has no column definition");
-  if (null) {
-    value v = value::make_null(column);
-    v.index_ = index;
-    return v;
-  }
   std::size_t size = 0;
-  BK_TRY(value v, value::decode(*column, raw, size, offset, event_type));
-  v.index_ = index;
-  if (partial) v.kind_ = value_kind::json_diff;
-  return v;
+  result<value> out = column == nullptr
+                          ? result<value>(make_error(errc::bad_value, offset, event_type, "field has no column definition"))
+                      : null ? result<value>(value::make_null(column))
+                             : value::decode(*column, raw, size, offset, event_type);
+  if (out) {
+    out->index_ = index;
+    if (partial && !null) out->kind_ = value_kind::json_diff;
+  }
+  return out;
 }
 
 bool row_image::present(std::size_t column) const noexcept {
@@ -1058,9 +1075,8 @@ row_reader::row_reader(const rows_event& ev, const table_schema& schema, const p
   }
 }
 
-result<row_image> row_reader::read_image(bytes present, bool partial_after) noexcept {
+result<void> row_reader::read_image(bytes present, bool partial_after, row_image& img) noexcept {
   const std::size_t width = static_cast<std::size_t>(ev_->column_count);
-  row_image img;
   img.schema_ = schema_;
   img.present_ = present;
   img.offset_ = offset_;
@@ -1096,16 +1112,27 @@ result<row_image> row_reader::read_image(bytes present, bool partial_after) noex
   img.values_ = rows_.subspan(values_start, used);
   pos_ = values_start + used;
   img.raw_ = rows_.subspan(start, pos_ - start);
-  return img;
+  return {};
 }
 
+// One named result and one return, so that the row (two images, a few hundred bytes)
+// is built where the caller receives it instead of being copied for every row.
 result<std::optional<row_change>> row_reader::next() noexcept {
-  if (sticky_) return unexpected<error>(*sticky_);
-  if (pos_ >= rows_.size()) return std::optional<row_change>();
-  auto fail = [&](const error& e) -> result<std::optional<row_change>> {
-    sticky_ = e;
-    return unexpected<error>(e);
-  };
+  result<std::optional<row_change>> out(std::in_place);
+  if (sticky_) {
+    out = unexpected<error>(*sticky_);
+  } else if (pos_ < rows_.size()) {
+    auto r = read_row((*out).emplace());
+    if (!r) {
+      sticky_ = r.error();
+      out = unexpected<error>(r.error());
+    }
+  }
+  return out;
+}
+
+result<void> row_reader::read_row(row_change& rc) noexcept {
+  auto fail = [](const error& e) -> result<void> { return unexpected<error>(e); };
   const std::size_t width = static_cast<std::size_t>(ev_->column_count);
   if (width > schema_->columns.size()) {
     return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_),
@@ -1117,40 +1144,33 @@ result<std::optional<row_change>> row_reader::next() noexcept {
   // Every row takes at least one byte (its null bitmap, or a value); a row of no bytes
   // (a column bitmap with no bits set) would be read forever.
   const std::size_t row_start = pos_;
-  row_change rc;
   rc.kind = rows_kind_of(ev_->type);
   switch (rc.kind) {
     case rows_kind::write: {
-      auto img = read_image(ev_->columns_before, false);
+      auto img = read_image(ev_->columns_before, false, rc.after.emplace());
       if (!img) return fail(img.error());
-      rc.after = *img;
       break;
     }
     case rows_kind::erase: {
-      auto img = read_image(ev_->columns_before, false);
+      auto img = read_image(ev_->columns_before, false, rc.before.emplace());
       if (!img) return fail(img.error());
-      rc.before = *img;
       break;
     }
     case rows_kind::update: {
       if (pre_ga_ != nullptr) {
-        auto b = read_image(columns_after_, false);
+        auto b = read_image(columns_after_, false, rc.before.emplace());
         if (!b) return fail(b.error());
-        rc.before = *b;
-        auto a = read_image(columns_after_, false);
+        auto a = read_image(columns_after_, false, rc.after.emplace());
         if (!a) return fail(a.error());
-        rc.after = *a;
         break;
       }
       if (ev_->columns_after.size() * 8 < width) {
         return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_), "rows event column bitmap is short"});
       }
-      auto b = read_image(ev_->columns_before, false);
+      auto b = read_image(ev_->columns_before, false, rc.before.emplace());
       if (!b) return fail(b.error());
-      rc.before = *b;
-      auto a = read_image(ev_->columns_after, ev_->type == event_type::partial_update_rows);
+      auto a = read_image(ev_->columns_after, ev_->type == event_type::partial_update_rows, rc.after.emplace());
       if (!a) return fail(a.error());
-      rc.after = *a;
       break;
     }
     default:
@@ -1160,7 +1180,7 @@ result<std::optional<row_change>> row_reader::next() noexcept {
     return fail(error{errc::bad_value, offset_, static_cast<std::int16_t>(type_),
                       "row image holds no columns and no bytes"});
   }
-  return std::optional<row_change>(std::move(rc));
+  return {};
 }
 
 }  // namespace binlogkit

@@ -409,7 +409,8 @@ class row_reader {
   [[nodiscard]] std::size_t position() const noexcept { return pos_; }
 
  private:
-  result<row_image> read_image(bytes present, bool partial_after) noexcept;
+  result<void> read_image(bytes present, bool partial_after, row_image& img) noexcept;
+  result<void> read_row(row_change& rc) noexcept;
   void check_layout() noexcept;
 
   const rows_event* ev_ = nullptr;
