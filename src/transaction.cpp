@@ -82,10 +82,6 @@ statement_kind classify_statement(std::string_view sql) noexcept {
   return statement_kind::other;
 }
 
-void transaction_tracker::reset() noexcept {
-  // A relay log may rotate inside a transaction: keep the state, forget nothing.
-}
-
 bool transaction_tracker::abandon() noexcept {
   if (state_ == state::outside) return false;
   state_ = state::outside;

@@ -67,8 +67,8 @@ class transaction_tracker {
 
   // Feeds one event and its decoded form (decode(ev) must have succeeded).
   [[nodiscard]] step feed(const event_view& ev, const any_event& decoded) noexcept;
-  // A new file of a relay-log set begins (its format description will follow).
-  void reset() noexcept;
+  // One tracker follows a whole relay-log set: a relay log may rotate inside a
+  // transaction, so a new file changes nothing here.
   // The receiver restarted (a relay log holds a real format description from the source
   // after a reconnect): an open transaction will be sent again whole. True if one was open.
   bool abandon() noexcept;

@@ -56,7 +56,6 @@ walk_result walk(const std::vector<std::pair<std::string, std::vector<std::uint8
   std::uint64_t begin = 0;
   for (std::size_t i = 0; i < files.size(); ++i) {
     const auto& [name, data] = files[i];
-    if (i > 0) tracker.reset();
     event_reader reader(as_bytes(data));
     std::optional<std::uint32_t> own_server_id;  // the relay log's own (its first event's)
     for (;;) {
