@@ -1434,7 +1434,6 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
     }
     if (!n->has_value()) {
       m.reader.reset();
-      m.tracker.reset();
       ++file_;
       continue;
     }
