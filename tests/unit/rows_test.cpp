@@ -907,5 +907,42 @@ TEST_SUITE("rows") {
     CHECK(r.error().code == errc::bad_value);
     CHECK(r.error().offset == 7);
   }
+
+  TEST_CASE("rows: quoted strings escape every byte below 0x20, and ' and \\ in the mysqlbinlog style, at any position") {
+    // The -v quoting rule (log_event_print_value / my_b_write_quoted): bytes below 0x20
+    // as \xNN; MySQL also escapes ' and \, MariaDB does not. Checked for each byte at
+    // every position of 1- to 24-byte strings (the printer scans 8 bytes at a time).
+    auto reference = [](const std::string& in, bool mysql) {
+      std::string out = "'";
+      for (unsigned char b : in) {
+        if (b < 0x20) {
+          char buf[5];
+          std::snprintf(buf, sizeof buf, "\\x%02x", b);
+          out += buf;
+        } else if (mysql && (b == '\'' || b == '\\')) {
+          out += '\\';
+          out += static_cast<char>(b);
+        } else {
+          out += static_cast<char>(b);
+        }
+      }
+      return out + "'";
+    };
+    column_def c = col(column_type::varchar, 100);
+    for (unsigned special : {0x00u, 0x01u, 0x1fu, 0x20u, 0x27u, 0x5cu, 0x7fu, 0x80u, 0xa0u, 0xffu}) {
+      for (std::size_t len = 1; len <= 24; ++len) {
+        for (std::size_t at = 0; at < len; ++at) {
+          std::string str(len, 'a');
+          str[at] = static_cast<char>(special);
+          if (at + 3 < len) str[at + 3] = '\'';
+          std::vector<std::uint8_t> in{static_cast<std::uint8_t>(len)};
+          in.insert(in.end(), str.begin(), str.end());
+          INFO(special << " at " << at << " of " << len);
+          CHECK(text_of(c, in, text_style::mysqlbinlog) == reference(str, true));
+          CHECK(text_of(c, in, text_style::mariadb_binlog) == reference(str, false));
+        }
+      }
+    }
+  }
 }
 
