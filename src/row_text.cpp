@@ -83,12 +83,14 @@ result<void> append_rows_verbose(std::string& out, const event_view& ev, const r
     out += clause;
     out += '\n';
     for (const field_view& f : img) {
-      BK_TRY(auto val, f.decode());
+      // Used where it lies in its result (a value is about 100 bytes).
+      const auto val = f.decode();
+      if (!val) return unexpected<error>(val.error());
       char num[24];
       out += "###   @";
       out.append(num, std::to_chars(num, num + sizeof num, f.index + 1).ptr);
       out += '=';
-      BK_TRY_VOID(val.append_text(out, style));
+      BK_TRY_VOID(val->append_text(out, style));
       if (with_types) {
         const auto& types = type_comments(f.column);
         out += f.null ? types.second : types.first;
@@ -98,7 +100,9 @@ result<void> append_rows_verbose(std::string& out, const event_view& ev, const r
     return {};
   };
   for (;;) {
-    BK_TRY(auto row, rr.next());
+    const auto next = rr.next();
+    if (!next) return unexpected<error>(next.error());
+    const auto& row = *next;
     if (!row) break;
     switch (row->kind) {
       case rows_kind::write:
