@@ -511,7 +511,8 @@ res<rows_event> rows_impl(const event_view& ev) {
   auto bitmap = (r.column_count + 7) / 8;
   if (bitmap > c.remaining()) return bad(ev, errc::bad_body, "rows column bitmap exceeds the event");
   r.columns_before = c.take(bitmap);
-  if (rows_kind_of(t) == rows_kind::update) r.columns_after = c.take(bitmap);
+  // Pre-GA UPDATE (MySQL 5.1.0-5.1.17) has one bitmap for both images.
+  if (rows_kind_of(t) == rows_kind::update && t != event_type::pre_ga_update_rows) r.columns_after = c.take(bitmap);
   if (!c.ok()) return bad(ev, errc::bad_body, "rows column bitmaps run past the event");
   r.rows = c.rest();
   r.compressed = is_mariadb_compressed(t);

@@ -1078,17 +1078,7 @@ row_reader::row_reader(const rows_event& ev, const table_schema& schema, const p
     return;
   }
   pre_ga_ = &layout;
-  columns_after_ = ev.columns_before;  // one bitmap for both images
-  if (t == event_type::pre_ga_update_rows && !ev.columns_after.empty()) {
-    // The event view reads a second bitmap as for UPDATE_ROWS v1; in a pre-GA event
-    // those bytes begin the first row.
-    if (ev.columns_after.data() + ev.columns_after.size() == ev.rows.data()) {
-      rows_ = bytes(ev.columns_after.data(), ev.columns_after.size() + ev.rows.size());
-    } else {
-      sticky_ = error{errc::bad_value, event_offset, static_cast<std::int16_t>(type_),
-                      "pre-GA update rows: rows do not follow the column bitmap"};
-    }
-  }
+  columns_after_ = ev.columns_before;  // one bitmap for both images (decode_rows reads one)
   if (layout.null_bit.size() < static_cast<std::size_t>(ev.column_count) && !sticky_) {
     sticky_ = error{errc::bad_value, event_offset, static_cast<std::int16_t>(type_),
                     "pre-GA record layout has fewer columns than the rows event"};

@@ -537,6 +537,11 @@ TEST_SUITE("values_corpus") {
         ++pre_ga;
         auto r = decode_rows(ev);
         REQUIRE(r.has_value());
+        // One column bitmap, also for UPDATE: the rows start right after it (two columns,
+        // one byte: the event's body is table id, flags, column count, bitmap, rows).
+        CHECK(r->columns_after.empty());
+        CHECK(r->columns_before.size() == 1);
+        CHECK(r->rows.data() == r->columns_before.data() + 1);
         // The table map of 5.1.17 has the column types (LONG, STRING) but no metadata:
         // the schema comes from the CREATE TABLE.
         table_schema schema;
