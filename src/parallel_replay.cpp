@@ -66,8 +66,10 @@ struct job {
   bool abort = false;        // roll back and execute again
   bool head_only = false;    // execute again only as the next to commit
   int head_retries = 0;      // lock errors as the next to commit
+  std::uint64_t restart_after = 0;  // rolled back for an earlier one: runs again once it committed
   std::size_t worker = 0;
   clock_type::time_point exec_start{};
+  bool at_once = false;      // the next to commit: statements and COMMIT in one packet
 };
 
 // Keys of session statements: a statement is skipped when the connection's last statement
@@ -144,7 +146,8 @@ class scheduler {
   std::string last_file_, last_gtid_;
   std::uint64_t last_pos_ = 0;
   std::uint64_t committed_run_ = 0;
-  std::uint64_t retries_ = 0, skipped_ = 0;
+  std::uint64_t retries_ = 0, skipped_ = 0, deadlocks_ = 0, timeouts_ = 0;
+  double exec_avg_ = 0.002;  // seconds a transaction's statements take (moving average)
 
   // Scheduling state of the reading side.
   std::uint64_t next_seq_ = 1;
@@ -482,7 +485,7 @@ void scheduler::execute(std::size_t w, job& j) {
       cv_.wait(lk, [&] {
         if (stopping(j)) return true;
         if (j.head_only || j.alone) return committed_ + 1 >= j.seq;
-        if (committed_ < j.after_committed) return false;
+        if (committed_ < j.after_committed || committed_ < j.restart_after) return false;
         if (hold_ != no_seq && j.seq > hold_ && committed_ < hold_) return false;
         return j.after_executed == 0 || executed_upto() >= j.after_executed;
       });
@@ -503,6 +506,7 @@ void scheduler::execute(std::size_t w, job& j) {
     if (at_once) {
       std::lock_guard lk(m_);
       j.state = job_state::committing;
+      j.at_once = true;
     }
     std::vector<piece> all;
     if (at_once) {
@@ -512,8 +516,14 @@ void scheduler::execute(std::size_t w, job& j) {
     }
     auto r = send_pieces(w, j, at_once ? all : j.body, is_head);
     std::unique_lock lk(m_);
+    j.at_once = false;
+    if (r.ok) {
+      const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
+      exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
+    }
     if (!r.ok) {
       const bool lost = connection_lost(r.err);
+      if (r.err == 1205) ++timeouts_;
       // An error as the next to commit is the transaction's own (a lock error gets a few
       // more tries: another session may hold the lock); otherwise running early may
       // explain it.
@@ -597,65 +607,126 @@ void scheduler::worker_main(std::size_t w) {
   cv_.notify_all();
 }
 
-// Finds the commit-order deadlock: a transaction executing for a while (in LOCK WAIT when
-// INNODB_TRX says so) while a later one waits for its turn, holding its locks.
+// Finds the commit-order deadlock: a transaction waiting for a row lock that a later one
+// holds (the later one waits for its turn to commit, or waits itself, down a chain that
+// ends at one waiting for its turn). Two signs, checked every 2 ms:
+//
+//   * the next to commit has been running its statements much longer than transactions
+//     usually take while a later one has started: nothing but a later transaction (or a
+//     session outside the replay) can hold a lock it waits for, so the later ones are
+//     rolled back (if it was merely slow, they only run again);
+//   * InnoDB's lock waits (INNODB_LOCK_WAITS joined with INNODB_TRX, MariaDB and MySQL
+//     5.7; performance_schema.data_lock_waits on MySQL 8.0) show any transaction waiting
+//     for a later one. InnoDB refreshes those tables from a cache only when nobody has read
+//     them for 100 ms, so they are read at most every 150 ms (read more often, they would
+//     never change).
+//
+// Every later started transaction is rolled back, to run again once the waiting one has
+// committed.
 void scheduler::watcher_main() {
   session db;
-  infile_source none;
-  const bool have_db = db.connect(opt_.connection, &none).empty();
-  bool trx_table = have_db;
-  std::vector<std::string> waiting;
+  infile_source no_infile;
+  const bool have_db = db.connect(opt_.connection, &no_infile).empty();
+  enum class probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
+  probe how = have_db ? probe::lock_waits : probe::nothing;
+  std::unordered_map<std::string, std::size_t> worker_of;
+  for (std::size_t w = 0; w < thread_ids_.size(); ++w) worker_of.emplace(thread_ids_[w], w);
+  std::vector<std::string> rows;
+  std::vector<std::uint64_t> running(thread_ids_.size(), 0);  // worker -> seq of its job
+  auto last_probe = clock_type::now() - std::chrono::seconds(1);
+  constexpr auto probe_interval = std::chrono::milliseconds(150);
+  constexpr auto min_age = std::chrono::milliseconds(3);
   for (;;) {
-    std::uint64_t suspect = no_seq;
-    std::string suspect_thread;
-    double age = 0;
+    std::uint64_t victim_after = no_seq;
+    bool ask = false;
     {
       std::unique_lock lk(m_);
       if (cv_.wait_for(lk, std::chrono::milliseconds(2), [&] { return running_workers_ == 0; })) return;
-      const job* oldest = nullptr;
+      const auto now = clock_type::now();
+      const job* oldest = nullptr;  // the earliest running its statements for a while
       for (const auto& [seq, jp] : live_) {
-        if (jp->state == job_state::executing && !jp->alone) {
+        const bool active = jp->state == job_state::executing || (jp->state == job_state::committing && jp->at_once);
+        if (active && !jp->alone && now - jp->exec_start >= min_age) {
           oldest = jp.get();
           break;
         }
       }
       if (oldest == nullptr) continue;
-      bool later_waits = false;
-      for (auto it = live_.upper_bound(oldest->seq); it != live_.end(); ++it) {
-        if (it->second->state == job_state::executed && !it->second->abort) later_waits = true;
+      bool later_started = false;
+      for (auto it = live_.upper_bound(oldest->seq); it != live_.end() && !later_started; ++it) {
+        const job_state st = it->second->state;
+        later_started = (st == job_state::executed || st == job_state::executing) && !it->second->abort;
       }
-      if (!later_waits) continue;
-      age = std::chrono::duration<double>(clock_type::now() - oldest->exec_start).count();
-      if (age < 0.005) continue;
-      suspect = oldest->seq;
-      suspect_thread = thread_ids_[oldest->worker];
-    }
-    bool deadlock = false;
-    if (trx_table) {
-      if (db.query_column("SELECT trx_mysql_thread_id FROM information_schema.INNODB_TRX WHERE trx_state='LOCK WAIT'",
-                          waiting)) {
-        deadlock = std::find(waiting.begin(), waiting.end(), suspect_thread) != waiting.end();
+      if (!later_started) continue;
+      const double age = std::chrono::duration<double>(now - oldest->exec_start).count();
+      if (head(*oldest) && age > std::max(0.05, 10 * exec_avg_)) {
+        victim_after = oldest->seq;
+      } else if (how != probe::nothing && now - last_probe >= probe_interval) {
+        ask = true;
       } else {
-        trx_table = false;
+        continue;
       }
     }
-    if (!trx_table) deadlock = age > 1.0;  // no way to ask: a long wait is taken for one
-    if (!deadlock) continue;
-    std::unique_lock lk(m_);
-    auto it = live_.find(suspect);
-    if (it == live_.end() || it->second->state != job_state::executing) continue;
-    hold_ = std::min(hold_, suspect);
+    if (ask) {
+      bool asked = false;
+      while (!asked && how != probe::nothing) {
+        if (how == probe::lock_waits) {
+          asked = db.query_column(
+              "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
+              "information_schema.INNODB_LOCK_WAITS w JOIN information_schema.INNODB_TRX r ON "
+              "r.trx_id = w.requesting_trx_id JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id",
+              rows);
+        } else {
+          asked = db.query_column(
+              "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
+              "performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX r ON "
+              "r.trx_id = w.REQUESTING_ENGINE_TRANSACTION_ID JOIN information_schema.INNODB_TRX b ON "
+              "b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID",
+              rows);
+        }
+        if (!asked) how = static_cast<probe>(static_cast<int>(how) + 1);
+      }
+      last_probe = clock_type::now();
+      if (!asked) continue;
+      std::lock_guard lk(m_);
+      std::fill(running.begin(), running.end(), 0);
+      for (const auto& [seq, jp] : live_) {
+        if (jp->state != job_state::waiting) running[jp->worker] = seq;
+      }
+      auto seq_of = [&](const std::string& thread) -> std::uint64_t {
+        auto it = worker_of.find(thread);
+        return it == worker_of.end() ? 0 : running[it->second];
+      };
+      for (const auto& row : rows) {
+        auto sp = row.find(' ');
+        if (sp == std::string::npos) continue;
+        const std::uint64_t ws = seq_of(row.substr(0, sp)), bs = seq_of(row.substr(sp + 1));
+        if (ws != 0 && bs > ws) victim_after = std::min(victim_after, ws);
+      }
+    }
+    if (victim_after == no_seq) continue;
+    std::lock_guard lk(m_);
+    auto it = live_.find(victim_after);
+    if (it == live_.end() || !(it->second->state == job_state::executing ||
+                               (it->second->state == job_state::committing && it->second->at_once))) {
+      continue;
+    }
     bool any = false;
-    for (auto jt = live_.upper_bound(suspect); jt != live_.end(); ++jt) {
-      if (jt->second->state == job_state::executed || jt->second->state == job_state::executing) {
-        jt->second->abort = true;
+    for (auto jt = live_.upper_bound(victim_after); jt != live_.end(); ++jt) {
+      job& later = *jt->second;
+      if ((later.state == job_state::executed || later.state == job_state::executing) && !later.abort) {
+        later.abort = true;
+        later.restart_after = std::max(later.restart_after, victim_after);
         any = true;
       }
     }
-    if (any && opt_.verbose) {
-      note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds): later "
-                       "transactions rolled back, to run again after it",
-                       (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
+    if (any) {
+      ++deadlocks_;
+      if (opt_.verbose) {
+        note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
+                         "while later ones wait): later transactions rolled back, to run again after it",
+                         (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
+      }
     }
     cv_.notify_all();
   }
@@ -854,8 +925,8 @@ void scheduler::run() {
   res_.stopped_at_stop_point = !res_.failure && stream.stopped();
   if (opt_.verbose && opt_.on_note) {
     opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
-                             "after a conflict",
-                             n, committed_run_, serial_count_, retries_));
+                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts)",
+                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_));
   }
   report(true);
 }

@@ -46,9 +46,11 @@
 // transactions all go to the first connection (temporary tables live in one session).
 //
 // Commit-order deadlock: an earlier transaction waiting for a row lock held by a later one
-// that waits for its turn to commit. A watcher notices a worker that has been executing for
-// a while while a later one waits (and asks INNODB_TRX whether it is in LOCK WAIT); the
-// later transactions are rolled back and run again after the earlier one commits. Any error
+// that waits for its turn to commit. A watcher notices the next to commit running much
+// longer than transactions usually take while later ones have started, or (reading
+// InnoDB's lock waits, at most every 150 ms: InnoDB refreshes them only after 100 ms
+// without a reader) any transaction waiting for a later one; the later transactions are
+// rolled back and run again after the earlier one commits. Any error
 // in a transaction that is not the next to commit is treated the same way (it may come from
 // running early); an error in the next one to commit stops the replay there, with every
 // earlier transaction committed and no later one.

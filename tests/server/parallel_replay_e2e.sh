@@ -91,8 +91,14 @@ for ((s = 1; s <= sessions; s++)); do
       h=$(((s * 7 + i) % 3 + 1)) from=$(((s + i) % 20 + 1)) to=$(((s * 3 + i * 7) % 20 + 1))
       echo "BEGIN;"
       echo "UPDATE app.hot SET c = c + 1 WHERE id = $h;"
-      echo "UPDATE app.acct SET bal = bal - $i WHERE id = $from;"
-      echo "UPDATE app.acct SET bal = bal + $i WHERE id = $to;"
+      # Accounts in id order: the sessions on A must not deadlock among themselves.
+      if ((from < to)); then
+        echo "UPDATE app.acct SET bal = bal - $i WHERE id = $from;"
+        echo "UPDATE app.acct SET bal = bal + $i WHERE id = $to;"
+      else
+        echo "UPDATE app.acct SET bal = bal + $i WHERE id = $to;"
+        echo "UPDATE app.acct SET bal = bal - $i WHERE id = $from;"
+      fi
       echo "INSERT INTO app.log SELECT $s, $i, c FROM app.hot WHERE id = $h;"
       echo "COMMIT;"
     done
