@@ -2,14 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <condition_variable>
 #include <cmath>
 #include <ctime>
 #include <map>
+#include <mutex>
+#include <system_error>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
 #include "binlogkit/compression.hpp"
+#include "segments.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/row_text.hpp"
 #include "binlogkit/rows.hpp"
@@ -587,23 +594,27 @@ void append_event_text(std::string& out, const event_view& ev, const any_event* 
   }
 }
 
-result<void> dump_file(std::FILE* out, const source& src, const dump_options& options) {
-  reader_options ro;
-  ro.verify_checksums = options.verify_checksums;
-  ro.bad_checksum_is_error = false;
-  ro.allow_unknown_types = options.allow_unknown_types;
-  event_reader reader(src.data(), ro);
+namespace {
+
+// What one reader renders: its output buffer, the table maps it has seen, and its first
+// error. dump_file uses one for the whole file, or one per parallel segment.
+struct dump_state {
+  const dump_options& options;
+  std::string_view file;
   std::string buffer;
   result<void> first_error;
   std::map<std::uint64_t, table_schema> tables;  // table id → schema of its latest TABLE_MAP
   std::map<std::uint64_t, std::vector<std::uint8_t>> table_map_bytes;  // …and that map's body
+
+  dump_state(const dump_options& o, std::string_view f) : options(o), file(f) {}
+
+  void note(const error& e) {
+    if (first_error) first_error = unexpected<error>(e);
+  }
+
   // Renders one event (and, with verbosity, its rows). `payload` is the transaction
-  // payload event holding it, if any. Returns false when output should stop.
-  auto render = [&](const event_view& ev, const any_event* d, std::string_view file,
-                    const event_view* payload) -> bool {
-    auto note_error = [&](const error& e) {
-      if (first_error) first_error = unexpected<error>(e);
-    };
+  // payload event holding it, if any.
+  void render(const event_view& ev, const any_event* d, const event_view* payload) {
     const table_schema* schema = nullptr;
     const rows_event* rows = nullptr;
     std::vector<std::uint8_t> inflated;
@@ -619,20 +630,20 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
           } else {
             tables.erase(tm->table_id);
             cached.clear();
-            note_error(s.error());
+            note(s.error());
           }
         }
       } else if ((rows = std::get_if<rows_event>(d)) != nullptr) {
         auto it = tables.find(rows->table_id);
         if (it == tables.end()) {
-          note_error(error{errc::missing_table_map, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
-                           "rows event for a table id with no TABLE_MAP before it"});
+          note(error{errc::missing_table_map, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                     "rows event for a table id with no TABLE_MAP before it"});
         } else {
           schema = &it->second;
           if (rows->compressed) {
             auto x = inflate_mariadb(rows->rows, ev.offset, ev.header.type_code);
             if (x) inflated = std::move(*x);
-            else { note_error(x.error()); schema = nullptr; }
+            else { note(x.error()); schema = nullptr; }
           }
         }
       }
@@ -648,7 +659,7 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
       }
       if (schema != nullptr) {
         auto r = add_rows_json(j, ev, *rows, *schema, {inflated.data(), inflated.size()});
-        if (!r) note_error(r.error());
+        if (!r) note(r.error());
       }
       buffer += j.dump(-1, ' ', false, json::error_handler_t::replace);
       buffer += '\n';
@@ -664,19 +675,67 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
         const auto style = ev.format->flavor() == flavor::mariadb ? text_style::mariadb_binlog : text_style::mysqlbinlog;
         auto r = append_rows_verbose(buffer, ev, *rows, *schema, {inflated.data(), inflated.size()}, style,
                                      options.verbosity >= 2);
-        if (!r) note_error(r.error());
+        if (!r) note(r.error());
       }
     }
-    return true;
-  };
-  auto flush = [&] {
-    std::fwrite(buffer.data(), 1, buffer.size(), out);
-    buffer.clear();
-  };
+  }
+
+  // One event of the file, already decoded: rendered, and for a MySQL transaction payload
+  // the events inside it too, each named by the payload's offset and its own offset in
+  // the inflated payload.
+  void dump_event(const event_view& ev, const result<any_event>& decoded) {
+    const any_event* d = decoded ? &*decoded : nullptr;
+    render(ev, d, nullptr);
+    const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr;
+    if (tp == nullptr) return;
+    auto inner = payload_reader::open(ev, *tp);
+    if (!inner) {
+      note(inner.error());
+      return;
+    }
+    for (;;) {
+      auto in = inner->next();
+      if (!in) {
+        note(in.error());
+        return;
+      }
+      if (!in->has_value()) return;
+      const event_view& iev = **in;
+      auto idec = decode(iev);
+      if (!idec) note(idec.error());
+      render(iev, idec ? &*idec : nullptr, &ev);
+    }
+  }
+};
+
+reader_options reader_options_for(const dump_options& options) {
+  reader_options ro;
+  ro.verify_checksums = options.verify_checksums;
+  ro.bad_checksum_is_error = false;
+  ro.allow_unknown_types = options.allow_unknown_types;
+  return ro;
+}
+
+void write_out(std::FILE* out, std::string& buffer) {
+  std::fwrite(buffer.data(), 1, buffer.size(), out);
+  buffer.clear();
+}
+
+result<void> dump_sequential(std::FILE* out, const source& src, const dump_options& options) {
+  event_reader reader(src.data(), reader_options_for(options));
+  dump_state st(options, src.name());
+  // Pages behind the scan are dropped from the resident set as it goes (a mapped file
+  // stays in the page cache): resident memory does not grow with the file.
+  constexpr std::uint64_t release_step = 64ull << 20;
+  std::uint64_t next_release = release_step;
   for (;;) {
+    if (reader.position() >= next_release) {
+      src.release_before(reader.position());
+      next_release = reader.position() + release_step;
+    }
     auto next = reader.next();
     if (!next) {
-      if (first_error) first_error = unexpected<error>(next.error());
+      st.note(next.error());
       if (next.error().code == errc::encrypted) continue;
       break;
     }
@@ -684,36 +743,158 @@ result<void> dump_file(std::FILE* out, const source& src, const dump_options& op
     const event_view& ev = **next;
     if (options.stop_position && ev.offset >= *options.stop_position) break;
     auto decoded = decode(ev);
-    if (!decoded && first_error) first_error = unexpected<error>(decoded.error());
+    if (!decoded) st.note(decoded.error());
     if (ev.offset < options.start_position && ev.type() != event_type::format_description) continue;
-    const any_event* d = decoded ? &*decoded : nullptr;
-    if (!render(ev, d, src.name(), nullptr)) break;
-    // The events inside a MySQL transaction payload, each named by the payload's offset
-    // and its own offset inside the inflated payload.
-    if (const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr) {
-      auto inner = payload_reader::open(ev, *tp);
-      if (!inner) {
-        if (first_error) first_error = unexpected<error>(inner.error());
-      } else {
-        for (;;) {
-          auto in = inner->next();
-          if (!in) {
-            if (first_error) first_error = unexpected<error>(in.error());
-            break;
-          }
-          if (!in->has_value()) break;
-          const event_view& iev = **in;
-          auto idec = decode(iev);
-          if (!idec && first_error) first_error = unexpected<error>(idec.error());
-          const any_event* id = idec ? &*idec : nullptr;
-          render(iev, id, src.name(), &ev);
-        }
+    st.dump_event(ev, decoded);
+    if (st.buffer.size() > (1 << 16)) write_out(out, st.buffer);
+  }
+  write_out(out, st.buffer);
+  return st.first_error;
+}
+
+// Parallel dump: segments start at transaction boundaries (no table map is needed from
+// before them); each is rendered by its own reader into its own buffer, and the buffers
+// are written in file order. A segment counts only when the reader before it lands
+// exactly on its start with the same layout; otherwise that reader goes on through it
+// (writing directly once it is first in line) and the segment's output is dropped.
+class parallel_dump {
+ public:
+  parallel_dump(std::FILE* out, const source& src, const dump_options& options, const format_description& first,
+                std::vector<std::uint64_t> starts)
+      : out_(out), src_(src), options_(options), first_(first), starts_(std::move(starts)) {}
+
+  result<void> run(unsigned threads) {
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) {
+      try {
+        pool.emplace_back([this] { work(); });
+      } catch (const std::system_error&) {
+        break;
       }
     }
-    if (buffer.size() > (1 << 16)) flush();
+    work();
+    for (auto& t : pool) t.join();
+    return first_error_;
   }
-  flush();
-  return first_error;
+
+ private:
+  static constexpr std::size_t finished = static_cast<std::size_t>(-1);
+  static constexpr std::size_t write_chunk = 1u << 20;
+  static constexpr std::size_t max_pending = 96u << 20;  // output held while waiting its turn
+
+  void work() {
+    std::string buffer;  // reused from segment to segment: its pages stay mapped
+    for (;;) {
+      const std::size_t i = next_.fetch_add(1);
+      if (i >= starts_.size()) return;
+      segment(i, buffer);
+    }
+  }
+
+  // Waits until segment i may write (true) or has been passed over (false).
+  bool wait_turn(std::size_t i) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return head_.load() >= i; });
+    return head_.load() == i;
+  }
+
+  void segment(std::size_t i, std::string& buffer) {
+    const bytes data = src_.data();
+    const reader_options ro = reader_options_for(options_);
+    event_reader reader = i == 0 ? event_reader(data, ro) : event_reader(data, first_, starts_[i], ro);
+    dump_state st(options_, src_.name());
+    buffer.clear();
+    st.buffer = std::move(buffer);
+    struct give_back {
+      std::string& to;
+      std::string& from;
+      ~give_back() { to = std::move(from); }
+    } keep{buffer, st.buffer};
+    std::size_t next = i + 1;
+    std::size_t continues_at = finished;
+    std::uint64_t released = starts_[i];
+    for (;;) {
+      const std::uint64_t pos = reader.position();
+      if (next < starts_.size() && pos >= starts_[next]) {
+        while (next < starts_.size() && starts_[next] < pos) ++next;
+        if (next < starts_.size() && starts_[next] == pos && !reader.encrypted() && reader.format() != nullptr &&
+            reader.format()->same_layout(first_)) {
+          continues_at = next;
+          break;
+        }
+      }
+      if (st.buffer.size() >= write_chunk) {
+        const std::size_t h = head_.load();
+        if (h != i && h > i) return;  // passed over: another reader covered this stretch
+        if (h == i || (st.buffer.size() >= max_pending && wait_turn(i))) {
+          write_out(out_, st.buffer);
+        } else if (st.buffer.size() >= max_pending) {
+          return;  // passed over while waiting
+        }
+      }
+      if (pos - released >= (16u << 20)) {
+        src_.release_range(released, pos);
+        released = pos;
+      }
+      auto ev = reader.next();
+      if (!ev) {
+        st.note(ev.error());
+        if (ev.error().code == errc::encrypted) continue;
+        break;
+      }
+      if (!ev->has_value()) break;
+      auto decoded = decode(**ev);
+      if (!decoded) st.note(decoded.error());
+      st.dump_event(**ev, decoded);
+    }
+    src_.release_range(released, reader.position());
+    if (!wait_turn(i)) return;
+    write_out(out_, st.buffer);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (first_error_ && !st.first_error) first_error_ = st.first_error;
+      head_.store(continues_at);
+    }
+    cv_.notify_all();
+  }
+
+  std::FILE* out_;
+  const source& src_;
+  const dump_options& options_;
+  const format_description& first_;
+  const std::vector<std::uint64_t> starts_;
+  std::atomic<std::size_t> next_{0};
+  std::atomic<std::size_t> head_{0};  // the segment whose output is written next
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  result<void> first_error_;  // under mutex_
+};
+
+}  // namespace
+
+result<void> dump_file(std::FILE* out, const source& src, const dump_options& options) {
+  src.advise_sequential();
+  const bytes data = src.data();
+  unsigned threads = options.threads;
+  if (threads == 0) threads = std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
+  const std::uint64_t seg = std::max<std::uint64_t>(options.segment_size, 1024);
+  if (threads < 2 || options.start_position != 0 || options.stop_position || data.size() < 2 * seg) {
+    return dump_sequential(out, src, options);
+  }
+  event_reader probe(data);
+  auto first = probe.next();
+  if (!first || !first->has_value() || probe.format() == nullptr || probe.format()->binlog_version() < 4) {
+    return dump_sequential(out, src, options);
+  }
+  const format_description fd = *probe.format();
+  std::vector<std::uint64_t> starts{0};
+  for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
+    auto at = detail::find_transaction_start(data, std::max(nominal, probe.position()), nominal + seg, fd);
+    if (at && *at > starts.back()) starts.push_back(*at);
+  }
+  if (starts.size() < 2) return dump_sequential(out, src, options);
+  std::fflush(out);
+  return parallel_dump(out, src, options, fd, std::move(starts)).run(threads);
 }
 
 }  // namespace binlogkit

@@ -4,6 +4,7 @@
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
+#include "segments.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -114,49 +115,6 @@ void check_body(const event_view& ev, std::vector<error>& problems, bool inside_
       return;
     }
   }
-}
-
-// Whether a checkable event of `format` plausibly starts at `at`: a known type the format
-// defines (format descriptions excluded), a size that fits, and, with checksums, a CRC32
-// that matches.
-bool plausible_event(bytes data, std::uint64_t at, const format_description& format) {
-  const std::size_t hl = format.header_length();
-  if (at >= data.size() || data.size() - at < hl) return false;
-  const std::uint8_t* p = data.data() + at;
-  const std::uint8_t type = format.canonical_type(p[4]);
-  if (type == static_cast<std::uint8_t>(event_type::format_description) ||
-      type == static_cast<std::uint8_t>(event_type::start_encryption) || !is_known_type(type) ||
-      !format.defines(type)) {
-    return false;
-  }
-  const std::uint32_t size = detail::le32(p + 9);
-  const std::size_t min_size = hl + (format.has_checksums() ? checksum_size : 0);
-  // Large events are legal but never needed as a place to start: skipping them bounds
-  // the work spent on random bytes that happen to look like a header.
-  constexpr std::uint32_t max_size = 1u << 20;
-  if (size < min_size || size > max_size || size > data.size() - at) return false;
-  if (format.has_checksums()) {
-    return crc32(bytes(p, size - checksum_size)) == detail::le32(p + size - checksum_size);
-  }
-  return true;
-}
-
-// The first offset in [from, to) where a chain of plausible events begins (it may run to
-// the end of the data), or nullopt.
-std::optional<std::uint64_t> find_event_start(bytes data, std::uint64_t from, std::uint64_t to,
-                                              const format_description& format) {
-  const int chain = format.has_checksums() ? 3 : 8;
-  for (std::uint64_t at = from; at < to; ++at) {
-    std::uint64_t p = at;
-    int ok = 0;
-    while (ok < chain && plausible_event(data, p, format)) {
-      p += detail::le32(data.data() + p + 9);
-      ++ok;
-      if (p == data.size()) ok = chain;
-    }
-    if (ok == chain) return at;
-  }
-  return std::nullopt;
 }
 
 struct plan {
@@ -273,7 +231,7 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
       first = *probe.format();
       pl.first_format = &*first;
       for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
-        auto at = find_event_start(data, std::max(nominal, probe.position()), nominal + seg, *first);
+        auto at = detail::find_event_start(data, std::max(nominal, probe.position()), nominal + seg, *first);
         if (at && *at > pl.starts.back()) pl.starts.push_back(*at);
       }
     }

@@ -23,6 +23,11 @@ struct dump_options {
   // Row events: 0 headers only; 1 rows as mysqlbinlog -v "###" lines (JSON: "rows");
   // 2 adds the -vv type comments.
   int verbosity = 0;
+  // Large files (without start/stop positions) are rendered on this many threads, in
+  // segments that begin at transaction boundaries, and written in file order: the output
+  // is the same. 0 is one per core (at most 8), 1 only the calling thread.
+  unsigned threads = 0;
+  std::uint64_t segment_size = 8ull << 20;
 };
 
 // Writes every event of `src` to `out`. A damaged event is printed (checksum "bad") and

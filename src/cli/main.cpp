@@ -54,7 +54,8 @@ int run_dump(const std::vector<std::string>& files, const bk::dump_options& opti
   return rc;
 }
 
-int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_unknown, bool quiet) {
+int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_unknown, bool quiet,
+               unsigned threads) {
   int rc = exit_ok;
   for (const auto& path : files) {
     auto src = bk::source::open(path);
@@ -73,6 +74,7 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     }
     bk::verify_options vo;
     vo.allow_unknown_types = allow_unknown;
+    vo.threads = threads;
     src->advise_sequential();
     const bk::source& s = *src;
     vo.release = [&s](std::uint64_t begin, std::uint64_t end) { s.release_range(begin, end); };
@@ -267,10 +269,13 @@ int main(int argc, char** argv) {
   dump->add_option("--stop-position", dump_opts.stop_position, "Stop at the first event that starts at or after this offset");
   dump->add_flag("--no-verify-checksums", no_verify, "Do not compute CRC32 checksums");
   dump->add_flag("--allow-unknown-events", dump_opts.allow_unknown_types, "Read past unknown event types");
+  dump->add_option("--threads", dump_opts.threads,
+                   "Threads for large files (0: one per core); the output is the same with any number");
   dump->add_flag("-v,--verbose", dump_opts.verbosity,
                  "Rows as mysqlbinlog -v prints them (### lines; with --json: \"rows\"); -vv adds type comments");
 
   bool verify_json = false, verify_unknown = false, verify_quiet = false;
+  unsigned verify_threads = 0;
   std::vector<std::string> verify_files;
   auto* verify = app.add_subcommand("verify",
       "Check every event; exit 0 intact, 1 damaged, 2 unreadable");
@@ -278,6 +283,8 @@ int main(int argc, char** argv) {
   verify->add_flag("--json", verify_json, "One JSON object per file");
   verify->add_flag("--allow-unknown-events", verify_unknown, "Read past unknown event types");
   verify->add_flag("--quiet,-q", verify_quiet, "Print only damaged files");
+  verify->add_option("--threads", verify_threads,
+                     "Threads for large files (0: one per core); the report is the same with any number");
 
   std::vector<std::string> triage_files;
   bool triage_json = false, triage_relay = false, triage_binlog = false;
@@ -316,7 +323,7 @@ int main(int argc, char** argv) {
     dump_opts.verify_checksums = !no_verify;
     return run_dump(files, dump_opts);
   }
-  if (verify->parsed()) return run_verify(verify_files, verify_json, verify_unknown, verify_quiet);
+  if (verify->parsed()) return run_verify(verify_files, verify_json, verify_unknown, verify_quiet, verify_threads);
   if (triage->parsed()) {
     triage_opts.relay = triage_relay;
     triage_opts.binlog = triage_binlog;
