@@ -548,14 +548,32 @@ result<void> fill_value(value& v, const column_def& col, bytes in, std::size_t s
       A::set(v, &col, col.real_type, value_kind::time);
       const auto raw = detail::load_le(p, 3);
       const auto s = static_cast<std::int32_t>(sign_extend(raw, 3));
-      A::time(v, detail::time_from_row(s));
+      const temporal t = detail::time_from_row(s);
+      // HHMMSS as a number: digits out of range are no TIME value. That is what a MariaDB
+      // TIME(N) of the format before 10.3 (mysql56_temporal_format=OFF) looks like: the
+      // binlog says TIME and gives no precision, so its bytes cannot be read.
+      if (t.minute > 59 || t.second > 59 || t.hour > 838) {
+        return make_error(errc::bad_value, offset, event_type,
+                          "TIME value is not HHMMSS (a MariaDB TIME(N) in the pre-10.3 format cannot be read "
+                          "from a binlog)");
+      }
+      A::time(v, t);
       A::ints(v, s, raw);
       break;
     }
     case column_type::datetime: {
       A::set(v, &col, col.real_type, value_kind::datetime);
       const auto raw = detail::load_le(p, 8);
-      A::time(v, detail::datetime_from_row(raw));
+      const temporal t = detail::datetime_from_row(raw);
+      // YYYYMMDDHHMMSS as a number: as for TIME, a MariaDB DATETIME(N) in the pre-10.3
+      // format is logged as DATETIME without its precision and fails here instead of
+      // printing a wrong date.
+      if (t.year > 9999 || t.month > 12 || t.day > 31 || t.hour > 23 || t.minute > 59 || t.second > 59) {
+        return make_error(errc::bad_value, offset, event_type,
+                          "DATETIME value is not YYYYMMDDHHMMSS (a MariaDB DATETIME(N) in the pre-10.3 format "
+                          "cannot be read from a binlog)");
+      }
+      A::time(v, t);
       A::ints(v, static_cast<std::int64_t>(raw), raw);
       break;
     }

@@ -108,3 +108,22 @@ TEST_SUITE("dump") {
     }
   }
 }
+
+TEST_SUITE("dump") {
+  TEST_CASE("dump: a MariaDB DATETIME(N)/TIME(N) of the pre-10.3 format is an error, not a wrong value") {
+    // The server logs them as DATETIME/TIME with no precision (testdata README): the
+    // first row's d6 column (8 bytes of the older packed format) is not YYYYMMDDHHMMSS.
+    const auto data = slurp(std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/oldtemporal.000001");
+    REQUIRE(data.size() == 1311);
+    dump_options o;
+    o.verbosity = 1;
+    const auto d = run(data, o);
+    REQUIRE_FALSE(d.status.has_value());
+    CHECK(d.status.error().code == errc::bad_value);
+    CHECK(d.status.error().offset == 933);
+    CHECK(d.status.error().event_type == 23);  // Write_rows_v1
+    // No value of the DATETIME(6) column is printed (the INSERT's @2 would be it).
+    CHECK(d.text.find("###   @2=") == std::string::npos);
+    CHECK(d.text.find("###   @1=1") != std::string::npos);
+  }
+}
