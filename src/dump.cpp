@@ -491,7 +491,7 @@ void put_field(std::string& out, std::string_view name, std::string_view v) {
 
 // The fields of the most frequent events, written directly; every other type goes
 // through the JSON field list (same names and values as dump --json).
-bool append_hot_fields(std::string& out, const event_view& ev, const any_event& d, std::string_view& statement) {
+bool append_hot_fields(std::string& out, const event_view& /*ev*/, const any_event& d, std::string_view& statement) {
   return std::visit(
       overloaded{
           [&](const query_event& q) {

@@ -877,36 +877,36 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   // shows the new binlog's name with the old binlog's position. Read such a position as
   // the point in the old file it means; taken literally it lies past transactions the
   // replica never applied.
-  std::optional<source_position> executed = options.executed_position;
-  if (executed) {
+  std::optional<source_position> executed_pos = options.executed_position;
+  if (executed_pos) {
     for (const auto& r : sc.source_rotates()) {
-      if (executed->file == r.to_file && executed->pos == r.from_pos) {
+      if (executed_pos->file == r.to_file && executed_pos->pos == r.from_pos) {
         rep.notes.push_back(fmt::format(
             "the executed position {}:{} names the binlog after the source's rotate with the position "
             "where {} ended (as the server shows it right after a rotate): read as {}:{}",
-            executed->file, executed->pos, r.from_file, r.from_file, r.from_pos));
-        executed = source_position{r.from_file, r.from_pos};
+            executed_pos->file, executed_pos->pos, r.from_file, r.from_file, r.from_pos));
+        executed_pos = source_position{r.from_file, r.from_pos};
         break;
       }
     }
   }
   // relay-log.info's relay position is exact: where it equals the last good point, the
-  // replica executed exactly that much, whatever source coordinates the file shows.
-  if (executed && options.executed_relay_position && rep.last_good &&
+  // replica executed_pos exactly that much, whatever source coordinates the file shows.
+  if (executed_pos && options.executed_relay_position && rep.last_good &&
       base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
       options.executed_relay_position->pos == rep.last_good->relay_pos &&
-      compare_positions(*executed, rep.last_good->source) != 0) {
+      compare_positions(*executed_pos, rep.last_good->source) != 0) {
     rep.notes.push_back(fmt::format(
         "relay-log.info's relay position {}:{} is the last good point; its source position {}:{} is not "
         "that point's ({}:{}): using the relay position",
-        options.executed_relay_position->file, options.executed_relay_position->pos, executed->file,
-        executed->pos, rep.last_good->source.file, rep.last_good->source.pos));
-    executed = rep.last_good->source;
+        options.executed_relay_position->file, options.executed_relay_position->pos, executed_pos->file,
+        executed_pos->pos, rep.last_good->source.file, rep.last_good->source.pos));
+    executed_pos = rep.last_good->source;
   }
   if (rep.last_good) {
     rep.resume = rep.last_good;
-    if (executed) {
-      const source_position& ex = *executed;
+    if (executed_pos) {
+      const source_position& ex = *executed_pos;
       int c = compare_positions(ex, rep.last_good->source);
       if (c < 0) {
         rep.resume->source = ex;
