@@ -891,7 +891,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
     }
   }
   // relay-log.info's relay position is exact: where it equals the last good point, the
-  // replica executed_pos exactly that much, whatever source coordinates the file shows.
+  // replica executed exactly that much, whatever source coordinates the file shows.
   if (executed_pos && options.executed_relay_position && rep.last_good &&
       base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
       options.executed_relay_position->pos == rep.last_good->relay_pos &&
