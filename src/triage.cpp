@@ -523,14 +523,15 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
   bool first_event = true;
   bool saw_checksums = false;
   std::uint64_t next_progress = opt_.progress_interval;
+  event_view current;
   for (;;) {
     if (opt_.progress && reader.position() >= next_progress) {
       opt_.progress(index, reader.position());
       next_progress = reader.position() + opt_.progress_interval;
     }
-    auto next = reader.next();
-    if (!next) {
-      const error& e = next.error();
+    const read_status st = reader.read(current);
+    if (st == read_status::error) {
+      const error e = reader.last_error();
       if (e.code == errc::bad_magic || (e.code == errc::truncated && e.offset == 0)) {
         rep_.unreadable = true;
         add_damage(in, 0, in.data.size(), e);
@@ -604,8 +605,8 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
       reader.seek(*again);
       continue;
     }
-    if (!next->has_value()) break;
-    const event_view& ev = **next;
+    if (st == read_status::end) break;
+    const event_view& ev = current;
     ++rep_.events;
     if (!damaged_) {
       prev_event_offset_ = ev.offset;
