@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `binlogkit replay`'s connection options against a real MariaDB that accepts TCP clients
+# only over TLS (require_secure_transport=ON):
+#  1. the password from the [client] group of --defaults-file (never on the command line),
+#     TLS verified against our own CA (--ssl-mode VERIFY_CA --ssl-ca): the replay applies
+#     testdata/mariadb-10.11/nochecksum.000001 and its progress row names the file's end;
+#  2. the same binlog applied by `mariadb-binlog | mariadb` after dropping what the replay
+#     made gives the same CHECKSUM TABLE (the peer is the oracle);
+#  3. refused: without TLS (--ssl-mode DISABLED), with a wrong password, and with a CA
+#     that did not sign the server's certificate; each exits non-zero and applies nothing.
+#
+# Usage: tests/server/replay_connect_e2e.sh [BINLOGKIT]
+set -euo pipefail
+
+here=$(cd -- "$(dirname -- "$0")" && pwd -P)
+root=$(cd -- "$here/../.." && pwd -P)
+bin=${1:-$root/build/binlogkit}
+sandbox=$root/scripts/mariadb-sandbox
+binlog=$root/testdata/mariadb-10.11/nochecksum.000001
+
+step_name=""
+step() { step_name=$*; echo "== $*"; }
+fail() {
+  echo "replay_connect_e2e: FAILED at step '$step_name': $*" >&2
+  exit 1
+}
+[[ -x $bin ]] || fail "binlogkit binary not found: $bin"
+for tool in openssl mariadbd mariadb mariadb-binlog; do
+  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/bk-connect.XXXXXX")
+cleanup() {
+  local rc=$?
+  "$sandbox" stop "$work/t" >/dev/null 2>&1 || true
+  rm -rf -- "$work"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+q() { "$sandbox" sql "$work/t" --batch --skip-column-names -e "$1"; }
+
+step "a CA and a server certificate for 127.0.0.1"
+tls=$work/tls
+mkdir -p "$tls"
+make_ca() { # make_ca NAME
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=binlogkit test CA $1" \
+    -keyout "$tls/$1.key" -out "$tls/$1.pem" 2>/dev/null || fail "openssl: CA $1"
+}
+make_ca ca
+make_ca other
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key" \
+  -out "$tls/server.csr" 2>/dev/null || fail "openssl: server request"
+printf 'subjectAltName=IP:127.0.0.1\n' >"$tls/san.ext"
+openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial \
+  -days 2 -extfile "$tls/san.ext" -out "$tls/server.pem" 2>/dev/null || fail "openssl: server certificate"
+
+step "start a target that takes TCP clients only over TLS"
+port=$("$sandbox" start "$work/t" --server-id 7 -- --ssl-ca="$tls/ca.pem" --ssl-cert="$tls/server.pem" \
+  --ssl-key="$tls/server.key" --require-secure-transport=ON) || fail "could not start the target"
+[[ $(q "SELECT @@require_secure_transport") == 1 ]] || fail "require_secure_transport is not on"
+
+good=$work/good.cnf
+printf '[client]\nuser=bk\npassword=bk\n' >"$good"
+bad=$work/bad.cnf
+printf '[client]\nuser=bk\npassword=not-the-password\n' >"$bad"
+replay() { # replay DEFAULTS-FILE ARGS...
+  local f=$1
+  shift
+  env -u MYSQL_PWD "$bin" replay --defaults-file "$f" --host 127.0.0.1 --port "$port" --progress=none \
+    --replay-id connect "$@" "$binlog"
+}
+nothing_applied() {
+  [[ -z $(q "SHOW DATABASES LIKE 'db1'") ]] || fail "$1: db1 exists, something was applied"
+}
+
+step "refused without TLS, with a wrong password, with the wrong CA"
+rc=0; replay "$good" --ssl-mode DISABLED >"$work/out" 2>&1 || rc=$?
+cat "$work/out"
+((rc != 0)) || fail "a plain-text connection was accepted"
+nothing_applied "without TLS"
+rc=0; replay "$bad" --ssl-mode VERIFY_CA --ssl-ca "$tls/ca.pem" >"$work/out" 2>&1 || rc=$?
+cat "$work/out"
+((rc != 0)) || fail "a wrong password was accepted"
+grep -qi "denied" "$work/out" || fail "the wrong password's error does not say access was denied"
+nothing_applied "wrong password"
+rc=0; replay "$good" --ssl-mode VERIFY_CA --ssl-ca "$tls/other.pem" >"$work/out" 2>&1 || rc=$?
+cat "$work/out"
+((rc != 0)) || fail "a server certificate from another CA was accepted"
+nothing_applied "wrong CA"
+
+step "replay with the password from --defaults-file over verified TLS"
+replay "$good" --ssl-mode VERIFY_CA --ssl-ca "$tls/ca.pem" || fail "the replay failed"
+# The file ends with the server's Stop event: the last transaction ends where it begins
+# (mariadb-binlog's last "# at").
+stop_at=$(mariadb-binlog "$binlog" | awk '/^# at /{at=$3} END{print at}')
+[[ $stop_at =~ ^[0-9]+$ ]] || fail "no '# at' line from mariadb-binlog"
+progress=$(q "SELECT file, end_pos FROM binlogkit.replay_progress WHERE replay_id = 'connect'" | tr '\t' ' ')
+[[ ${progress##* } == "$stop_at" && ${progress%% *} == *nochecksum.000001 ]] ||
+  fail "progress row is '$progress', expected nochecksum.000001 at $stop_at (the Stop event)"
+mine=$(q "CHECKSUM TABLE db1.t" | cut -f2)
+rows=$(q "SELECT COUNT(*) FROM db1.t")
+echo "db1.t after binlogkit replay: $rows rows, checksum $mine"
+((rows > 0)) || fail "db1.t is empty after the replay"
+
+step "the same binlog through mariadb-binlog | mariadb gives the same table"
+q "DROP DATABASE db1"
+mariadb-binlog "$binlog" | "$sandbox" sql "$work/t" --binary-mode || fail "mariadb-binlog | mariadb failed"
+theirs=$(q "CHECKSUM TABLE db1.t" | cut -f2)
+[[ $mine == "$theirs" ]] || fail "checksum after binlogkit replay $mine, after mariadb-binlog | mariadb $theirs"
+
+echo "replay_connect_e2e: OK"
