@@ -28,15 +28,15 @@ int main(int argc, char** argv) {
   std::map<std::uint64_t, table_schema> tables;
   std::map<std::uint64_t, std::vector<std::uint8_t>> seen;
   std::uint64_t events = 0, rows = 0, values = 0, checksum = 0;
+  event_view ev;
   for (;;) {
-    auto next = reader.next();
-    if (!next) {
-      std::fprintf(stderr, "%s\n", next.error().message().c_str());
-      if (next.error().code != errc::truncated) return 1;
+    const read_status st = reader.read(ev);
+    if (st == read_status::error) {
+      std::fprintf(stderr, "%s\n", reader.last_error().message().c_str());
+      if (reader.last_error().code != errc::truncated) return 1;
       break;  // a cut sample file: measure what is there
     }
-    if (!*next) break;
-    const event_view& ev = **next;
+    if (st == read_status::end) break;
     ++events;
     if (ev.type() == event_type::table_map) {
       auto tm = decode_table_map(ev);

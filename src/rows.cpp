@@ -958,14 +958,19 @@ result<void> value::append_text(std::string& out, text_style style) const {
 // ---- row images ---------------------------------------------------------------------
 
 result<value> field_view::decode() const noexcept {
-  std::size_t size = 0;
-  result<value> out = column == nullptr
-                          ? result<value>(make_error(errc::bad_value, offset, event_type, "field has no column definition"))
-                      : null ? result<value>(value::make_null(column))
-                             : value::decode(*column, raw, size, offset, event_type);
-  if (out) {
+  // One named result and one return (it is built in the caller's slot). The row iterator
+  // sized `raw` with field_size already: the value is filled from it directly.
+  result<value> out(std::in_place);
+  if (column == nullptr) {
+    out = make_error(errc::bad_value, offset, event_type, "field has no column definition");
+  } else if (null) {
+    *out = value::make_null(column);
     out->index_ = index;
-    if (partial && !null) out->kind_ = value_kind::json_diff;
+  } else if (auto filled = fill_value(*out, *column, raw, raw.size(), offset, event_type); !filled) {
+    out = unexpected<error>(filled.error());
+  } else {
+    out->index_ = index;
+    if (partial) out->kind_ = value_kind::json_diff;
   }
   return out;
 }
