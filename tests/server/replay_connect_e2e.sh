@@ -7,7 +7,8 @@
 #  2. the same binlog applied by `mariadb-binlog | mariadb` after dropping what the replay
 #     made gives the same CHECKSUM TABLE (the peer is the oracle);
 #  3. refused: without TLS (--ssl-mode DISABLED), with a wrong password, and with a CA
-#     that did not sign the server's certificate; each exits non-zero and applies nothing.
+#     that did not sign the server's certificate; each exits non-zero and applies nothing;
+#  4. the password typed at --password-prompt on a terminal (script(1)), not echoed.
 #
 # Usage: tests/server/replay_connect_e2e.sh [BINLOGKIT]
 set -euo pipefail
@@ -109,5 +110,23 @@ q "DROP DATABASE db1"
 mariadb-binlog "$binlog" | "$sandbox" sql "$work/t" --binary-mode || fail "mariadb-binlog | mariadb failed"
 theirs=$(q "CHECKSUM TABLE db1.t" | cut -f2)
 [[ $mine == "$theirs" ]] || fail "checksum after binlogkit replay $mine, after mariadb-binlog | mariadb $theirs"
+
+step "the password typed at --password-prompt (a terminal made by script(1))"
+if command -v script >/dev/null 2>&1; then
+  q "DROP DATABASE db1"
+  cmd=$(printf '%q ' env -u MYSQL_PWD "$bin" replay --no-defaults --user bk --password-prompt --host 127.0.0.1 \
+    --port "$port" --ssl-mode VERIFY_CA --ssl-ca "$tls/ca.pem" --progress=none --replay-id prompt "$binlog")
+  # The prompt flushes what was typed before it: type after a pause.
+  rc=0
+  { sleep 3; printf 'bk\n'; sleep 1; } | timeout 60 script -qec "$cmd" /dev/null >"$work/out" 2>&1 || rc=$?
+  cat "$work/out"
+  ((rc == 0)) || fail "replay with --password-prompt exit $rc"
+  grep -q "Enter password: " "$work/out" || fail "no password prompt on the terminal"
+  grep -q "bk" "$work/out" && fail "the typed password was echoed"
+  prompted=$(q "CHECKSUM TABLE db1.t" | cut -f2)
+  [[ $prompted == "$mine" ]] || fail "checksum after the prompted replay $prompted, expected $mine"
+else
+  echo "script(1) not found: --password-prompt not checked"
+fi
 
 echo "replay_connect_e2e: OK"
