@@ -759,9 +759,8 @@ result<void> dump_sequential(std::FILE* out, const source& src, const dump_optio
 // (writing directly once it is first in line) and the segment's output is dropped.
 class parallel_dump {
  public:
-  parallel_dump(std::FILE* out, const source& src, const dump_options& options, const format_description& first,
-                std::vector<std::uint64_t> starts)
-      : out_(out), src_(src), options_(options), first_(first), starts_(std::move(starts)) {}
+  parallel_dump(std::FILE* out, const source& src, const dump_options& options, detail::segment_plan plan)
+      : out_(out), src_(src), options_(options), plan_(std::move(plan)), starts_(plan_.starts) {}
 
   result<void> run(unsigned threads) {
     std::vector<std::thread> pool;
@@ -801,7 +800,7 @@ class parallel_dump {
   void segment(std::size_t i, std::string& buffer) {
     const bytes data = src_.data();
     const reader_options ro = reader_options_for(options_);
-    event_reader reader = i == 0 ? event_reader(data, ro) : event_reader(data, first_, starts_[i], ro);
+    event_reader reader = i == 0 ? event_reader(data, ro) : event_reader(data, plan_.first, starts_[i], ro);
     dump_state st(options_, src_.name());
     buffer.clear();
     st.buffer = std::move(buffer);
@@ -815,13 +814,9 @@ class parallel_dump {
     std::uint64_t released = starts_[i];
     for (;;) {
       const std::uint64_t pos = reader.position();
-      if (next < starts_.size() && pos >= starts_[next]) {
-        while (next < starts_.size() && starts_[next] < pos) ++next;
-        if (next < starts_.size() && starts_[next] == pos && !reader.encrypted() && reader.format() != nullptr &&
-            reader.format()->same_layout(first_)) {
-          continues_at = next;
-          break;
-        }
+      if (auto to = detail::handover(plan_, next, reader)) {
+        continues_at = *to;
+        break;
       }
       if (st.buffer.size() >= write_chunk) {
         const std::size_t h = head_.load();
@@ -861,8 +856,8 @@ class parallel_dump {
   std::FILE* out_;
   const source& src_;
   const dump_options& options_;
-  const format_description& first_;
-  const std::vector<std::uint64_t> starts_;
+  const detail::segment_plan plan_;
+  const std::vector<std::uint64_t>& starts_;  // plan_.starts
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> head_{0};  // the segment whose output is written next
   std::mutex mutex_;
@@ -875,26 +870,12 @@ class parallel_dump {
 result<void> dump_file(std::FILE* out, const source& src, const dump_options& options) {
   src.advise_sequential();
   const bytes data = src.data();
-  unsigned threads = options.threads;
-  if (threads == 0) threads = std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
-  const std::uint64_t seg = std::max<std::uint64_t>(options.segment_size, 1024);
-  if (threads < 2 || options.start_position != 0 || options.stop_position || data.size() < 2 * seg) {
-    return dump_sequential(out, src, options);
-  }
-  event_reader probe(data);
-  auto first = probe.next();
-  if (!first || !first->has_value() || probe.format() == nullptr || probe.format()->binlog_version() < 4) {
-    return dump_sequential(out, src, options);
-  }
-  const format_description fd = *probe.format();
-  std::vector<std::uint64_t> starts{0};
-  for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
-    auto at = detail::find_transaction_start(data, std::max(nominal, probe.position()), nominal + seg, fd);
-    if (at && *at > starts.back()) starts.push_back(*at);
-  }
-  if (starts.size() < 2) return dump_sequential(out, src, options);
+  const unsigned threads = detail::thread_count(options.threads);
+  if (threads < 2 || options.start_position != 0 || options.stop_position) return dump_sequential(out, src, options);
+  auto plan = detail::plan_segments(data, options.segment_size, detail::segment_start::transaction);
+  if (!plan) return dump_sequential(out, src, options);
   std::fflush(out);
-  return parallel_dump(out, src, options, fd, std::move(starts)).run(threads);
+  return parallel_dump(out, src, options, std::move(*plan)).run(threads);
 }
 
 }  // namespace binlogkit

@@ -3,6 +3,9 @@
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/event_type.hpp"
 
+#include <algorithm>
+#include <thread>
+
 namespace binlogkit::detail {
 
 bool plausible_event(bytes data, std::uint64_t at, const format_description& format) noexcept {
@@ -55,6 +58,42 @@ std::optional<std::uint64_t> find_transaction_start(bytes data, std::uint64_t fr
     p += le32(data.data() + p + 9);
   }
   return std::nullopt;
+}
+
+std::optional<segment_plan> plan_segments(bytes data, std::uint64_t segment_size, segment_start at) noexcept {
+  const std::uint64_t seg = std::max<std::uint64_t>(segment_size, 1024);
+  if (data.size() < 2 * seg) return std::nullopt;
+  event_reader probe(data);
+  event_view first;
+  if (probe.read(first) != read_status::event || probe.format() == nullptr ||
+      probe.format()->binlog_version() < 4) {
+    return std::nullopt;
+  }
+  segment_plan plan{*probe.format(), {0}};
+  for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
+    const std::uint64_t from = std::max(nominal, probe.position());
+    auto start = at == segment_start::transaction ? find_transaction_start(data, from, nominal + seg, plan.first)
+                                                  : find_event_start(data, from, nominal + seg, plan.first);
+    if (start && *start > plan.starts.back()) plan.starts.push_back(*start);
+  }
+  if (plan.starts.size() < 2) return std::nullopt;
+  return plan;
+}
+
+std::optional<std::size_t> handover(const segment_plan& plan, std::size_t& next, const event_reader& reader) noexcept {
+  const std::uint64_t pos = reader.position();
+  if (next >= plan.starts.size() || pos < plan.starts[next]) return std::nullopt;
+  while (next < plan.starts.size() && plan.starts[next] < pos) ++next;
+  if (next < plan.starts.size() && plan.starts[next] == pos && !reader.encrypted() && reader.format() != nullptr &&
+      reader.format()->same_layout(plan.first)) {
+    return next;
+  }
+  return std::nullopt;
+}
+
+unsigned thread_count(unsigned requested) noexcept {
+  if (requested != 0) return requested;
+  return std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
 }
 
 }  // namespace binlogkit::detail

@@ -6,9 +6,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "binlogkit/bytes.hpp"
 #include "binlogkit/format_description.hpp"
+#include "binlogkit/reader.hpp"
 
 namespace binlogkit::detail {
 
@@ -28,5 +30,28 @@ namespace binlogkit::detail {
 // state (table maps) from before it.
 [[nodiscard]] std::optional<std::uint64_t> find_transaction_start(bytes data, std::uint64_t from, std::uint64_t to,
                                                                   const format_description& format) noexcept;
+
+// Where a file is cut: the starts of its segments and the format every segment after the
+// first starts under (the file's first format description).
+struct segment_plan {
+  format_description first;
+  std::vector<std::uint64_t> starts;  // ascending; starts[0] == 0
+};
+enum class segment_start : std::uint8_t { event, transaction };
+
+// Cuts `data` about every `segment_size` bytes at an event (or transaction) start; nullopt
+// when it is smaller than two segments, its first event is not a version-4 format
+// description, or fewer than two segments result.
+[[nodiscard]] std::optional<segment_plan> plan_segments(bytes data, std::uint64_t segment_size,
+                                                        segment_start at) noexcept;
+
+// Whether `reader` (reading a segment) may hand over to a later one now: `next` is moved
+// past the starts behind the reader; returns the index of the start it stands on exactly,
+// with the plan's layout in force and outside an encrypted stretch.
+[[nodiscard]] std::optional<std::size_t> handover(const segment_plan& plan, std::size_t& next,
+                                                  const event_reader& reader) noexcept;
+
+// Threads for `requested` (0: one per core, at most 8).
+[[nodiscard]] unsigned thread_count(unsigned requested) noexcept;
 
 }  // namespace binlogkit::detail

@@ -120,8 +120,7 @@ void check_body(const event_view& ev, std::vector<error>& problems, bool inside_
 struct plan {
   bytes data;
   const verify_options* options;
-  const format_description* first_format = nullptr;  // in force where segments >= 1 start
-  std::vector<std::uint64_t> starts;                 // segment starts, ascending; [0] == 0
+  detail::segment_plan segments;  // one start (0) when the file is read by one thread
   std::mutex progress_mutex;
   std::atomic<std::uint64_t> bytes_done{0};
   std::uint64_t next_progress = 0;  // under progress_mutex
@@ -145,9 +144,9 @@ segment_result read_segment(plan& pl, std::size_t index) {
   segment_result r;
   reader_options ro;
   ro.allow_unknown_types = pl.options->allow_unknown_types;
-  const std::uint64_t start = pl.starts[index];
+  const std::uint64_t start = pl.segments.starts[index];
   event_reader reader = index == 0 ? event_reader(pl.data, ro)
-                                   : event_reader(pl.data, *pl.first_format, start, ro);
+                                   : event_reader(pl.data, pl.segments.first, start, ro);
   // The next segment start at or after which this reader may hand over.
   std::size_t next = index + 1;
   std::uint64_t released = start;
@@ -156,13 +155,9 @@ segment_result read_segment(plan& pl, std::size_t index) {
   event_view e;
   for (;;) {
     const std::uint64_t pos = reader.position();
-    if (next < pl.starts.size() && pos >= pl.starts[next]) {
-      while (next < pl.starts.size() && pl.starts[next] < pos) ++next;
-      if (next < pl.starts.size() && pl.starts[next] == pos && !reader.encrypted() &&
-          reader.format() != nullptr && reader.format()->same_layout(*pl.first_format)) {
-        r.continues_at = next;
-        break;
-      }
+    if (auto to = detail::handover(pl.segments, next, reader)) {
+      r.continues_at = *to;
+      break;
     }
     if (pos - reported >= step) {
       report_progress(pl, pos - reported);
@@ -205,12 +200,6 @@ segment_result read_segment(plan& pl, std::size_t index) {
   return r;
 }
 
-unsigned thread_count(const verify_options& options) {
-  unsigned n = options.threads;
-  if (n == 0) n = std::min(8u, std::max(1u, std::thread::hardware_concurrency()));
-  return n;
-}
-
 }  // namespace
 
 verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
@@ -218,36 +207,25 @@ verify_report verify_bytes(bytes data, const verify_options& options) noexcept {
   pl.data = data;
   pl.options = &options;
   pl.next_progress = 0;
-  pl.starts.push_back(0);
-
-  // The format every later segment starts under: the file's first one, read here.
-  std::optional<format_description> first;
-  const unsigned threads = thread_count(options);
-  const std::uint64_t seg = std::max<std::uint64_t>(options.segment_size, 1024);
-  if (threads > 1 && data.size() >= 2 * seg) {
-    event_reader probe(data);
-    auto ev = probe.next();
-    if (ev && ev->has_value() && probe.format() != nullptr && probe.format()->binlog_version() >= 4) {
-      first = *probe.format();
-      pl.first_format = &*first;
-      for (std::uint64_t nominal = seg; nominal + seg / 2 < data.size(); nominal += seg) {
-        auto at = detail::find_event_start(data, std::max(nominal, probe.position()), nominal + seg, *first);
-        if (at && *at > pl.starts.back()) pl.starts.push_back(*at);
-      }
+  pl.segments.starts.push_back(0);
+  const unsigned threads = detail::thread_count(options.threads);
+  if (threads > 1) {
+    if (auto plan = detail::plan_segments(data, options.segment_size, detail::segment_start::event)) {
+      pl.segments = std::move(*plan);
     }
   }
 
-  std::vector<std::optional<segment_result>> results(pl.starts.size());
+  std::vector<std::optional<segment_result>> results(pl.segments.starts.size());
   std::atomic<std::size_t> next_index{0};
   auto work = [&] {
     for (;;) {
       const std::size_t i = next_index.fetch_add(1);
-      if (i >= pl.starts.size()) return;
+      if (i >= pl.segments.starts.size()) return;
       results[i] = read_segment(pl, i);
     }
   };
   std::vector<std::thread> pool;
-  if (pl.starts.size() > 1) {
+  if (pl.segments.starts.size() > 1) {
     for (unsigned t = 1; t < threads; ++t) {
       try {
         pool.emplace_back(work);
