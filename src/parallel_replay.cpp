@@ -18,6 +18,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <limits>
 #include <map>
 #include <memory>
@@ -59,6 +60,8 @@ struct job {
   std::size_t bytes = 0;
   bool alone = false;        // applied alone (no dependency information)
   bool pinned = false;       // statement-based: the first connection
+  bool streamed = false;     // the last piece of a large transaction whose earlier pieces the
+                             // first connection holds open: never rolled back and run again
   std::uint64_t after_committed = 0;  // starts once every seq <= this committed
   std::uint64_t after_executed = 0;   // ... and every seq <= this executed
   // Runtime, under the scheduler's mutex.
@@ -109,6 +112,8 @@ class scheduler {
   bool stopping(const job& j) const { return stop_at_ < j.seq; }
   std::uint64_t executed_upto() const;
   void committed(job& j);
+  bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
+                    const std::function<void()>& tick);
   void watcher_main();
   void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
   double seconds_since_start() const {
@@ -214,6 +219,10 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
     if (!(text.starts_with("BINLOG ") || text.starts_with("BINLOG\n"))) statement_based = true;
   }
   j.pinned = statement_based;
+  if (tx.piece > 0) {
+    j.streamed = true;
+    j.pinned = true;
+  }
 
   auto add = [&](std::vector<piece>& to, const sql_statement& st) {
     const auto text = tx.text(st);
@@ -267,7 +276,9 @@ void scheduler::schedule(job& j) {
   const gtid_ref& g = j.tx.gtid;
   const bool optimistic = opt_.mode == replay_options::parallel_mode::optimistic;
   std::string why;  // empty: may run in parallel
-  if (!j.tx.commit) {
+  if (j.streamed) {
+    why = "a large transaction, sent in pieces as it is read";
+  } else if (!j.tx.commit) {
     why = "it commits on its own (DDL, non-transactional table, XA or ROLLBACK)";
   } else if (g.k == gtid_ref::kind::mariadb) {
     if ((g.mariadb_flags & mariadb_gtid_event::fl_ddl) != 0) why = "DDL";
@@ -528,7 +539,8 @@ void scheduler::execute(std::size_t w, job& j) {
       // more tries: another session may hold the lock); otherwise running early may
       // explain it.
       constexpr int max_head_retries = 5;
-      const bool own = r.desync || lost || (is_head && (!lock_error(r.err) || ++j.head_retries > max_head_retries));
+      const bool own = r.desync || lost || j.streamed ||
+                       (is_head && (!lock_error(r.err) || ++j.head_retries > max_head_retries));
       if (own) {
         if (r.desync) {
           fail_job(lk, j, failure_of(r, "the target stopped reporting results in the middle of a packet; the "
@@ -732,6 +744,74 @@ void scheduler::watcher_main() {
   }
 }
 
+// Sends the pieces of a large transaction on connection 0 until its last one, which it
+// schedules as a job for connection 0 (alone, not retried). False when the replay stops
+// (read_failure or failure_ set; the open transaction rolled back).
+bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
+                             const std::function<void()>& tick) {
+  {
+    // Connection 0 is idle once nothing is scheduled or running.
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return stop_at_ != no_seq || (pending_.empty() && live_.empty()); });
+    if (stop_at_ != no_seq) return false;
+  }
+  const auto& inputs = *ctx_.inputs;
+  transaction_stream& stream = *ctx_.stream;
+  rendered_transaction piece = std::move(first);
+  for (;;) {
+    if (!piece.more) {
+      auto jp = make_job(std::move(piece));
+      std::lock_guard lk(m_);
+      schedule(*jp);
+      queued_bytes_ += jp->bytes;
+      pending_.push_back(std::move(jp));
+      cv_.notify_all();
+      return true;
+    }
+    job part;
+    part.tx = std::move(piece);
+    part.gtid = part.tx.gtid.text();
+    for (const auto& st : part.tx.statements) {
+      const auto text = part.tx.text(st);
+      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+      const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
+      part.body.push_back({text, st.offset, st.expected_error, false, binlog, alone, session});
+      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
+    }
+    auto r = send_pieces(0, part, part.body, true);
+    if (!r.ok) {
+      replay_failure f;
+      f.message = r.desync ? "the target stopped reporting results in the middle of a packet; the session cannot "
+                             "be trusted"
+                  : connection_lost(r.err) ? "the connection to the target was lost (rerun with --resume)"
+                                           : "the target refused a statement";
+      f.file = inputs[part.tx.file_index].name;
+      f.position = r.at != nullptr ? r.at->offset : part.tx.start;
+      f.gtid = part.gtid;
+      if (r.at != nullptr) f.statement = shorten(r.at->text);
+      f.server_errno = r.err;
+      f.server_error = r.message;
+      read_failure = std::move(f);
+      if (!connection_lost(r.err)) rollback(0);
+      return false;
+    }
+    auto next = stream.next();
+    if (!next || !*next) {
+      replay_failure f;
+      f.message = next ? "internal error: the stream ended inside a large transaction it had read ahead as complete"
+                       : next.error().message();
+      f.file = stream.file_index() < inputs.size() ? inputs[stream.file_index()].name : "";
+      if (!next) f.position = next.error().offset;
+      read_failure = std::move(f);
+      rollback(0);
+      return false;
+    }
+    piece = std::move(**next);
+    tick();
+  }
+}
+
 void scheduler::run() {
   const auto& inputs = *ctx_.inputs;
   transaction_stream& stream = *ctx_.stream;
@@ -862,6 +942,20 @@ void scheduler::run() {
                               tx.gtid.text());
       read_failure = std::move(f);
       break;
+    }
+    if (tx.more) {
+      // A large transaction: its pieces go out on the first connection as they are read,
+      // after every earlier transaction committed; its last piece is scheduled alone.
+      const bool go_on = stream_large(std::move(tx), read_failure, [&] {
+        if (clock_type::now() - last_report < std::chrono::milliseconds(500)) return;
+        last_report = clock_type::now();
+        flush_notes();
+        const auto fi = stream.file_index();
+        if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
+        report(false);
+      });
+      if (!go_on) break;
+      continue;
     }
     auto jp = make_job(std::move(tx));
     {

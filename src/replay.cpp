@@ -276,9 +276,13 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   const std::size_t packet_room = max_packet > 65536 ? static_cast<std::size_t>(max_packet) - 16384 : 48 * 1024;
   ro.max_binlog_statement = packet_room;
   ro.max_binlog_batch = std::min<std::size_t>(8u << 20, packet_room / 2);
+  ro.stream_threshold = options.stream_threshold;
   std::vector<binlog_input> stream_inputs = inputs;
   transaction_stream stream(std::move(stream_inputs), options.filter, ro);
 
+  stream.on_read_ahead = [&](std::size_t index, std::uint64_t begin, std::uint64_t end) {
+    if (index < sources.size()) sources[index].release_range(begin, end);
+  };
   std::string same_server;
   stream.on_format = [&](std::size_t index, std::uint32_t server_id, flavor) -> result<void> {
     if (!options.force_same_server && server_id == target_server_id) {
@@ -338,6 +342,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     std::vector<std::string> own;  // our statements (progress bookkeeping)
     std::string gtid;
     std::uint64_t count = 0;       // the transactions value its progress row records
+    bool partial = false;          // a piece of a large transaction, more follow: no COMMIT yet
   };
   struct piece {
     std::string_view text;
@@ -388,10 +393,11 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   };
   // Transactions [0, n) of a batch are committed: account for them.
   auto committed = [&](const batch& b, std::size_t n) {
+    while (n > 0 && b.txs[n - 1].partial) --n;
     if (n == 0) return;
     const pending_tx& last = b.txs[n - 1];
     transactions = last.count;
-    res.progress.transactions_run += n;
+    for (std::size_t k = 0; k < n; ++k) res.progress.transactions_run += b.txs[k].partial ? 0 : 1;
     res.progress.file = basename_of(inputs[last.tx.file_index].name);
     res.progress.position = last.tx.end;
     res.progress.gtid = last.gtid;
@@ -504,11 +510,25 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   // Queues a transaction's statements, with the progress row before its COMMIT (atomic
   // with it) or after its last statement (statements that commit on their own).
   auto enqueue = [&](batch& bt, rendered_transaction&& tx_in, std::uint64_t count) {
-    bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count});
+    const bool partial = tx_in.more;
+    bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count, partial});
     pending_tx& q = bt.txs.back();
     const std::size_t qi = bt.txs.size() - 1;
     const rendered_transaction& tx = q.tx;
     q.gtid = tx.gtid.text();
+    if (partial) {
+      // Statements only: the transaction stays open until its last piece commits it.
+      for (const auto& st : tx.statements) {
+        const auto text = tx.text(st);
+        const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+        const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+        bt.special = bt.special || alone;
+        bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
+        bt.bytes += text.size() + 3;
+        if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
+      }
+      return;
+    }
     // Our statements first (the pieces point into them: no reallocation afterwards).
     q.own.reserve(6);
     const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -624,8 +644,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     const bool special = std::any_of(tx.statements.begin(), tx.statements.end(), [&](const sql_statement& st) {
       return st.load >= 0 || (!tx.text(st).starts_with("BINLOG") && tx.text(st).find(';') != std::string_view::npos);
     });
-    if (special) {
-      // Everything before it is applied first; then it goes by itself.
+    if (special || tx.more) {
+      // Everything before it is applied first; then it goes by itself (a piece of a large
+      // transaction too: it is sent before the next piece is rendered).
       if (!finish_all()) {
         report(true);
         return res;

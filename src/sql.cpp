@@ -591,7 +591,17 @@ struct transaction_stream::impl {
   // The transaction being rendered.
   bool in_tx = false;
   bool skip = false;             // filtered out whole (rendered nothing)
-  enum class skip_reason : std::uint8_t { none, start, datetime, gtid, resume } why = skip_reason::none;
+  // doomed: larger than the stream threshold, and reading ahead found that it is not
+  // applied whole (stop point, damage, input ending inside it): nothing more is rendered,
+  // the walk reaches the same end and reports it.
+  enum class skip_reason : std::uint8_t { none, start, datetime, gtid, resume, doomed } why = skip_reason::none;
+  bool streaming = false;        // pieces of this transaction were handed out
+  std::uint32_t pieces = 0;
+  // A transaction payload whose inner events are being rendered (they may be handed out
+  // in pieces too), the payload event and whether it completes the transaction.
+  std::optional<payload_reader> payload;
+  event_view payload_ev{};
+  bool payload_completes = false;
   rendered_transaction tx;
   std::size_t body_count = 0;
   bool began = false;            // a BEGIN / START TRANSACTION opened it
@@ -610,6 +620,7 @@ struct transaction_stream::impl {
   std::uint64_t rows_offset = 0;     // offset of the first event in rows_raw
   std::size_t stmt_begin = 0;        // where the current row statement starts in rows_raw
   std::size_t last_rows_at = SIZE_MAX;  // last included rows event of the current statement
+  std::vector<std::pair<std::size_t, std::size_t>> stmt_maps;  // its table maps in rows_raw (at, size)
   bool last_rows_ended = false;
   std::unordered_map<std::uint64_t, bool> tables;  // table id -> kept by the database filter
 
@@ -905,6 +916,11 @@ struct transaction_stream::impl {
     tables[tm.table_id] = kept;
     if (!kept) return {};
     const std::size_t at = append_raw(ev, inner);
+    struct record_map {  // its bytes as they go out, for a statement continued later
+      impl& m;
+      std::size_t at;
+      ~record_map() { m.stmt_maps.emplace_back(at, m.rows_raw.size() - at); }
+    } record{*this, at};
     if (db != tm.database) {
       // TABLE_MAP payload: | 1 db_len | db | NUL | 1 tbl_len | table | NUL | …
       const std::size_t name_at = at + ev.format->header_length() +
@@ -960,7 +976,16 @@ struct transaction_stream::impl {
       else last_rows_at = append_raw(ev, inner);
       last_rows_ended = end;
     }
-    if (!end) return {};
+    if (!end) {
+      // A long statement (INSERT … SELECT of many rows): its BINLOG statement ends here and
+      // it goes on in the next one, which maps its tables again. The server forgets table
+      // maps at the end of each BINLOG statement: rows events after it without them would
+      // be skipped without an error.
+      if (rows_raw.size() >= batch_limit() && last_rows_at != SIZE_MAX && last_rows_at >= stmt_begin) {
+        continue_statement(ev, inner);
+      }
+      return {};
+    }
     // The statement is complete: drop its table maps if none of its rows were kept, and
     // end it on the last kept rows event when the filter dropped the one that ended it.
     if (last_rows_at == SIZE_MAX || last_rows_at < stmt_begin) {
@@ -972,10 +997,45 @@ struct transaction_stream::impl {
       fix_checksum(last_rows_at, inner ? file_checksums : ev.format->has_checksums());
     }
     tables.clear();
+    stmt_maps.clear();
     stmt_begin = rows_raw.size();
     last_rows_at = SIZE_MAX;
-    if (!opt.batch_binlog || rows_raw.size() / 3 * 4 >= opt.max_binlog_batch) flush_rows();
+    if (!opt.batch_binlog || rows_raw.size() >= batch_limit()) flush_rows();
     return {};
+  }
+
+  // Raw bytes of row events one BINLOG statement holds at most (a single larger event
+  // excepted): max_binlog_batch of base64, and half the stream threshold so that the
+  // pieces of a large transaction stay near it.
+  std::size_t batch_limit() const {
+    std::size_t n = std::max<std::size_t>(opt.max_binlog_batch / 4 * 3, 1);
+    if (opt.stream_threshold != 0) n = std::min(n, std::max<std::size_t>(opt.stream_threshold / 2, 1));
+    return n;
+  }
+
+  // Ends the current row statement's BINLOG statement after its last kept rows event
+  // (flagged STMT_END_F there) and starts the next one with the statement's table maps.
+  void continue_statement(const event_view& ev, bool inner) {
+    std::uint8_t* p = rows_raw.data() + last_rows_at;
+    const std::size_t fo = rows_flags_offset(ev);
+    p[fo] = static_cast<std::uint8_t>(p[fo] | rows_event::stmt_end_f);
+    fix_checksum(last_rows_at, inner ? file_checksums : ev.format->has_checksums());
+    std::vector<std::uint8_t> maps;
+    auto saved = std::move(stmt_maps);
+    std::size_t at = 0;
+    for (auto& [m_at, n] : saved) {
+      maps.insert(maps.end(), rows_raw.begin() + static_cast<std::ptrdiff_t>(m_at),
+                  rows_raw.begin() + static_cast<std::ptrdiff_t>(m_at + n));
+      m_at = at;
+      at += n;
+    }
+    stmt_begin = rows_raw.size();
+    flush_rows();
+    stmt_maps = std::move(saved);
+    rows_raw = std::move(maps);
+    rows_offset = ev.offset;
+    stmt_begin = 0;
+    last_rows_at = SIZE_MAX;
   }
 
   // The pending row statements as one BINLOG statement.
@@ -988,6 +1048,7 @@ struct transaction_stream::impl {
     rows_raw.clear();
     stmt_begin = 0;
     last_rows_at = SIZE_MAX;
+    stmt_maps.clear();
   }
 
   // -- transactions -------------------------------------------------------------------
@@ -1001,6 +1062,8 @@ struct transaction_stream::impl {
     tx_first_offset = ev.offset;
     tx_first_file = file;
     body_count = 0;
+    streaming = false;
+    pieces = 0;
     began = false;
     xa = false;
     skip = false;
@@ -1009,8 +1072,10 @@ struct transaction_stream::impl {
     rows_raw.clear();
     stmt_begin = 0;
     last_rows_at = SIZE_MAX;
+    stmt_maps.clear();
     tables.clear();
     load_blocks.clear();
+    payload.reset();
     if (resume && (file < resume->first || (file == resume->first && ev.offset < resume->second))) {
       skip = true;
       why = skip_reason::resume;
@@ -1057,9 +1122,116 @@ struct transaction_stream::impl {
     }
     flush_rows();
     drop_context();
-    if (body_count == 0 && !filter.databases.empty()) return std::nullopt;  // filtered empty
+    // Filtered empty (a streamed one has handed out pieces: its COMMIT must follow them).
+    if (body_count == 0 && !filter.databases.empty() && !streaming) return std::nullopt;
     session = work;
+    tx.piece = pieces;
+    tx.more = false;
     return std::move(tx);
+  }
+
+  // -- large transactions -------------------------------------------------------------
+
+  std::size_t held_bytes() const {
+    std::size_t n = tx.sql.size() + rows_raw.size() + context_sql.size();
+    for (const auto& d : tx.load_data) n += d.size();
+    return n;
+  }
+
+  // Reads the rest of the current transaction without rendering it, as next() would walk
+  // it: true when it completes and is applied whole.
+  bool reads_to_completion(const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& released) const {
+    event_reader r = *reader;
+    transaction_tracker t = tracker;
+    const bool last_file = file + 1 == inputs->size();
+    std::uint64_t mark = r.position();
+    auto release = [&](bool all) {
+      if (released && (all || r.position() - mark >= (16u << 20))) {
+        released(file, mark, r.position());
+        mark = r.position();
+      }
+    };
+    for (;;) {
+      auto n = r.next();
+      if (!n || !n->has_value()) {
+        release(true);
+        return false;
+      }
+      const event_view& ev = **n;
+      const auto type = ev.type();
+      const bool meta = type == event_type::format_description || type == event_type::start_v3 ||
+                        type == event_type::rotate || type == event_type::stop;
+      if ((last_file && filter.stop_position && ev.offset >= *filter.stop_position) ||
+          (!meta && filter.stop_datetime && static_cast<std::int64_t>(ev.header.timestamp) >= *filter.stop_datetime)) {
+        release(true);
+        return false;
+      }
+      auto d = decode(ev);
+      bool ok = d.has_value();
+      if (ok && type != event_type::format_description && type != event_type::start_v3) {
+        auto step = t.feed(ev, *d);
+        if (step.violation || step.begins) ok = false;
+        if (ok && !step.extends) {
+          if (const auto* tp = std::get_if<transaction_payload_event>(&*d)) ok = payload_readable(ev, *tp);
+          if (ok && step.completes) {
+            release(true);
+            return true;
+          }
+        }
+      }
+      if (!ok) {
+        release(true);
+        return false;
+      }
+      release(false);
+    }
+  }
+
+  static bool payload_readable(const event_view& ev, const transaction_payload_event& tp) {
+    auto inner = payload_reader::open(ev, tp);
+    if (!inner) return false;
+    for (;;) {
+      auto ie = inner->next();
+      if (!ie) return false;
+      if (!*ie) return true;
+      if (!decode(**ie)) return false;
+    }
+  }
+
+  // A piece to hand out when the transaction has grown past the threshold (between two
+  // events). `completes_known`: the rest is known to complete (an open payload that ends
+  // the transaction).
+  std::optional<rendered_transaction> piece_if_large(
+      bool completes_known, const std::function<void(std::size_t, std::uint64_t, std::uint64_t)>& released) {
+    if (!in_tx || skip || opt.stream_threshold == 0 || held_bytes() < opt.stream_threshold) return std::nullopt;
+    if (!streaming) {
+      if (!completes_known && !reads_to_completion(released)) {
+        // Not applied whole: render nothing more; the walk reaches the reason.
+        skip = true;
+        why = skip_reason::doomed;
+        tx = rendered_transaction{};
+        rows_raw.clear();
+        rows_raw.shrink_to_fit();
+        drop_context();
+        return std::nullopt;
+      }
+      streaming = true;
+    }
+    // Pending rows stay for the next piece (a row statement is never split); the
+    // statements rendered so far go.
+    if (tx.statements.empty()) return std::nullopt;
+    rendered_transaction out = std::move(tx);
+    tx = rendered_transaction{};
+    tx.file_index = file;
+    tx.start = out.start;
+    tx.timestamp = out.timestamp;
+    out.file_index = file;
+    out.gtid = tracker.gtid();
+    out.end = reader->position();
+    out.more = true;
+    out.piece = pieces++;
+    out.commit.reset();
+    return out;
   }
 
   void discard_tx() {
@@ -1402,6 +1574,11 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
   auto& m = *impl_;
   using out_t = std::optional<rendered_transaction>;
   if (stopped_) return out_t{};
+  if (m.payload) {
+    // A payload handed out in pieces: go on with its inner events.
+    BK_TRY(auto piece, render_payload(true));
+    if (piece) return out_t{std::move(*piece)};
+  }
   for (;;) {
     if (!m.reader) {
       if (file_ >= inputs_.size()) {
@@ -1447,7 +1624,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
     const bool past_time = !meta && m.filter.stop_datetime &&
                            static_cast<std::int64_t>(ev.header.timestamp) >= *m.filter.stop_datetime;
     if (past_position || past_time) {
-      if (m.in_tx && !m.skip) {
+      if (m.in_tx && (!m.skip || m.why == impl::skip_reason::doomed)) {
         m.note(ev.offset, fmt::format("{} falls inside the transaction that starts at {}: it is not applied",
                                       past_position ? fmt::format("--stop-position {}", *m.filter.stop_position)
                                                     : std::string("--stop-datetime"),
@@ -1482,21 +1659,64 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
     if (!m.skip) {
       if (const auto* tp = std::get_if<transaction_payload_event>(&*decoded)) {
         BK_TRY(auto inner, payload_reader::open(ev, *tp));
-        for (;;) {
-          BK_TRY(auto ie, inner.next());
-          if (!ie) break;
-          BK_TRY(auto id, decode(*ie));
-          BK_TRY_VOID(m.render(*ie, id, true));
+        m.payload.emplace(std::move(inner));
+        m.payload_ev = ev;
+        m.payload_completes = step.completes;
+        if (!m.payload_completes || m.opt.stream_threshold == 0) {
+          BK_TRY_VOID(render_payload(false));
+        } else {
+          // Rendered in pieces when large: every inner event is checked first, so that
+          // none is handed out before a damaged one.
+          BK_TRY(auto check, payload_reader::open(ev, *tp));
+          for (;;) {
+            BK_TRY(auto ie, check.next());
+            if (!ie) break;
+            BK_TRY_VOID(decode(*ie));
+          }
+          BK_TRY(auto piece, render_payload(true));
+          if (piece) return out_t{std::move(*piece)};
+          continue;
         }
       } else {
         BK_TRY_VOID(m.render(ev, *decoded, false));
       }
+      if (!step.completes) {
+        if (auto piece = m.piece_if_large(false, on_read_ahead)) return out_t{std::move(*piece)};
+      }
     }
     if (step.completes) {
+      if (m.skip && m.why == impl::skip_reason::doomed) {
+        // Reading ahead said it would not complete: the two walks disagree.
+        return make_error(errc::unsupported, ev.offset, ev.header.type_code,
+                          "internal error: a large transaction read ahead as incomplete completed here");
+      }
       auto done = m.finish_tx(ev);
       if (done) return out_t{std::move(*done)};
     }
   }
+}
+
+// Renders the open payload's inner events; with `pieces`, stops at the first piece to hand
+// out (the payload stays open and next() comes back to it), and finishes the transaction
+// when the payload completes it.
+result<std::optional<rendered_transaction>> transaction_stream::render_payload(bool pieces) {
+  auto& m = *impl_;
+  using out_t = std::optional<rendered_transaction>;
+  for (;;) {
+    BK_TRY(auto ie, m.payload->next());
+    if (!ie) break;
+    BK_TRY(auto id, decode(*ie));
+    BK_TRY_VOID(m.render(*ie, id, true));
+    if (pieces) {
+      if (auto piece = m.piece_if_large(true, on_read_ahead)) return out_t{std::move(*piece)};
+    }
+  }
+  m.payload.reset();
+  if (pieces && m.payload_completes) {
+    auto done = m.finish_tx(m.payload_ev);
+    if (done) return out_t{std::move(*done)};
+  }
+  return out_t{};
 }
 
 // ---- text output --------------------------------------------------------------------
@@ -1530,7 +1750,7 @@ result<void> write_sql_text(std::FILE* out, transaction_stream& stream, const sq
     }
     if (!*next) break;
     const rendered_transaction& tx = **next;
-    if (options.position_comments) {
+    if (options.position_comments && tx.piece == 0) {
       fmt::format_to(std::back_inserter(buf), "# at {}\n", tx.start);
       auto g = tx.gtid.text();
       if (!g.empty()) fmt::format_to(std::back_inserter(buf), "# GTID {}\n", g);

@@ -123,6 +123,10 @@ struct replay_options {
   // waits and errors and resolved by rolling back and retrying, as MariaDB's optimistic
   // mode does. Commit order is kept either way.
   enum class parallel_mode : std::uint8_t { conservative = 0, optimistic = 1 } mode = parallel_mode::conservative;
+  // A transaction whose statements exceed this many bytes is sent in pieces as it is read
+  // (render_options::stream_threshold) inside its open transaction: memory stays bounded.
+  // With parallel > 1 it is applied alone. 0: every transaction is held whole.
+  std::size_t stream_threshold = 64u << 20;
   // Notes about how the parallel applier schedules (stretches applied serially, retries).
   bool verbose = false;
   // Called about twice a second while applying, and once at the end.

@@ -154,6 +154,12 @@ struct render_options {
   // LOAD DATA LOCAL INFILE names the data "<load_prefix><n>.dat"; the text writer writes
   // the files there, the applier serves the bytes to the client library by that name.
   std::string load_prefix = "binlogkit-load-";
+  // A transaction whose rendered text grows past this many bytes is handed out in pieces
+  // (rendered_transaction::more) as it is read, so that memory stays bounded however large
+  // it is. Before the first piece the rest of the transaction is read once without
+  // rendering: a transaction that would not be applied whole (a stop point, damage, the
+  // input ending inside it) is never handed out in part. Unbounded: 0.
+  std::size_t stream_threshold = 64u << 20;
 };
 
 // What a statement is for: the applier puts its progress row before `commit`.
@@ -193,6 +199,12 @@ struct rendered_transaction {
   // a statement put before it commits with it. Absent for statements that commit on
   // their own (DDL, non-transactional autocommit statements), rollbacks and XA.
   std::optional<std::size_t> commit;
+  // A piece of a transaction larger than render_options::stream_threshold: `more` says
+  // pieces follow (this one ends between two statements, inside the open transaction;
+  // `end` is not a resume point yet), `piece` counts from 0. The last piece has more ==
+  // false and holds the COMMIT; gtid, start and file_index are the transaction's in each.
+  bool more = false;
+  std::uint32_t piece = 0;
 
   [[nodiscard]] std::string_view text(const sql_statement& s) const noexcept {
     return std::string_view(sql).substr(s.begin, s.size);
@@ -250,6 +262,10 @@ class transaction_stream {
   // Server id in the header of each input's format description (who wrote the file),
   // known once the stream has read that far; called by the applier's same-server check.
   std::function<result<void>(std::size_t file_index, std::uint32_t server_id, flavor f)> on_format;
+  // Called while a large transaction is read ahead before its first piece (see
+  // render_options::stream_threshold) for each stretch [begin, end) of input `file_index`
+  // passed over, so that the caller can drop those pages again (source::release_range).
+  std::function<void(std::size_t file_index, std::uint64_t begin, std::uint64_t end)> on_read_ahead;
 
   // The session state as last set (exposed for tests).
   struct session_state {
@@ -279,6 +295,7 @@ class transaction_stream {
 
  private:
   struct impl;
+  [[nodiscard]] result<std::optional<rendered_transaction>> render_payload(bool pieces);
   std::unique_ptr<impl> impl_;
   std::vector<binlog_input> inputs_;
   std::uint64_t total_bytes_ = 0;

@@ -118,6 +118,7 @@ struct sql_args {
   std::string dialect = "auto";
   std::string local_load;
   bool no_batch = false;
+  std::size_t stream_threshold = bk::render_options{}.stream_threshold;
 };
 
 int run_sql(const sql_args& a) {
@@ -151,6 +152,7 @@ int run_sql(const sql_args& a) {
   ro.for_client = true;
   ro.base64_wrap = 76;
   ro.batch_binlog = !a.no_batch;
+  ro.stream_threshold = a.stream_threshold;
   ro.mysql_gtids = ro.mariadb_gtids = !a.filters.skip_gtids;
   std::string dir = a.local_load;
   if (dir.empty()) {
@@ -202,6 +204,7 @@ struct replay_args {
   bool disable_log_bin = false;
   unsigned parallel = 1;
   std::string parallel_mode = "conservative";
+  std::size_t stream_threshold = bk::replay_options{}.stream_threshold;
   bool verbose = false;
 };
 
@@ -252,6 +255,7 @@ int run_replay(replay_args& a) {
   o.mode = a.parallel_mode == "optimistic" ? bk::replay_options::parallel_mode::optimistic
                                            : bk::replay_options::parallel_mode::conservative;
   o.verbose = a.verbose;
+  o.stream_threshold = a.stream_threshold;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const bool json = a.progress == "json";
   const bool line = a.progress == "tty" || (a.progress == "auto" && tty);
@@ -303,6 +307,10 @@ command_runner add_replay_commands(CLI::App& app) {
   sql->add_option("--local-load", sa->local_load,
                   "Directory for LOAD DATA files (default: a new directory under TMPDIR)");
   sql->add_flag("--no-batch", sa->no_batch, "One BINLOG statement per row statement");
+  sql->add_option("--stream-threshold", sa->stream_threshold,
+                  "Write a transaction out in pieces once its text exceeds this (bytes, K/M/G suffixes; default 64M, "
+                  "0: hold each transaction whole)")
+      ->transform(CLI::AsSizeValue(false));
 
   auto ra = std::make_shared<replay_args>();
   auto* rp = app.add_subcommand(
@@ -366,6 +374,10 @@ command_runner add_replay_commands(CLI::App& app) {
                  "conservative (default): what the binlog's group commit ids / logical clock allow together; "
                  "optimistic: every row-based transactional transaction, conflicts rolled back and retried")
       ->check(CLI::IsMember({"conservative", "optimistic"}));
+  rp->add_option("--stream-threshold", ra->stream_threshold,
+                 "Send a transaction in pieces as it is read once its statements exceed this (bytes, K/M/G "
+                 "suffixes; default 64M; 0: hold each transaction whole); it commits once, as a whole")
+      ->transform(CLI::AsSizeValue(false));
   rp->add_flag("--verbose,-v", ra->verbose,
                "Say where the parallel applier falls back to serial, conflicts it resolves, and a summary");
 

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
@@ -83,6 +84,7 @@ std::vector<rendered_transaction> render_all(const binlog_builder& b, sql_filter
   std::vector<rendered_transaction> out;
   for (;;) {
     auto n = s.next();
+    if (!n) FAIL_CHECK(n.error().message());
     REQUIRE(n);
     if (!*n) break;
     out.push_back(std::move(**n));
@@ -708,6 +710,160 @@ TEST_SUITE("sql") {
     REQUIRE_FALSE(n);
     CHECK(n.error().code == errc::checksum_mismatch);
     CHECK(n.error().offset == at);
+  }
+
+  TEST_CASE("render: a large transaction is handed out in pieces; a long row statement continues with its maps") {
+    // One statement of 300 rows events on two tables (STMT_END_F on the last only), then
+    // 40 statement events, then a small transaction.
+    binlog_builder b(server::mariadb_10_11);
+    const auto gtid1 = b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    const auto tm1 = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto tm2 = b.add(event_type::table_map, table_map_body(43, "b", "u"));
+    std::vector<std::uint64_t> rows_at;
+    for (int i = 0; i < 300; ++i) {
+      rows_at.push_back(b.add(event_type::write_rows_v1, write_rows_body(i % 2 == 0 ? 42 : 43, i, i == 299)));
+    }
+    for (int i = 0; i < 40; ++i) {
+      b.add(event_type::query, query_body("d", fmt::format("INSERT INTO t VALUES ({})", i), status_vars()));
+    }
+    const auto xid1 = b.add(event_type::xid, xid_body(1));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_transactional));
+    b.add(event_type::query, query_body("d", "INSERT INTO t VALUES (1000)", status_vars()));
+    b.add(event_type::xid, xid_body(2));
+    const std::uint64_t end1 = xid1 + event_at(b, xid1).size();
+
+    render_options small;
+    small.stream_threshold = 2048;
+    auto whole = render_all(b, {}, render_options{});
+    auto pieces = render_all(b, {}, small);
+    REQUIRE(whole.size() == 2);
+    CHECK_FALSE(whole[0].more);
+    REQUIRE(pieces.size() > 4);
+    // Every piece but the last of the first transaction: more, no COMMIT, the
+    // transaction's GTID and start; the last: the COMMIT and the end.
+    std::size_t last = 0;
+    while (pieces[last].more) ++last;
+    CHECK(last + 2 == pieces.size());
+    for (std::size_t k = 0; k <= last; ++k) {
+      CAPTURE(k);
+      CHECK(pieces[k].piece == k);
+      CHECK(pieces[k].gtid.text() == "0-1-1");
+      CHECK(pieces[k].start == gtid1);
+      CHECK(pieces[k].more == (k < last));
+      CHECK(pieces[k].commit.has_value() == (k == last));
+      if (k < last) CHECK(pieces[k].sql.size() < 2048 + 1500);  // the threshold, plus a rows batch of half of it
+    }
+    CHECK(pieces[last].end == end1);
+    CHECK(texts(pieces[last]).back() == "COMMIT");
+    CHECK(pieces.back().gtid.text() == "0-1-2");
+    CHECK_FALSE(pieces.back().more);
+    CHECK(texts(pieces.back()) == texts(whole[1]));
+
+    // The statements that are not BINLOG are the same, in the same order.
+    std::vector<std::string> plain_whole, plain_pieces;
+    std::vector<std::string> binlogs;
+    for (const auto& t : texts(whole[0])) {
+      if (!t.starts_with("BINLOG '")) plain_whole.push_back(t);
+    }
+    for (std::size_t k = 0; k <= last; ++k) {
+      for (const auto& t : texts(pieces[k])) {
+        if (t.starts_with("BINLOG '")) binlogs.push_back(t.substr(8, t.size() - 9));
+        else plain_pieces.push_back(t);
+      }
+    }
+    CHECK(plain_pieces == plain_whole);
+    // The rows: several BINLOG statements (the first is the format description), each
+    // mapping both tables first and ending with STMT_END_F, the rows events in order with
+    // their bodies unchanged, every checksum valid.
+    REQUIRE(binlogs.size() > 3);
+    auto unbase64 = [](const std::string& text) {
+      std::vector<std::uint8_t> out;
+      std::uint32_t acc = 0;
+      int bits = 0;
+      for (char c : text) {
+        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+                : c == '+' ? 62 : c == '/' ? 63 : -1;
+        if (v < 0) continue;
+        acc = (acc << 6) | static_cast<std::uint32_t>(v);
+        bits += 6;
+        if (bits >= 8) {
+          bits -= 8;
+          out.push_back(static_cast<std::uint8_t>(acc >> bits));
+        }
+      }
+      return out;
+    };
+    const auto map1 = event_at(b, tm1), map2 = event_at(b, tm2);
+    std::size_t next_row = 0;
+    for (std::size_t k = 1; k < binlogs.size(); ++k) {
+      CAPTURE(k);
+      auto raw = unbase64(binlogs[k]);
+      std::vector<std::vector<std::uint8_t>> events;
+      for (std::size_t at = 0; at + 19 <= raw.size();) {
+        const std::uint32_t n = detail::le32(raw.data() + at + 9);
+        REQUIRE(n >= 19 + 4);
+        REQUIRE(at + n <= raw.size());
+        events.emplace_back(raw.begin() + static_cast<std::ptrdiff_t>(at), raw.begin() + static_cast<std::ptrdiff_t>(at + n));
+        at += n;
+      }
+      REQUIRE(events.size() >= 3);
+      CHECK(std::equal(events[0].begin(), events[0].end(), map1.begin(), map1.end()));
+      CHECK(std::equal(events[1].begin(), events[1].end(), map2.begin(), map2.end()));
+      for (std::size_t e = 2; e < events.size(); ++e) {
+        const auto& ev = events[e];
+        CHECK(crc32({ev.data(), ev.size() - 4}) == detail::le32(ev.data() + ev.size() - 4));
+        const bool end_flag = (ev[19 + 6] & 1) != 0;
+        CHECK(end_flag == (e + 1 == events.size()));
+        REQUIRE(next_row < rows_at.size());
+        const auto want = event_at(b, rows_at[next_row++]);
+        REQUIRE(want.size() == ev.size());
+        // Same bytes but for the flags and the checksum.
+        CHECK(std::equal(ev.begin(), ev.begin() + 25, want.begin()));
+        CHECK(std::equal(ev.begin() + 27, ev.end() - 4, want.begin() + 27));
+      }
+    }
+    CHECK(next_row == rows_at.size());
+
+    SUBCASE("a stop point inside it: not one piece, and the note") {
+      sql_filter f;
+      f.stop_position = rows_at[250];
+      std::vector<stream_note> notes;
+      auto t = render_all(b, f, small, &notes);
+      CHECK(t.empty());
+      REQUIRE(notes.size() == 1);
+      CHECK(notes[0].text.find("inside the transaction that starts at " + std::to_string(gtid1)) != std::string::npos);
+    }
+    SUBCASE("the file cut inside it: not one piece, and the note") {
+      b.data().resize(rows_at[280] + 7);
+      std::vector<stream_note> notes;
+      auto t = render_all(b, {}, small, &notes);
+      CHECK(t.empty());
+      REQUIRE(notes.size() == 1);
+      CHECK(notes[0].offset == rows_at[280]);
+    }
+    SUBCASE("damage after the first piece's end: the error comes before any piece") {
+      b.data()[xid1 - 20] ^= 0x10;  // in the last statement event before the XID
+      transaction_stream st({{"b.000001", b.span()}}, {}, small);
+      std::vector<std::uint64_t> offsets;
+      auto n = st.next();
+      REQUIRE_FALSE(n);
+      CHECK(n.error().code == errc::checksum_mismatch);
+    }
+    SUBCASE("read ahead releases what it passed over") {
+      transaction_stream st({{"b.000001", b.span()}}, {}, small);
+      std::uint64_t from = 0, to = 0;
+      st.on_read_ahead = [&](std::size_t file, std::uint64_t begin, std::uint64_t end) {
+        CHECK(file == 0);
+        if (from == 0) from = begin;
+        to = std::max(to, end);
+      };
+      auto n = st.next();
+      REQUIRE(n);
+      REQUIRE(*n);
+      CHECK((*n)->more);
+      CHECK(from > gtid1);
+      CHECK(to == end1);
+    }
   }
 
   TEST_CASE("render: the last file cut inside an event ends the stream with a note") {
