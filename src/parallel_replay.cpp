@@ -136,7 +136,14 @@ class scheduler {
   std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
 
   std::mutex m_;
-  std::condition_variable cv_;
+  // Workers wait on cv_, the reading thread on reader_cv_ (room in the queue, all
+  // committed, a failure, workers gone), the watcher ticks on watch_cv_: a commit wakes
+  // the workers and the reader, a worker's progress only the workers.
+  std::condition_variable cv_, reader_cv_, watch_cv_;
+  void wake_all() {
+    cv_.notify_all();
+    reader_cv_.notify_all();
+  }
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
   std::size_t queued_bytes_ = 0;
@@ -178,7 +185,7 @@ void scheduler::committed(job& j) {
   last_gtid_ = j.gtid;
   queued_bytes_ -= std::min(queued_bytes_, j.bytes);
   live_.erase(j.seq);
-  cv_.notify_all();
+  wake_all();
 }
 
 std::uint64_t scheduler::executed_upto() const {
@@ -406,7 +413,7 @@ void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failur
     stop_at_ = j.seq;
     failure_ = std::move(f);
   }
-  cv_.notify_all();
+  wake_all();
 }
 
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head) {
@@ -616,12 +623,13 @@ void scheduler::worker_main(std::size_t w) {
   }
   std::lock_guard lk(m_);
   --running_workers_;
-  cv_.notify_all();
+  wake_all();
+  watch_cv_.notify_all();
 }
 
 // Finds the commit-order deadlock: a transaction waiting for a row lock that a later one
 // holds (the later one waits for its turn to commit, or waits itself, down a chain that
-// ends at one waiting for its turn). Two signs, checked every 2 ms:
+// ends at one waiting for its turn). Two signs, checked every 10 ms:
 //
 //   * the next to commit has been running its statements much longer than transactions
 //     usually take while a later one has started: nothing but a later transaction (or a
@@ -653,7 +661,7 @@ void scheduler::watcher_main() {
     bool ask = false;
     {
       std::unique_lock lk(m_);
-      if (cv_.wait_for(lk, std::chrono::milliseconds(2), [&] { return running_workers_ == 0; })) return;
+      if (watch_cv_.wait_for(lk, std::chrono::milliseconds(10), [&] { return running_workers_ == 0; })) return;
       const auto now = clock_type::now();
       const job* oldest = nullptr;  // the earliest running its statements for a while
       for (const auto& [seq, jp] : live_) {
@@ -752,7 +760,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
   {
     // Connection 0 is idle once nothing is scheduled or running.
     std::unique_lock lk(m_);
-    cv_.wait(lk, [&] { return stop_at_ != no_seq || (pending_.empty() && live_.empty()); });
+    reader_cv_.wait(lk, [&] { return stop_at_ != no_seq || (pending_.empty() && live_.empty()); });
     if (stop_at_ != no_seq) return false;
   }
   const auto& inputs = *ctx_.inputs;
@@ -964,7 +972,7 @@ void scheduler::run() {
     }
     {
       std::unique_lock lk(m_);
-      while (!cv_.wait_for(lk, std::chrono::milliseconds(500), [&] {
+      while (!reader_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] {
         return stop_at_ != no_seq || (pending_.size() + live_.size() < max_jobs && queued_bytes_ < max_bytes);
       })) {
         lk.unlock();
@@ -992,7 +1000,7 @@ void scheduler::run() {
     cv_.notify_all();
     // Everything scheduled is applied (or the replay stops at a failure).
     while (running_workers_ > 0) {
-      if (cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return running_workers_ == 0; })) break;
+      if (reader_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return running_workers_ == 0; })) break;
       lk.unlock();
       flush_notes();
       report(false);
