@@ -593,6 +593,61 @@ TEST_SUITE("sql") {
     for (const auto& s : texts(ma[0])) CHECK(s.find("GTID_NEXT") == std::string::npos);
   }
 
+  TEST_CASE("render: a large MySQL transaction payload is handed out in pieces from inside the payload") {
+    binlog_builder b(server::mysql_8_0);
+    byte_writer g;
+    g.u8(1).raw({0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62})
+        .u64(24).u8(2).u64(0).u64(1);
+    const auto gtid_at = b.add(event_type::gtid, g);
+    std::vector<std::uint8_t> payload;
+    auto append = [&](const std::vector<std::uint8_t>& e) { payload.insert(payload.end(), e.begin(), e.end()); };
+    append(make_event(event_type::query, query_body("d", "BEGIN", status_vars()), false));
+    std::vector<std::string> want;
+    for (int i = 0; i < 120; ++i) {
+      want.push_back(fmt::format("INSERT INTO t VALUES ({})", i));
+      append(make_event(event_type::query, query_body("d", want.back(), status_vars()), false));
+    }
+    append(make_event(event_type::xid, xid_body(3), false));
+    byte_writer p, size_v, comp_v, usize_v;
+    size_v.packed(payload.size());
+    comp_v.packed(255);
+    usize_v.packed(payload.size());
+    p.packed(1).packed(size_v.size()).raw(size_v).packed(2).packed(comp_v.size()).raw(comp_v);
+    p.packed(3).packed(usize_v.size()).raw(usize_v).packed(0).raw(bytes(payload.data(), payload.size()));
+    const auto payload_at = b.add(event_type::transaction_payload, p);
+    const std::uint64_t end = payload_at + event_at(b, payload_at).size();
+    render_options o;
+    o.dialect = sql_dialect::mysql;
+    o.stream_threshold = 700;
+    auto txs = render_all(b, {}, o);
+    REQUIRE(txs.size() > 3);
+    std::vector<std::string> got;
+    for (std::size_t k = 0; k < txs.size(); ++k) {
+      CAPTURE(k);
+      CHECK(txs[k].piece == k);
+      CHECK(txs[k].more == (k + 1 < txs.size()));
+      CHECK(txs[k].start == gtid_at);
+      CHECK(txs[k].gtid.text() == "3e11fa47-71ca-11e1-9e33-c80aa9429562:24");
+      for (const auto& t : texts(txs[k])) {
+        if (t.starts_with("INSERT")) got.push_back(t);
+      }
+    }
+    CHECK(got == want);
+    CHECK(txs.back().end == end);
+    REQUIRE(txs.back().commit);
+    CHECK(texts(txs.back()).back() == "COMMIT");
+    // Unbounded: one transaction with the same statements.
+    o.stream_threshold = 0;
+    auto whole = render_all(b, {}, o);
+    REQUIRE(whole.size() == 1);
+    std::vector<std::string> all;
+    for (const auto& t : txs) {
+      auto v = texts(t);
+      all.insert(all.end(), v.begin(), v.end());
+    }
+    CHECK(all == texts(whole[0]));
+  }
+
   TEST_CASE("render: MySQL transaction payload: inner row events get the checksum the format promises") {
     binlog_builder b(server::mysql_8_0);
     byte_writer g;
