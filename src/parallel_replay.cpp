@@ -112,6 +112,15 @@ class scheduler {
   bool stopping(const job& j) const { return stop_at_ < j.seq; }
   std::uint64_t executed_upto() const;
   void committed(job& j);
+  // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
+  piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
+    const auto text = tx.text(st);
+    const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+    const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+    const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
+    if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
+    return {text, st.offset, st.expected_error, false, binlog, alone, session};
+  }
   bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
                     const std::function<void()>& tick);
   void watcher_main();
@@ -232,13 +241,8 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   }
 
   auto add = [&](std::vector<piece>& to, const sql_statement& st) {
-    const auto text = tx.text(st);
-    const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-    const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
-    const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
-    to.push_back({text, st.offset, st.expected_error, false, binlog, alone, session});
-    j.bytes += text.size() + 3;
-    if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
+    to.push_back(piece_of(tx, st));
+    j.bytes += to.back().text.size() + 3;
   };
   auto ours = [&](std::vector<piece>& to, const std::string& text) {
     to.push_back({text, tx.start, 0, true, false, false, false});
@@ -779,14 +783,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    for (const auto& st : part.tx.statements) {
-      const auto text = part.tx.text(st);
-      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
-      const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
-      part.body.push_back({text, st.offset, st.expected_error, false, binlog, alone, session});
-      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
-    }
+    for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
     auto r = send_pieces(0, part, part.body, true);
     if (!r.ok) {
       replay_failure f;

@@ -516,17 +516,18 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     const std::size_t qi = bt.txs.size() - 1;
     const rendered_transaction& tx = q.tx;
     q.gtid = tx.gtid.text();
+    auto statement = [&](const sql_statement& st) {
+      const auto text = tx.text(st);
+      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
+      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+      bt.special = bt.special || alone;
+      bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
+      bt.bytes += text.size() + 3;
+      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
+    };
     if (partial) {
       // Statements only: the transaction stays open until its last piece commits it.
-      for (const auto& st : tx.statements) {
-        const auto text = tx.text(st);
-        const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-        const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
-        bt.special = bt.special || alone;
-        bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
-        bt.bytes += text.size() + 3;
-        if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
-      }
+      for (const auto& st : tx.statements) statement(st);
       return;
     }
     // Our statements first (the pieces point into them: no reallocation afterwards).
@@ -570,13 +571,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     for (std::size_t k = 0; k < tx.statements.size(); ++k) {
       const auto& st = tx.statements[k];
       if (tx.commit && *tx.commit == k) ours(q.own[prog_at]);
-      const auto text = tx.text(st);
-      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
-      bt.special = bt.special || alone;
-      bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
-      bt.bytes += text.size() + 3;
-      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
+      statement(st);
     }
     if (!tx.commit) {
       std::size_t k = 1;

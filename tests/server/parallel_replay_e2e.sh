@@ -24,37 +24,15 @@ root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
 
-step_name=setup
-step() {
-  step_name=$*
-  echo "== $*"
-}
-fail() {
-  echo "parallel_replay_e2e: FAILED at step '$step_name': $*" >&2
-  exit 1
-}
+test_name=parallel_replay_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-for tool in mariadbd mariadb-install-db mariadb mariadb-admin; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin
 
 export TZ=UTC
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-parallel.XXXXXX")
-servers=(a b c d e f)
-cleanup() {
-  local rc=$?
-  local s pid
-  for s in "${servers[@]}"; do "$sandbox" stop "$work/$s" >/dev/null 2>&1 || true; done
-  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
-    echo "parallel_replay_e2e: killing leftover server $pid" >&2
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "parallel_replay_e2e: kept $work" >&2; else rm -rf -- "$work"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+make_work bk-parallel
 
 cp -- "$bin" "$work/binlogkit"
 bin=$work/binlogkit

@@ -33,41 +33,17 @@ parallel=${2:-1}
 par_args=()
 ((parallel > 1)) && par_args=(--parallel "$parallel" --parallel-mode "${3:-conservative}")
 
-step_name=setup
-step() {
-  step_name=$*
-  echo "== $*"
-}
-fail() {
-  echo "pitr_e2e: FAILED at step '$step_name': $*" >&2
-  exit 1
-}
+test_name=pitr_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-for tool in mariadbd mariadb-install-db mariadb mariadb-admin mariadb-dump; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin mariadb-dump
 
 export TZ=UTC
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-pitr.XXXXXX")
+make_work bk-pitr
 a=$work/a
-cleanup() {
-  local rc=$?
-  local d pid
-  for d in "$work"/a "$work"/b-*; do
-    [[ -d $d ]] && { "$sandbox" stop "$d" >/dev/null 2>&1 || true; }
-  done
-  # Anything of ours still running is killed by pid.
-  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
-    echo "pitr_e2e: killing leftover server $pid" >&2
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if [[ -n ${lock_pid:-} ]]; then kill "$lock_pid" 2>/dev/null || true; fi
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "pitr_e2e: kept $work" >&2; else rm -rf -- "$work"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_hook() { if [[ -n ${lock_pid:-} ]]; then kill "$lock_pid" 2>/dev/null || true; fi; }
 
 # Our own copy: the build directory may be rebuilt while we run.
 cp -- "$bin" "$work/binlogkit"

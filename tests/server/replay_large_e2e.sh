@@ -25,35 +25,18 @@ root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
 
-step_name=setup
-step() {
-  step_name=$*
-  echo "== $*"
-}
-fail() {
-  echo "replay_large_e2e: FAILED at step '$step_name': $*" >&2
-  exit 1
-}
+test_name=replay_large_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-for tool in mariadbd mariadb-install-db mariadb mariadb-admin; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin
 [[ -x /usr/bin/time ]] || fail "/usr/bin/time not found (apt-get install time)"
 
 export TZ=UTC
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-large.XXXXXX")
+make_work bk-large
 replay_pid=""
-servers=()
-cleanup() {
-  local rc=$?
-  if [[ -n $replay_pid ]]; then kill -9 "$replay_pid" 2>/dev/null || true; fi
-  for d in "${servers[@]}"; do "$sandbox" stop "$d" >/dev/null 2>&1 || true; done
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "replay_large_e2e: kept $work" >&2; else rm -rf -- "$work"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_hook() { if [[ -n $replay_pid ]]; then kill -9 "$replay_pid" 2>/dev/null || true; fi; }
 
 cp -- "$bin" "$work/binlogkit"
 bin=$work/binlogkit
@@ -61,9 +44,9 @@ bin=$work/binlogkit
 q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
 checksums() { q "$1" "CHECKSUM TABLE app.big, app.side, app.log"; }
 start() { # start NAME SERVER_ID: a target
-  servers+=("$work/$1")
   "$sandbox" start "$work/$1" --server-id "$2" >/dev/null
 }
+# shellcheck disable=SC1090,SC1091
 sock() { (source "$work/$1/env" && echo "$SANDBOX_SOCKET"); }
 replay() { # replay TARGET ARGS...
   local t=$1
@@ -179,7 +162,10 @@ for par in 1 4; do
     kill -0 "$replay_pid" 2>/dev/null || break
     sleep 0.15
   done
-  [[ $open =~ ^[0-9]+$ ]] && ((open >= 2000)) || { cat "$work/$t.err" >&2; fail "never saw a large open transaction (--parallel $par, last: $open)"; }
+  if ! [[ $open =~ ^[0-9]+$ ]] || ((open < 2000)); then
+    cat "$work/$t.err" >&2
+    fail "never saw a large open transaction (--parallel $par, last: $open)"
+  fi
   kill -9 "$replay_pid"
   wait "$replay_pid" 2>/dev/null || true
   replay_pid=""

@@ -30,40 +30,19 @@ parallel=${2:-1}
 par_args=()
 ((parallel > 1)) && par_args=(--parallel "$parallel" --parallel-mode "${3:-conservative}")
 
-step_name=setup
-step() {
-  step_name=$*
-  echo "== $*"
-}
-fail() {
-  echo "replay_resume_e2e: FAILED at step '$step_name': $*" >&2
-  exit 1
-}
+test_name=replay_resume_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-for tool in mariadbd mariadb-install-db mariadb mariadb-admin; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin
 
 export TZ=UTC
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-resume.XXXXXX")
+make_work bk-resume
 a=$work/a
 b=$work/b
 replay_pid=""
-cleanup() {
-  local rc=$?
-  local pid
-  if [[ -n $replay_pid ]]; then kill -9 "$replay_pid" 2>/dev/null || true; fi
-  for d in "$a" "$b"; do "$sandbox" stop "$d" >/dev/null 2>&1 || true; done
-  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
-    echo "replay_resume_e2e: killing leftover server $pid" >&2
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "replay_resume_e2e: kept $work" >&2; else rm -rf -- "$work"; fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_hook() { if [[ -n $replay_pid ]]; then kill -9 "$replay_pid" 2>/dev/null || true; fi; }
 
 cp -- "$bin" "$work/binlogkit"
 bin=$work/binlogkit

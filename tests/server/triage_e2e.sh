@@ -54,21 +54,13 @@ case $mode in
   *) usage ;;
 esac
 
-step_name="setup"
-step() {
-  step_name=$*
-  echo "== $*"
-}
-fail() {
-  echo "triage_e2e ($mode): FAILED at step '$step_name': $*" >&2
-  exit 1
-}
+test_name="triage_e2e ($mode)"
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
 bin=$(cd -- "$(dirname -- "$bin")" && pwd -P)/$(basename -- "$bin")
-for tool in mariadbd mariadb-install-db mariadb mariadb-admin od dd truncate timeout; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin od dd truncate timeout
 if command -v jq >/dev/null 2>&1; then
   json_tool=jq
 elif command -v python3 >/dev/null 2>&1; then
@@ -78,30 +70,12 @@ else
 fi
 
 export TZ=UTC
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-triage.XXXXXX")
+make_work bk-triage
 rep=$work/replica
 src=$work/source
 relay_index=$rep/relay/relay-bin.index
 replica_id=2
-
-cleanup() {
-  local rc=$?
-  "$pair" stop "$work" >/dev/null 2>&1 || true
-  # Anything of ours still running (a server that did not shut down) is killed by pid.
-  local pid
-  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
-    echo "triage_e2e: killing leftover server $pid" >&2
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then
-    echo "triage_e2e: kept $work" >&2
-  else
-    rm -rf -- "$work"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+cleanup_hook() { "$pair" stop "$work" >/dev/null 2>&1 || true; }
 
 # sql DIR: runs the SQL on stdin as root; fails at the first error.
 sql() { "$sandbox" sql "$1" --batch; }

@@ -1,0 +1,53 @@
+# shellcheck shell=bash disable=SC2154
+# Shared by the real-server tests (sourced, not run): step names for failure messages,
+# tool checks, and a work directory whose servers are stopped and which is removed when
+# the test exits, however it exits.
+#
+# Before sourcing, set:
+#   test_name   the name failure messages start with
+#   sandbox     scripts/mariadb-sandbox
+# Then:
+#   step TEXT          names the step that a later `fail` reports
+#   fail TEXT          prints "<test_name>: FAILED at step '<step>': TEXT" and exits 1
+#   need_tools T...    fails unless every tool is on PATH
+#   make_work PREFIX   creates $work (mktemp) and installs the exit trap: it calls
+#                      cleanup_hook if the test defines one (kill a background replay,
+#                      stop a replication pair), stops every sandbox server in $work,
+#                      kills any server still running from $work, and removes $work
+#                      (KEEP_WORK=1 keeps it)
+
+step_name=setup
+step() {
+  step_name=$*
+  echo "== $*"
+}
+fail() {
+  echo "$test_name: FAILED at step '$step_name': $*" >&2
+  exit 1
+}
+need_tools() {
+  local tool
+  for tool; do
+    command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+  done
+}
+
+make_work() {
+  work=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
+  trap lib_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+lib_cleanup() {
+  local rc=$?
+  local d pid
+  if declare -F cleanup_hook >/dev/null; then cleanup_hook || true; fi
+  for d in "$work"/*/; do
+    [[ -f $d/env ]] && { "$sandbox" stop "$d" >/dev/null 2>&1 || true; }
+  done
+  for pid in $(pgrep -f -- "--datadir=$work/" 2>/dev/null || true); do
+    echo "$test_name: killing leftover server $pid" >&2
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "$test_name: kept $work" >&2; else rm -rf -- "$work"; fi
+  exit "$rc"
+}
