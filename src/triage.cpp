@@ -198,6 +198,7 @@ class scanner {
 
  private:
   void on_event(const triage_input& in, const event_view& ev, const any_event& d);
+  void note_source_at_damage();
   void add_damage(const triage_input& in, std::uint64_t offset, std::uint64_t length, const error& e,
                   bool tail = false);
   // The next offset after `from` where a valid event begins and `resync_chain` events chain.
@@ -242,6 +243,13 @@ class scanner {
   std::uint64_t last_source_log_pos_ = 0;  // log_pos of the previous source event (relay)
   const triage_input* txn_input_ = nullptr;
   std::uint64_t txn_begin_ = 0;
+  // Source coordinates before the event being read, and where the open transaction
+  // began: the first damage is at or after them (rep_.source_at_damage).
+  std::uint32_t source_file_before_ = 0;
+  std::uint64_t source_pos_before_ = 0;
+  bool in_event_ = false;
+  std::uint32_t txn_source_file_ = 0;
+  std::uint64_t txn_source_pos_ = 0;
   bool all_checksums_ = true;
   bool any_file_ = false;
   // The last event read before any damage, and the report as it stood before it.
@@ -293,6 +301,7 @@ void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint
   d.detail = e.detail;
   d.tail = tail;
   rep_.damage.push_back(std::move(d));
+  note_source_at_damage();
   damaged_ = true;
   // Whatever transaction was open is lost: wait for the next one to begin.
   if (tracker_.in_transaction()) tracker_ = transaction_tracker{};
@@ -342,7 +351,28 @@ std::optional<std::uint64_t> scanner::resync(bytes data, const format_descriptio
   return std::nullopt;
 }
 
+// The first damage: where the transaction it falls in began, else the source position
+// before the damaged event (after the last event read when the damage was found by the
+// reader).
+void scanner::note_source_at_damage() {
+  if (damaged_ || source_pos_ == 0) return;
+  if (tracker_.in_transaction() && txn_source_pos_ != 0) {
+    rep_.source_at_damage = source_position{source_names_[txn_source_file_], txn_source_pos_};
+  } else if (in_event_) {
+    if (source_pos_before_ != 0) rep_.source_at_damage = source_position{source_names_[source_file_before_], source_pos_before_};
+  } else {
+    rep_.source_at_damage = source_position{source_names_[source_file_], source_pos_};
+  }
+}
+
 void scanner::on_event(const triage_input& in, const event_view& ev, const any_event& d) {
+  struct in_event_scope {
+    bool& flag;
+    explicit in_event_scope(bool& f) : flag(f) { flag = true; }
+    ~in_event_scope() { flag = false; }
+  } scope(in_event_);
+  source_file_before_ = source_file_;
+  source_pos_before_ = source_pos_;
   const auto t = ev.type();
   const bool after_rotate = after_rotate_;
   after_rotate_ = t == event_type::rotate;
@@ -472,6 +502,8 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     any_transaction_ = true;
     txn_input_ = &in;
     txn_begin_ = ev.offset;
+    txn_source_file_ = source_file_before_;
+    txn_source_pos_ = source_pos_before_;
   }
   if (step.completes && step.extends) {
     // The transaction that just closed ends at this XID instead.
@@ -685,6 +717,7 @@ void scanner::finish(const std::vector<triage_input>& inputs) {
     d.detail = "the files end inside a transaction: its end was never written";
     d.tail = true;
     rep_.damage.push_back(std::move(d));
+    note_source_at_damage();
     damaged_ = true;
   }
   if (last_good_) rep_.last_good = render(*last_good_);
@@ -917,6 +950,16 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
             "executed position so that nothing is skipped",
             ex.file, ex.pos, rep.last_good->source.file,
             rep.last_good->source.pos));
+      } else if (c > 0 && !rep.damage.empty() && rep.source_at_damage &&
+                 compare_positions(ex, *rep.source_at_damage) <= 0) {
+        rep.resume->source = ex;
+        rep.resume->gtid_state.clear();
+        rep.notes.push_back(fmt::format(
+            "the executed position {}:{} is past the last good position {}:{} only by events that belong to no "
+            "transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
+            "applied; resuming there",
+            ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos, rep.source_at_damage->file,
+            rep.source_at_damage->pos));
       } else if (c > 0 && !rep.damage.empty()) {
         rep.resume->source = ex;
         rep.resume->gtid_state.clear();

@@ -71,6 +71,11 @@ std::string triage_report_json(const triage_report& r) {
     dmg.push_back(std::move(x));
   }
   j["transactions_before_damage"] = r.transactions_before_damage;
+  if (r.source_at_damage) {
+    j["source_at_damage"] = {{"file", r.source_at_damage->file}, {"pos", r.source_at_damage->pos}};
+  } else {
+    j["source_at_damage"] = nullptr;
+  }
   j["last_good"] = r.last_good ? point_json(*r.last_good) : json(nullptr);
   j["resume"] = r.resume ? point_json(*r.resume) : json(nullptr);
   json after;

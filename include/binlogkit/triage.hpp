@@ -103,6 +103,10 @@ struct triage_report {
   std::uint64_t abandoned_partial_transactions = 0;  // receiver restarts (not damage)
   // Source coordinates after the last event read (relay logs: what the receiver had written).
   std::optional<source_position> source_end;
+  // Source coordinates where the first damage begins: the start of the transaction it
+  // falls in, else the position before the damaged event. An executed position after the
+  // last good point but not past this one applied nothing of the damaged part.
+  std::optional<source_position> source_at_damage;
   std::vector<std::string> notes;
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
   std::vector<std::string> resume_sql_position;  // file/position plan

@@ -252,6 +252,39 @@ TEST_SUITE("replica_info") {
     CHECK_FALSE(has_note_with(r, "is past the last good position"));
   }
 
+  TEST_CASE("triage: an executed position past the last good one only by bookkeeping events") {
+    // relay-bin.000013 cut at 750, inside the DROP TABLE of 0-1-21 (Query at 717, source
+    // End_log_pos 542; its GTID event at 675 starts at binlog.000005:379, after two
+    // Binlog_checkpoint events and a Gtid_list, README/events.txt).
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    set.inputs.back().data = set.inputs.back().data.subspan(0, 750);
+    auto torn = triage(set.inputs);
+    REQUIRE(torn.last_good.has_value());
+    CHECK(torn.last_good->gtid == "0-1-20");
+    REQUIRE(torn.source_at_damage.has_value());
+    CHECK(torn.source_at_damage->file == "binlog.000005");
+    CHECK(torn.source_at_damage->pos == 379);
+    const auto text = triage_report_json(torn);
+    CHECK(text.find("\"source_at_damage\": {\n    \"file\": \"binlog.000005\",\n    \"pos\": 379\n  }") != std::string::npos);
+    triage_options opt;
+    // The SQL thread applied the checkpoints: past the last good point, not into 0-1-21.
+    opt.executed_position = source_position{"binlog.000005", 379};
+    auto r = triage(set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "binlog.000005");
+    CHECK(r.resume->source.pos == 379);
+    CHECK(has_note_with(r, "only by events that belong to no transaction"));
+    CHECK_FALSE(has_note_with(r, "applied events at or after the damage"));
+    // Past the start of 0-1-21: it applied what the relay log has lost.
+    opt.executed_position = source_position{"binlog.000005", 542};
+    r = triage(set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.pos == 542);
+    CHECK(has_note_with(r, "applied events at or after the damage"));
+    CHECK_FALSE(has_note_with(r, "only by events that belong to no transaction"));
+  }
+
   TEST_CASE("triage: master.info's read position against a relay log cut inside a transaction") {
     auto set = load_relay_set();
     REQUIRE(set.inputs.size() == 13);
