@@ -16,6 +16,7 @@
 #include <type_traits>
 
 #include "binlogkit/compression.hpp"
+#include "binlogkit/encoding.hpp"
 #include "segments.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/row_text.hpp"
@@ -236,23 +237,9 @@ const std::string& timestamp_text(std::uint32_t ts) {
   return last_text;
 }
 
-const char base64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 std::string base64(bytes b) {
   std::string out;
-  out.reserve((b.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= b.size(); i += 3) {
-    std::uint32_t v = (b[i] << 16) | (b[i + 1] << 8) | b[i + 2];
-    for (int k = 18; k >= 0; k -= 6) out += base64_chars[(v >> k) & 63];
-  }
-  if (i < b.size()) {
-    std::uint32_t v = b[i] << 16;
-    if (i + 1 < b.size()) v |= b[i + 1] << 8;
-    out += base64_chars[(v >> 18) & 63];
-    out += base64_chars[(v >> 12) & 63];
-    out += i + 1 < b.size() ? base64_chars[(v >> 6) & 63] : '=';
-    out += '=';
-  }
+  append_base64(out, b);
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <vector>
 
+#include "binlogkit/encoding.hpp"
+
 namespace binlogkit {
 
 std::string verbose_type_name(const column_def& c) {
@@ -49,15 +51,7 @@ std::string verbose_type_name(const column_def& c) {
   }
 }
 
-std::string quote_identifier(std::string_view s) {
-  std::string out = "`";
-  for (char ch : s) {
-    out += ch;
-    if (ch == '`') out += '`';
-  }
-  out += '`';
-  return out;
-}
+std::string quote_identifier(std::string_view s) { return sql_identifier(s); }
 
 result<void> append_rows_verbose(std::string& out, const event_view& ev, const rows_event& rows,
                                  const table_schema& schema, bytes inflated, text_style style,

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "binlogkit/bytes.hpp"
+#include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/result.hpp"
 #include "binlogkit/transaction.hpp"
@@ -42,9 +43,7 @@ namespace binlogkit {
 
 // ---- quoting ------------------------------------------------------------------------
 
-// `name` with every backquote doubled: safe for any byte string under every sql_mode.
-void append_identifier(std::string& out, std::string_view name);
-[[nodiscard]] std::string sql_identifier(std::string_view name);
+// append_identifier / sql_identifier and append_base64: binlogkit/encoding.hpp.
 
 // A string literal that reads back as exactly these bytes under every sql_mode (with or
 // without NO_BACKSLASH_ESCAPES, ANSI_QUOTES): 'text' with single quotes doubled when the
@@ -54,10 +53,6 @@ void append_string_literal(std::string& out, std::string_view s);
 
 // X'0A1B' (X'' for nothing).
 void append_hex_literal(std::string& out, bytes b);
-
-// Standard base64 (RFC 4648, with padding). wrap > 0 breaks lines every `wrap` characters
-// (the server's decoder skips the line breaks).
-void append_base64(std::string& out, bytes b, std::size_t wrap = 0);
 
 // A collation number as the servers number them (MariaDB 10.11 and MySQL 8.0 names).
 struct collation_info {

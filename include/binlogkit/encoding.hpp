@@ -1,0 +1,21 @@
+// Text encodings shared by every layer that writes text: identifiers for SQL and the
+// mysqlbinlog -v row lines, base64 for BINLOG statements and JSON values.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "binlogkit/bytes.hpp"
+
+namespace binlogkit {
+
+// `name` with every backquote doubled: safe for any byte string under every sql_mode.
+void append_identifier(std::string& out, std::string_view name);
+[[nodiscard]] std::string sql_identifier(std::string_view name);
+
+// Standard base64 (RFC 4648, with padding). wrap > 0 breaks lines every `wrap` characters
+// (the server's decoder skips the line breaks).
+void append_base64(std::string& out, bytes b, std::size_t wrap = 0);
+
+}  // namespace binlogkit
