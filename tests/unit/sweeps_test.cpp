@@ -27,9 +27,11 @@
 #include "binlogkit/source.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/verify.hpp"
+#include "support/walk_rows.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;
+using bk_test::walk_rows;
 using namespace bk_test;
 
 namespace {
@@ -758,31 +760,14 @@ TEST_SUITE("sweeps") {
       }
       (void)value_to_json(v);
     };
+    reader_options opt;
+    opt.allow_unknown_types = true;
     for (const auto& path : files) {
-      auto src = source::open(path);
-      REQUIRE_MESSAGE(src.has_value(), path);
-      reader_options opt;
-      opt.allow_unknown_types = true;
-      event_reader rd(src->data(), opt);
-      std::map<std::uint64_t, table_schema> maps;
-      for (;;) {
-        auto next = rd.next();
-        if (!next || !*next) break;
-        const event_view& ev = **next;
-        if (ev.type() == event_type::table_map) {
-          auto tm = decode_table_map(ev);
-          REQUIRE(tm.has_value());
-          auto sc = decode_table_schema(*tm, ev.offset, ev.format->flavor());
-          REQUIRE(sc.has_value());
-          maps[tm->table_id] = std::move(*sc);
-          continue;
-        }
-        if (!is_rows_event(ev.type())) continue;
-        auto r = decode_rows(ev);
-        if (!r || r->compressed) continue;
-        auto it = maps.find(r->table_id);
-        if (it == maps.end()) continue;
-        row_reader rr(*r, it->second, ev.offset);
+      const bool opened = walk_rows(path, [&](const bk_test::rows_visit& w) {
+        const event_view& ev = w.ev;
+        const rows_event* r = &w.rows;
+        if (r->compressed) return;
+        row_reader rr(*r, w.schema, ev.offset);
         for (int n = 0; n < 16; ++n) {
           auto row = rr.next();
           REQUIRE_MESSAGE(row.has_value(), path, " at ", ev.offset, ": ", row.error().message());
@@ -827,7 +812,8 @@ TEST_SUITE("sweeps") {
             }
           }
         }
-      }
+      }, opt);
+      REQUIRE_MESSAGE(opened, path);
     }
     for (column_type t : {column_type::tiny, column_type::short_, column_type::int24, column_type::long_,
                           column_type::longlong, column_type::float_, column_type::double_,
@@ -848,27 +834,10 @@ TEST_SUITE("sweeps") {
     const std::string td = std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/";
     std::size_t events = 0, errors = 0;
     for (const auto& path : {td + "mixed.000001", td + "minimal.000001"}) {
-      auto src = source::open(path);
-      REQUIRE(src.has_value());
-      event_reader rd(src->data());
-      std::map<std::uint64_t, table_schema> maps;
-      for (;;) {
-        auto next = rd.next();
-        if (!next || !*next) break;
-        const event_view& ev = **next;
-        if (ev.type() == event_type::table_map) {
-          auto tm = decode_table_map(ev);
-          REQUIRE(tm.has_value());
-          auto sc = decode_table_schema(*tm, ev.offset, ev.format->flavor());
-          REQUIRE(sc.has_value());
-          maps[tm->table_id] = std::move(*sc);
-          continue;
-        }
-        if (!is_rows_event(ev.type())) continue;
-        auto r = decode_rows(ev);
-        if (!r || r->compressed || r->rows.size() > 600) continue;
-        auto it = maps.find(r->table_id);
-        if (it == maps.end()) continue;
+      const bool opened = walk_rows(path, [&](const bk_test::rows_visit& w) {
+        const event_view& ev = w.ev;
+        const rows_event* r = &w.rows;
+        if (r->compressed || r->rows.size() > 600) return;
         ++events;
         const std::size_t len = r->rows.size();
         for (std::size_t b = 0; b < len * 8; ++b) {
@@ -877,7 +846,7 @@ TEST_SUITE("sweeps") {
           body[b / 8] ^= static_cast<std::uint8_t>(1u << (b % 8));
           rows_event flipped = *r;
           flipped.rows = bytes(body.get(), len);
-          row_reader rr(flipped, it->second, ev.offset);
+          row_reader rr(flipped, w.schema, ev.offset);
           for (int n = 0; n < 64; ++n) {
             auto row = rr.next();
             if (!row) {
@@ -896,7 +865,8 @@ TEST_SUITE("sweeps") {
             }
           }
         }
-      }
+      }, reader_options{});
+      REQUIRE_MESSAGE(opened, path);
     }
     CHECK(events > 5);
     CHECK(errors > 0);

@@ -31,6 +31,7 @@
 #include "binlogkit/row_text.hpp"
 #include "binlogkit/rows.hpp"
 #include "binlogkit/source.hpp"
+#include "support/walk_rows.hpp"
 
 using namespace binlogkit;
 
@@ -40,43 +41,8 @@ std::string corpus_path(std::string_view rel) {
   return std::string(BINLOGKIT_CORPUS_DIR) + "/" + std::string(rel);
 }
 
-// Every rows event of a file with the schema of its table map. Stops at the first
-// framing error (some corpus files end inside an event on purpose).
-struct rows_visit {
-  const event_view& ev;
-  const rows_event& rows;
-  const table_schema& schema;
-};
-
-template <class F>
-bool walk_rows(const std::string& path, F&& f) {
-  auto src = source::open(path);
-  if (!src) return false;
-  reader_options opt;
-  opt.bad_checksum_is_error = false;
-  opt.allow_unknown_types = true;
-  event_reader rd(src->data(), opt);
-  std::map<std::uint64_t, table_schema> maps;
-  for (;;) {
-    auto next = rd.next();
-    if (!next || !*next) break;
-    const event_view& ev = **next;
-    if (ev.type() == event_type::table_map) {
-      auto tm = decode_table_map(ev);
-      REQUIRE_MESSAGE(tm.has_value(), path, " table map at ", ev.offset);
-      auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
-      REQUIRE_MESSAGE(s.has_value(), path, " table map at ", ev.offset, ": ", s.error().message());
-      maps[tm->table_id] = std::move(*s);
-    } else if (is_rows_event(ev.type())) {
-      auto r = decode_rows(ev);
-      if (!r) continue;
-      auto it = maps.find(r->table_id);
-      if (it == maps.end()) continue;
-      f(rows_visit{ev, *r, it->second});
-    }
-  }
-  return true;
-}
+using bk_test::rows_visit;
+using bk_test::walk_rows;
 
 // mariadb-binlog's -vv type names come from the library's printer (row_text.hpp), so this
 // comparison checks the printer too.
