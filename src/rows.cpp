@@ -954,21 +954,18 @@ result<void> value::append_text(std::string& out, text_style style) const {
       return {};
     case value_kind::integer: {
       const std::optional<bool> uns = mysql || sql ? is_unsigned() : std::nullopt;
-      char buf[96];
-      char* end = buf;
+      char buf[24];  // 20 digits and a sign at most
       if (uns.has_value() || sql) {
-        end = uns.value_or(false) ? std::to_chars(buf, buf + sizeof buf, u_).ptr
-                                  : std::to_chars(buf, buf + sizeof buf, i_).ptr;
-      } else {
-        end = std::to_chars(buf, buf + sizeof buf, i_).ptr;
-        if (i_ < 0) {
-          *end++ = ' ';
-          *end++ = '(';
-          end = std::to_chars(end, buf + sizeof buf, u_).ptr;
-          *end++ = ')';
-        }
+        out.append(buf, uns.value_or(false) ? std::to_chars(buf, buf + sizeof buf, u_).ptr
+                                            : std::to_chars(buf, buf + sizeof buf, i_).ptr);
+        return {};
       }
-      out.append(buf, end);
+      out.append(buf, std::to_chars(buf, buf + sizeof buf, i_).ptr);
+      if (i_ < 0) {  // mariadb-binlog adds the unsigned reading: -1 (255) for a TINYINT
+        out += " (";
+        out.append(buf, std::to_chars(buf, buf + sizeof buf, u_).ptr);
+        out += ')';
+      }
       return {};
     }
     case value_kind::string:
