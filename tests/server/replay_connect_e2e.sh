@@ -19,26 +19,14 @@ bin=${1:-$root/build/binlogkit}
 sandbox=$root/scripts/mariadb-sandbox
 binlog=$root/testdata/mariadb-10.11/nochecksum.000001
 
-step_name=""
-step() { step_name=$*; echo "== $*"; }
-fail() {
-  echo "replay_connect_e2e: FAILED at step '$step_name': $*" >&2
-  exit 1
-}
-[[ -x $bin ]] || fail "binlogkit binary not found: $bin"
-for tool in openssl mariadbd mariadb mariadb-binlog; do
-  command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
-done
+test_name=replay_connect_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/bk-connect.XXXXXX")
-cleanup() {
-  local rc=$?
-  "$sandbox" stop "$work/t" >/dev/null 2>&1 || true
-  rm -rf -- "$work"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+[[ -x $bin ]] || fail "binlogkit binary not found: $bin"
+need_tools openssl mariadbd mariadb mariadb-binlog
+
+make_work bk-connect
 
 q() { "$sandbox" sql "$work/t" --batch --skip-column-names -e "$1"; }
 

@@ -22,23 +22,23 @@ set -euo pipefail
 root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
-[[ -x $bin ]] || { echo "rows_values_e2e: no binlogkit binary at $bin" >&2; exit 1; }
-command -v python3 >/dev/null || { echo "rows_values_e2e: python3 is not installed" >&2; exit 1; }
+test_name=rows_values_e2e
+# shellcheck source=tests/server/lib.sh
+source "$root/tests/server/lib.sh"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/rows-values-e2e.XXXXXX")
-cleanup() {
-  "$sandbox" stop "$work/server" >/dev/null 2>&1 || true
-  if [[ ${KEEP_WORK:-0} == 1 ]]; then echo "kept $work"; else rm -rf -- "$work"; fi
-}
-trap cleanup EXIT
+[[ -x $bin ]] || fail "no binlogkit binary at $bin"
+need_tools python3 mariadbd mariadb
 
-echo "== server"
+make_work rows-values-e2e
+
+step "server"
 "$sandbox" start "$work/server" -- --binlog-row-metadata=FULL --max-allowed-packet=64M >/dev/null
 
-echo "== workload and value check"
+step "workload and value check"
 python3 "$root/tests/server/rows_values_check.py" "$bin" "$sandbox" "$work/server"
 
-echo "== dump -vv against mariadb-binlog -vv"
+step "dump -vv against mariadb-binlog -vv"
+# shellcheck disable=SC1091
 source "$work/server/env"
 mapfile -t files < <(sed "s|.*/||; s|^|$SANDBOX_BINLOG_DIR/|" "$SANDBOX_BINLOG_DIR/$SANDBOX_BINLOG_BASENAME.index")
 bash "$root/tests/cli/dump_vv_matches_mariadb_binlog.sh" "$bin" "${files[@]}"
