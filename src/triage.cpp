@@ -950,25 +950,23 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
             "executed position so that nothing is skipped",
             ex.file, ex.pos, rep.last_good->source.file,
             rep.last_good->source.pos));
-      } else if (c > 0 && !rep.damage.empty() && rep.source_at_damage &&
-                 compare_positions(ex, *rep.source_at_damage) <= 0) {
-        rep.resume->source = ex;
-        rep.resume->gtid_state.clear();
-        rep.notes.push_back(fmt::format(
-            "the executed position {}:{} is past the last good position {}:{} only by events that belong to no "
-            "transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
-            "applied; resuming there",
-            ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos, rep.source_at_damage->file,
-            rep.source_at_damage->pos));
       } else if (c > 0 && !rep.damage.empty()) {
         rep.resume->source = ex;
         rep.resume->gtid_state.clear();
-        rep.notes.push_back(fmt::format(
-            "the executed position {}:{} is past the last good position {}:{}: the replica applied "
-            "events at or after the damage; resuming there so that nothing is applied twice, but "
-            "check the data the damaged events touched",
-            ex.file, ex.pos, rep.last_good->source.file,
-            rep.last_good->source.pos));
+        if (rep.source_at_damage && compare_positions(ex, *rep.source_at_damage) <= 0) {
+          rep.notes.push_back(fmt::format(
+              "the executed position {}:{} is past the last good position {}:{} only by events that belong to "
+              "no transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
+              "applied; resuming there",
+              ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos, rep.source_at_damage->file,
+              rep.source_at_damage->pos));
+        } else {
+          rep.notes.push_back(fmt::format(
+              "the executed position {}:{} is past the last good position {}:{}: the replica applied "
+              "events at or after the damage; resuming there so that nothing is applied twice, but "
+              "check the data the damaged events touched",
+              ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos));
+        }
       }
     }
     if (options.executed_gtids && rep.flavor == flavor::mariadb) {
