@@ -1602,12 +1602,12 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
         } else {
           // Rendered in pieces when large: every inner event is checked first, so that
           // none is handed out before a damaged one.
-          BK_TRY(auto check, payload_reader::open(ev, *tp));
           for (;;) {
-            BK_TRY(auto ie, check.next());
+            BK_TRY(auto ie, m.payload->next());
             if (!ie) break;
             BK_TRY_VOID(decode(*ie));
           }
+          m.payload->rewind();
           BK_TRY(auto piece, render_payload(true));
           if (piece) return out_t{std::move(*piece)};
           continue;

@@ -38,6 +38,8 @@ class payload_reader {
   // The next inner event (views into this reader's buffer; event_view::offset is the
   // offset inside the inflated payload), nullopt at the end.
   [[nodiscard]] result<std::optional<event_view>> next() noexcept;
+  // Back to the first inner event (to walk the payload again without inflating it again).
+  void rewind() noexcept { pos_ = 0; }
 
   std::uint64_t outer_offset() const noexcept { return outer_offset_; }
   bytes data() const& noexcept { return {buffer_.data(), buffer_.size()}; }
