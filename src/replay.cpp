@@ -392,12 +392,12 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     }
   };
   // Transactions [0, n) of a batch are committed: account for them.
+  // A piece of a large transaction goes in a batch of its own and commits nothing.
   auto committed = [&](const batch& b, std::size_t n) {
-    while (n > 0 && b.txs[n - 1].partial) --n;
-    if (n == 0) return;
+    if (n == 0 || b.txs[n - 1].partial) return;
     const pending_tx& last = b.txs[n - 1];
     transactions = last.count;
-    for (std::size_t k = 0; k < n; ++k) res.progress.transactions_run += b.txs[k].partial ? 0 : 1;
+    res.progress.transactions_run += n;
     res.progress.file = basename_of(inputs[last.tx.file_index].name);
     res.progress.position = last.tx.end;
     res.progress.gtid = last.gtid;
