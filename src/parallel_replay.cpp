@@ -901,6 +901,16 @@ void scheduler::run() {
     }
   };
 
+  // Twice a second while reading: notes, progress, and the pages read so far released.
+  auto tick = [&] {
+    if (clock_type::now() - last_report < std::chrono::milliseconds(500)) return;
+    last_report = clock_type::now();
+    flush_notes();
+    const auto fi = stream.file_index();
+    if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
+    report(false);
+  };
+
   running_workers_ = n;
   for (std::size_t w = 0; w < n; ++w) workers_[w]->thread = std::thread([this, w] { worker_main(w); });
   std::thread watcher([this] { watcher_main(); });
@@ -951,15 +961,7 @@ void scheduler::run() {
     if (tx.more) {
       // A large transaction: its pieces go out on the first connection as they are read,
       // after every earlier transaction committed; its last piece is scheduled alone.
-      const bool go_on = stream_large(std::move(tx), read_failure, [&] {
-        if (clock_type::now() - last_report < std::chrono::milliseconds(500)) return;
-        last_report = clock_type::now();
-        flush_notes();
-        const auto fi = stream.file_index();
-        if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
-        report(false);
-      });
-      if (!go_on) break;
+      if (!stream_large(std::move(tx), read_failure, tick)) break;
       continue;
     }
     auto jp = make_job(std::move(tx));
@@ -983,13 +985,7 @@ void scheduler::run() {
       pending_.push_back(std::move(jp));
       cv_.notify_all();
     }
-    if (clock_type::now() - last_report >= std::chrono::milliseconds(500)) {
-      last_report = clock_type::now();
-      flush_notes();
-      const auto fi = stream.file_index();
-      if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
-      report(false);
-    }
+    tick();
   }
   {
     std::unique_lock lk(m_);
