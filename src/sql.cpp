@@ -504,6 +504,138 @@ void store_le32(std::uint8_t* p, std::uint32_t v) {
   p[3] = static_cast<std::uint8_t>(v >> 24);
 }
 
+// Joins the consecutive row statements of one BINLOG statement into one row statement:
+// their table maps first (each table id once), then every rows event in order with
+// STMT_END_F on the last one only. The server then opens and locks the tables once
+// instead of once per statement; each row is still applied by itself, in the same order.
+// A statement stays on its own when its rows events carry other flags than the group's
+// (MySQL applies NO_FOREIGN_KEY_CHECKS_F / RELAXED_UNIQUE_CHECKS_F at a statement's first
+// rows event only) or when it maps a table id the group maps with other bytes. The
+// server skips rows events whose table id no map of the statement opened, without an
+// error, which is why the maps must all come before the first rows event.
+// `raw` holds whole statements (maps, then rows events, STMT_END_F on the last); anything
+// else (other event types, a map after rows inside a statement, an unfinished statement)
+// leaves it untouched and returns false.
+bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_description& f) {
+  struct ev_ref {
+    std::size_t at, size;
+    bool map;
+    std::uint64_t table_id;
+    std::uint16_t flags;
+    std::size_t flags_at;  // offset of the rows event's flags in the event
+  };
+  const std::size_t header = f.header_length();
+  if (header < 13) return false;
+  std::vector<ev_ref> evs;
+  for (std::size_t at = 0; at < raw.size();) {
+    if (raw.size() - at < header) return false;
+    const std::uint8_t* p = raw.data() + at;
+    const std::size_t size = detail::le32(p + 9);
+    if (size < header || size > raw.size() - at) return false;
+    const std::uint8_t code = f.canonical_type(p[4]);
+    const int post = f.post_header_length(code);
+    const std::size_t id_len = post == 6 ? 4u : 6u;
+    ev_ref e{at, size, false, 0, 0, header + id_len};
+    if (code == static_cast<std::uint8_t>(event_type::table_map)) {
+      e.map = true;
+    } else if (!(code == static_cast<std::uint8_t>(event_type::write_rows_v1) ||
+                 code == static_cast<std::uint8_t>(event_type::update_rows_v1) ||
+                 code == static_cast<std::uint8_t>(event_type::delete_rows_v1) ||
+                 code == static_cast<std::uint8_t>(event_type::write_rows_v2) ||
+                 code == static_cast<std::uint8_t>(event_type::update_rows_v2) ||
+                 code == static_cast<std::uint8_t>(event_type::delete_rows_v2) ||
+                 code == static_cast<std::uint8_t>(event_type::partial_update_rows))) {
+      return false;
+    }
+    if (post < 0 || size < header + id_len + 2) return false;
+    for (std::size_t i = 0; i < id_len; ++i) e.table_id |= static_cast<std::uint64_t>(p[header + i]) << (8 * i);
+    if (!e.map) e.flags = detail::le16(p + e.flags_at);
+    evs.push_back(e);
+    at += size;
+  }
+  // Statements: [first, last] event indexes.
+  std::vector<std::pair<std::size_t, std::size_t>> stmts;
+  std::size_t first = 0;
+  bool in_rows = false;
+  for (std::size_t i = 0; i < evs.size(); ++i) {
+    if (evs[i].map) {
+      if (in_rows) return false;
+      continue;
+    }
+    in_rows = true;
+    if (evs[i].flags & rows_event::stmt_end_f) {
+      stmts.emplace_back(first, i);
+      first = i + 1;
+      in_rows = false;
+    }
+  }
+  if (first != evs.size() || stmts.size() < 2) return false;
+
+  const bool crc = f.has_checksums();
+  const std::size_t tail = crc ? 4u : 0u;
+  auto body = [&](const ev_ref& e) {  // a map's bytes after the header, checksum excluded
+    return bytes{raw.data() + e.at + header, e.size - header - tail};
+  };
+  auto same = [](bytes a, bytes b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); };
+
+  std::vector<std::uint8_t> out;
+  out.reserve(raw.size());
+  bool merged = false;
+  std::vector<const ev_ref*> maps, rows;
+  auto emit = [&] {
+    for (const ev_ref* m : maps) out.insert(out.end(), raw.begin() + static_cast<std::ptrdiff_t>(m->at),
+                                            raw.begin() + static_cast<std::ptrdiff_t>(m->at + m->size));
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      const ev_ref& r = *rows[k];
+      const std::size_t at = out.size();
+      out.insert(out.end(), raw.begin() + static_cast<std::ptrdiff_t>(r.at),
+                 raw.begin() + static_cast<std::ptrdiff_t>(r.at + r.size));
+      if (k + 1 < rows.size() && (r.flags & rows_event::stmt_end_f)) {
+        std::uint8_t* p = out.data() + at;
+        p[r.flags_at] = static_cast<std::uint8_t>(p[r.flags_at] & ~rows_event::stmt_end_f);
+        if (crc) store_le32(p + r.size - 4, crc32({p, r.size - 4}));
+        merged = true;
+      }
+    }
+    maps.clear();
+    rows.clear();
+  };
+  std::uint16_t key = 0;
+  for (const auto& [b, e] : stmts) {
+    std::uint16_t k = 0;
+    bool uniform = true;
+    for (std::size_t i = b; i <= e; ++i) {
+      if (evs[i].map) continue;
+      const auto fl = static_cast<std::uint16_t>(evs[i].flags & ~rows_event::stmt_end_f);
+      if (i == b || evs[i - 1].map) k = fl;
+      else if (fl != k) uniform = false;
+    }
+    bool joins = !rows.empty() && uniform && k == key;
+    for (std::size_t i = b; joins && i <= e; ++i) {
+      if (!evs[i].map) continue;
+      for (const ev_ref* m : maps) {
+        if (m->table_id == evs[i].table_id && !same(body(*m), body(evs[i]))) joins = false;
+      }
+    }
+    if (!joins && !rows.empty()) emit();
+    key = uniform ? k : static_cast<std::uint16_t>(0xffff);
+    for (std::size_t i = b; i <= e; ++i) {
+      if (!evs[i].map) {
+        rows.push_back(&evs[i]);
+        continue;
+      }
+      bool known = false;
+      for (const ev_ref* m : maps) known = known || m->table_id == evs[i].table_id;
+      if (!known) maps.push_back(&evs[i]);
+    }
+    if (!uniform) emit();  // a statement of mixed flags goes alone
+  }
+  if (!rows.empty()) emit();
+  if (!merged) return false;
+  raw = std::move(out);
+  return true;
+}
+
 }  // namespace
 
 struct transaction_stream::impl {
@@ -557,6 +689,9 @@ struct transaction_stream::impl {
   std::size_t last_rows_at = SIZE_MAX;  // last included rows event of the current statement
   std::vector<std::pair<std::size_t, std::size_t>> stmt_maps;  // its table maps in rows_raw (at, size)
   bool last_rows_ended = false;
+  // The format of the events in rows_raw, when they all share one (see merge_row_statements).
+  std::optional<format_description> rows_format;
+  bool rows_one_format = true;
   std::unordered_map<std::uint64_t, bool> tables;  // table id -> kept by the database filter
 
   std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> load_blocks;
@@ -823,11 +958,24 @@ struct transaction_stream::impl {
 
   // -- rows ---------------------------------------------------------------------------
 
+  void note_rows_format(const event_view& ev) {
+    if (rows_raw.empty()) {
+      rows_format = *ev.format;
+      rows_one_format = true;
+    } else if (rows_one_format && rows_format) {
+      const std::uint8_t code = ev.header.type_code;
+      rows_one_format = rows_format->header_length() == ev.format->header_length() &&
+                        rows_format->has_checksums() == ev.format->has_checksums() &&
+                        rows_format->post_header_length(code) == ev.format->post_header_length(code);
+    }
+  }
+
   // Copies an event into rows_raw: inner events of a transaction payload carry no
   // checksum while the format description promises one, so they get one.
   std::size_t append_raw(const event_view& ev, bool inner) {
     const std::size_t at = rows_raw.size();
     if (at == 0) rows_offset = inner ? tx_first_offset : ev.offset;
+    note_rows_format(ev);
     rows_raw.insert(rows_raw.end(), ev.raw.begin(), ev.raw.end());
     if (inner && file_checksums) {
       std::uint8_t* p = rows_raw.data() + at;
@@ -892,6 +1040,7 @@ struct transaction_stream::impl {
     }
     const std::size_t at = rows_raw.size();
     if (at == 0) rows_offset = ev.offset;
+    note_rows_format(ev);
     rows_raw.insert(rows_raw.end(), ev.raw.begin(), ev.raw.begin() + static_cast<std::ptrdiff_t>(prefix));
     rows_raw.insert(rows_raw.end(), images.begin(), images.end());
     if (crc) rows_raw.resize(rows_raw.size() + checksum_size);
@@ -977,6 +1126,7 @@ struct transaction_stream::impl {
   void flush_rows() {
     if (stmt_begin < rows_raw.size()) rows_raw.resize(stmt_begin);  // an unfinished statement
     if (!rows_raw.empty()) {
+      if (opt.batch_binlog && rows_one_format && rows_format) merge_row_statements(rows_raw, *rows_format);
       binlog_statement(rows_offset, {rows_raw.data(), rows_raw.size()});
       ++body_count;
     }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -65,9 +66,10 @@ std::vector<std::uint8_t> table_map_body(std::uint64_t id, std::string_view db, 
   return w.data();
 }
 // WRITE_ROWS v1 of one INT: | 6 table id | 2 flags | 1 cols | bitmap | null bitmap | value |
-std::vector<std::uint8_t> write_rows_body(std::uint64_t id, std::int32_t value, bool end = true) {
+std::vector<std::uint8_t> write_rows_body(std::uint64_t id, std::int32_t value, bool end = true,
+                                          std::uint16_t more_flags = 0) {
   byte_writer w;
-  w.u48(id).u16(end ? 1 : 0).packed(1).u8(1).u8(0).u32(static_cast<std::uint32_t>(value));
+  w.u48(id).u16(static_cast<std::uint16_t>((end ? 1 : 0) | more_flags)).packed(1).u8(1).u8(0).u32(static_cast<std::uint32_t>(value));
   return w.data();
 }
 
@@ -103,6 +105,41 @@ std::string b64(bytes b) {
 bytes event_at(const binlog_builder& b, std::uint64_t offset) {
   auto d = b.span().subspan(offset);
   return d.first(detail::le32(d.data() + 9));
+}
+// Events one after the other, `ends` of them (by position) with STMT_END_F cleared and
+// their checksum made again, as a merged row statement has them.
+std::vector<std::uint8_t> joined(const binlog_builder& b, std::initializer_list<std::uint64_t> offsets,
+                                 std::initializer_list<std::uint64_t> cleared = {}) {
+  std::vector<std::uint8_t> out;
+  for (auto at : offsets) {
+    auto e = event_at(b, at);
+    const std::size_t from = out.size();
+    out.insert(out.end(), e.begin(), e.end());
+    if (std::find(cleared.begin(), cleared.end(), at) != cleared.end()) {
+      std::uint8_t* p = out.data() + from;
+      p[19 + 6] = static_cast<std::uint8_t>(p[19 + 6] & ~1u);
+      const std::uint32_t crc = crc32({p, e.size() - 4});
+      for (int i = 0; i < 4; ++i) p[e.size() - 4 + i] = static_cast<std::uint8_t>(crc >> (8 * i));
+    }
+  }
+  return out;
+}
+std::vector<std::uint8_t> unbase64(std::string_view text) {
+  std::vector<std::uint8_t> out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
+            : c == '+' ? 62 : c == '/' ? 63 : -1;
+    if (v < 0) continue;
+    acc = (acc << 6) | static_cast<std::uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<std::uint8_t>(acc >> bits));
+    }
+  }
+  return out;
 }
 
 struct tz_utc {
@@ -396,11 +433,8 @@ TEST_SUITE("sql") {
     b.add(event_type::xid, xid_body(1));
     auto txs = render_all(b);
     REQUIRE(txs.size() == 1);
-    std::vector<std::uint8_t> rows;
-    for (auto at : {tm1, wr1, tm2, wr2}) {
-      auto e = event_at(b, at);
-      rows.insert(rows.end(), e.begin(), e.end());
-    }
+    // The two row statements are one: both maps first, STMT_END_F on the last rows event.
+    const auto rows = joined(b, {tm1, tm2, wr1, wr2}, {wr1});
     const std::vector<std::string> want = {
         "BINLOG '" + b64(event_at(b, 4)) + "'",
         "SET @@session.gtid_domain_id=0",
@@ -419,7 +453,10 @@ TEST_SUITE("sql") {
       REQUIRE(t2.size() == 1);
       auto t = texts(t2[0]);
       REQUIRE(t.size() == 8);
-      CHECK(t[5] == "BINLOG '" + b64({rows.data(), event_at(b, tm1).size() + event_at(b, wr1).size()}) + "'");
+      const auto first = joined(b, {tm1, wr1});
+      CHECK(t[5] == "BINLOG '" + b64({first.data(), first.size()}) + "'");
+      const auto second = joined(b, {tm2, wr2});
+      CHECK(t[6] == "BINLOG '" + b64({second.data(), second.size()}) + "'");
     }
 
     SUBCASE("--database keeps the matching table's events only") {
@@ -444,16 +481,67 @@ TEST_SUITE("sql") {
       binlog_builder expect(server::mariadb_10_11);
       auto at = expect.add(event_type::table_map, table_map_body(43, "renamed_db", "u"),
                            header_spec{default_timestamp, 1, 0, static_cast<std::uint32_t>(tm2 + event_at(b, tm2).size())});
-      std::vector<std::uint8_t> rows2;
-      for (auto x : {tm1, wr1}) {
-        auto e = event_at(b, x);
-        rows2.insert(rows2.end(), e.begin(), e.end());
-      }
+      auto rows2 = joined(b, {tm1});
       auto e = event_at(expect, at);
       rows2.insert(rows2.end(), e.begin(), e.end());
-      auto w = event_at(b, wr2);
-      rows2.insert(rows2.end(), w.begin(), w.end());
+      const auto tail = joined(b, {wr1, wr2}, {wr1});
+      rows2.insert(rows2.end(), tail.begin(), tail.end());
       CHECK(texts(t2[0])[5] == "BINLOG '" + b64({rows2.data(), rows2.size()}) + "'");
+    }
+  }
+
+  TEST_CASE("render: the row statements of a BINLOG statement are one, unless their flags or maps differ") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(4, 0, mariadb_gtid_event::fl_transactional));
+    constexpr std::uint16_t no_fk = 2;  // NO_FOREIGN_KEY_CHECKS_F
+    // 1: t
+    const auto m1 = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto r1 = b.add(event_type::write_rows_v1, write_rows_body(42, 1));
+    // 2: u and t again (the same map: mapped once)
+    const auto m2 = b.add(event_type::table_map, table_map_body(43, "b", "u"));
+    const auto m2t = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto r2a = b.add(event_type::write_rows_v1, write_rows_body(43, 2, false));
+    const auto r2b = b.add(event_type::write_rows_v1, write_rows_body(42, 3));
+    // 3 and 4: other flags: a statement of their own, joined with each other
+    const auto m3 = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto r3 = b.add(event_type::write_rows_v1, write_rows_body(42, 4, true, no_fk));
+    const auto m4 = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto r4 = b.add(event_type::write_rows_v1, write_rows_body(42, 5, true, no_fk));
+    // 5: table id 42 for another table (as after a table was renamed): not joined
+    const auto m5 = b.add(event_type::table_map, table_map_body(42, "a", "t_new"));
+    const auto r5 = b.add(event_type::write_rows_v1, write_rows_body(42, 6));
+    b.add(event_type::xid, xid_body(1));
+    (void)m2t;
+    (void)m4;
+
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    auto t = texts(txs[0]);
+    REQUIRE(t.size() == 7);
+    auto want = joined(b, {m1, m2, r1, r2a, r2b}, {r1});
+    const auto g2 = joined(b, {m3, r3, r4}, {r3});
+    const auto g3 = joined(b, {m5, r5});
+    want.insert(want.end(), g2.begin(), g2.end());
+    want.insert(want.end(), g3.begin(), g3.end());
+    CHECK(t[5] == "BINLOG '" + b64({want.data(), want.size()}) + "'");
+    // Every checksum of what goes out is valid.
+    const auto raw = unbase64(std::string_view(t[5]).substr(8));
+    std::size_t n = 0;
+    for (std::size_t at = 0; at < raw.size(); ++n) {
+      const std::uint32_t size = detail::le32(raw.data() + at + 9);
+      REQUIRE(at + size <= raw.size());
+      CHECK(crc32({raw.data() + at, size - 4}) == detail::le32(raw.data() + at + size - 4));
+      at += size;
+    }
+    CHECK(n == 10);
+
+    SUBCASE("without batching, each statement as it was") {
+      render_options o;
+      o.batch_binlog = false;
+      auto t2 = texts(render_all(b, {}, o).at(0));
+      REQUIRE(t2.size() == 11);
+      const auto s2 = joined(b, {m2, m2t, r2a, r2b});
+      CHECK(t2[6] == "BINLOG '" + b64({s2.data(), s2.size()}) + "'");
     }
   }
 
@@ -831,23 +919,6 @@ TEST_SUITE("sql") {
     // mapping both tables first and ending with STMT_END_F, the rows events in order with
     // their bodies unchanged, every checksum valid.
     REQUIRE(binlogs.size() > 3);
-    auto unbase64 = [](const std::string& text) {
-      std::vector<std::uint8_t> out;
-      std::uint32_t acc = 0;
-      int bits = 0;
-      for (char c : text) {
-        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= 'a' && c <= 'z' ? c - 'a' + 26 : c >= '0' && c <= '9' ? c - '0' + 52
-                : c == '+' ? 62 : c == '/' ? 63 : -1;
-        if (v < 0) continue;
-        acc = (acc << 6) | static_cast<std::uint32_t>(v);
-        bits += 6;
-        if (bits >= 8) {
-          bits -= 8;
-          out.push_back(static_cast<std::uint8_t>(acc >> bits));
-        }
-      }
-      return out;
-    };
     const auto map1 = event_at(b, tm1), map2 = event_at(b, tm2);
     std::size_t next_row = 0;
     for (std::size_t k = 1; k < binlogs.size(); ++k) {
