@@ -16,6 +16,7 @@
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
+#include "progress_rows.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit {
@@ -532,18 +533,22 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     }
     // Our statements first (the pieces point into them: no reallocation afterwards).
     q.own.reserve(6);
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-    std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
-    append_string_literal(prog, basename_of(inputs[tx.file_index].name));
-    fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
-    append_string_literal(prog, q.gtid);
-    fmt::format_to(std::back_inserter(prog),
-                   ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=", q.count,
-                   us / 1000000, us % 1000000);
-    prog += id_literal;
     const std::size_t prog_at = 0;
-    q.own.push_back(std::move(prog));
+    if (tx.commit_rows) {
+      q.own.emplace_back();  // the progress row is in the transaction's BINLOG statement
+    } else {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
+      append_string_literal(prog, basename_of(inputs[tx.file_index].name));
+      fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
+      append_string_literal(prog, q.gtid);
+      fmt::format_to(std::back_inserter(prog),
+                     ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=", q.count,
+                     us / 1000000, us % 1000000);
+      prog += id_literal;
+      q.own.push_back(std::move(prog));
+    }
     bool reset_gtid_next = false, toggle = false;
     if (!tx.commit) {
       bool uses_gtid_next = gtid_next_used;
@@ -570,7 +575,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     };
     for (std::size_t k = 0; k < tx.statements.size(); ++k) {
       const auto& st = tx.statements[k];
-      if (tx.commit && *tx.commit == k) ours(q.own[prog_at]);
+      if (tx.commit && *tx.commit == k && !tx.commit_rows) ours(q.own[prog_at]);
       statement(st);
     }
     if (!tx.commit) {
@@ -589,6 +594,39 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
 
   // The next transaction's progress count: those committed, in flight and queued.
   auto next_count = [&] { return transactions + flight.txs.size() + filling.txs.size() + 1; };
+
+  // On a MariaDB target whose progress table is ours, the progress row goes as row events
+  // in each transaction's BINLOG statement (progress_rows.hpp) rather than an UPDATE.
+  std::uint64_t rows_count = 0;  // the count the last row events recorded
+  if (target_mariadb) {
+    std::vector<std::string> columns;
+    if (db.query_column(std::string(progress_columns_query), columns) && progress_columns_match(columns)) {
+      stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+        const std::string file = basename_of(inputs[cp.file_index].name);
+        const std::string gtid = cp.gtid.text();
+        const auto now = std::chrono::system_clock::now().time_since_epoch();
+        progress_values v;
+        v.replay_id = id;
+        v.file = file;
+        v.gtid = gtid;
+        v.end_pos = cp.end;
+        v.transactions = next_count();
+        v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+        if (!append_progress_rows(out, cp, v)) return false;
+        rows_count = v.transactions;
+        return true;
+      };
+    } else {
+      note("binlogkit.replay_progress is not the table this version creates: the progress row is written by "
+           "UPDATE statements");
+    }
+  }
+  // The count a transaction's progress row records (the row events said it already).
+  auto count_for = [&](const rendered_transaction& tx) -> std::optional<std::uint64_t> {
+    const std::uint64_t n = next_count();
+    if (tx.commit_rows && n != rows_count) return std::nullopt;
+    return n;
+  };
   auto finish_all = [&]() -> bool {
     if (flight.in_flight && !complete(flight)) return false;
     flight.clear();
@@ -646,13 +684,17 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
         report(true);
         return res;
       }
-      enqueue(filling, std::move(tx), next_count());
+      const auto count = count_for(tx);
+      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
+      enqueue(filling, std::move(tx), *count);
       if (!finish_all()) {
         report(true);
         return res;
       }
     } else {
-      enqueue(filling, std::move(tx), next_count());
+      const auto count = count_for(tx);
+      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
+      enqueue(filling, std::move(tx), *count);
       if (filling.txs.size() >= batch_transactions || filling.bytes >= batch_bytes) {
         // The batch in flight is read while this one was being rendered; this one goes.
         if (flight.in_flight && !complete(flight)) {

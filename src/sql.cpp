@@ -697,6 +697,10 @@ struct transaction_stream::impl {
   std::unordered_map<std::uint32_t, std::vector<std::uint8_t>> load_blocks;
 
   std::optional<std::pair<std::size_t, std::uint64_t>> resume;
+  // transaction_stream::on_commit_rows (set again by each next(): the stream may move).
+  const std::function<bool(const transaction_stream::commit_point&, std::vector<std::uint8_t>&)>* commit_hook =
+      nullptr;
+  std::vector<std::uint8_t> hook_events;
   std::vector<stream_note> notes;
   std::string scratch;
 
@@ -1122,6 +1126,33 @@ struct transaction_stream::impl {
     last_rows_at = SIZE_MAX;
   }
 
+  // The caller's row events for a transaction that commits at `ev` (on_commit_rows), after
+  // its pending row statements: they go out in the same BINLOG statement.
+  void commit_rows(const event_view& ev, bool inner) {
+    if (commit_hook == nullptr || !*commit_hook) return;
+    // A transaction the database filter emptied is dropped whole at its end: keep it so.
+    if (body_count == 0 && stmt_begin == 0 && !filter.databases.empty()) return;
+    const event_view& last = inner ? payload_ev : ev;
+    transaction_stream::commit_point cp;
+    cp.file_index = file;
+    cp.end = last.end_offset();
+    cp.gtid = tracker.gtid();
+    cp.timestamp = ev.header.timestamp;
+    cp.server_id = ev.header.server_id;
+    cp.format = ev.format;
+    cp.checksums = inner ? file_checksums : ev.format->has_checksums();
+    hook_events.clear();
+    if (!(*commit_hook)(cp, hook_events) || hook_events.empty()) return;
+    if (stmt_begin < rows_raw.size()) rows_raw.resize(stmt_begin);  // an unfinished statement
+    if (rows_raw.empty()) rows_offset = ev.offset;
+    note_rows_format(ev);
+    rows_raw.insert(rows_raw.end(), hook_events.begin(), hook_events.end());
+    stmt_begin = rows_raw.size();
+    last_rows_at = SIZE_MAX;
+    stmt_maps.clear();
+    tx.commit_rows = true;
+  }
+
   // The pending row statements as one BINLOG statement.
   void flush_rows() {
     if (stmt_begin < rows_raw.size()) rows_raw.resize(stmt_begin);  // an unfinished statement
@@ -1342,8 +1373,9 @@ struct transaction_stream::impl {
                                      ev.offset, ev.header.type_code));
                 q.query = inflate_view(inflated);
               }
-              flush_rows();
               const auto kind = classify_statement(q.query);
+              if (kind == statement_kind::commit && began && !xa) commit_rows(ev, inner);
+              flush_rows();
               statement_role role = statement_role::body;
               bool control = true;
               switch (kind) {
@@ -1373,6 +1405,7 @@ struct transaction_stream::impl {
               return {};
             },
             [&](const xid_event&) -> result<void> {
+              if (!xa) commit_rows(ev, inner);
               flush_rows();
               add_text(statement_role::commit, ev.offset, "COMMIT");
               if (!xa) tx.commit = tx.statements.size() - 1;
@@ -1659,6 +1692,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
   auto& m = *impl_;
   using out_t = std::optional<rendered_transaction>;
   if (stopped_) return out_t{};
+  m.commit_hook = &on_commit_rows;
   if (m.payload) {
     // A payload handed out in pieces: go on with its inner events.
     BK_TRY(auto piece, render_payload(true));

@@ -200,6 +200,8 @@ struct rendered_transaction {
   // false and holds the COMMIT; gtid, start and file_index are the transaction's in each.
   bool more = false;
   std::uint32_t piece = 0;
+  // transaction_stream::on_commit_rows added its row events before the COMMIT.
+  bool commit_rows = false;
 
   [[nodiscard]] std::string_view text(const sql_statement& s) const noexcept {
     return std::string_view(sql).substr(s.begin, s.size);
@@ -261,6 +263,24 @@ class transaction_stream {
   // render_options::stream_threshold) for each stretch [begin, end) of input `file_index`
   // passed over, so that the caller can drop those pages again (source::release_range).
   std::function<void(std::size_t file_index, std::uint64_t begin, std::uint64_t end)> on_read_ahead;
+
+  // Where a transaction commits as one unit (it gets rendered_transaction::commit), row
+  // events of the caller's to apply with it: they go after the transaction's last row
+  // events, in its last BINLOG statement (or in one of their own before the COMMIT), and
+  // the transaction says so (rendered_transaction::commit_rows). The applier's progress
+  // row goes this way. The events must be whole and laid out as `format` describes, with
+  // a CRC32 when `checksums`; return false to add nothing. Not called for XA transactions,
+  // nor for a transaction the database filter left empty.
+  struct commit_point {
+    std::size_t file_index = 0;
+    std::uint64_t end = 0;             // the transaction's end (its resume point)
+    gtid_ref gtid;
+    std::uint32_t timestamp = 0;       // of the event that commits it
+    std::uint32_t server_id = 0;
+    const format_description* format = nullptr;
+    bool checksums = false;
+  };
+  std::function<bool(const commit_point&, std::vector<std::uint8_t>& events)> on_commit_rows;
 
   // The session state as last set (exposed for tests).
   struct session_state {
