@@ -197,6 +197,41 @@ for mode in datetime position gtid; do
   echo "ok: $n transactions"
 done
 
+# How B's own binlog got the progress row: UPDATE statements leave their text in Annotate_rows
+# events; the serial applier sends row events in each transaction's BINLOG statement.
+progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
+  local dir base
+  # shellcheck disable=SC1091
+  read -r dir base < <(source "$1/env" && echo "$SANDBOX_BINLOG_DIR $SANDBOX_BINLOG_BASENAME")
+  mapfile -t bfiles < <(sed "s|^.*/|$dir/|" "$dir/$base.index")
+  mariadb-binlog --no-defaults --skip-gtid-strict-mode -v "${bfiles[@]}" >"$work/b-binlog.txt"
+  echo "$(grep -c 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt" || true)" \
+    "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)"
+}
+if ((parallel == 1)); then
+  step "the progress row as row events; UPDATE statements when the table is not ours"
+  read -r stmts rows < <(progress_updates "$work/b-position")
+  echo "replay by position: $stmts UPDATE statements, $rows progress rows events"
+  ((stmts == 0)) || fail "the serial applier wrote the progress row with $stmts UPDATE statements"
+  n=$(q "$work/b-position" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-position'")
+  ((rows >= n - 12 && rows <= n)) || fail "$rows progress rows events for $n transactions"
+  b=$(fresh_b other-table)
+  q "$b" "CREATE DATABASE binlogkit; CREATE TABLE binlogkit.replay_progress (replay_id VARCHAR(64) NOT NULL
+    PRIMARY KEY, file VARCHAR(512) NOT NULL, end_pos BIGINT UNSIGNED NOT NULL, gtid VARCHAR(128) NOT NULL
+    DEFAULT '', transactions BIGINT UNSIGNED NOT NULL DEFAULT 0, updated_at TIMESTAMP(6) NOT NULL DEFAULT
+    CURRENT_TIMESTAMP(6), note TEXT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+  replay_to "$b" "${to_drop[@]}" --start-position "$dump_pos" --stop-position "$drop_pos" \
+    --replay-id pitr-other 2>"$work/other.err" || { cat "$work/other.err" >&2; fail "binlogkit replay failed"; }
+  grep -q "replay_progress is not the table this version creates" "$work/other.err" ||
+    fail "no note that the progress table is not ours"
+  check_state "$b" "replay into another progress table"
+  read -r stmts rows < <(progress_updates "$b")
+  m=$(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-other'")
+  echo "another progress table: $stmts UPDATE statements, $rows progress rows events, $m transactions"
+  ((m == n)) || fail "the progress row counts $m transactions, the replay by position $n"
+  ((stmts == rows && stmts >= n - 12)) || fail "$stmts UPDATE statements, $rows rows events for $n transactions"
+fi
+
 step "binlogkit sql | mariadb"
 b=$(fresh_b sql)
 mkdir -p "$work/load"

@@ -545,6 +545,102 @@ TEST_SUITE("sql") {
     }
   }
 
+  TEST_CASE("render: on_commit_rows adds the caller's row events before the COMMIT, in the last BINLOG statement") {
+    binlog_builder b(server::mariadb_10_11);
+    const auto g1 = b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_transactional));
+    const auto tm = b.add(event_type::table_map, table_map_body(42, "a", "t"));
+    const auto wr = b.add(event_type::write_rows_v1, write_rows_body(42, 7));
+    const auto x1 = b.add(event_type::xid, xid_body(1), header_spec{default_timestamp + 5, 9});
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(4, 0, mariadb_gtid_event::fl_transactional));
+    b.add(event_type::query, query_body("a", "INSERT INTO t VALUES (8)", status_vars()));
+    const auto c2 = b.add(event_type::query, query_body("a", "COMMIT", status_vars()));
+    // The caller's events: a map and rows of its own table (taken from another file).
+    binlog_builder own(server::mariadb_10_11);
+    const auto otm = own.add(event_type::table_map, table_map_body(99, "own", "progress"));
+    const auto owr = own.add(event_type::write_rows_v1, write_rows_body(99, 1));
+    const auto extra = joined(own, {otm, owr});
+    (void)g1;
+
+    std::vector<transaction_stream::commit_point> seen;
+    auto run = [&](sql_filter f, bool add) {
+      transaction_stream st({{"b.000001", b.span()}}, std::move(f), render_options{});
+      st.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+        seen.push_back(cp);
+        if (add) out.insert(out.end(), extra.begin(), extra.end());
+        return add;
+      };
+      std::vector<rendered_transaction> out;
+      for (;;) {
+        auto n = st.next();
+        if (!n) FAIL_CHECK(n.error().message());
+        REQUIRE(n);
+        if (!*n) break;
+        out.push_back(std::move(**n));
+      }
+      return out;
+    };
+
+    auto txs = run({}, true);
+    REQUIRE(txs.size() == 2);
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].file_index == 0);
+    CHECK(seen[0].end == txs[0].end);
+    CHECK(seen[0].end == x1 + event_at(b, x1).size());
+    CHECK(seen[0].gtid.text() == "0-1-3");
+    CHECK(seen[0].timestamp == default_timestamp + 5);
+    CHECK(seen[0].server_id == 9u);
+    CHECK(seen[0].checksums);
+    REQUIRE(seen[0].format != nullptr);
+    CHECK(seen[0].format->header_length() == 19);
+    CHECK(seen[1].end == c2 + event_at(b, c2).size());
+    CHECK(seen[1].gtid.text() == "0-1-4");
+
+    // Rows: one row statement with the transaction's (maps first, STMT_END_F on the last).
+    CHECK(txs[0].commit_rows);
+    auto t = texts(txs[0]);
+    REQUIRE(t.size() == 7);
+    auto want = joined(b, {tm});
+    want.insert(want.end(), extra.begin(), extra.begin() + static_cast<std::ptrdiff_t>(event_at(own, otm).size()));
+    const auto rows1 = joined(b, {wr}, {wr});
+    want.insert(want.end(), rows1.begin(), rows1.end());
+    want.insert(want.end(), extra.begin() + static_cast<std::ptrdiff_t>(event_at(own, otm).size()), extra.end());
+    CHECK(t[5] == "BINLOG '" + b64({want.data(), want.size()}) + "'");
+    CHECK(t[6] == "COMMIT");
+    REQUIRE(txs[0].commit);
+    CHECK(*txs[0].commit == 6);
+    // Statements: a BINLOG statement of their own after the last one, then the COMMIT
+    // (with the session state its event carries).
+    CHECK(txs[1].commit_rows);
+    t = texts(txs[1]);
+    const auto ins = std::find(t.begin(), t.end(), "INSERT INTO t VALUES (8)");
+    REQUIRE(ins != t.end());
+    REQUIRE(ins + 2 < t.end());
+    CHECK(ins[1] == "BINLOG '" + b64({extra.data(), extra.size()}) + "'");
+    for (auto it = ins + 2; it + 1 < t.end(); ++it) CHECK(it->starts_with("SET TIMESTAMP="));
+    CHECK(t.back() == "COMMIT");
+    CHECK(*txs[1].commit == t.size() - 1);
+
+    SUBCASE("the caller adds nothing: the transactions as without it") {
+      seen.clear();
+      auto plain = run({}, false);
+      auto ref = render_all(b);
+      REQUIRE(plain.size() == 2);
+      CHECK(seen.size() == 2);
+      for (std::size_t i = 0; i < 2; ++i) {
+        CHECK_FALSE(plain[i].commit_rows);
+        CHECK(texts(plain[i]) == texts(ref[i]));
+      }
+    }
+    SUBCASE("a transaction the database filter empties is not asked about, and still dropped") {
+      seen.clear();
+      sql_filter f;
+      f.databases = {"other"};
+      auto none = run(f, true);
+      CHECK(none.empty());
+      CHECK(seen.empty());
+    }
+  }
+
   TEST_CASE("render: --database drops the statement that ended a row statement: the last kept one ends it") {
     binlog_builder b(server::mariadb_10_11);
     b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_transactional));

@@ -1,0 +1,177 @@
+// The replay's progress row as row events (src/progress_rows.hpp): the events are read
+// back with the library's own reader and row decoder, and the transaction stream puts
+// them in the transaction's last BINLOG statement.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "binlogkit/format_description.hpp"
+#include "binlogkit/reader.hpp"
+#include "binlogkit/rows.hpp"
+#include "binlogkit/sql.hpp"
+#include "progress_rows.hpp"
+#include "support/binlog_builder.hpp"
+
+using namespace binlogkit;
+using namespace bk_test;
+
+namespace {
+
+format_description fde_of(const binlog_builder& b) {
+  auto d = b.span().subspan(4);
+  auto f = format_description::decode(d.first(detail::le32(d.data() + 9)), 4, 19);
+  REQUIRE(f);
+  return *f;
+}
+
+transaction_stream::commit_point point(const format_description& f, bool checksums) {
+  transaction_stream::commit_point cp;
+  cp.end = 987654;
+  cp.timestamp = 1700000000;
+  cp.server_id = 7;
+  cp.format = &f;
+  cp.checksums = checksums;
+  return cp;
+}
+
+progress_values sample() {
+  progress_values v;
+  v.replay_id = "pitr-7";
+  v.file = "binlog.000042";
+  v.gtid = "0-1-77";
+  v.end_pos = 123456789012ull;
+  v.transactions = 4242;
+  v.updated_us = 1763769600123456;  // 2025-11-22 00:00:00.123456 UTC
+  return v;
+}
+
+}  // namespace
+
+TEST_SUITE("progress_rows") {
+  TEST_CASE("the progress row's events read back: the table, the key before, five columns after") {
+    for (bool checksums : {true, false}) {
+      CAPTURE(checksums);
+      binlog_builder b(server::mariadb_10_11, checksums);
+      const auto f = fde_of(b);
+      std::vector<std::uint8_t> events;
+      REQUIRE(append_progress_rows(events, point(f, checksums), sample()));
+      const auto first = b.add_raw(events);
+
+      event_reader rd(b.span());  // CRC32s checked
+      std::optional<table_schema> schema;
+      int rows_seen = 0;
+      for (;;) {
+        auto n = rd.next();
+        REQUIRE(n);
+        if (!*n) break;
+        const event_view& ev = **n;
+        if (ev.offset < first) continue;
+        CHECK(ev.header.timestamp == 1700000000u);
+        CHECK(ev.header.server_id == 7u);
+        CHECK(ev.header.log_pos == 987654u);
+        if (ev.type() == event_type::table_map) {
+          auto tm = decode_table_map(ev);
+          REQUIRE(tm);
+          CHECK(tm->table_id == progress_table_id);
+          CHECK(tm->database == "binlogkit");
+          CHECK(tm->table == "replay_progress");
+          auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
+          REQUIRE(s);
+          REQUIRE(s->columns.size() == 6);
+          const column_type want[] = {column_type::varchar, column_type::varchar, column_type::longlong,
+                                      column_type::varchar, column_type::longlong, column_type::timestamp2};
+          for (std::size_t i = 0; i < 6; ++i) {
+            CAPTURE(i);
+            CHECK(s->columns[i].type == want[i]);
+            CHECK_FALSE(s->columns[i].nullable);
+          }
+          CHECK(s->columns[0].length == 256);
+          CHECK(s->columns[1].length == 2048);
+          CHECK(s->columns[3].length == 512);
+          CHECK(s->columns[5].scale == 6);
+          schema = std::move(*s);
+        } else {
+          REQUIRE(ev.type() == event_type::update_rows_v1);
+          REQUIRE(schema);
+          auto r = decode_rows(ev);
+          REQUIRE(r);
+          CHECK(r->table_id == progress_table_id);
+          CHECK(r->flags == rows_event::stmt_end_f);
+          row_reader rr(*r, *schema, ev.offset);
+          auto row = rr.next();
+          REQUIRE(row);
+          REQUIRE(*row);
+          const row_change& c = **row;
+          REQUIRE(c.before);
+          REQUIRE(c.after);
+          // Before: the key only.
+          CHECK(c.before->at(0)->text() == "pitr-7");
+          for (std::size_t i = 1; i < 6; ++i) CHECK_FALSE(c.before->present(i));
+          // After: everything but the key.
+          CHECK_FALSE(c.after->present(0));
+          CHECK(c.after->at(1)->text() == "binlog.000042");
+          CHECK(c.after->at(2)->as_uint64() == 123456789012ull);
+          CHECK(c.after->at(3)->text() == "0-1-77");
+          CHECK(c.after->at(4)->as_uint64() == 4242u);
+          const auto t = c.after->at(5)->as_temporal();
+          CHECK(t.epoch_seconds == 1763769600);
+          CHECK(t.microsecond == 123456u);
+          auto more = rr.next();
+          REQUIRE(more);
+          CHECK_FALSE(*more);  // one row
+          ++rows_seen;
+        }
+      }
+      CHECK(rows_seen == 1);
+    }
+  }
+
+  TEST_CASE("no events where the row cannot be written exactly: the caller uses an UPDATE") {
+    binlog_builder b(server::mariadb_10_11);
+    const auto f = fde_of(b);
+    std::vector<std::uint8_t> events;
+    auto v = sample();
+    const std::string long_id(65, 'x');
+    v.replay_id = long_id;
+    CHECK_FALSE(append_progress_rows(events, point(f, true), v));
+    v = sample();
+    v.file = "bin\xc3\xa9.000001";  // not ASCII
+    CHECK_FALSE(append_progress_rows(events, point(f, true), v));
+    v = sample();
+    const std::string long_gtid(129, '1');
+    v.gtid = long_gtid;
+    CHECK_FALSE(append_progress_rows(events, point(f, true), v));
+    // A format without version-4 row events (binlog version 3: MySQL 4.0 and 4.1).
+    const auto v3 = format_description::for_binlog_version(3);
+    CHECK_FALSE(append_progress_rows(events, point(v3, false), sample()));
+    CHECK(events.empty());
+    // The longest values that fit.
+    v = sample();
+    const std::string id64(64, 'i'), file512(512, 'f'), gtid128(128, 'g');
+    v.replay_id = id64;
+    v.file = file512;
+    v.gtid = gtid128;
+    CHECK(append_progress_rows(events, point(f, true), v));
+  }
+
+  TEST_CASE("the target's table must be the one replay creates") {
+    std::vector<std::string> cols = {
+        "replay_id|varchar(64)|NO|PRI|256|utf8mb4", "file|varchar(512)|NO||2048|utf8mb4",
+        "end_pos|bigint(20) unsigned|NO||0|",       "gtid|varchar(128)|NO||512|utf8mb4",
+        "transactions|bigint(20) unsigned|NO||0|",  "updated_at|timestamp(6)|NO||0|",
+    };
+    CHECK(progress_columns_match(cols));
+    auto c = cols;
+    c[3] = "gtid|varchar(128)|NO||384|utf8mb3";
+    CHECK_FALSE(progress_columns_match(c));
+    c = cols;
+    c.push_back("note|text|YES||65535|utf8mb4");
+    CHECK_FALSE(progress_columns_match(c));
+    c = cols;
+    c[5] = "updated_at|datetime(6)|NO||0|";
+    CHECK_FALSE(progress_columns_match(c));
+    c.assign(cols.begin(), cols.end() - 1);
+    CHECK_FALSE(progress_columns_match(c));
+  }
+}
