@@ -137,6 +137,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   // -- connection ---------------------------------------------------------------------
   infile_source infile;
   session db;
+  if (options.parallel <= 1) db.enable_pacing();
   if (auto err = db.connect(options.connection, &infile); !err.empty()) return fail(err);
   const std::string version = db.server_version();
   const bool target_mariadb = version.find("MariaDB") != std::string::npos;
