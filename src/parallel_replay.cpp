@@ -216,17 +216,8 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   j.gtid = tx.gtid.text();
   const auto& inputs = *ctx_.inputs;
 
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-  std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
-  append_string_literal(prog, basename_of(inputs[tx.file_index].name));
-  fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
-  append_string_literal(prog, j.gtid);
-  fmt::format_to(std::back_inserter(prog), ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=",
-                 j.count, us / 1000000, us % 1000000);
-  prog += ctx_.id_literal;
   j.own.reserve(6);
-  j.own.push_back(std::move(prog));
+  j.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, j.gtid, j.count, ctx_.id_literal));
 
   bool statement_based = false;
   for (const auto& st : tx.statements) {

@@ -538,17 +538,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     if (tx.commit_rows) {
       q.own.emplace_back();  // the progress row is in the transaction's BINLOG statement
     } else {
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-      std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
-      append_string_literal(prog, basename_of(inputs[tx.file_index].name));
-      fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", tx.end);
-      append_string_literal(prog, q.gtid);
-      fmt::format_to(std::back_inserter(prog),
-                     ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=", q.count,
-                     us / 1000000, us % 1000000);
-      prog += id_literal;
-      q.own.push_back(std::move(prog));
+      q.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, q.gtid, q.count, id_literal));
     }
     bool reset_gtid_next = false, toggle = false;
     if (!tx.commit) {

@@ -367,6 +367,23 @@ class session {
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
 };
 
+// The progress row's UPDATE statement (the serial applier sends row events instead where
+// it can, progress_rows.hpp): `updated_at` is the applier's clock.
+inline std::string progress_update(const std::string& file, std::uint64_t end, const std::string& gtid,
+                                   std::uint64_t transactions, const std::string& id_literal) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  std::string prog = "UPDATE `binlogkit`.`replay_progress` SET `file`=";
+  append_string_literal(prog, file);
+  fmt::format_to(std::back_inserter(prog), ", `end_pos`={}, `gtid`=", end);
+  append_string_literal(prog, gtid);
+  fmt::format_to(std::back_inserter(prog),
+                 ", `transactions`={}, `updated_at`=FROM_UNIXTIME({}.{:06d}) WHERE `replay_id`=", transactions,
+                 us / 1000000, us % 1000000);
+  prog += id_literal;
+  return prog;
+}
+
 // The lock a parallel replay's worker connection k holds while it lives: a replay of the
 // same id that starts after a kill waits until every worker of the old one has finished
 // the packet it was running (the main connection's lock goes first).
