@@ -26,6 +26,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "progress_rows.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit::detail {
@@ -172,6 +173,15 @@ class scheduler {
 
   // Scheduling state of the reading side.
   std::uint64_t next_seq_ = 1;
+  // The progress row of the transaction the stream is finishing, as row events
+  // (ctx_.progress_rows): make_job sends them in a BINLOG statement of their own at the
+  // transaction's turn to commit, instead of an UPDATE. In the transaction's own BINLOG
+  // statement, as the serial applier sends them, every worker would wait for the row
+  // lock of the one before it and nothing would run in parallel.
+  std::vector<std::uint8_t> progress_events_;
+  std::uint64_t progress_end_ = 0, progress_count_ = 0;
+  std::size_t progress_file_ = 0;
+  bool progress_ready_ = false;
   std::uint64_t barrier_ = 0;          // last transaction applied alone
   std::optional<std::uint64_t> group_commit_id_;
   std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
@@ -217,7 +227,16 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   const auto& inputs = *ctx_.inputs;
 
   j.own.reserve(6);
-  j.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, j.gtid, j.count, ctx_.id_literal));
+  if (progress_ready_ && tx.commit && progress_end_ == tx.end && progress_file_ == tx.file_index &&
+      progress_count_ == j.count) {
+    std::string prog = "BINLOG '";
+    append_base64(prog, {progress_events_.data(), progress_events_.size()});
+    prog += '\'';
+    j.own.push_back(std::move(prog));
+  } else {
+    j.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, j.gtid, j.count, ctx_.id_literal));
+  }
+  progress_ready_ = false;
 
   bool statement_based = false;
   for (const auto& st : tx.statements) {
@@ -236,7 +255,7 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
     j.bytes += to.back().text.size() + 3;
   };
   auto ours = [&](std::vector<piece>& to, const std::string& text) {
-    to.push_back({text, tx.start, 0, true, false, false, false});
+    to.push_back({text, tx.start, 0, true, text.starts_with("BINLOG "), false, false});
   };
   if (tx.commit) {
     for (std::size_t k = 0; k < tx.statements.size(); ++k) {
@@ -818,6 +837,27 @@ void scheduler::run() {
     res_.failure = std::move(f);
   };
 
+  if (ctx_.progress_rows) {
+    stream.on_commit_rows = [this, &inputs](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
+      const std::string file = basename_of(inputs[cp.file_index].name);
+      const std::string gtid = cp.gtid.text();
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      progress_values v;
+      v.replay_id = ctx_.id;
+      v.file = file;
+      v.gtid = gtid;
+      v.end_pos = cp.end;
+      v.transactions = ctx_.transactions + next_seq_;  // make_job's count for it
+      v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      progress_events_.clear();
+      progress_ready_ = append_progress_rows(progress_events_, cp, v);
+      progress_end_ = cp.end;
+      progress_file_ = cp.file_index;
+      progress_count_ = v.transactions;
+      return false;  // nothing in the transaction's own statements
+    };
+  }
+
   // -- connections --
   for (std::size_t w = 0; w < n; ++w) {
     auto wk = std::make_unique<worker>();
@@ -1022,6 +1062,7 @@ void scheduler::run() {
 void apply_parallel(parallel_context& ctx, replay_result& res) {
   scheduler s(ctx, res);
   s.run();
+  ctx.stream->on_commit_rows = nullptr;  // it points into the scheduler
 }
 
 }  // namespace binlogkit::detail

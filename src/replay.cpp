@@ -307,8 +307,21 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     stream.resume_after(*index, resume_point->second);
   }
 
+  // On a MariaDB target whose progress table is ours, the progress row goes as row events
+  // (progress_rows.hpp) rather than an UPDATE.
+  bool progress_rows = false;
+  if (target_mariadb) {
+    std::vector<std::string> columns;
+    progress_rows = db.query_column(std::string(progress_columns_query), columns) && progress_columns_match(columns);
+    if (!progress_rows) {
+      note("binlogkit.replay_progress is not the table this version creates: the progress row is written by "
+           "UPDATE statements");
+    }
+  }
+
   if (options.parallel > 1) {
     parallel_context ctx;
+    ctx.progress_rows = progress_rows;
     ctx.options = &options;
     ctx.inputs = &inputs;
     ctx.sources = &sources;
@@ -586,31 +599,24 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   // The next transaction's progress count: those committed, in flight and queued.
   auto next_count = [&] { return transactions + flight.txs.size() + filling.txs.size() + 1; };
 
-  // On a MariaDB target whose progress table is ours, the progress row goes as row events
-  // in each transaction's BINLOG statement (progress_rows.hpp) rather than an UPDATE.
+  // The progress row's events go in each transaction's own BINLOG statement.
   std::uint64_t rows_count = 0;  // the count the last row events recorded
-  if (target_mariadb) {
-    std::vector<std::string> columns;
-    if (db.query_column(std::string(progress_columns_query), columns) && progress_columns_match(columns)) {
-      stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-        const std::string file = basename_of(inputs[cp.file_index].name);
-        const std::string gtid = cp.gtid.text();
-        const auto now = std::chrono::system_clock::now().time_since_epoch();
-        progress_values v;
-        v.replay_id = id;
-        v.file = file;
-        v.gtid = gtid;
-        v.end_pos = cp.end;
-        v.transactions = next_count();
-        v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-        if (!append_progress_rows(out, cp, v)) return false;
-        rows_count = v.transactions;
-        return true;
-      };
-    } else {
-      note("binlogkit.replay_progress is not the table this version creates: the progress row is written by "
-           "UPDATE statements");
-    }
+  if (progress_rows) {
+    stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+      const std::string file = basename_of(inputs[cp.file_index].name);
+      const std::string gtid = cp.gtid.text();
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      progress_values v;
+      v.replay_id = id;
+      v.file = file;
+      v.gtid = gtid;
+      v.end_pos = cp.end;
+      v.transactions = next_count();
+      v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      if (!append_progress_rows(out, cp, v)) return false;
+      rows_count = v.transactions;
+      return true;
+    };
   }
   // The count a transaction's progress row records (the row events said it already).
   auto count_for = [&](const rendered_transaction& tx) -> std::optional<std::uint64_t> {

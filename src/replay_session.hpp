@@ -404,6 +404,7 @@ struct parallel_context {
   std::string id_literal;
   std::string id;
   bool target_mariadb = false;
+  bool progress_rows = false;  // the target's progress table takes row events (progress_rows.hpp)
   bool target_log_bin = false;
   std::string target_uuid;
   std::size_t packet_room = 0;
