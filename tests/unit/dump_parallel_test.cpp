@@ -11,8 +11,11 @@
 
 #include "binlogkit/dump.hpp"
 #include "binlogkit/source.hpp"
+#include "support/damage.hpp"
 
 using namespace binlogkit;
+using bk_test::apply_damage;
+using bk_test::damage;
 
 namespace {
 std::vector<std::uint8_t> slurp(const std::string& path) {
@@ -92,15 +95,11 @@ TEST_SUITE("dump") {
   TEST_CASE("dump: damaged files on several threads print what one thread prints") {
     const auto clean = big_file();
     for (std::size_t at : {std::size_t{65536}, std::size_t{65536 * 7 + 300}, clean.size() / 2, clean.size() - 5000}) {
-      for (int kind = 0; kind < 3; ++kind) {
+      for (auto kind : {damage::bit_flip, damage::dropped_byte, damage::torn_tail}) {
         CAPTURE(at);
-        CAPTURE(kind);
+        CAPTURE(static_cast<int>(kind));
         auto data = clean;
-        switch (kind) {
-          case 0: data[at] ^= 0x20; break;                                   // one bit
-          case 1: data.erase(data.begin() + static_cast<long>(at)); break;   // a byte dropped
-          case 2: data.resize(at); break;                                    // torn tail
-        }
+        apply_damage(data, kind, at);
         dump_options o;
         o.verbosity = 2;
         check_same_output(data, o);

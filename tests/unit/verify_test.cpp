@@ -8,8 +8,11 @@
 #include <vector>
 
 #include "binlogkit/verify.hpp"
+#include "support/damage.hpp"
 
 using namespace binlogkit;
+using bk_test::apply_damage;
+using bk_test::damage;
 
 namespace {
 std::vector<std::uint8_t> slurp(const std::string& path) {
@@ -100,17 +103,12 @@ TEST_SUITE("verify") {
     }
     int damaged_cases = 0;
     for (std::size_t at : places) {
-      for (int kind = 0; kind < 5; ++kind) {
+      for (auto kind : {damage::bit_flip, damage::dropped_byte, damage::zeroed_page, damage::torn_tail,
+                        damage::inserted_block}) {
         CAPTURE(at);
-        CAPTURE(kind);
+        CAPTURE(static_cast<int>(kind));
         auto data = clean;
-        switch (kind) {
-          case 0: data[at] ^= 0x20; break;                         // one bit
-          case 1: data.erase(data.begin() + static_cast<long>(at)); break;  // a byte dropped
-          case 2: std::fill_n(data.begin() + static_cast<long>(at & ~std::size_t{4095}), 4096, 0); break;
-          case 3: data.resize(at); break;                         // torn tail
-          case 4: data.insert(data.begin() + static_cast<long>(at), clean.begin() + 4, clean.begin() + 200); break;
-        }
+        apply_damage(data, kind, at);
         const auto one = sequential(data);
         if (!one.intact()) ++damaged_cases;
         check_same(one, parallel(data, 2, segment));
