@@ -17,12 +17,16 @@ if ((want == 0)); then
   want=8
 fi
 command -v mariadb-binlog >/dev/null || { echo "mariadb-binlog not installed"; exit 1; }
+# mariadb-binlog writes the data of LOAD DATA events as files (SQL_LOAD_MB-*) into TMPDIR
+# unless told where: a directory of our own, removed at the end.
+load=$(mktemp -d "${TMPDIR:-/tmp}/bk-vv-load.XXXXXX")
+trap 'rm -rf -- "$load"' EXIT
 status=0
 checked=0
 for f in "${files[@]}"; do
   [[ -f $f ]] || continue
   ours=$("$bin" dump -vv "$f" | grep -a '^###' || true)
-  theirs=$(TZ=UTC mariadb-binlog --no-defaults -vv --base64-output=decode-rows "$f" 2>/dev/null | grep -a '^###' || true)
+  theirs=$(TZ=UTC mariadb-binlog --no-defaults --local-load="$load" -vv --base64-output=decode-rows "$f" 2>/dev/null | grep -a '^###' || true)
   if [[ "$ours" != "$theirs" ]]; then
     echo "DIFFERENT: $f"
     diff <(echo "$ours") <(echo "$theirs") | head -20

@@ -205,7 +205,9 @@ progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   # shellcheck disable=SC1091
   read -r dir base < <(source "$1/env" && echo "$SANDBOX_BINLOG_DIR $SANDBOX_BINLOG_BASENAME")
   mapfile -t bfiles < <(sed "s|^.*/|$dir/|" "$dir/$base.index")
-  mariadb-binlog --no-defaults --skip-gtid-strict-mode -v "${bfiles[@]}" >"$work/b-binlog.txt"
+  mkdir -p "$work/mb-load"  # where mariadb-binlog writes LOAD DATA files (else TMPDIR)
+  mariadb-binlog --no-defaults --skip-gtid-strict-mode --local-load="$work/mb-load" -v "${bfiles[@]}" \
+    >"$work/b-binlog.txt"
   echo "$(grep -c 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt" || true)" \
     "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)"
 }
