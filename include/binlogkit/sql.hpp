@@ -277,7 +277,7 @@ class transaction_stream {
     gtid_ref gtid;
     std::uint32_t timestamp = 0;       // of the event that commits it
     std::uint32_t server_id = 0;
-    const format_description* format = nullptr;
+    const format_description* format = nullptr;  // valid during the call only
     bool checksums = false;
   };
   std::function<bool(const commit_point&, std::vector<std::uint8_t>& events)> on_commit_rows;
