@@ -18,6 +18,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -119,14 +121,23 @@ struct oracle_event {
 
 std::map<std::uint64_t, oracle_event> run_mariadb_binlog(const std::string& path) {
   std::map<std::uint64_t, oracle_event> events;
-  const std::string cmd = "mariadb-binlog -vv --base64-output=decode-rows '" + path + "' 2>/dev/null";
+  // mariadb-binlog writes the data of LOAD DATA events as files into TMPDIR unless told
+  // where: a directory of our own, removed again.
+  std::string load = (std::filesystem::temp_directory_path() / "bk-values-load.XXXXXX").string();
+  if (::mkdtemp(load.data()) == nullptr) return events;
+  const std::string cmd = "mariadb-binlog --no-defaults --local-load='" + load +
+                          "' -vv --base64-output=decode-rows '" + path + "' 2>/dev/null";
   FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return events;
+  if (p == nullptr) {
+    std::filesystem::remove_all(load);
+    return events;
+  }
   std::string all;
   char buf[65536];
   std::size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) all.append(buf, n);
   pclose(p);
+  std::filesystem::remove_all(load);
   std::uint64_t at = 0;
   std::size_t pos = 0;
   while (pos < all.size()) {
