@@ -839,21 +839,12 @@ void scheduler::run() {
 
   if (ctx_.progress_rows) {
     stream.on_commit_rows = [this, &inputs](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
-      const std::string file = basename_of(inputs[cp.file_index].name);
-      const std::string gtid = cp.gtid.text();
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      progress_values v;
-      v.replay_id = ctx_.id;
-      v.file = file;
-      v.gtid = gtid;
-      v.end_pos = cp.end;
-      v.transactions = ctx_.transactions + next_seq_;  // make_job's count for it
-      v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+      progress_count_ = ctx_.transactions + next_seq_;  // make_job's count for it
       progress_events_.clear();
-      progress_ready_ = append_progress_rows(progress_events_, cp, v);
+      progress_ready_ = append_progress_rows(progress_events_, cp, ctx_.id, basename_of(inputs[cp.file_index].name),
+                                             progress_count_);
       progress_end_ = cp.end;
       progress_file_ = cp.file_index;
-      progress_count_ = v.transactions;
       return false;  // nothing in the transaction's own statements
     };
   }

@@ -1,6 +1,7 @@
 #include "progress_rows.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 
 #include "binlogkit/crc32.hpp"
@@ -133,6 +134,20 @@ bool append_progress_rows(std::vector<std::uint8_t>& out, const transaction_stre
   w.be(static_cast<std::uint64_t>(us % 1000000), 3);
   w.end(cp.checksums);
   return true;
+}
+
+bool append_progress_rows(std::vector<std::uint8_t>& out, const transaction_stream::commit_point& cp,
+                          std::string_view replay_id, std::string_view file, std::uint64_t transactions) {
+  const std::string gtid = cp.gtid.text();
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  progress_values v;
+  v.replay_id = replay_id;
+  v.file = file;
+  v.gtid = gtid;
+  v.end_pos = cp.end;
+  v.transactions = transactions;
+  v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
+  return append_progress_rows(out, cp, v);
 }
 
 }  // namespace binlogkit

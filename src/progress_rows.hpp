@@ -45,6 +45,12 @@ inline constexpr std::string_view progress_columns_query =
 [[nodiscard]] bool append_progress_rows(std::vector<std::uint8_t>& out, const transaction_stream::commit_point& cp,
                                         const progress_values& v);
 
+// The same for the transaction that commits at `cp`, as the appliers record it: `file`
+// (its input's name), cp's end and GTID, `transactions`, and the time now.
+[[nodiscard]] bool append_progress_rows(std::vector<std::uint8_t>& out, const transaction_stream::commit_point& cp,
+                                        std::string_view replay_id, std::string_view file,
+                                        std::uint64_t transactions);
+
 // The table id the events use: far above any id a server hands out.
 inline constexpr std::uint64_t progress_table_id = 0xFFFFFFFFFF00ull;
 

@@ -603,18 +603,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   std::uint64_t rows_count = 0;  // the count the last row events recorded
   if (progress_rows) {
     stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-      const std::string file = basename_of(inputs[cp.file_index].name);
-      const std::string gtid = cp.gtid.text();
-      const auto now = std::chrono::system_clock::now().time_since_epoch();
-      progress_values v;
-      v.replay_id = id;
-      v.file = file;
-      v.gtid = gtid;
-      v.end_pos = cp.end;
-      v.transactions = next_count();
-      v.updated_us = std::chrono::duration_cast<std::chrono::microseconds>(now).count();
-      if (!append_progress_rows(out, cp, v)) return false;
-      rows_count = v.transactions;
+      const std::uint64_t count = next_count();
+      if (!append_progress_rows(out, cp, id, basename_of(inputs[cp.file_index].name), count)) return false;
+      rows_count = count;
       return true;
     };
   }

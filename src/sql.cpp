@@ -493,15 +493,23 @@ std::string_view inflate_view(const std::vector<std::uint8_t>& v) {
 }
 
 // Rows event post-header: | table id (6, or 4 when the post-header is 6 bytes) | 2 flags |
-std::size_t rows_flags_offset(const event_view& ev) {
-  return ev.format->header_length() + (ev.format->post_header_length(ev.header.type_code) == 6 ? 4u : 6u);
+// (TABLE_MAP's starts the same way): where the flags are in an event of type `code`.
+std::size_t rows_flags_offset(const format_description& f, std::uint8_t code) {
+  return f.header_length() + (f.post_header_length(code) == 6 ? 4u : 6u);
 }
+std::size_t rows_flags_offset(const event_view& ev) { return rows_flags_offset(*ev.format, ev.header.type_code); }
 
 void store_le32(std::uint8_t* p, std::uint32_t v) {
   p[0] = static_cast<std::uint8_t>(v);
   p[1] = static_cast<std::uint8_t>(v >> 8);
   p[2] = static_cast<std::uint8_t>(v >> 16);
   p[3] = static_cast<std::uint8_t>(v >> 24);
+}
+
+// Writes the CRC32 of the event at `p` (its size from the header) after a change to it.
+void refresh_checksum(std::uint8_t* p) {
+  const std::uint32_t size = detail::le32(p + 9);
+  store_le32(p + size - 4, crc32({p, size - 4u}));
 }
 
 // Joins the consecutive row statements of one BINLOG statement into one row statement:
@@ -533,22 +541,15 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
     const std::size_t size = detail::le32(p + 9);
     if (size < header || size > raw.size() - at) return false;
     const std::uint8_t code = f.canonical_type(p[4]);
-    const int post = f.post_header_length(code);
-    const std::size_t id_len = post == 6 ? 4u : 6u;
-    ev_ref e{at, size, false, 0, 0, header + id_len};
-    if (code == static_cast<std::uint8_t>(event_type::table_map)) {
+    const auto type = static_cast<event_type>(code);
+    ev_ref e{at, size, false, 0, 0, rows_flags_offset(f, code)};
+    if (type == event_type::table_map) {
       e.map = true;
-    } else if (!(code == static_cast<std::uint8_t>(event_type::write_rows_v1) ||
-                 code == static_cast<std::uint8_t>(event_type::update_rows_v1) ||
-                 code == static_cast<std::uint8_t>(event_type::delete_rows_v1) ||
-                 code == static_cast<std::uint8_t>(event_type::write_rows_v2) ||
-                 code == static_cast<std::uint8_t>(event_type::update_rows_v2) ||
-                 code == static_cast<std::uint8_t>(event_type::delete_rows_v2) ||
-                 code == static_cast<std::uint8_t>(event_type::partial_update_rows))) {
-      return false;
+    } else if (!is_rows_event(type) || is_mariadb_compressed(type) || type < event_type::write_rows_v1) {
+      return false;  // compressed rows are sent inflated; pre-GA rows (types 20-22) are left alone
     }
-    if (post < 0 || size < header + id_len + 2) return false;
-    for (std::size_t i = 0; i < id_len; ++i) e.table_id |= static_cast<std::uint64_t>(p[header + i]) << (8 * i);
+    if (f.post_header_length(code) < 0 || size < e.flags_at + 2) return false;
+    for (std::size_t i = header; i < e.flags_at; ++i) e.table_id |= static_cast<std::uint64_t>(p[i]) << (8 * (i - header));
     if (!e.map) e.flags = detail::le16(p + e.flags_at);
     evs.push_back(e);
     at += size;
@@ -593,7 +594,7 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
       if (k + 1 < rows.size() && (r.flags & rows_event::stmt_end_f)) {
         std::uint8_t* p = out.data() + at;
         p[r.flags_at] = static_cast<std::uint8_t>(p[r.flags_at] & ~rows_event::stmt_end_f);
-        if (crc) store_le32(p + r.size - 4, crc32({p, r.size - 4}));
+        if (crc) refresh_checksum(p);
         merged = true;
       }
     }
@@ -991,10 +992,7 @@ struct transaction_stream::impl {
     return at;
   }
   void fix_checksum(std::size_t at, bool has_checksum) {
-    if (!has_checksum) return;
-    std::uint8_t* p = rows_raw.data() + at;
-    const std::uint32_t size = detail::le32(p + 9);
-    store_le32(p + size - 4, crc32({p, size - 4u}));
+    if (has_checksum) refresh_checksum(rows_raw.data() + at);
   }
 
   result<void> table_map(const event_view& ev, const table_map_event& tm, bool inner) {
