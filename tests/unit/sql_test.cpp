@@ -10,6 +10,7 @@
 #include <cstring>
 #include <ctime>
 #include <cstdio>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -79,10 +80,13 @@ std::vector<std::string> texts(const rendered_transaction& tx) {
   return out;
 }
 
+using commit_rows_hook = std::function<bool(const transaction_stream::commit_point&, std::vector<std::uint8_t>&)>;
 std::vector<rendered_transaction> render_all(const binlog_builder& b, sql_filter f = {}, render_options o = {},
-                                             std::vector<stream_note>* notes = nullptr) {
+                                             std::vector<stream_note>* notes = nullptr,
+                                             const commit_rows_hook& on_commit = {}) {
   o.dialect = o.dialect == sql_dialect::automatic ? sql_dialect::mariadb : o.dialect;
   transaction_stream s({{"b.000001", b.span()}}, std::move(f), o);
+  s.on_commit_rows = on_commit;
   std::vector<rendered_transaction> out;
   for (;;) {
     auto n = s.next();
@@ -564,22 +568,13 @@ TEST_SUITE("sql") {
     std::vector<transaction_stream::commit_point> seen;  // `format` is only valid during the call
     std::vector<int> header_lengths;
     auto run = [&](sql_filter f, bool add) {
-      transaction_stream st({{"b.000001", b.span()}}, std::move(f), render_options{});
-      st.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-        seen.push_back(cp);
-        header_lengths.push_back(cp.format != nullptr ? cp.format->header_length() : -1);
-        if (add) out.insert(out.end(), extra.begin(), extra.end());
-        return add;
-      };
-      std::vector<rendered_transaction> out;
-      for (;;) {
-        auto n = st.next();
-        if (!n) FAIL_CHECK(n.error().message());
-        REQUIRE(n);
-        if (!*n) break;
-        out.push_back(std::move(**n));
-      }
-      return out;
+      return render_all(b, std::move(f), {}, nullptr,
+                        [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+                          seen.push_back(cp);
+                          header_lengths.push_back(cp.format != nullptr ? cp.format->header_length() : -1);
+                          if (add) out.insert(out.end(), extra.begin(), extra.end());
+                          return add;
+                        });
     };
 
     auto txs = run({}, true);
