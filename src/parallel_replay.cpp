@@ -112,6 +112,20 @@ class scheduler {
   bool head(const job& j) const { return committed_ + 1 == j.seq; }
   bool stopping(const job& j) const { return stop_at_ < j.seq; }
   std::uint64_t executed_upto() const;
+  // ---- waiting and waking (under m_) ----
+  // Each thread waits on a condition variable of its own for one thing at a time, and
+  // a change wakes only the threads it lets go on: woken for every commit, N workers and
+  // the reader cost the applier several context switches per transaction.
+  enum class wait_kind : std::uint8_t { none, job, start, turn };
+  enum class reader_wait : std::uint8_t { none, room, idle, workers_gone };
+  std::deque<std::unique_ptr<job>>::iterator job_for(std::size_t w);
+  bool may_start(const job& j) const;
+  bool my_turn(const job& j) const { return stopping(j) || j.abort || head(j); }
+  bool ready(std::size_t w);
+  bool reader_ready() const;
+  void wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind);
+  bool reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind, std::chrono::milliseconds at_most);
+  void wake();
   void committed(job& j);
   // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
   piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
@@ -141,19 +155,23 @@ class scheduler {
     std::thread thread;
     std::string packet;
     std::vector<char> flag_loss;
+    // Under m_: what the worker waits for, and its transaction.
+    std::condition_variable cv;
+    wait_kind waiting = wait_kind::none;
+    job* current = nullptr;
   };
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
 
   std::mutex m_;
-  // Workers wait on cv_, the reading thread on reader_cv_ (room in the queue, all
-  // committed, a failure, workers gone), the watcher ticks on watch_cv_: a commit wakes
-  // the workers and the reader, a worker's progress only the workers.
-  std::condition_variable cv_, reader_cv_, watch_cv_;
-  void wake_all() {
-    cv_.notify_all();
-    reader_cv_.notify_all();
-  }
+  // Workers wait on their own cv (wait_until), the reading thread on reader_cv_
+  // (reader_wait_until), the watcher ticks on watch_cv_.
+  std::condition_variable reader_cv_, watch_cv_;
+  reader_wait reader_waiting_ = reader_wait::none;
+  // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
+  // goes on once it is down to three quarters (not woken for every commit).
+  std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
+  std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
   std::size_t queued_bytes_ = 0;
@@ -204,7 +222,84 @@ void scheduler::committed(job& j) {
   last_gtid_ = j.gtid;
   queued_bytes_ -= std::min(queued_bytes_, j.bytes);
   live_.erase(j.seq);
-  wake_all();
+  wake();
+}
+
+auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
+  auto it = pending_.begin();
+  if (w != 0) {
+    while (it != pending_.end() && (*it)->pinned) ++it;
+  }
+  // After a failure, only transactions before it are still applied.
+  if (it != pending_.end() && (*it)->seq >= stop_at_) it = pending_.end();
+  return it;
+}
+
+bool scheduler::may_start(const job& j) const {
+  if (stopping(j)) return true;
+  if (j.head_only || j.alone) return committed_ + 1 >= j.seq;
+  if (committed_ < j.after_committed || committed_ < j.restart_after) return false;
+  if (hold_ != no_seq && j.seq > hold_ && committed_ < hold_) return false;
+  return j.after_executed == 0 || executed_upto() >= j.after_executed;
+}
+
+bool scheduler::ready(std::size_t w) {
+  const auto& wk = *workers_[w];
+  switch (wk.waiting) {
+    case wait_kind::none: return true;
+    case wait_kind::job: return job_for(w) != pending_.end() || input_done_ || stop_at_ != no_seq;
+    case wait_kind::start: return may_start(*wk.current);
+    case wait_kind::turn: return my_turn(*wk.current);
+  }
+  return true;
+}
+
+bool scheduler::reader_ready() const {
+  switch (reader_waiting_) {
+    case reader_wait::none: return true;
+    case reader_wait::room:
+      return stop_at_ != no_seq ||
+             (pending_.size() + live_.size() <= max_jobs_ * 3 / 4 && queued_bytes_ <= max_bytes_ * 3 / 4);
+    case reader_wait::idle: return stop_at_ != no_seq || (pending_.empty() && live_.empty());
+    case reader_wait::workers_gone: return running_workers_ == 0;
+  }
+  return true;
+}
+
+// A wait for something a wake() announces; the time limit is a safety net only.
+void scheduler::wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind) {
+  auto& wk = *workers_[w];
+  wk.waiting = kind;
+  while (!ready(w)) {
+    if (wk.cv.wait_for(lk, std::chrono::milliseconds(100)) == std::cv_status::timeout && ready(w)) ++late_wakes_;
+  }
+  wk.waiting = wait_kind::none;
+}
+
+// False when `at_most` passed first.
+bool scheduler::reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind,
+                                  std::chrono::milliseconds at_most) {
+  reader_waiting_ = kind;
+  const bool ok = reader_cv_.wait_for(lk, at_most, [&] { return reader_ready(); });
+  reader_waiting_ = reader_wait::none;
+  return ok;
+}
+
+// Wakes the threads whose wait is over: at most one taker per scheduled transaction.
+void scheduler::wake() {
+  std::size_t takers = (input_done_ || stop_at_ != no_seq) ? workers_.size() : pending_.size();
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    auto& wk = *workers_[w];
+    if (wk.waiting == wait_kind::none) continue;
+    if (wk.waiting == wait_kind::job) {
+      if (takers == 0 || !ready(w)) continue;
+      --takers;
+      wk.cv.notify_one();
+    } else if (ready(w)) {
+      wk.cv.notify_one();
+    }
+  }
+  if (reader_waiting_ != reader_wait::none && reader_ready()) reader_cv_.notify_one();
 }
 
 std::uint64_t scheduler::executed_upto() const {
@@ -379,22 +474,18 @@ void scheduler::schedule(job& j) {
 job* scheduler::take(std::size_t w) {
   std::unique_lock lk(m_);
   for (;;) {
-    auto it = pending_.begin();
-    if (w != 0) {
-      while (it != pending_.end() && (*it)->pinned) ++it;
-    }
-    // After a failure, only transactions before it are still applied.
-    if (it != pending_.end() && (*it)->seq < stop_at_) {
+    auto it = job_for(w);
+    if (it != pending_.end()) {
       std::unique_ptr<job> jp = std::move(*it);
       pending_.erase(it);
       job* j = jp.get();
       j->worker = w;
+      workers_[w]->current = j;
       live_.emplace(j->seq, std::move(jp));
-      cv_.notify_all();
       return j;
     }
     if (input_done_ || stop_at_ != no_seq) return nullptr;
-    cv_.wait(lk);
+    wait_until(lk, w, wait_kind::job);
   }
 }
 
@@ -418,7 +509,7 @@ void scheduler::conflict(std::unique_lock<std::mutex>& lk, job& j) {
       other->abort = true;
     }
   }
-  cv_.notify_all();
+  wake();
 }
 
 void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f) {
@@ -427,7 +518,7 @@ void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failur
     stop_at_ = j.seq;
     failure_ = std::move(f);
   }
-  wake_all();
+  wake();
 }
 
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head) {
@@ -514,13 +605,7 @@ void scheduler::execute(std::size_t w, job& j) {
     // -- wait until it may start --
     {
       std::unique_lock lk(m_);
-      cv_.wait(lk, [&] {
-        if (stopping(j)) return true;
-        if (j.head_only || j.alone) return committed_ + 1 >= j.seq;
-        if (committed_ < j.after_committed || committed_ < j.restart_after) return false;
-        if (hold_ != no_seq && j.seq > hold_ && committed_ < hold_) return false;
-        return j.after_executed == 0 || executed_upto() >= j.after_executed;
-      });
+      wait_until(lk, w, wait_kind::start);
       if (stopping(j)) return;
       j.abort = false;
       j.state = job_state::executing;
@@ -589,9 +674,9 @@ void scheduler::execute(std::size_t w, job& j) {
       return;
     }
     j.state = job_state::executed;
-    cv_.notify_all();
+    wake();  // transactions waiting for this one to have executed
     // -- wait for its turn --
-    cv_.wait(lk, [&] { return stopping(j) || j.abort || head(j); });
+    wait_until(lk, w, wait_kind::turn);
     if (head(j)) j.abort = false;  // nothing earlier is left to run before it
     if (stopping(j)) {
       lk.unlock();
@@ -637,7 +722,8 @@ void scheduler::worker_main(std::size_t w) {
   }
   std::lock_guard lk(m_);
   --running_workers_;
-  wake_all();
+  workers_[w]->current = nullptr;
+  wake();
   watch_cv_.notify_all();
 }
 
@@ -755,6 +841,7 @@ void scheduler::watcher_main() {
       }
     }
     if (any) {
+      wake();
       ++deadlocks_;
       if (opt_.verbose) {
         note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
@@ -762,7 +849,6 @@ void scheduler::watcher_main() {
                          (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
       }
     }
-    cv_.notify_all();
   }
 }
 
@@ -774,7 +860,8 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
   {
     // Connection 0 is idle once nothing is scheduled or running.
     std::unique_lock lk(m_);
-    reader_cv_.wait(lk, [&] { return stop_at_ != no_seq || (pending_.empty() && live_.empty()); });
+    while (!reader_wait_until(lk, reader_wait::idle, std::chrono::milliseconds(500))) {
+    }
     if (stop_at_ != no_seq) return false;
   }
   const auto& inputs = *ctx_.inputs;
@@ -787,7 +874,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
       schedule(*jp);
       queued_bytes_ += jp->bytes;
       pending_.push_back(std::move(jp));
-      cv_.notify_all();
+      wake();
       return true;
     }
     job part;
@@ -885,8 +972,7 @@ void scheduler::run() {
     workers_.push_back(std::move(wk));
   }
 
-  const std::size_t max_jobs = std::max<std::size_t>(32, 16 * n);
-  constexpr std::size_t max_bytes = 64u << 20;
+  max_jobs_ = std::max<std::size_t>(32, 16 * n);
   auto last_report = clock_type::now();
 
   auto report = [&](bool finished) {
@@ -993,29 +1079,29 @@ void scheduler::run() {
     }
     {
       std::unique_lock lk(m_);
-      while (!reader_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] {
-        return stop_at_ != no_seq || (pending_.size() + live_.size() < max_jobs && queued_bytes_ < max_bytes);
-      })) {
-        lk.unlock();
-        last_report = clock_type::now();
-        flush_notes();
-        report(false);
-        lk.lock();
+      if (pending_.size() + live_.size() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
+        while (!reader_wait_until(lk, reader_wait::room, std::chrono::milliseconds(500))) {
+          lk.unlock();
+          last_report = clock_type::now();
+          flush_notes();
+          report(false);
+          lk.lock();
+        }
       }
       if (stop_at_ != no_seq) break;
       queued_bytes_ += jp->bytes;
       pending_.push_back(std::move(jp));
-      cv_.notify_all();
+      wake();
     }
     tick();
   }
   {
     std::unique_lock lk(m_);
     input_done_ = true;
-    cv_.notify_all();
+    wake();
     // Everything scheduled is applied (or the replay stops at a failure).
     while (running_workers_ > 0) {
-      if (reader_cv_.wait_for(lk, std::chrono::milliseconds(500), [&] { return running_workers_ == 0; })) break;
+      if (reader_wait_until(lk, reader_wait::workers_gone, std::chrono::milliseconds(500))) break;
       lk.unlock();
       flush_notes();
       report(false);
@@ -1042,8 +1128,9 @@ void scheduler::run() {
   res_.stopped_at_stop_point = !res_.failure && stream.stopped();
   if (opt_.verbose && opt_.on_note) {
     opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
-                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts)",
-                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_));
+                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts){}",
+                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_,
+                             late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
   report(true);
 }

@@ -159,4 +159,9 @@ grep -q "parallel apply on 4 connections: $e_total transactions, $e_total applie
 n=$(recorded f myisam)
 ((n == e_total)) || fail "the progress row counts $n transactions, E wrote $e_total"
 
+# Every wait ends on a wake-up from the change it waits for, none by its time limit.
+if grep -h "late wake-ups" "$work/c.err" "$work/d.err" "$work/f.err"; then
+  fail "a worker or the reader missed a wake-up"
+fi
+
 echo "parallel_replay_e2e: OK ($total transactions with $groups in group commits; optimistic: $retries retries; $e_total MyISAM transactions applied alone)"
