@@ -48,7 +48,8 @@ struct piece {
   bool session = false;  // session / GTID state: skipped when the connection already has it
 };
 
-enum class job_state : std::uint8_t { waiting, executing, executed, committing };
+// done: committed, in live_ until its worker has read its packet's last result.
+enum class job_state : std::uint8_t { waiting, executing, executed, committing, done };
 
 struct job {
   std::uint64_t seq = 0;     // 1-based position in this run
@@ -97,7 +98,6 @@ class scheduler {
   // ---- workers ----
   void worker_main(std::size_t w);
   job* take(std::size_t w);
-  void execute(std::size_t w, job& j);
   struct exec_result {
     bool ok = true;
     unsigned err = 0;
@@ -105,7 +105,19 @@ class scheduler {
     const piece* at = nullptr;
     bool desync = false;
   };
-  exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head);
+  // What a worker runs next: a transaction it already took, whose statements may have run.
+  struct next_job {
+    job* j = nullptr;
+    bool executed = false;
+  };
+  next_job execute(std::size_t w, job& j, bool executed);
+  job* follower(std::size_t w, const job& j);
+  replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
+  // Pieces before `head_upto` are the next to commit's (their expected and skippable
+  // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
+  // one) succeeded.
+  exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
+                          const piece* reach = nullptr, const std::function<void()>& on_reached = {});
   void rollback(std::size_t w);
   void conflict(std::unique_lock<std::mutex>& lk, job& j);
   void fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f);
@@ -119,14 +131,16 @@ class scheduler {
   enum class wait_kind : std::uint8_t { none, job, start, turn };
   enum class reader_wait : std::uint8_t { none, room, idle, workers_gone };
   std::deque<std::unique_ptr<job>>::iterator job_for(std::size_t w);
-  bool may_start(const job& j) const;
+  // With every transaction up to `upto` committed.
+  bool may_start(const job& j, std::uint64_t upto) const;
+  bool may_start(const job& j) const { return may_start(j, committed_); }
   bool my_turn(const job& j) const { return stopping(j) || j.abort || head(j); }
   bool ready(std::size_t w);
   bool reader_ready() const;
   void wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind);
   bool reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind, std::chrono::milliseconds at_most);
   void wake();
-  void committed(job& j);
+  void mark_committed(job& j);
   // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
   piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
     const auto text = tx.text(st);
@@ -159,6 +173,7 @@ class scheduler {
     std::condition_variable cv;
     wait_kind waiting = wait_kind::none;
     job* current = nullptr;
+    std::uint64_t notified = 0;  // wake-ups sent to it
   };
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
@@ -211,8 +226,9 @@ class scheduler {
   bool gtid_next_used_ = false;
 };
 
-// Under m_. `j` is gone afterwards.
-void scheduler::committed(job& j) {
+// Under m_. The worker removes `j` from live_ once its packet is done.
+void scheduler::mark_committed(job& j) {
+  j.state = job_state::done;
   committed_ = j.seq;
   if (hold_ != no_seq && committed_ >= hold_) hold_ = no_seq;
   ++committed_run_;
@@ -220,8 +236,6 @@ void scheduler::committed(job& j) {
   last_file_ = basename_of((*ctx_.inputs)[j.tx.file_index].name);
   last_pos_ = j.tx.end;
   last_gtid_ = j.gtid;
-  queued_bytes_ -= std::min(queued_bytes_, j.bytes);
-  live_.erase(j.seq);
   wake();
 }
 
@@ -235,11 +249,11 @@ auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iter
   return it;
 }
 
-bool scheduler::may_start(const job& j) const {
+bool scheduler::may_start(const job& j, std::uint64_t upto) const {
   if (stopping(j)) return true;
-  if (j.head_only || j.alone) return committed_ + 1 >= j.seq;
-  if (committed_ < j.after_committed || committed_ < j.restart_after) return false;
-  if (hold_ != no_seq && j.seq > hold_ && committed_ < hold_) return false;
+  if (j.head_only || j.alone) return upto + 1 >= j.seq;
+  if (upto < j.after_committed || upto < j.restart_after) return false;
+  if (hold_ != no_seq && j.seq > hold_ && upto < hold_) return false;
   return j.after_executed == 0 || executed_upto() >= j.after_executed;
 }
 
@@ -270,8 +284,15 @@ bool scheduler::reader_ready() const {
 void scheduler::wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind) {
   auto& wk = *workers_[w];
   wk.waiting = kind;
+  // Late: ready at the time limit with no wake-up sent since the last look (a wake-up
+  // that raced with the time limit on a busy machine is not one).
+  std::uint64_t seen = wk.notified;
   while (!ready(w)) {
-    if (wk.cv.wait_for(lk, std::chrono::milliseconds(100)) == std::cv_status::timeout && ready(w)) ++late_wakes_;
+    if (wk.cv.wait_for(lk, std::chrono::milliseconds(100)) == std::cv_status::timeout && ready(w) &&
+        wk.notified == seen) {
+      ++late_wakes_;
+    }
+    seen = wk.notified;
   }
   wk.waiting = wait_kind::none;
 }
@@ -294,8 +315,10 @@ void scheduler::wake() {
     if (wk.waiting == wait_kind::job) {
       if (takers == 0 || !ready(w)) continue;
       --takers;
+      ++wk.notified;
       wk.cv.notify_one();
     } else if (ready(w)) {
+      ++wk.notified;
       wk.cv.notify_one();
     }
   }
@@ -304,7 +327,8 @@ void scheduler::wake() {
 
 std::uint64_t scheduler::executed_upto() const {
   std::uint64_t upto = committed_;
-  for (const auto& [seq, jp] : live_) {
+  for (auto it = live_.upper_bound(committed_); it != live_.end(); ++it) {
+    const auto& [seq, jp] = *it;
     if (seq != upto + 1 || jp->state < job_state::executed || jp->abort) break;
     upto = seq;
   }
@@ -480,7 +504,6 @@ job* scheduler::take(std::size_t w) {
       pending_.erase(it);
       job* j = jp.get();
       j->worker = w;
-      workers_[w]->current = j;
       live_.emplace(j->seq, std::move(jp));
       return j;
     }
@@ -521,9 +544,12 @@ void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failur
   wake();
 }
 
-scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, bool head) {
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
+                                              std::size_t head_upto, const piece* reach,
+                                              const std::function<void()>& on_reached) {
   auto& wk = *workers_[w];
   exec_result r;
+  bool reached = !on_reached;
   std::size_t i = 0;
   // Session statements the connection already has are left out.
   std::vector<const piece*> todo;
@@ -552,7 +578,16 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       ++k;
     }
     if (alone) wk.infile.tx = &j.tx;
-    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone);
+    session::result_hook hook;
+    if (!reached) {
+      hook = [&, i, k](std::size_t done) {
+        if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
+          reached = true;
+          on_reached();
+        }
+      };
+    }
+    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached ? nullptr : &hook);
     wk.infile.tx = nullptr;
     if (o.desync) {
       wk.state.clear();
@@ -567,6 +602,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
       const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
                                             opt_.skip_errors.end();
+      const bool head = static_cast<std::size_t>(&p - pieces.data()) < head_upto;
       if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) {
         r.ok = false;
         r.err = o.err;
@@ -585,83 +621,169 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     }
     i = k;
   }
+  if (!reached) {
+    reached = true;
+    on_reached();
+  }
   return r;
 }
 
-void scheduler::execute(std::size_t w, job& j) {
+replay_failure scheduler::failure_of(const job& j, const exec_result& r, std::string message) const {
+  replay_failure f;
+  f.message = std::move(message);
+  f.file = (*ctx_.inputs)[j.tx.file_index].name;
+  f.position = r.at != nullptr && !r.at->ours ? r.at->offset : j.tx.start;
+  f.gtid = j.gtid;
+  if (r.at != nullptr) f.statement = shorten(r.at->text);
+  f.server_errno = r.err;
+  f.server_error = r.message;
+  return f;
+}
+
+// Under m_. The transaction worker `w` starts right after `j` commits, its statements
+// sent behind j's COMMIT in the same packet (the server's thread and the worker wake once
+// per transaction instead of twice): the first it would take next, if it may start once
+// `j` committed. Not while another worker waits for work (it would start it sooner), nor
+// transactions that start only as the next to commit or send packets of their own.
+job* scheduler::follower(std::size_t w, const job& j) {
+  for (const auto& wk : workers_) {
+    if (wk->waiting == wait_kind::job) return nullptr;
+  }
+  auto it = job_for(w);
+  if (it == pending_.end()) return nullptr;
+  job& n = **it;
+  if (n.pinned || n.alone || n.streamed || !may_start(n, j.seq)) return nullptr;
+  for (const auto& p : n.body) {
+    if (p.alone) return nullptr;
+  }
+  std::unique_ptr<job> jp = std::move(*it);
+  pending_.erase(it);
+  jp->worker = w;
+  jp->state = job_state::executing;
+  jp->exec_start = clock_type::now();
+  job* out = jp.get();
+  live_.emplace(out->seq, std::move(jp));
+  return out;
+}
+
+// Runs `j` until it committed or the replay stops (`executed`: its statements already
+// ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
+// meanwhile, to run next.
+scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   const auto& inputs = *ctx_.inputs;
-  auto failure_of = [&](const exec_result& r, std::string message) {
-    replay_failure f;
-    f.message = std::move(message);
-    f.file = inputs[j.tx.file_index].name;
-    f.position = r.at != nullptr && !r.at->ours ? r.at->offset : j.tx.start;
-    f.gtid = j.gtid;
-    if (r.at != nullptr) f.statement = shorten(r.at->text);
-    f.server_errno = r.err;
-    f.server_error = r.message;
-    return f;
+  const char* const desync_message =
+      "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
+  auto lost_or_refused = [](bool lost) {
+    return lost ? "the connection to the target was lost (rerun with --resume)" : "the target refused a statement";
   };
+  job* held = nullptr;  // a follower whose statements did not run (j runs again first)
+  std::vector<piece> pieces;
   for (;;) {
-    // -- wait until it may start --
-    {
-      std::unique_lock lk(m_);
+    std::unique_lock lk(m_);
+    workers_[w]->current = &j;  // what its waits look at
+    bool at_once = false;
+    if (!executed) {
+      // -- wait until it may start --
       wait_until(lk, w, wait_kind::start);
-      if (stopping(j)) return;
+      if (stopping(j)) return {held, false};
       j.abort = false;
       j.state = job_state::executing;
       j.exec_start = clock_type::now();
-    }
-    bool is_head;
-    {
-      std::lock_guard lk(m_);
-      is_head = head(j);
-    }
-    // Transactions applied alone run their whole text here (they start as the next to
-    // commit and nothing later starts before they finish).
-    // The next to commit sends its COMMIT with its statements: one round trip.
-    const bool at_once = is_head && !j.commit.empty();
-    if (at_once) {
-      std::lock_guard lk(m_);
-      j.state = job_state::committing;
-      j.at_once = true;
-    }
-    std::vector<piece> all;
-    if (at_once) {
-      all.reserve(j.body.size() + j.commit.size());
-      all.insert(all.end(), j.body.begin(), j.body.end());
-      all.insert(all.end(), j.commit.begin(), j.commit.end());
-    }
-    auto r = send_pieces(w, j, at_once ? all : j.body, is_head);
-    std::unique_lock lk(m_);
-    j.at_once = false;
-    if (r.ok) {
-      const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
-      exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
-    }
-    if (!r.ok) {
-      const bool lost = connection_lost(r.err);
-      if (r.err == 1205) ++timeouts_;
-      // An error as the next to commit is the transaction's own (a lock error gets a few
-      // more tries: another session may hold the lock); otherwise running early may
-      // explain it.
-      constexpr int max_head_retries = 5;
-      const bool own = r.desync || lost || j.streamed ||
-                       (is_head && (!lock_error(r.err) || ++j.head_retries > max_head_retries));
-      if (own) {
-        if (r.desync) {
-          fail_job(lk, j, failure_of(r, "the target stopped reporting results in the middle of a packet; the "
-                                        "session cannot be trusted"));
-        } else {
-          fail_job(lk, j, failure_of(r, lost ? "the connection to the target was lost (rerun with --resume)"
-                                             : "the target refused a statement"));
+      // Transactions applied alone run their whole text here (they start as the next to
+      // commit and nothing later starts before they finish). The next to commit sends its
+      // COMMIT with its statements: one round trip.
+      at_once = head(j) && !j.commit.empty();
+      if (!at_once) {
+        lk.unlock();
+        auto r = send_pieces(w, j, j.body, 0);
+        lk.lock();
+        if (!r.ok) {
+          // Not the next to commit: running early may explain the error.
+          const bool lost = connection_lost(r.err);
+          if (r.err == 1205) ++timeouts_;
+          if (r.desync || lost || j.streamed) {
+            fail_job(lk, j, failure_of(j, r, r.desync ? desync_message : lost_or_refused(lost)));
+            lk.unlock();
+            if (!lost) rollback(w);
+            return {held, false};
+          }
+          if (opt_.verbose && lock_error(r.err)) {
+            note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
+                             inputs[j.tx.file_index].name, j.tx.start, r.err, r.message));
+          }
+          j.state = job_state::waiting;
+          conflict(lk, j);
+          lk.unlock();
+          rollback(w);
+          continue;
         }
+        const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
+        exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
+        j.state = job_state::executed;
+        wake();  // transactions waiting for this one to have executed
+      }
+    }
+    executed = false;  // a second try starts from the beginning
+    if (!at_once) {
+      // -- wait for its turn --
+      wait_until(lk, w, wait_kind::turn);
+      if (head(j)) j.abort = false;  // nothing earlier is left to run before it
+      if (stopping(j)) {
+        lk.unlock();
+        rollback(w);
+        return {held, false};
+      }
+      if (j.abort) {
+        ++retries_;
+        j.state = job_state::waiting;
+        lk.unlock();
+        rollback(w);
+        continue;
+      }
+    }
+    // -- its COMMIT (all its statements when at_once), then maybe the follower's --
+    j.state = job_state::committing;
+    j.at_once = at_once;
+    job* next = held == nullptr ? follower(w, j) : nullptr;
+    pieces.clear();
+    if (at_once) pieces.insert(pieces.end(), j.body.begin(), j.body.end());
+    pieces.insert(pieces.end(), j.commit.begin(), j.commit.end());
+    const std::size_t own = pieces.size();
+    if (next != nullptr) pieces.insert(pieces.end(), next->body.begin(), next->body.end());
+    lk.unlock();
+    // Once j's last statement succeeded j has committed: the next turn starts then, not
+    // after the follower's statements.
+    bool marked = false;
+    auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, [&] {
+      std::lock_guard g(m_);
+      mark_committed(j);
+      marked = true;
+    });
+    lk.lock();
+    j.at_once = false;
+    const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;
+    if (!c.ok && !in_next) {
+      if (next != nullptr) {
+        next->state = job_state::waiting;  // its statements did not run
+        held = next;
+      }
+      const bool lost = connection_lost(c.err);
+      if (c.err == 1205) ++timeouts_;
+      // An error as the next to commit is the transaction's own; a lock error gets a few
+      // more tries (another session may hold the lock): it is rolled back, the later ones
+      // too, and it runs again.
+      constexpr int max_head_retries = 5;
+      const bool retry = !c.desync && !lost && !j.streamed && lock_error(c.err) &&
+                         (at_once ? ++j.head_retries <= max_head_retries : !j.alone);
+      if (!retry) {
+        fail_job(lk, j, failure_of(j, c, c.desync ? desync_message : lost_or_refused(lost)));
         lk.unlock();
         if (!lost) rollback(w);
-        return;
+        return {held, false};
       }
-      if (opt_.verbose && lock_error(r.err)) {
+      if (opt_.verbose) {
         note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
-                         inputs[j.tx.file_index].name, j.tx.start, r.err, r.message));
+                         inputs[j.tx.file_index].name, j.tx.start, c.err, c.message));
       }
       j.state = job_state::waiting;
       conflict(lk, j);
@@ -669,56 +791,50 @@ void scheduler::execute(std::size_t w, job& j) {
       rollback(w);
       continue;
     }
-    if (at_once) {
-      committed(j);
-      return;
+    if (at_once && c.ok) {
+      const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
+      exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
     }
-    j.state = job_state::executed;
-    wake();  // transactions waiting for this one to have executed
-    // -- wait for its turn --
-    wait_until(lk, w, wait_kind::turn);
-    if (head(j)) j.abort = false;  // nothing earlier is left to run before it
-    if (stopping(j)) {
-      lk.unlock();
-      rollback(w);
-      return;
+    if (!marked) mark_committed(j);
+    queued_bytes_ -= std::min(queued_bytes_, j.bytes);
+    live_.erase(j.seq);  // j is gone
+    if (reader_waiting_ != reader_wait::none && reader_ready()) reader_cv_.notify_one();  // room in the queue
+    if (next == nullptr) return {held, false};
+    if (c.ok) {
+      next->state = job_state::executed;
+      wake();
+      return {next, true};
     }
-    if (j.abort) {
-      ++retries_;
-      j.state = job_state::waiting;
-      lk.unlock();
-      rollback(w);
-      continue;
-    }
-    j.state = job_state::committing;
-    lk.unlock();
-    auto c = send_pieces(w, j, j.commit, true);
-    lk.lock();
-    if (!c.ok) {
-      const bool lost = connection_lost(c.err);
-      if (!lost && !c.desync && lock_error(c.err) && !j.alone) {
-        j.state = job_state::waiting;
-        conflict(lk, j);
-        lk.unlock();
-        rollback(w);
-        continue;
-      }
-      fail_job(lk, j, failure_of(c, lost ? "the connection to the target was lost (rerun with --resume)"
-                                         : "the target refused a statement"));
+    // The follower's statements failed: they ran before it was the next to commit.
+    const bool lost = connection_lost(c.err);
+    if (c.err == 1205) ++timeouts_;
+    if (c.desync || lost) {
+      fail_job(lk, *next, failure_of(*next, c, c.desync ? desync_message : lost_or_refused(lost)));
       lk.unlock();
       if (!lost) rollback(w);
-      return;
+      return {nullptr, false};
     }
-    committed(j);
-    return;
+    if (opt_.verbose && lock_error(c.err)) {
+      note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
+                       inputs[next->tx.file_index].name, next->tx.start, c.err, c.message));
+    }
+    next->state = job_state::waiting;
+    conflict(lk, *next);
+    lk.unlock();
+    rollback(w);
+    return {next, false};
   }
 }
 
 void scheduler::worker_main(std::size_t w) {
+  next_job n;
   for (;;) {
-    job* j = take(w);
-    if (j == nullptr) break;
-    execute(w, *j);
+    if (n.j == nullptr) {
+      n.j = take(w);
+      n.executed = false;
+      if (n.j == nullptr) break;
+    }
+    n = execute(w, *n.j, n.executed);
   }
   std::lock_guard lk(m_);
   --running_workers_;
@@ -810,8 +926,12 @@ void scheduler::watcher_main() {
       if (!asked) continue;
       std::lock_guard lk(m_);
       std::fill(running.begin(), running.end(), 0);
+      // A connection runs the statements of the earliest of its transactions that has
+      // started and not committed (a follower's wait behind its predecessor's COMMIT).
       for (const auto& [seq, jp] : live_) {
-        if (jp->state != job_state::waiting) running[jp->worker] = seq;
+        if (jp->state != job_state::waiting && jp->state != job_state::done && running[jp->worker] == 0) {
+          running[jp->worker] = seq;
+        }
       }
       auto seq_of = [&](const std::string& thread) -> std::uint64_t {
         auto it = worker_of.find(thread);
@@ -881,7 +1001,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
     for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
-    auto r = send_pieces(0, part, part.body, true);
+    auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
       replay_failure f;
       f.message = r.desync ? "the target stopped reporting results in the middle of a packet; the session cannot "

@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -174,12 +175,14 @@ class session {
   // goes on with the next statement (MariaDB's BINLOG statement with row events resets the
   // session's status flags while it applies them): the next result is read anyway.
   // `tail_ok`: a lone statement may answer with more than one result (a comment after its
-  // own semicolon reads as a second, empty statement); they are all read.
+  // own semicolon reads as a second, empty statement); they are all read. `on_result(n)`
+  // runs as soon as the first n statements have succeeded.
+  using result_hook = std::function<void(std::size_t)>;
   outcome run(const std::string& packet, std::size_t count, const std::vector<char>& flag_loss = {},
-              bool tail_ok = false) {
+              bool tail_ok = false, const result_hook* on_result = nullptr) {
     outcome o;
     if (!send(packet, o)) return o;
-    return read(count, flag_loss, tail_ok);
+    return read(count, flag_loss, tail_ok, on_result);
   }
 
   // The two halves of run(): the packet goes out at once, its results are read later (the
@@ -193,11 +196,11 @@ class session {
     }
     return true;
   }
-  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok) {
-    outcome o;
+  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
+               const result_hook* on_result = nullptr) {
     left_ = count;
     waited_ = false;
-    auto o2 = read_results(count, flag_loss, tail_ok);
+    auto o2 = read_results(count, flag_loss, tail_ok, on_result);
     if (pace_ && o2.err == 0 && count > 0) {
       // The server's time per statement: from packets whose last result had to be waited
       // for (the time is the server's); a packet found complete only bounds it.
@@ -210,7 +213,8 @@ class session {
   }
 
  private:
-  outcome read_results(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok) {
+  outcome read_results(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
+                       const result_hook* on_result) {
     outcome o;
     if (read_query_result() != 0) {
       o.err = mysql_errno(m_);
@@ -223,6 +227,7 @@ class session {
         if (r != nullptr) mysql_free_result(r);
       }
       ++o.done;
+      if (on_result != nullptr) (*on_result)(o.done);
       left_ = count > o.done ? count - o.done : 1;
       int status = next_result();
       if (status == 0) continue;
