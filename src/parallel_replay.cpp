@@ -113,6 +113,7 @@ class scheduler {
   next_job execute(std::size_t w, job& j, bool executed);
   job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
+  bool early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, job& x, const exec_result& r);
   // Pieces before `head_upto` are the next to commit's (their expected and skippable
   // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
   // one) succeeded.
@@ -186,7 +187,8 @@ class scheduler {
   // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
   // goes on once it is down to three quarters (not woken for every commit).
   std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
-  std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
+  std::uint64_t late_wakes_ = 0;
+  std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT  // waits ended by their time limit although ready (a missed wake)
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
   std::size_t queued_bytes_ = 0;
@@ -663,19 +665,44 @@ job* scheduler::follower(std::size_t w, const job& j) {
   jp->exec_start = clock_type::now();
   job* out = jp.get();
   live_.emplace(out->seq, std::move(jp));
+  ++followers_;
   return out;
 }
 
 // Runs `j` until it committed or the replay stops (`executed`: its statements already
 // ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
 // meanwhile, to run next.
+const char* failure_message(unsigned err, bool desync) {
+  if (desync) return "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
+  return connection_lost(err) ? "the connection to the target was lost (rerun with --resume)"
+                              : "the target refused a statement";
+}
+
+// Under lk, which it unlocks. The statements of `x` failed while it was not the next to
+// commit: a lost connection or a desync stops the replay (true); any other error may come
+// from running early, and `x` is rolled back, to run again as the next to commit (false).
+bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, job& x, const exec_result& r) {
+  const bool lost = connection_lost(r.err);
+  if (r.err == 1205) ++timeouts_;
+  if (r.desync || lost || x.streamed) {
+    fail_job(lk, x, failure_of(x, r, failure_message(r.err, r.desync)));
+    lk.unlock();
+    if (!lost) rollback(w);
+    return true;
+  }
+  if (opt_.verbose && lock_error(r.err)) {
+    note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
+                     (*ctx_.inputs)[x.tx.file_index].name, x.tx.start, r.err, r.message));
+  }
+  x.state = job_state::waiting;
+  conflict(lk, x);
+  lk.unlock();
+  rollback(w);
+  return false;
+}
+
 scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   const auto& inputs = *ctx_.inputs;
-  const char* const desync_message =
-      "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
-  auto lost_or_refused = [](bool lost) {
-    return lost ? "the connection to the target was lost (rerun with --resume)" : "the target refused a statement";
-  };
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
   std::vector<piece> pieces;
   for (;;) {
@@ -698,23 +725,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
         auto r = send_pieces(w, j, j.body, 0);
         lk.lock();
         if (!r.ok) {
-          // Not the next to commit: running early may explain the error.
-          const bool lost = connection_lost(r.err);
-          if (r.err == 1205) ++timeouts_;
-          if (r.desync || lost || j.streamed) {
-            fail_job(lk, j, failure_of(j, r, r.desync ? desync_message : lost_or_refused(lost)));
-            lk.unlock();
-            if (!lost) rollback(w);
-            return {held, false};
-          }
-          if (opt_.verbose && lock_error(r.err)) {
-            note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
-                             inputs[j.tx.file_index].name, j.tx.start, r.err, r.message));
-          }
-          j.state = job_state::waiting;
-          conflict(lk, j);
-          lk.unlock();
-          rollback(w);
+          if (early_failure(lk, w, j, r)) return {held, false};
           continue;
         }
         const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
@@ -776,7 +787,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
       const bool retry = !c.desync && !lost && !j.streamed && lock_error(c.err) &&
                          (at_once ? ++j.head_retries <= max_head_retries : !j.alone);
       if (!retry) {
-        fail_job(lk, j, failure_of(j, c, c.desync ? desync_message : lost_or_refused(lost)));
+        fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync)));
         lk.unlock();
         if (!lost) rollback(w);
         return {held, false};
@@ -805,23 +816,8 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
       wake();
       return {next, true};
     }
-    // The follower's statements failed: they ran before it was the next to commit.
-    const bool lost = connection_lost(c.err);
-    if (c.err == 1205) ++timeouts_;
-    if (c.desync || lost) {
-      fail_job(lk, *next, failure_of(*next, c, c.desync ? desync_message : lost_or_refused(lost)));
-      lk.unlock();
-      if (!lost) rollback(w);
-      return {nullptr, false};
-    }
-    if (opt_.verbose && lock_error(c.err)) {
-      note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
-                       inputs[next->tx.file_index].name, next->tx.start, c.err, c.message));
-    }
-    next->state = job_state::waiting;
-    conflict(lk, *next);
-    lk.unlock();
-    rollback(w);
+    // The follower's statements failed (they ran before it was the next to commit).
+    if (early_failure(lk, w, *next, c)) return {nullptr, false};
     return {next, false};
   }
 }
@@ -1004,10 +1000,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
       replay_failure f;
-      f.message = r.desync ? "the target stopped reporting results in the middle of a packet; the session cannot "
-                             "be trusted"
-                  : connection_lost(r.err) ? "the connection to the target was lost (rerun with --resume)"
-                                           : "the target refused a statement";
+      f.message = failure_message(r.err, r.desync);
       f.file = inputs[part.tx.file_index].name;
       f.position = r.at != nullptr ? r.at->offset : part.tx.start;
       f.gtid = part.gtid;
@@ -1248,8 +1241,9 @@ void scheduler::run() {
   res_.stopped_at_stop_point = !res_.failure && stream.stopped();
   if (opt_.verbose && opt_.on_note) {
     opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
-                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts){}",
-                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_,
+                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
+                             "in the packet of the COMMIT before{}",
+                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
   report(true);

@@ -125,6 +125,8 @@ summary=$(grep "parallel apply on 4 connections" "$work/d.err") || { cat "$work/
 echo "$summary"
 retries=$(sed -n 's/.* \([0-9]*\) run again after a conflict.*/\1/p' <<<"$summary")
 ((retries > 0)) || fail "hot rows replayed optimistically without a single conflict: the conflict path is untested"
+followers=$(sed -n 's/.* \([0-9]*\) started in the packet of the COMMIT before.*/\1/p' <<<"$summary")
+((followers > 0)) || fail "no transaction started in the packet of an earlier COMMIT: that path is untested"
 
 step "a binlog without parallelism information (MyISAM)"
 "$sandbox" start "$work/e" --server-id 11 -- --binlog-commit-wait-count=2 --binlog-commit-wait-usec=20000 >/dev/null
@@ -164,4 +166,4 @@ if grep -h "late wake-ups" "$work/c.err" "$work/d.err" "$work/f.err"; then
   fail "a worker or the reader missed a wake-up"
 fi
 
-echo "parallel_replay_e2e: OK ($total transactions with $groups in group commits; optimistic: $retries retries; $e_total MyISAM transactions applied alone)"
+echo "parallel_replay_e2e: OK ($total transactions with $groups in group commits; optimistic: $retries retries, $followers followers; $e_total MyISAM transactions applied alone)"
