@@ -141,7 +141,9 @@ class scheduler {
   void wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind);
   bool reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind, std::chrono::milliseconds at_most);
   void wake();
+  void wake_reader();
   void mark_committed(job& j);
+  void note_exec_time(const job& j);
   // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
   piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
     const auto text = tx.text(st);
@@ -187,8 +189,8 @@ class scheduler {
   // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
   // goes on once it is down to three quarters (not woken for every commit).
   std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
-  std::uint64_t late_wakes_ = 0;
-  std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT  // waits ended by their time limit although ready (a missed wake)
+  std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
+  std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
   std::size_t queued_bytes_ = 0;
@@ -235,10 +237,16 @@ void scheduler::mark_committed(job& j) {
   if (hold_ != no_seq && committed_ >= hold_) hold_ = no_seq;
   ++committed_run_;
   last_count_ = j.count;
-  last_file_ = basename_of((*ctx_.inputs)[j.tx.file_index].name);
+  last_file_ = (*ctx_.file_names)[j.tx.file_index];
   last_pos_ = j.tx.end;
   last_gtid_ = j.gtid;
   wake();
+}
+
+// Under m_: the time its statements took, into the watcher's average.
+void scheduler::note_exec_time(const job& j) {
+  const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
+  exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
 }
 
 auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
@@ -324,6 +332,10 @@ void scheduler::wake() {
       wk.cv.notify_one();
     }
   }
+  wake_reader();
+}
+
+void scheduler::wake_reader() {
   if (reader_waiting_ != reader_wait::none && reader_ready()) reader_cv_.notify_one();
 }
 
@@ -345,7 +357,6 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   j.count = ctx_.transactions + j.seq;
   const rendered_transaction& tx = j.tx;
   j.gtid = tx.gtid.text();
-  const auto& inputs = *ctx_.inputs;
 
   j.own.reserve(6);
   if (progress_ready_ && tx.commit && progress_end_ == tx.end && progress_file_ == tx.file_index &&
@@ -355,7 +366,7 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
     prog += '\'';
     j.own.push_back(std::move(prog));
   } else {
-    j.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, j.gtid, j.count, ctx_.id_literal));
+    j.own.push_back(progress_update((*ctx_.file_names)[tx.file_index], tx.end, j.gtid, j.count, ctx_.id_literal));
   }
   progress_ready_ = false;
 
@@ -669,9 +680,6 @@ job* scheduler::follower(std::size_t w, const job& j) {
   return out;
 }
 
-// Runs `j` until it committed or the replay stops (`executed`: its statements already
-// ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
-// meanwhile, to run next.
 const char* failure_message(unsigned err, bool desync) {
   if (desync) return "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
   return connection_lost(err) ? "the connection to the target was lost (rerun with --resume)"
@@ -701,6 +709,9 @@ bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, j
   return false;
 }
 
+// Runs `j` until it committed or the replay stops (`executed`: its statements already
+// ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
+// meanwhile, to run next.
 scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   const auto& inputs = *ctx_.inputs;
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
@@ -728,8 +739,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
           if (early_failure(lk, w, j, r)) return {held, false};
           continue;
         }
-        const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
-        exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
+        note_exec_time(j);
         j.state = job_state::executed;
         wake();  // transactions waiting for this one to have executed
       }
@@ -802,14 +812,11 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
       rollback(w);
       continue;
     }
-    if (at_once && c.ok) {
-      const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
-      exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
-    }
+    if (at_once && c.ok) note_exec_time(j);
     if (!marked) mark_committed(j);
     queued_bytes_ -= std::min(queued_bytes_, j.bytes);
     live_.erase(j.seq);  // j is gone
-    if (reader_waiting_ != reader_wait::none && reader_ready()) reader_cv_.notify_one();  // room in the queue
+    wake_reader();  // room in the queue
     if (next == nullptr) return {held, false};
     if (c.ok) {
       next->state = job_state::executed;
@@ -999,15 +1006,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
-      replay_failure f;
-      f.message = failure_message(r.err, r.desync);
-      f.file = inputs[part.tx.file_index].name;
-      f.position = r.at != nullptr ? r.at->offset : part.tx.start;
-      f.gtid = part.gtid;
-      if (r.at != nullptr) f.statement = shorten(r.at->text);
-      f.server_errno = r.err;
-      f.server_error = r.message;
-      read_failure = std::move(f);
+      read_failure = failure_of(part, r, failure_message(r.err, r.desync));  // pieces of the binlog: never ours
       if (!connection_lost(r.err)) rollback(0);
       return false;
     }
@@ -1038,11 +1037,11 @@ void scheduler::run() {
   };
 
   if (ctx_.progress_rows) {
-    stream.on_commit_rows = [this, &inputs](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
+    stream.on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
       progress_count_ = ctx_.transactions + next_seq_;  // make_job's count for it
       progress_events_.clear();
-      progress_ready_ = append_progress_rows(progress_events_, cp, ctx_.id, basename_of(inputs[cp.file_index].name),
-                                             progress_count_);
+      progress_ready_ =
+          append_progress_rows(progress_events_, cp, ctx_.id, (*ctx_.file_names)[cp.file_index], progress_count_);
       progress_end_ = cp.end;
       progress_file_ = cp.file_index;
       return false;  // nothing in the transaction's own statements

@@ -130,6 +130,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     sources.push_back(std::move(*src));
   }
   for (const auto& s : sources) inputs.push_back({s.name(), s.data()});
+  // The names the progress row records, once per file (not per transaction).
+  std::vector<std::string> file_names;
+  for (const auto& in : inputs) file_names.push_back(basename_of(in.name));
 
   const std::string id = options.replay_id.empty() ? default_replay_id(files->front()) : options.replay_id;
   if (id.size() > 64) return fail("--replay-id is longer than 64 characters");
@@ -299,7 +302,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   if (resume_point) {
     std::optional<std::size_t> index;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
-      if (basename_of(inputs[i].name) == resume_point->first) index = i;
+      if (file_names[i] == resume_point->first) index = i;
     }
     if (!index) {
       return fail(fmt::format("--resume: the recorded file {} is not among the files given", resume_point->first));
@@ -324,6 +327,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     ctx.progress_rows = progress_rows;
     ctx.options = &options;
     ctx.inputs = &inputs;
+    ctx.file_names = &file_names;
     ctx.sources = &sources;
     ctx.stream = &stream;
     ctx.id_literal = string_literal(id);
@@ -413,7 +417,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     const pending_tx& last = b.txs[n - 1];
     transactions = last.count;
     res.progress.transactions_run += n;
-    res.progress.file = basename_of(inputs[last.tx.file_index].name);
+    res.progress.file = file_names[last.tx.file_index];
     res.progress.position = last.tx.end;
     res.progress.gtid = last.gtid;
   };
@@ -551,7 +555,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     if (tx.commit_rows) {
       q.own.emplace_back();  // the progress row is in the transaction's BINLOG statement
     } else {
-      q.own.push_back(progress_update(basename_of(inputs[tx.file_index].name), tx.end, q.gtid, q.count, id_literal));
+      q.own.push_back(progress_update(file_names[tx.file_index], tx.end, q.gtid, q.count, id_literal));
     }
     bool reset_gtid_next = false, toggle = false;
     if (!tx.commit) {
@@ -604,7 +608,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   if (progress_rows) {
     stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
       const std::uint64_t count = next_count();
-      if (!append_progress_rows(out, cp, id, basename_of(inputs[cp.file_index].name), count)) return false;
+      if (!append_progress_rows(out, cp, id, file_names[cp.file_index], count)) return false;
       rows_count = count;
       return true;
     };

@@ -404,6 +404,7 @@ constexpr std::size_t max_parallel = 64;
 struct parallel_context {
   const replay_options* options = nullptr;
   const std::vector<binlog_input>* inputs = nullptr;
+  const std::vector<std::string>* file_names = nullptr;  // the inputs' base names
   std::vector<source>* sources = nullptr;
   transaction_stream* stream = nullptr;
   std::string id_literal;
