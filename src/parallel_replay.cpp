@@ -4,8 +4,9 @@
 // See replay.hpp for the rules; the invariants kept here:
 //
 //   * a transaction commits only when every earlier one has (`committed_` is the highest
-//     sequence number such that all up to it are committed), and its progress row UPDATE
-//     goes in the same packet as its COMMIT;
+//     sequence number such that all up to it are committed), with its progress row: in
+//     its own BINLOG statement (the row of its slot, rows_count_ok) or as an UPDATE of
+//     the replay's row in the packet of its COMMIT;
 //   * a transaction whose statements fail while an earlier one is still uncommitted is
 //     rolled back and executed again once it is the next to commit (its error may come
 //     from running early); only the next to commit can fail the replay, so a failure
@@ -210,15 +211,19 @@ class scheduler {
 
   // Scheduling state of the reading side.
   std::uint64_t next_seq_ = 1;
-  // The progress row of the transaction the stream is finishing, as row events
-  // (ctx_.progress_rows): make_job sends them in a BINLOG statement of their own at the
-  // transaction's turn to commit, instead of an UPDATE. In the transaction's own BINLOG
-  // statement, as the serial applier sends them, every worker would wait for the row
-  // lock of the one before it and nothing would run in parallel.
-  std::vector<std::uint8_t> progress_events_;
-  std::uint64_t progress_end_ = 0, progress_count_ = 0;
-  std::size_t progress_file_ = 0;
-  bool progress_ready_ = false;
+  // The progress row's events (ctx_.progress_rows) go in each transaction's own BINLOG
+  // statement, as the serial applier sends them, but into the row of a slot of its own
+  // (progress_slot_id): transaction seq writes slot (seq - 1) % N + 1. One row for all
+  // would make every transaction wait for the lock of the one before it. Transactions
+  // start in binlog order and at most N are started and uncommitted, so seq and seq + N
+  // never hold a slot's lock together (were they to, the later would only wait for the
+  // earlier's commit). The count the last events recorded: make_job's for the same
+  // transaction (rows_count_ok).
+  std::vector<std::string> slot_ids_;
+  std::uint64_t rows_count_ = 0;
+  [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
+    return !tx.commit_rows || rows_count_ == ctx_.transactions + next_seq_;
+  }
   std::uint64_t barrier_ = 0;          // last transaction applied alone
   std::optional<std::uint64_t> group_commit_id_;
   std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
@@ -359,16 +364,11 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   j.gtid = tx.gtid.text();
 
   j.own.reserve(6);
-  if (progress_ready_ && tx.commit && progress_end_ == tx.end && progress_file_ == tx.file_index &&
-      progress_count_ == j.count) {
-    std::string prog = "BINLOG '";
-    append_base64(prog, {progress_events_.data(), progress_events_.size()});
-    prog += '\'';
-    j.own.push_back(std::move(prog));
+  if (tx.commit_rows) {
+    j.own.emplace_back();  // the progress row is in the transaction's BINLOG statement (rows_count_ok)
   } else {
     j.own.push_back(progress_update((*ctx_.file_names)[tx.file_index], tx.end, j.gtid, j.count, ctx_.id_literal));
   }
-  progress_ready_ = false;
 
   bool statement_based = false;
   for (const auto& st : tx.statements) {
@@ -391,7 +391,7 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   };
   if (tx.commit) {
     for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      if (k == *tx.commit) ours(j.commit, j.own[0]);
+      if (k == *tx.commit && !j.own[0].empty()) ours(j.commit, j.own[0]);
       add(k < *tx.commit ? j.body : j.commit, tx.statements[k]);
     }
   } else {
@@ -992,6 +992,13 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
   rendered_transaction piece = std::move(first);
   for (;;) {
     if (!piece.more) {
+      if (!rows_count_ok(piece)) {
+        replay_failure f;
+        f.message = "internal error: the progress count of the row events and of the transaction differ";
+        read_failure = std::move(f);
+        rollback(0);
+        return false;
+      }
       auto jp = make_job(std::move(piece));
       std::lock_guard lk(m_);
       schedule(*jp);
@@ -1037,14 +1044,14 @@ void scheduler::run() {
   };
 
   if (ctx_.progress_rows) {
-    stream.on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
-      progress_count_ = ctx_.transactions + next_seq_;  // make_job's count for it
-      progress_events_.clear();
-      progress_ready_ =
-          append_progress_rows(progress_events_, cp, ctx_.id, (*ctx_.file_names)[cp.file_index], progress_count_);
-      progress_end_ = cp.end;
-      progress_file_ = cp.file_index;
-      return false;  // nothing in the transaction's own statements
+    for (std::size_t k = 1; k <= n; ++k) slot_ids_.push_back(progress_slot_id(ctx_.id, k));
+    stream.on_commit_rows = [this, n](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+      const std::uint64_t count = ctx_.transactions + next_seq_;  // make_job's count for it
+      if (!append_progress_rows(out, cp, slot_ids_[(next_seq_ - 1) % n], (*ctx_.file_names)[cp.file_index], count)) {
+        return false;
+      }
+      rows_count_ = count;
+      return true;
     };
   }
 
@@ -1183,6 +1190,12 @@ void scheduler::run() {
       // after every earlier transaction committed; its last piece is scheduled alone.
       if (!stream_large(std::move(tx), read_failure, tick)) break;
       continue;
+    }
+    if (!rows_count_ok(tx)) {
+      replay_failure f;
+      f.message = "internal error: the progress count of the row events and of the transaction differ";
+      read_failure = std::move(f);
+      break;
     }
     auto jp = make_job(std::move(tx));
     {

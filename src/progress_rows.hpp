@@ -51,6 +51,23 @@ inline constexpr std::string_view progress_columns_query =
                                         std::string_view replay_id, std::string_view file,
                                         std::uint64_t transactions);
 
+// The progress row of a parallel replay's connection slot k (1-based): "<id>#k". Replay
+// ids hold no '#'.
+inline std::string progress_slot_id(std::string_view id, std::size_t k) {
+  return std::string(id) + '#' + std::to_string(k);
+}
+// The rows of every slot a replay may have (1 to max_slots): deleted together.
+inline constexpr std::size_t max_slots = 64;
+inline std::string progress_slots_delete(std::string_view id) {
+  std::string sql = "DELETE FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (";
+  for (std::size_t k = 1; k <= max_slots; ++k) {
+    if (k > 1) sql += ", ";
+    append_string_literal(sql, progress_slot_id(id, k));
+  }
+  sql += ')';
+  return sql;
+}
+
 // The table id the events use: far above any id a server hands out.
 inline constexpr std::uint64_t progress_table_id = 0xFFFFFFFFFF00ull;
 

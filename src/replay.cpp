@@ -51,6 +51,8 @@ std::string default_replay_id(const std::string& first_file) {
                   [](char c) { return c >= '0' && c <= '9'; })) {
     name.resize(dot);
   }
+  // '#' separates a replay id from its connections' slots (progress_slot_id).
+  std::replace(name.begin(), name.end(), '#', '_');
   if (name.empty()) name = "replay";
   if (name.size() > 64) name.resize(64);
   return name;
@@ -136,6 +138,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
 
   const std::string id = options.replay_id.empty() ? default_replay_id(files->front()) : options.replay_id;
   if (id.size() > 64) return fail("--replay-id is longer than 64 characters");
+  if (id.find('#') != std::string::npos) {
+    return fail("--replay-id may not contain '#' (it names the rows of a parallel replay's connections)");
+  }
 
   // -- connection ---------------------------------------------------------------------
   infile_source infile;
@@ -243,12 +248,23 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   }
   std::uint64_t transactions = 0;
   std::optional<std::pair<std::string, std::uint64_t>> resume_point;
+  // Rows of a parallel replay's connections that a kill left behind (progress_slot_id).
+  bool slot_rows_found = false;
   {
-    auto r = db.query_row("SELECT `file`, `end_pos`, `gtid`, `transactions` FROM `binlogkit`.`replay_progress` "
-                          "WHERE `replay_id`=" + string_literal(id));
+    // The replay's position is its row's or, after a parallel replay was killed, the one
+    // of its rows that counts the most transactions: commits go in binlog order, so every
+    // transaction up to that one is committed.
+    std::string ids = string_literal(id);
+    for (std::size_t k = 1; k <= max_parallel; ++k) ids += ", " + string_literal(progress_slot_id(id, k));
+    auto r = db.query_row(
+        "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id` IN (" + ids + ") AND `replay_id`<>" + string_literal(id) +
+        ") FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + ids + ") ORDER BY `transactions` DESC LIMIT 1");
     if (!r.ok) return server_fail("cannot read binlogkit.replay_progress", r.err, r.message);
     const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
-    if (!r.found) {
+    slot_rows_found = r.found && r.cols[5].value_or("0") != "0";
+    if (!r.found || r.cols[4].value_or("0") == "0") {
       // The row every later update rewrites, written (and binlogged) before anything is
       // applied, so that the target's own replicas have it too.
       auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
@@ -322,9 +338,45 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     }
   }
 
+  // A parallel replay's connections each record the position in a row of their own
+  // (progress_slot_id), in their transactions' BINLOG statements: one row for all would
+  // serialize the transactions on its lock, or cost a statement of its own at each commit.
+  // They are folded into the replay's row when it ends; after a kill, the next run folds
+  // them before it starts.
+  const bool slots = options.parallel > 1 && progress_rows &&
+                     id.size() + 1 + fmt::formatted_size("{}", options.parallel) <= 64;
+  if (slot_rows_found || slots) {
+    std::string sql = "START TRANSACTION";
+    std::size_t n = 1;
+    if (slot_rows_found) {
+      sql += "\n;\n" + progress_update(res.progress.file, res.progress.position, res.progress.gtid, transactions,
+                                       string_literal(id)) +
+             "\n;\n" + progress_slots_delete(id);
+      n += 2;
+    }
+    if (slots) {
+      sql += "\n;\nINSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
+             "`transactions`) VALUES ";
+      for (unsigned k = 1; k <= options.parallel; ++k) {
+        if (k > 1) sql += ", ";
+        sql += "(" + string_literal(progress_slot_id(id, k)) + ", " + string_literal(res.progress.file) + ", " +
+               std::to_string(res.progress.position) + ", " + string_literal(res.progress.gtid) + ", " +
+               std::to_string(transactions) + ")";
+      }
+      ++n;
+    }
+    sql += "\n;\nCOMMIT";
+    auto o = db.run(sql, n + 1);
+    if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
+  } else if (options.parallel > 1 && progress_rows) {
+    note(fmt::format("--replay-id '{}' leaves no room for the rows of the connections (at most {} characters "
+                     "with --parallel {}): the progress row is written by UPDATE statements at each commit",
+                     id, 63 - fmt::formatted_size("{}", options.parallel), options.parallel));
+  }
+
   if (options.parallel > 1) {
     parallel_context ctx;
-    ctx.progress_rows = progress_rows;
+    ctx.progress_rows = progress_rows && slots;
     ctx.options = &options;
     ctx.inputs = &inputs;
     ctx.file_names = &file_names;
@@ -341,6 +393,20 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     ctx.same_server = &same_server;
     ctx.t0 = t0;
     apply_parallel(ctx, res);
+    if (slots) {
+      // The connections are closed; the server may still be rolling back what a failure
+      // left open on them (their rows' locks): the fold waits for that.
+      const auto& p = res.progress;
+      auto o = db.run("START TRANSACTION\n;\n" +
+                          progress_update(p.file, p.position, p.gtid, p.transactions, string_literal(id)) +
+                          "\n;\n" + progress_slots_delete(id) + "\n;\nCOMMIT",
+                      4);
+      if (o.err != 0) {
+        note(fmt::format("the rows of the connections were not folded into the replay's row ({} {}): --resume "
+                         "reads them as they are",
+                         o.err, o.message));
+      }
+    }
     return res;
   }
 

@@ -25,6 +25,7 @@
 #include "binlogkit/replay.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/sql.hpp"
+#include "progress_rows.hpp"
 
 namespace binlogkit::detail {
 
@@ -397,7 +398,7 @@ inline std::string worker_lock_name(const std::string& id, std::size_t k) {
   if (name.size() > 64) name = fmt::format("binlogkit.replay.{:016x}.w{}", fnv1a(id), k);
   return name;
 }
-constexpr std::size_t max_parallel = 64;
+constexpr std::size_t max_parallel = max_slots;
 
 // What the parallel applier needs from replay()'s setup (connection checked, progress
 // table ready, resume point set on the stream).

@@ -40,9 +40,17 @@
 //                  transaction committed and before any later one starts.
 //
 // Commits are in binlog order: a worker executes its transaction's statements, waits until
-// every earlier transaction has committed, then sends the progress row's UPDATE and COMMIT.
-// The target passes through the source's states and the progress row stays a single
-// position, so kill -9 and --resume work as with one connection. Statement-based
+// every earlier transaction has committed, then sends the COMMIT. The target passes
+// through the source's states, so kill -9 and --resume work as with one connection. On a
+// MariaDB target the progress row goes in the transaction's own BINLOG statement, into
+// the row of a connection slot ("<replay_id>#K", K = (k - 1) mod N + 1 for the k-th
+// transaction of the run): no two transactions running at once write the same row. The
+// replay's position is the one of its rows (its own and its slots') with the highest
+// count: commits are in order, so every transaction up to it is committed. The slots are
+// folded into the replay's own row when it ends (or by the next run, after a kill); a
+// replay id holds no '#'. Elsewhere (a MySQL target, a progress table that is not ours,
+// an id too long for the suffix), the replay's own row is updated by a statement in the
+// packet of each COMMIT. Statement-based
 // transactions all go to the first connection (temporary tables live in one session).
 //
 // Commit-order deadlock: an earlier transaction waiting for a row lock held by a later one
@@ -99,8 +107,9 @@ struct replay_progress {
 struct replay_options {
   connection_options connection;
   sql_filter filter;
-  // Identifies the replay in the progress table; empty: the first file's name without its
-  // .NNNNNN suffix ("binlog.000042" -> "binlog").
+  // Identifies the replay in the progress table (at most 64 characters, no '#'); empty:
+  // the first file's name without its .NNNNNN suffix ("binlog.000042" -> "binlog"), '#'
+  // made '_'.
   std::string replay_id;
   // Continue after the last transaction the progress row records. Without it, an existing
   // row for the id is an error (a replay that already applied something).

@@ -198,8 +198,9 @@ for mode in datetime position gtid; do
 done
 
 # How B's own binlog got the progress row: UPDATE statements leave their text in Annotate_rows
-# events; the appliers send row events in BINLOG statements (the serial one in each
-# transaction's own, the parallel one in a statement of their own at the commit).
+# events; the appliers send row events in each transaction's own BINLOG statement (the
+# parallel one into the row of a connection slot, 'ID#K', folded into the replay's row by
+# one UPDATE statement at the end).
 progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   local dir base
   # shellcheck disable=SC1091
@@ -209,15 +210,25 @@ progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   mariadb-binlog --no-defaults --skip-gtid-strict-mode --local-load="$work/mb-load" -v "${bfiles[@]}" \
     >"$work/b-binlog.txt"
   echo "$(grep -c 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt" || true)" \
-    "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)"
+    "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)" \
+    "$(grep -c "^###   @1='pitr-position#[0-9]*'" "$work/b-binlog.txt" || true)"
 }
+folds=0
+((parallel > 1)) && folds=1
 {
   step "the progress row as row events; UPDATE statements when the table is not ours"
-  read -r stmts rows < <(progress_updates "$work/b-position")
-  echo "replay by position: $stmts UPDATE statements, $rows progress rows events"
-  ((stmts == 0)) || fail "the applier wrote the progress row with $stmts UPDATE statements"
+  read -r stmts rows slot_images < <(progress_updates "$work/b-position")
+  echo "replay by position: $stmts UPDATE statements, $rows progress rows events, $slot_images row images of slots"
+  ((stmts == folds)) || fail "the applier wrote the progress row with $stmts UPDATE statements"
   n=$(q "$work/b-position" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-position'")
-  ((rows >= n - 12 && rows <= n)) || fail "$rows progress rows events for $n transactions"
+  ((rows >= n - 12 && rows <= n + folds)) || fail "$rows progress rows events for $n transactions"
+  if ((parallel > 1)); then
+    ((slot_images > 0)) || fail "the parallel applier wrote no row of a connection slot"
+  else
+    ((slot_images == 0)) || fail "the serial applier wrote rows of connection slots"
+  fi
+  [[ $(q "$work/b-position" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'pitr-position#%'") \
+    == 0 ]] || fail "rows of connection slots are left after the replay"
   b=$(fresh_b other-table)
   q "$b" "CREATE DATABASE binlogkit; CREATE TABLE binlogkit.replay_progress (replay_id VARCHAR(64) NOT NULL
     PRIMARY KEY, file VARCHAR(512) NOT NULL, end_pos BIGINT UNSIGNED NOT NULL, gtid VARCHAR(128) NOT NULL
@@ -228,7 +239,7 @@ progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   grep -q "replay_progress is not the table this version creates" "$work/other.err" ||
     fail "no note that the progress table is not ours"
   check_state "$b" "replay into another progress table"
-  read -r stmts rows < <(progress_updates "$b")
+  read -r stmts rows _ < <(progress_updates "$b")
   m=$(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-other'")
   echo "another progress table: $stmts UPDATE statements, $rows progress rows events, $m transactions"
   ((m == n)) || fail "the progress row counts $m transactions, the replay by position $n"

@@ -14,11 +14,15 @@
 #     after the first DDL inserts one row into app.markers.
 #  2. Server B (every commit flushed) receives `binlogkit replay --resume` of all of A's
 #     binlogs, killed with SIGKILL at 10 random moments while it runs. After each kill the
-#     progress row must agree with the data: markers = recorded transactions - DDL.
+#     progress row must agree with the data: markers = recorded transactions - DDL. With
+#     --parallel, the recorded count is the highest of the replay's row and its
+#     connections' rows ('resume-test#K'); some kill must leave those rows ahead of the
+#     replay's own, and a run without --resume is then refused.
 #  3. Once, the target itself is killed with SIGKILL in the middle, restarted (crash
 #     recovery), the same check made, and the replay resumed.
 #  4. A last --resume runs to the end: CHECKSUM TABLE of every table equals A's, and the
-#     progress row counts exactly the number of transactions A wrote.
+#     progress row counts exactly the number of transactions A wrote; no connection's
+#     row is left.
 # Exit 0 on success. The servers are always stopped and the directory removed
 # (KEEP_WORK=1 keeps it).
 set -euo pipefail
@@ -102,11 +106,14 @@ replay_bg() { # starts the replay in the background; its pid in replay_pid
     --progress=json >>"$work/replay.out" 2>&1 &
   replay_pid=$!
 }
-recorded() { q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'" 2>/dev/null || true; }
+# The replay's position: the highest count of its row and its connections' rows.
+rows="FROM binlogkit.replay_progress WHERE replay_id = 'resume-test' OR replay_id LIKE 'resume-test#%'"
+recorded() { q "$b" "SELECT MAX(transactions) $rows" 2>/dev/null || true; }
+slot_rows() { q "$b" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'resume-test#%'"; }
 consistent() { # the progress row agrees with the data; prints the recorded count
   local row n m
   # One statement, one read view: a killed replay's last packet may still be running.
-  row=$(q "$b" "SELECT (SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'),
+  row=$(q "$b" "SELECT (SELECT MAX(transactions) $rows),
                        (SELECT COUNT(*) FROM app.markers)" 2>/dev/null || true)
   read -r n m <<<"$row"
   [[ $n =~ ^[0-9]+$ ]] || n=0
@@ -119,7 +126,7 @@ consistent() { # the progress row agrees with the data; prints the recorded coun
 }
 
 step "replay killed with SIGKILL at random points"
-kills=0 attempts=0
+kills=0 attempts=0 slots_seen=0 refused=0
 last=0
 max_ms=120  # shrinks when a run gets through too much: ten kills must land before the end
 while ((kills < 10 && attempts < 100)); do
@@ -135,7 +142,22 @@ while ((kills < 10 && attempts < 100)); do
     n=$(consistent)
     if ((n < total)); then
       kills=$((kills + 1))
-      echo "kill $kills: $n of $total transactions recorded"
+      slots=$(slot_rows)
+      echo "kill $kills: $n of $total transactions recorded ($slots rows of connections)"
+      if ((slots > 0)); then
+        slots_seen=$((slots_seen + 1))
+        main=$(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'")
+        if ((main < n && !refused)); then
+          refused=1
+          # Progress recorded only in the connections' rows still counts as progress.
+          if "$bin" replay "${par_args[@]}" "${files[@]}" --no-defaults --socket "$b_sock" --user root \
+            --replay-id resume-test --progress=none 2>"$work/again.err"; then
+            fail "a replay without --resume ran over recorded progress"
+          fi
+          grep -q "has recorded progress (.*, $n transactions," "$work/again.err" ||
+            { cat "$work/again.err" >&2; fail "the refusal does not name the $n recorded transactions"; }
+        fi
+      fi
     fi
     if ((n - last > total / 15 && max_ms > 20)); then max_ms=$((max_ms / 2)); fi
     last=$n
@@ -148,6 +170,12 @@ while ((kills < 10 && attempts < 100)); do
   fi
 done
 ((kills >= 10)) || fail "only $kills kills landed in the middle of the replay (it finished too soon)"
+if ((parallel > 1)); then
+  ((slots_seen > 0)) || fail "no kill left rows of the connections behind"
+  ((refused)) || fail "no kill left the replay's own row behind its connections' rows"
+else
+  ((slots_seen == 0)) || fail "the serial applier wrote rows of connections"
+fi
 (( $(recorded) < total )) || fail "the replay finished before the server-crash step"
 
 step "target server killed in the middle and restarted"
@@ -179,6 +207,9 @@ step "resume to the end"
   --progress=json >"$work/final.out" 2>&1 || { tail -n 20 "$work/final.out" >&2; fail "the final resume failed"; }
 n=$(consistent)
 ((n == total)) || fail "the progress row counts $n transactions, A wrote $total"
+[[ $(slot_rows) == 0 ]] || fail "rows of connections are left after the replay ended"
+[[ $(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'") == "$total" ]] ||
+  fail "the replay's own row does not count $total transactions"
 if ! diff "$work/want.txt" <(checksums "$b") >"$work/diff.txt"; then
   cat "$work/diff.txt" >&2
   fail "table checksums differ from A's"

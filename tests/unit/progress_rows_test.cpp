@@ -8,6 +8,7 @@
 
 #include "binlogkit/format_description.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/replay.hpp"
 #include "binlogkit/rows.hpp"
 #include "binlogkit/sql.hpp"
 #include "progress_rows.hpp"
@@ -173,5 +174,41 @@ TEST_SUITE("progress_rows") {
     CHECK_FALSE(progress_columns_match(c));
     c.assign(cols.begin(), cols.end() - 1);
     CHECK_FALSE(progress_columns_match(c));
+  }
+}
+
+TEST_SUITE("replay ids") {
+  TEST_CASE("the default id is the first file's name without its number; '#' becomes '_'") {
+    CHECK(default_replay_id("/x/binlog.000042") == "binlog");
+    CHECK(default_replay_id("relay-bin.000007") == "relay-bin");
+    CHECK(default_replay_id("/x/my#log.000001") == "my_log");
+    CHECK(default_replay_id("/x/plain") == "plain");
+    CHECK(default_replay_id(".000001") == "replay");
+    CHECK(default_replay_id(std::string(80, 'a') + ".000001") == std::string(64, 'a'));
+  }
+
+  TEST_CASE("a parallel replay's connection slots: ID#K, all 64 deleted together") {
+    CHECK(progress_slot_id("pitr", 1) == "pitr#1");
+    CHECK(progress_slot_id("pitr", 64) == "pitr#64");
+    const std::string del = progress_slots_delete("it's");
+    CHECK(del.starts_with("DELETE FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN ('it''s#1', 'it''s#2', "));
+    CHECK(del.ends_with(", 'it''s#64')"));
+    CHECK(del.find("#65") == std::string::npos);
+  }
+
+  TEST_CASE("an id with '#' or over 64 characters is refused before anything connects") {
+    const std::string file = std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/mixed.000001";
+    replay_options o;
+    o.connection.host = "127.0.0.1";
+    o.connection.port = 1;  // nothing listens there: a connection attempt would fail otherwise
+    o.connection.no_defaults = true;
+    o.replay_id = "a#b";
+    auto r = replay({file}, o);
+    REQUIRE(r.failure);
+    CHECK(r.failure->message == "--replay-id may not contain '#' (it names the rows of a parallel replay's connections)");
+    o.replay_id = std::string(65, 'x');
+    r = replay({file}, o);
+    REQUIRE(r.failure);
+    CHECK(r.failure->message == "--replay-id is longer than 64 characters");
   }
 }
