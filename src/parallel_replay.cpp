@@ -898,7 +898,9 @@ void scheduler::watcher_main() {
       }
       if (!later_started) continue;
       const double age = std::chrono::duration<double>(now - oldest->exec_start).count();
-      if (head(*oldest) && age > std::max(0.05, 10 * exec_avg_)) {
+      // Ten times the usual, within [50 ms, 1 s]: below the workers' 2 s lock wait timeout
+      // even when the average has grown with lock waits of its own.
+      if (head(*oldest) && age > std::clamp(10 * exec_avg_, 0.05, 1.0)) {
         victim_after = oldest->seq;
       } else if (how != probe::nothing && now - last_probe >= probe_interval) {
         ask = true;
