@@ -14,7 +14,11 @@
 #     deadlock must be found and resolved; the summary must report retries). CHECKSUM
 #     TABLE of every table equals A's on B, C and D, and each progress row counts every
 #     transaction once.
-#  3. Server E runs a workload on MyISAM tables (no FL_TRANSACTIONAL: no parallelism
+#  3. Target G holds a row that a transaction in the middle inserts: an optimistic
+#     `--parallel 4` replay stops there (exit 1, the transaction's GTID and error 1062
+#     named), every earlier transaction committed and recorded, no later one, no slot row
+#     left; with the row gone, --resume gives A's checksums.
+#  4. Server E runs a workload on MyISAM tables (no FL_TRANSACTIONAL: no parallelism
 #     information) from 3 sessions; `--parallel 4 --verbose` must say it applies serially,
 #     apply every transaction alone, and give E's checksums on a fresh target.
 # Exit 0 on success; servers always stopped (KEEP_WORK=1 keeps the directory).
@@ -127,6 +131,44 @@ retries=$(sed -n 's/.* \([0-9]*\) run again after a conflict.*/\1/p' <<<"$summar
 ((retries > 0)) || fail "hot rows replayed optimistically without a single conflict: the conflict path is untested"
 followers=$(sed -n 's/.* \([0-9]*\) started in the packet of the COMMIT before.*/\1/p' <<<"$summary")
 ((followers > 0)) || fail "no transaction started in the packet of an earlier COMMIT: that path is untested"
+
+step "an error in one worker stops the replay where every earlier transaction is committed"
+# Target G holds a row of app.log that a transaction in the middle of A's binlog inserts:
+# that transaction fails with a duplicate key (1062) on every try. The replay must stop
+# with it as the one named, every earlier transaction committed and no later one, the
+# position folded into the replay's row; once the row is gone, --resume finishes.
+mkdir -p "$work/mb-load"
+mariadb-binlog --no-defaults --local-load="$work/mb-load" -v "${files[@]}" >"$work/a-binlog.txt"
+bad=$(awk '/[ \t]GTID 0-1-[0-9]+/ { match($0, /[ \t]GTID 0-1-[0-9]+/); seq = substr($0, RSTART + 10, RLENGTH - 10) }
+           /^### INSERT INTO `app`.`log`/ { ins = 1; next }
+           ins && /^###   @1=/ { s = $2 }
+           ins && /^###   @2=/ { if (s == "@1=4" && $2 == "@2=125") { print seq; exit } ins = 0 }' "$work/a-binlog.txt")
+[[ $bad =~ ^[0-9]+$ ]] && ((bad > 6 && bad < total)) || fail "no transaction of A inserts app.log (4, 125): '$bad'"
+# Where transaction 7 starts (the end of the setup) in the first file: "# at N" before its GTID.
+p7=$(awk '/^# at / { at = $3 } /[ \t]GTID 0-1-7( |$)/ { print at; exit }' \
+  <(mariadb-binlog --no-defaults --local-load="$work/mb-load" "${files[0]}"))
+[[ $p7 =~ ^[0-9]+$ ]] || fail "transaction 7 not found in ${files[0]}"
+"$sandbox" start "$work/g" --server-id 13 >/dev/null
+"$bin" replay "${files[0]}" --no-defaults --socket "$(sock g)" --user root --progress=none --replay-id err \
+  --parallel 4 --parallel-mode optimistic --stop-position "$p7" || fail "the replay of the setup failed"
+[[ $(recorded g err) == 6 ]] || fail "the setup replay recorded $(recorded g err) transactions, not 6"
+q g "INSERT INTO app.log VALUES (4, 125, -1)"
+rc=0
+replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g.err" || rc=$?
+cat "$work/g.err"
+((rc == 1)) || fail "the replay that meets a duplicate key exited with $rc, not 1"
+grep -q "(GTID 0-1-$bad)" "$work/g.err" || fail "the failure does not name transaction 0-1-$bad"
+grep -q "server:    error 1062:" "$work/g.err" || fail "the failure does not give the server's error 1062"
+[[ $(recorded g err) == $((bad - 1)) ]] || fail "the progress row counts $(recorded g err), not $((bad - 1))"
+[[ $(q g "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'err#%'") == 0 ]] ||
+  fail "rows of connection slots are left after the failure"
+# Each transaction after the setup inserts one app.log row: exactly those before it.
+[[ $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") == $((bad - 1 - 6)) ]] ||
+  fail "app.log holds $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") replayed rows, not $((bad - 1 - 6))"
+q g "DELETE FROM app.log WHERE s = 4 AND i = 125"
+replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g2.err" ||
+  { cat "$work/g2.err" >&2; fail "the replay did not resume after the failure"; }
+check g err "--parallel 4 optimistic, failed and resumed"
 
 step "a binlog without parallelism information (MyISAM)"
 "$sandbox" start "$work/e" --server-id 11 -- --binlog-commit-wait-count=2 --binlog-commit-wait-usec=20000 >/dev/null
