@@ -109,7 +109,11 @@ replay_bg() { # starts the replay in the background; its pid in replay_pid
 # The replay's position: the highest count of its row and its connections' rows.
 rows="FROM binlogkit.replay_progress WHERE replay_id = 'resume-test' OR replay_id LIKE 'resume-test#%'"
 recorded() { q "$b" "SELECT MAX(transactions) $rows" 2>/dev/null || true; }
-slot_rows() { q "$b" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'resume-test#%'"; }
+slot_rows() { # 0 too before a kill let the progress table be created
+  local c
+  c=$(q "$b" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'resume-test#%'" 2>/dev/null || true)
+  [[ $c =~ ^[0-9]+$ ]] && echo "$c" || echo 0
+}
 consistent() { # the progress row agrees with the data; prints the recorded count
   local row n m
   # One statement, one read view: a killed replay's last packet may still be running.
