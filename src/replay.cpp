@@ -280,6 +280,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
       }
       resume_point = std::pair{r.cols[0].value_or(""), std::strtoull(r.cols[1].value_or("0").c_str(), nullptr, 10)};
       transactions = std::strtoull(r.cols[3].value_or("0").c_str(), nullptr, 10);
+      res.progress.transactions = transactions;  // what a run that fails before applying anything folds
       res.progress.file = resume_point->first;
       res.progress.position = resume_point->second;
       res.progress.gtid = r.cols[2].value_or("");

@@ -165,6 +165,16 @@ grep -q "server:    error 1062:" "$work/g.err" || fail "the failure does not giv
 # Each transaction after the setup inserts one app.log row: exactly those before it.
 [[ $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") == $((bad - 1 - 6)) ]] ||
   fail "app.log holds $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") replayed rows, not $((bad - 1 - 6))"
+# A run that fails before it applies anything (an account allowed three connections: the
+# main one and two workers of four) leaves the recorded position and count as they were.
+q g "CREATE USER lim@localhost IDENTIFIED BY 'lim' WITH MAX_USER_CONNECTIONS 3;
+     GRANT ALL ON *.* TO lim@localhost"
+rc=0
+MYSQL_PWD=lim "$bin" replay "${files[@]}" --no-defaults --socket "$(sock g)" --user lim --progress=none \
+  --replay-id err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g1.err" || rc=$?
+((rc == 1)) && grep -q "connection 3 of 4: " "$work/g1.err" ||
+  { cat "$work/g1.err" >&2; fail "a replay whose third worker cannot connect did not fail there (exit $rc)"; }
+[[ $(recorded g err) == $((bad - 1)) ]] || fail "after a failed start the progress row counts $(recorded g err)"
 q g "DELETE FROM app.log WHERE s = 4 AND i = 125"
 replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g2.err" ||
   { cat "$work/g2.err" >&2; fail "the replay did not resume after the failure"; }
