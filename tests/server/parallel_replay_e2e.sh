@@ -17,7 +17,8 @@
 #  3. Target G holds a row that a transaction in the middle inserts: an optimistic
 #     `--parallel 4` replay stops there (exit 1, the transaction's GTID and error 1062
 #     named), every earlier transaction committed and recorded, no later one, no slot row
-#     left; with the row gone, --resume gives A's checksums.
+#     left. A run whose third worker cannot connect fails and leaves that record as it
+#     was. With the row gone, --resume gives A's checksums.
 #  4. Server E runs a workload on MyISAM tables (no FL_TRANSACTIONAL: no parallelism
 #     information) from 3 sessions; `--parallel 4 --verbose` must say it applies serially,
 #     apply every transaction alone, and give E's checksums on a fresh target.
