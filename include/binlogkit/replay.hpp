@@ -50,8 +50,8 @@
 // folded into the replay's own row when it ends (or by the next run, after a kill); a
 // replay id holds no '#'. Elsewhere (a MySQL target, a progress table that is not ours,
 // an id too long for the suffix), the replay's own row is updated by a statement in the
-// packet of each COMMIT. Statement-based
-// transactions all go to the first connection (temporary tables live in one session).
+// packet of each COMMIT. Statement-based transactions all go to the first connection
+// (temporary tables live in one session).
 //
 // Commit-order deadlock: an earlier transaction waiting for a row lock held by a later one
 // that waits for its turn to commit. A watcher notices the next to commit running much
