@@ -132,8 +132,9 @@ consistent() { # the progress row agrees with the data; prints the recorded coun
 step "replay killed with SIGKILL at random points"
 kills=0 attempts=0 slots_seen=0 refused=0
 last=0
-max_ms=120  # shrinks when a run gets through too much: ten kills must land before the end
-while ((kills < 10 && attempts < 100)); do
+max_ms=120  # shrinks when a run gets through too much (ten kills must land before the end), grows when nothing was applied
+# With --parallel, also until a kill left the connections' rows ahead of the replay's own.
+while (((kills < 10 || (parallel > 1 && !refused)) && attempts < 100)); do
   attempts=$((attempts + 1))
   replay_bg
   # The connection and the scan to the resume point take part of the delay.
@@ -164,6 +165,8 @@ while ((kills < 10 && attempts < 100)); do
       fi
     fi
     if ((n - last > total / 15 && max_ms > 20)); then max_ms=$((max_ms / 2)); fi
+    # Nothing applied since the last kill (a slow build still connecting): wait longer.
+    if ((n == last && max_ms < 4000)); then max_ms=$((max_ms * 2)); fi
     last=$n
   else
     wait "$replay_pid" || { tail -n 20 "$work/replay.out" >&2; fail "replay failed"; }
