@@ -145,6 +145,7 @@ class scheduler {
   void wake_reader();
   void mark_committed(job& j);
   void note_exec_time(const job& j);
+  void note_rerun(const job& j, const exec_result& r);
   // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
   piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
     const auto text = tx.text(st);
@@ -224,6 +225,11 @@ class scheduler {
   [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
     return !tx.commit_rows || rows_count_ == ctx_.transactions + next_seq_;
   }
+  static replay_failure rows_count_failure() {
+    replay_failure f;
+    f.message = "internal error: the progress count of the row events and of the transaction differ";
+    return f;
+  }
   std::uint64_t barrier_ = 0;          // last transaction applied alone
   std::optional<std::uint64_t> group_commit_id_;
   std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
@@ -246,6 +252,13 @@ void scheduler::mark_committed(job& j) {
   last_pos_ = j.tx.end;
   last_gtid_ = j.gtid;
   wake();
+}
+
+// With --verbose: `j` failed with r's error and runs again as the next to commit.
+void scheduler::note_rerun(const job& j, const exec_result& r) {
+  if (!opt_.verbose) return;
+  note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
+                   (*ctx_.inputs)[j.tx.file_index].name, j.tx.start, r.err, r.message));
 }
 
 // Under m_: the time its statements took, into the watcher's average.
@@ -698,10 +711,7 @@ bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, j
     if (!lost) rollback(w);
     return true;
   }
-  if (opt_.verbose && lock_error(r.err)) {
-    note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
-                     (*ctx_.inputs)[x.tx.file_index].name, x.tx.start, r.err, r.message));
-  }
+  if (lock_error(r.err)) note_rerun(x, r);
   x.state = job_state::waiting;
   conflict(lk, x);
   lk.unlock();
@@ -713,7 +723,6 @@ bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, j
 // ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
 // meanwhile, to run next.
 scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
-  const auto& inputs = *ctx_.inputs;
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
   std::vector<piece> pieces;
   for (;;) {
@@ -802,10 +811,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
         if (!lost) rollback(w);
         return {held, false};
       }
-      if (opt_.verbose) {
-        note(fmt::format("{}:{}: error {} ({}): rolled back, to run again as the next to commit",
-                         inputs[j.tx.file_index].name, j.tx.start, c.err, c.message));
-      }
+      note_rerun(j, c);
       j.state = job_state::waiting;
       conflict(lk, j);
       lk.unlock();
@@ -995,9 +1001,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
   for (;;) {
     if (!piece.more) {
       if (!rows_count_ok(piece)) {
-        replay_failure f;
-        f.message = "internal error: the progress count of the row events and of the transaction differ";
-        read_failure = std::move(f);
+        read_failure = rows_count_failure();
         rollback(0);
         return false;
       }
@@ -1194,9 +1198,7 @@ void scheduler::run() {
       continue;
     }
     if (!rows_count_ok(tx)) {
-      replay_failure f;
-      f.message = "internal error: the progress count of the row events and of the transaction differ";
-      read_failure = std::move(f);
+      read_failure = rows_count_failure();
       break;
     }
     auto jp = make_job(std::move(tx));

@@ -56,16 +56,20 @@ inline constexpr std::string_view progress_columns_query =
 inline std::string progress_slot_id(std::string_view id, std::size_t k) {
   return std::string(id) + '#' + std::to_string(k);
 }
-// The rows of every slot a replay may have (1 to max_slots): deleted together.
+// The ids of every slot a replay may have (1 to max_slots) as SQL literals, ", "
+// between them: for IN lists.
 inline constexpr std::size_t max_slots = 64;
-inline std::string progress_slots_delete(std::string_view id) {
-  std::string sql = "DELETE FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (";
+inline std::string progress_slot_literals(std::string_view id) {
+  std::string out;
   for (std::size_t k = 1; k <= max_slots; ++k) {
-    if (k > 1) sql += ", ";
-    append_string_literal(sql, progress_slot_id(id, k));
+    if (k > 1) out += ", ";
+    append_string_literal(out, progress_slot_id(id, k));
   }
-  sql += ')';
-  return sql;
+  return out;
+}
+// Deletes the rows of every slot of replay `id`.
+inline std::string progress_slots_delete(std::string_view id) {
+  return "DELETE FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + progress_slot_literals(id) + ')';
 }
 
 // The table id the events use: far above any id a server hands out.

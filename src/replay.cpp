@@ -254,8 +254,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     // The replay's position is its row's or, after a parallel replay was killed, the one
     // of its rows that counts the most transactions: commits go in binlog order, so every
     // transaction up to that one is committed.
-    std::string ids = string_literal(id);
-    for (std::size_t k = 1; k <= max_parallel; ++k) ids += ", " + string_literal(progress_slot_id(id, k));
+    const std::string ids = string_literal(id) + ", " + progress_slot_literals(id);
     auto r = db.query_row(
         "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
         "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
@@ -344,15 +343,20 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   // serialize the transactions on its lock, or cost a statement of its own at each commit.
   // They are folded into the replay's row when it ends; after a kill, the next run folds
   // them before it starts.
-  const bool slots = options.parallel > 1 && progress_rows &&
-                     id.size() + 1 + fmt::formatted_size("{}", options.parallel) <= 64;
+  const std::size_t slot_id_room = 63 - fmt::formatted_size("{}", options.parallel);  // "<id>#N" in 64
+  const bool slots = options.parallel > 1 && progress_rows && id.size() <= slot_id_room;
+  // The replay's row set to res.progress (the position recorded so far, or reached), and
+  // the slots' rows deleted: two statements.
+  auto fold = [&] {
+    const auto& p = res.progress;
+    return progress_update(p.file, p.position, p.gtid, p.transactions, string_literal(id)) + "\n;\n" +
+           progress_slots_delete(id);
+  };
   if (slot_rows_found || slots) {
     std::string sql = "START TRANSACTION";
     std::size_t n = 1;
     if (slot_rows_found) {
-      sql += "\n;\n" + progress_update(res.progress.file, res.progress.position, res.progress.gtid, transactions,
-                                       string_literal(id)) +
-             "\n;\n" + progress_slots_delete(id);
+      sql += "\n;\n" + fold();
       n += 2;
     }
     if (slots) {
@@ -372,7 +376,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   } else if (options.parallel > 1 && progress_rows) {
     note(fmt::format("--replay-id '{}' leaves no room for the rows of the connections (at most {} characters "
                      "with --parallel {}): the progress row is written by UPDATE statements at each commit",
-                     id, 63 - fmt::formatted_size("{}", options.parallel), options.parallel));
+                     id, slot_id_room, options.parallel));
   }
 
   if (options.parallel > 1) {
@@ -397,11 +401,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     if (slots) {
       // The connections are closed; the server may still be rolling back what a failure
       // left open on them (their rows' locks): the fold waits for that.
-      const auto& p = res.progress;
-      auto o = db.run("START TRANSACTION\n;\n" +
-                          progress_update(p.file, p.position, p.gtid, p.transactions, string_literal(id)) +
-                          "\n;\n" + progress_slots_delete(id) + "\n;\nCOMMIT",
-                      4);
+      auto o = db.run("START TRANSACTION\n;\n" + fold() + "\n;\nCOMMIT", 4);
       if (o.err != 0) {
         note(fmt::format("the rows of the connections were not folded into the replay's row ({} {}): --resume "
                          "reads them as they are",
