@@ -76,6 +76,7 @@ struct job {
   std::size_t worker = 0;
   clock_type::time_point exec_start{};
   bool at_once = false;      // the next to commit: statements and COMMIT in one packet
+  bool deferred = false;     // a follower whose results its worker reads at its turn (read_deferred)
 };
 
 // Keys of session statements: a statement is skipped when the connection's last statement
@@ -105,6 +106,7 @@ class scheduler {
     std::string message;
     const piece* at = nullptr;
     bool desync = false;
+    bool deferred = false;
   };
   // What a worker runs next: a transaction it already took, whose statements may have run.
   struct next_job {
@@ -118,8 +120,12 @@ class scheduler {
   // Pieces before `head_upto` are the next to commit's (their expected and skippable
   // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
   // one) succeeded.
+  // `defer`: the results after reach's are left unread (exec_result::deferred) when they
+  // are in the same packet; read_deferred() reads them.
   exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
-                          const piece* reach = nullptr, const std::function<void()>& on_reached = {});
+                          const piece* reach = nullptr, const std::function<void()>& on_reached = {},
+                          bool defer = false);
+  exec_result read_deferred(std::size_t w);
   void rollback(std::size_t w);
   void conflict(std::unique_lock<std::mutex>& lk, job& j);
   void fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f);
@@ -174,6 +180,9 @@ class scheduler {
     std::thread thread;
     std::string packet;
     std::vector<char> flag_loss;
+    std::vector<piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
+    std::vector<const piece*> todo;   // the pieces send_pieces sends
+    std::size_t todo_from = 0;        // the first of the packet whose results are deferred
     // Under m_: what the worker waits for, and its transaction.
     std::condition_variable cv;
     wait_kind waiting = wait_kind::none;
@@ -238,6 +247,9 @@ class scheduler {
   std::deque<std::pair<std::int64_t, std::uint64_t>> mysql_clock_;  // (sequence_number, seq)
   bool serial_stretch_ = false;
   std::uint64_t serial_count_ = 0;
+  // Some transaction waits for earlier ones to have executed (after_executed): followers'
+  // results are then read at once, not at their turn (under m_).
+  bool executed_matters_ = false;
   bool gtid_next_used_ = false;
 };
 
@@ -497,6 +509,7 @@ void scheduler::schedule(job& j) {
     group_commit_id_ = g.commit_id;
     if (!g.commit_id) group_commit_id_.reset();
     j.after_executed = group_after_executed_;
+    if (j.after_executed != 0) executed_matters_ = true;
     j.after_committed = std::max(group_after_committed_, barrier_);
     return;
   }
@@ -572,14 +585,14 @@ void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failur
 
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
                                               std::size_t head_upto, const piece* reach,
-                                              const std::function<void()>& on_reached) {
+                                              const std::function<void()>& on_reached, bool defer) {
   auto& wk = *workers_[w];
   exec_result r;
   bool reached = !on_reached;
   std::size_t i = 0;
   // Session statements the connection already has are left out.
-  std::vector<const piece*> todo;
-  todo.reserve(pieces.size());
+  auto& todo = wk.todo;
+  todo.clear();
   for (const auto& p : pieces) {
     if (p.session) {
       auto key = std::string(session_key(p.text));
@@ -613,8 +626,23 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
         }
       };
     }
-    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached ? nullptr : &hook);
+    // The results after reach's, in the last packet: read later (read_deferred).
+    std::size_t stop_after = 0;
+    if (defer && reach != nullptr && k == todo.size() && !alone) {
+      for (std::size_t x = i; x + 1 < k; ++x) {
+        if (todo[x] >= reach) {
+          stop_after = x - i + 1;
+          break;
+        }
+      }
+    }
+    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached ? nullptr : &hook, stop_after);
     wk.infile.tx = nullptr;
+    if (o.pending) {
+      wk.todo_from = i;
+      r.deferred = true;
+      return r;  // reached: the hook ran for reach's result
+    }
     if (o.desync) {
       wk.state.clear();
       r.ok = false;
@@ -651,6 +679,23 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     reached = true;
     on_reached();
   }
+  return r;
+}
+
+// The results send_pieces left unread. They are the follower's statements, run before it
+// was the next to commit: any error fails it (no expected or skipped errors here).
+scheduler::exec_result scheduler::read_deferred(std::size_t w) {
+  auto& wk = *workers_[w];
+  exec_result r;
+  if (!wk.db.pending()) return r;
+  auto o = wk.db.read_rest();
+  if (o.err == 0 && !o.desync) return r;
+  wk.state.clear();  // what the failed packet set is not known
+  r.ok = false;
+  r.desync = o.desync;
+  r.err = o.err;
+  r.message = std::move(o.message);
+  r.at = wk.todo[std::min(wk.todo_from + o.done, wk.todo.size() - 1)];
   return r;
 }
 
@@ -724,7 +769,7 @@ bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, j
 // meanwhile, to run next.
 scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
-  std::vector<piece> pieces;
+  auto& pieces = workers_[w]->pieces;
   for (;;) {
     std::unique_lock lk(m_);
     workers_[w]->current = &j;  // what its waits look at
@@ -757,6 +802,20 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     if (!at_once) {
       // -- wait for its turn --
       wait_until(lk, w, wait_kind::turn);
+      if (j.deferred) {
+        // A follower's results, left unread behind the COMMIT before (they had time to
+        // arrive while the worker waited: one wake-up instead of one per result).
+        j.deferred = false;
+        j.exec_start = clock_type::now();  // the watcher's clock for it starts now
+        lk.unlock();
+        auto r = read_deferred(w);
+        lk.lock();
+        if (!r.ok && !stopping(j)) {
+          if (early_failure(lk, w, j, r)) return {held, false};
+          continue;
+        }
+        if (r.ok) j.state = job_state::executed;
+      }
       if (head(j)) j.abort = false;  // nothing earlier is left to run before it
       if (stopping(j)) {
         lk.unlock();
@@ -775,6 +834,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     j.state = job_state::committing;
     j.at_once = at_once;
     job* next = held == nullptr ? follower(w, j) : nullptr;
+    const bool defer = next != nullptr && !executed_matters_;
     pieces.clear();
     if (at_once) pieces.insert(pieces.end(), j.body.begin(), j.body.end());
     pieces.insert(pieces.end(), j.commit.begin(), j.commit.end());
@@ -784,11 +844,14 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     // Once j's last statement succeeded j has committed: the next turn starts then, not
     // after the follower's statements.
     bool marked = false;
-    auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, [&] {
-      std::lock_guard g(m_);
-      mark_committed(j);
-      marked = true;
-    });
+    auto c = send_pieces(
+        w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr,
+        [&] {
+          std::lock_guard g(m_);
+          mark_committed(j);
+          marked = true;
+        },
+        defer);
     lk.lock();
     j.at_once = false;
     const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;
@@ -825,8 +888,12 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     wake_reader();  // room in the queue
     if (next == nullptr) return {held, false};
     if (c.ok) {
-      next->state = job_state::executed;
-      wake();
+      if (c.deferred) {
+        next->deferred = true;  // still executing, as far as anyone knows
+      } else {
+        next->state = job_state::executed;
+        wake();
+      }
       return {next, true};
     }
     // The follower's statements failed (they ran before it was the next to commit).
@@ -890,7 +957,9 @@ void scheduler::watcher_main() {
       const auto now = clock_type::now();
       const job* oldest = nullptr;  // the earliest running its statements for a while
       for (const auto& [seq, jp] : live_) {
-        const bool active = jp->state == job_state::executing || (jp->state == job_state::committing && jp->at_once);
+        // A deferred follower is not watched until its worker reads its results.
+        const bool active = (jp->state == job_state::executing && !jp->deferred) ||
+                            (jp->state == job_state::committing && jp->at_once);
         if (active && !jp->alone && now - jp->exec_start >= min_age) {
           oldest = jp.get();
           break;

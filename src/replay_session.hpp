@@ -169,6 +169,7 @@ class session {
     unsigned err = 0;          // 0: all succeeded
     std::string message;
     bool desync = false;       // the server stopped announcing results too early
+    bool pending = false;      // stopped at stop_after: read_rest() reads the rest
   };
 
   // Sends `count` statements as one packet and reads a result for each. flag_loss[k]:
@@ -179,11 +180,28 @@ class session {
   // own semicolon reads as a second, empty statement); they are all read. `on_result(n)`
   // runs as soon as the first n statements have succeeded.
   using result_hook = std::function<void(std::size_t)>;
+  // `stop_after` (> 0): once that many statements succeeded and more results are due, it
+  // returns with `pending` set; read_rest() reads the rest later (nothing else may be sent
+  // on the connection meanwhile).
   outcome run(const std::string& packet, std::size_t count, const std::vector<char>& flag_loss = {},
-              bool tail_ok = false, const result_hook* on_result = nullptr) {
+              bool tail_ok = false, const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
     outcome o;
     if (!send(packet, o)) return o;
-    return read(count, flag_loss, tail_ok, on_result);
+    return read(count, flag_loss, tail_ok, on_result, stop_after);
+  }
+
+  // Whether a packet's results are still to be read (run() stopped at stop_after).
+  [[nodiscard]] bool pending() const { return pending_.has_value(); }
+  // The rest of the results of the packet run() stopped reading; `done` counts from the
+  // packet's first statement.
+  outcome read_rest() {
+    outcome o;
+    if (!pending_) return o;
+    const pending_read p = std::move(*pending_);
+    pending_.reset();
+    o.done = p.done;
+    if (advance(o, p.count, p.flag_loss)) return finish(o, p.count, p.tail_ok);
+    return read_loop(o, p.count, p.flag_loss, p.tail_ok, nullptr, 0);
   }
 
   // The two halves of run(): the packet goes out at once, its results are read later (the
@@ -198,11 +216,11 @@ class session {
     return true;
   }
   outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
-               const result_hook* on_result = nullptr) {
+               const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
     left_ = count;
     waited_ = false;
-    auto o2 = read_results(count, flag_loss, tail_ok, on_result);
-    if (pace_ && o2.err == 0 && count > 0) {
+    auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
+    if (pace_ && o2.err == 0 && count > 0 && !o2.pending) {
       // The server's time per statement: from packets whose last result had to be waited
       // for (the time is the server's); a packet found complete only bounds it.
       const double per = std::chrono::duration<double>(clock_type::now() - sent_at_).count() /
@@ -215,13 +233,18 @@ class session {
 
  private:
   outcome read_results(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
-                       const result_hook* on_result) {
+                       const result_hook* on_result, std::size_t stop_after) {
     outcome o;
     if (read_query_result() != 0) {
       o.err = mysql_errno(m_);
       o.message = mysql_error(m_);
       return o;
     }
+    return read_loop(o, count, flag_loss, tail_ok, on_result, stop_after);
+  }
+  // With a result at hand: takes it, and the ones after it.
+  outcome read_loop(outcome o, std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
+                    const result_hook* on_result, std::size_t stop_after) {
     for (;;) {
       if (mysql_field_count(m_) > 0) {
         MYSQL_RES* r = mysql_store_result(m_);
@@ -230,25 +253,40 @@ class session {
       ++o.done;
       if (on_result != nullptr) (*on_result)(o.done);
       left_ = count > o.done ? count - o.done : 1;
+      if (stop_after != 0 && o.done == stop_after && o.done < count) {
+        pending_ = pending_read{count, flag_loss, tail_ok, o.done};
+        o.pending = true;
+        return o;
+      }
+      if (advance(o, count, flag_loss)) return finish(o, count, tail_ok);
+    }
+  }
+  // Moves on to the next result: false when there is one, true when the packet is over
+  // (or failed: o.err, o.desync).
+  bool advance(outcome& o, std::size_t count, const std::vector<char>& flag_loss) {
+    for (;;) {
       int status = next_result();
-      if (status == 0) continue;
+      if (status == 0) return false;
       if (status > 0) {
         o.err = mysql_errno(m_);
         o.message = mysql_error(m_);
-        return o;
+        return true;
       }
-      if (o.done >= count) break;
+      if (o.done >= count) return true;
       if (o.done - 1 < flag_loss.size() && flag_loss[o.done - 1] != 0) {
         if (read_query_result() != 0) {
           o.err = mysql_errno(m_);
           o.message = mysql_error(m_);
-          return o;
+          return true;
         }
-        continue;
+        return false;
       }
       o.desync = true;
-      return o;
+      return true;
     }
+  }
+  static outcome finish(outcome o, std::size_t count, bool tail_ok) {
+    if (o.err != 0 || o.desync) return o;
     if (o.done > count && !tail_ok) o.desync = true;
     if (tail_ok && o.done > count) o.done = count;
     return o;
@@ -371,6 +409,13 @@ class session {
   std::size_t left_ = 0;          // statements of the packet still to answer
   bool waited_ = false;           // read() slept for a result
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
+  struct pending_read {
+    std::size_t count = 0;
+    std::vector<char> flag_loss;
+    bool tail_ok = false;
+    std::size_t done = 0;
+  };
+  std::optional<pending_read> pending_;
 };
 
 // The progress row's UPDATE statement (the serial applier sends row events instead where
