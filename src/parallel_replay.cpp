@@ -202,6 +202,7 @@ class scheduler {
   std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
+  std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
   std::size_t queued_bytes_ = 0;
@@ -890,6 +891,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     if (c.ok) {
       if (c.deferred) {
         next->deferred = true;  // still executing, as far as anyone knows
+        ++deferred_reads_;
       } else {
         next->state = job_state::executed;
         wake();
@@ -1327,8 +1329,9 @@ void scheduler::run() {
   if (opt_.verbose && opt_.on_note) {
     opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
                              "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
-                             "in the packet of the COMMIT before{}",
+                             "in the packet of the COMMIT before ({} of them read at their turn){}",
                              n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
+                             deferred_reads_,
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
   report(true);

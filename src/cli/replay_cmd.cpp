@@ -355,8 +355,8 @@ command_runner add_replay_commands(CLI::App& app) {
   rp->add_option("--ssl-mode", ra->conn.ssl_mode, "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY")
       ->check(CLI::IsMember({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}, CLI::ignore_case));
   rp->add_option("--replay-id", ra->replay_id,
-                 "Name of this replay in binlogkit.replay_progress (default: the first file's name without "
-                 "its .NNNNNN suffix)");
+                 "Name of this replay in binlogkit.replay_progress, at most 64 characters and no '#' "
+                 "(default: the first file's name without its .NNNNNN suffix, '#' as '_')");
   rp->add_flag("--resume", ra->resume, "Continue after the last transaction recorded for the replay id");
   rp->add_option("--skip-errors", ra->skip_errors, "Server error numbers to skip, e.g. 1062,1032 (each reported)")
       ->delimiter(',')

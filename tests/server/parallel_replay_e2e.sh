@@ -122,6 +122,10 @@ step "--parallel 4 (conservative)"
 replay c par -v --parallel 4 2>"$work/c.err" || { cat "$work/c.err" >&2; fail "replay failed"; }
 check c par "--parallel 4"
 grep "parallel apply on 4 connections: $total transactions" "$work/c.err" || { cat "$work/c.err" >&2; fail "no summary"; }
+# MariaDB groups: a transaction waits for the group before it to have executed, so the
+# results of a transaction sent behind a COMMIT are read as they come, never deferred.
+grep -q "COMMIT before (0 of them read at their turn)" "$work/c.err" ||
+  { cat "$work/c.err" >&2; fail "conservative mode deferred a follower's results"; }
 
 step "--parallel 4 --parallel-mode optimistic"
 replay d opt -v --parallel 4 --parallel-mode optimistic 2>"$work/d.err" || { cat "$work/d.err" >&2; fail "replay failed"; }
@@ -132,6 +136,8 @@ retries=$(sed -n 's/.* \([0-9]*\) run again after a conflict.*/\1/p' <<<"$summar
 ((retries > 0)) || fail "hot rows replayed optimistically without a single conflict: the conflict path is untested"
 followers=$(sed -n 's/.* \([0-9]*\) started in the packet of the COMMIT before.*/\1/p' <<<"$summary")
 ((followers > 0)) || fail "no transaction started in the packet of an earlier COMMIT: that path is untested"
+deferred=$(sed -n 's/.* COMMIT before (\([0-9]*\) of them read at their turn).*/\1/p' <<<"$summary")
+((deferred > 0)) || fail "no follower's results were read at its turn: that path is untested"
 
 step "an error in one worker stops the replay where every earlier transaction is committed"
 # Target G holds a row of app.log that a transaction in the middle of A's binlog inserts:
