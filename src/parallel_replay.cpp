@@ -88,6 +88,11 @@ std::string_view session_key(std::string_view text) {
   return eq == std::string_view::npos ? text : text.substr(0, eq);
 }
 
+struct view_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 class scheduler {
  public:
   scheduler(parallel_context& ctx, replay_result& res) : ctx_(ctx), res_(res), opt_(*ctx.options) {}
@@ -123,7 +128,7 @@ class scheduler {
   // `defer`: the results after reach's are left unread (exec_result::deferred) when they
   // are in the same packet; read_deferred() reads them.
   exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
-                          const piece* reach = nullptr, const std::function<void()>& on_reached = {},
+                          const piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
                           bool defer = false);
   exec_result read_deferred(std::size_t w);
   void rollback(std::size_t w);
@@ -176,7 +181,8 @@ class scheduler {
   struct worker {
     session db;
     infile_source infile;
-    std::unordered_map<std::string, std::string> state;  // session key -> last text sent
+    // Session key -> last text sent (looked up by string_view, its texts' room reused).
+    std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
     std::thread thread;
     std::string packet;
     std::vector<char> flag_loss;
@@ -396,6 +402,8 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
     j.own.push_back(progress_update((*ctx_.file_names)[tx.file_index], tx.end, j.gtid, j.count, ctx_.id_literal));
   }
 
+  j.body.reserve(tx.statements.size());
+  j.commit.reserve(4);
   bool statement_based = false;
   for (const auto& st : tx.statements) {
     if (st.role != statement_role::body) continue;
@@ -586,21 +594,22 @@ void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failur
 
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
                                               std::size_t head_upto, const piece* reach,
-                                              const std::function<void()>& on_reached, bool defer) {
+                                              const function_ref<void()>* on_reached, bool defer) {
   auto& wk = *workers_[w];
   exec_result r;
-  bool reached = !on_reached;
+  bool reached = on_reached == nullptr;
   std::size_t i = 0;
   // Session statements the connection already has are left out.
   auto& todo = wk.todo;
   todo.clear();
   for (const auto& p : pieces) {
     if (p.session) {
-      auto key = std::string(session_key(p.text));
+      const auto key = session_key(p.text);
       auto it = wk.state.find(key);
       if (it != wk.state.end() && it->second == p.text) continue;
       // Remembered once sent; forgotten again if the packet fails (below).
-      wk.state[key] = std::string(p.text);
+      if (it == wk.state.end()) it = wk.state.emplace(std::string(key), std::string()).first;
+      it->second.assign(p.text);
     }
     todo.push_back(&p);
   }
@@ -618,15 +627,13 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       ++k;
     }
     if (alone) wk.infile.tx = &j.tx;
-    session::result_hook hook;
-    if (!reached) {
-      hook = [&, i, k](std::size_t done) {
-        if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
-          reached = true;
-          on_reached();
-        }
-      };
-    }
+    auto on_result = [&, i, k](std::size_t done) {
+      if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
+        reached = true;
+        (*on_reached)();
+      }
+    };
+    const session::result_hook hook(on_result);
     // The results after reach's, in the last packet: read later (read_deferred).
     std::size_t stop_after = 0;
     if (defer && reach != nullptr && k == todo.size() && !alone) {
@@ -678,7 +685,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
   }
   if (!reached) {
     reached = true;
-    on_reached();
+    (*on_reached)();
   }
   return r;
 }
@@ -845,14 +852,13 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     // Once j's last statement succeeded j has committed: the next turn starts then, not
     // after the follower's statements.
     bool marked = false;
-    auto c = send_pieces(
-        w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr,
-        [&] {
-          std::lock_guard g(m_);
-          mark_committed(j);
-          marked = true;
-        },
-        defer);
+    auto on_commit = [&] {
+      std::lock_guard g(m_);
+      mark_committed(j);
+      marked = true;
+    };
+    const function_ref<void()> committed(on_commit);
+    auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, &committed, defer);
     lk.lock();
     j.at_once = false;
     const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;

@@ -107,6 +107,23 @@ inline int infile_error(void* ptr, char* msg, unsigned int len) {
   return 2000;  // CR_UNKNOWN_ERROR
 }
 
+// A callable passed down without being copied or allocated (std::function would put a
+// lambda with more than two captures on the heap, once per packet).
+template <class Sig>
+class function_ref;
+template <class R, class... A>
+class function_ref<R(A...)> {
+ public:
+  template <class F>
+  function_ref(F& f)  // NOLINT(google-explicit-constructor): it stands for the callable
+      : obj_(&f), call_([](void* o, A... a) -> R { return (*static_cast<F*>(o))(std::forward<A>(a)...); }) {}
+  R operator()(A... a) const { return call_(obj_, std::forward<A>(a)...); }
+
+ private:
+  void* obj_;
+  R (*call_)(void*, A...);
+};
+
 class session {
  public:
   session() = default;
@@ -179,7 +196,7 @@ class session {
   // `tail_ok`: a lone statement may answer with more than one result (a comment after its
   // own semicolon reads as a second, empty statement); they are all read. `on_result(n)`
   // runs as soon as the first n statements have succeeded.
-  using result_hook = std::function<void(std::size_t)>;
+  using result_hook = function_ref<void(std::size_t)>;
   // `stop_after` (> 0): once that many statements succeeded and more results are due, it
   // returns with `pending` set; read_rest() reads the rest later (nothing else may be sent
   // on the connection meanwhile).
@@ -191,14 +208,14 @@ class session {
   }
 
   // Whether a packet's results are still to be read (run() stopped at stop_after).
-  [[nodiscard]] bool pending() const { return pending_.has_value(); }
+  [[nodiscard]] bool pending() const { return pending_.active; }
   // The rest of the results of the packet run() stopped reading; `done` counts from the
   // packet's first statement.
   outcome read_rest() {
     outcome o;
-    if (!pending_) return o;
-    const pending_read p = std::move(*pending_);
-    pending_.reset();
+    if (!pending_.active) return o;
+    pending_.active = false;
+    const pending_read& p = pending_;
     o.done = p.done;
     if (advance(o, p.count, p.flag_loss)) return finish(o, p.count, p.tail_ok);
     return read_loop(o, p.count, p.flag_loss, p.tail_ok, nullptr, 0);
@@ -254,7 +271,11 @@ class session {
       if (on_result != nullptr) (*on_result)(o.done);
       left_ = count > o.done ? count - o.done : 1;
       if (stop_after != 0 && o.done == stop_after && o.done < count) {
-        pending_ = pending_read{count, flag_loss, tail_ok, o.done};
+        pending_.active = true;
+        pending_.count = count;
+        pending_.flag_loss.assign(flag_loss.begin(), flag_loss.end());  // its capacity is kept
+        pending_.tail_ok = tail_ok;
+        pending_.done = o.done;
         o.pending = true;
         return o;
       }
@@ -410,12 +431,13 @@ class session {
   bool waited_ = false;           // read() slept for a result
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
   struct pending_read {
+    bool active = false;
     std::size_t count = 0;
     std::vector<char> flag_loss;
     bool tail_ok = false;
     std::size_t done = 0;
   };
-  std::optional<pending_read> pending_;
+  pending_read pending_;
 };
 
 // The progress row's UPDATE statement (the serial applier sends row events instead where

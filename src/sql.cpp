@@ -534,7 +534,16 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
   };
   const std::size_t header = f.header_length();
   if (header < 13) return false;
-  std::vector<ev_ref> evs;
+  // Scratch space kept by the thread: called for every transaction.
+  thread_local std::vector<ev_ref> evs;
+  thread_local std::vector<std::pair<std::size_t, std::size_t>> stmts;  // [first, last] event indexes
+  thread_local std::vector<const ev_ref*> maps, rows;
+  thread_local std::vector<std::uint8_t> out;
+  evs.clear();
+  stmts.clear();
+  maps.clear();
+  rows.clear();
+  out.clear();
   for (std::size_t at = 0; at < raw.size();) {
     if (raw.size() - at < header) return false;
     const std::uint8_t* p = raw.data() + at;
@@ -554,8 +563,6 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
     evs.push_back(e);
     at += size;
   }
-  // Statements: [first, last] event indexes.
-  std::vector<std::pair<std::size_t, std::size_t>> stmts;
   std::size_t first = 0;
   bool in_rows = false;
   for (std::size_t i = 0; i < evs.size(); ++i) {
@@ -579,10 +586,8 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
   };
   auto same = [](bytes a, bytes b) { return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin()); };
 
-  std::vector<std::uint8_t> out;
   out.reserve(raw.size());
   bool merged = false;
-  std::vector<const ev_ref*> maps, rows;
   auto emit = [&] {
     for (const ev_ref* m : maps) out.insert(out.end(), raw.begin() + static_cast<std::ptrdiff_t>(m->at),
                                             raw.begin() + static_cast<std::ptrdiff_t>(m->at + m->size));
@@ -633,7 +638,8 @@ bool merge_row_statements(std::vector<std::uint8_t>& raw, const format_descripti
   }
   if (!rows.empty()) emit();
   if (!merged) return false;
-  raw = std::move(out);
+  raw.swap(out);  // out keeps the old buffer for the next call, unless it is a large one
+  if (out.capacity() > (1u << 20)) std::vector<std::uint8_t>().swap(out);
   return true;
 }
 
