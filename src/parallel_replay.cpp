@@ -204,7 +204,7 @@ class scheduler {
   std::condition_variable reader_cv_, watch_cv_;
   reader_wait reader_waiting_ = reader_wait::none;
   // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
-  // goes on once it is down to three quarters (not woken for every commit).
+  // goes on once it is down to half (woken once per max_jobs_ / 2 commits, not for every one).
   std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
@@ -320,7 +320,7 @@ bool scheduler::reader_ready() const {
     case reader_wait::none: return true;
     case reader_wait::room:
       return stop_at_ != no_seq ||
-             (pending_.size() + live_.size() <= max_jobs_ * 3 / 4 && queued_bytes_ <= max_bytes_ * 3 / 4);
+             (pending_.size() + live_.size() <= max_jobs_ / 2 && queued_bytes_ <= max_bytes_ * 3 / 4);
     case reader_wait::idle: return stop_at_ != no_seq || (pending_.empty() && live_.empty());
     case reader_wait::workers_gone: return running_workers_ == 0;
   }
