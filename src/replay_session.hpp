@@ -224,7 +224,7 @@ class session {
   // The two halves of run(): the packet goes out at once, its results are read later (the
   // caller prepares the next packet while the server works).
   bool send(const std::string& packet, outcome& o) {
-    sent_at_ = clock_type::now();
+    if (pace_) sent_at_ = clock_type::now();  // paced reading's measure of the server
     if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
       o.err = mysql_errno(m_);
       o.message = mysql_error(m_);
