@@ -935,8 +935,9 @@ TEST_SUITE("rows") {
           std::string str(len, 'a');
           str[at] = static_cast<char>(special);
           if (at + 3 < len) str[at + 3] = '\'';
-          std::vector<std::uint8_t> in{static_cast<std::uint8_t>(len)};
-          in.insert(in.end(), str.begin(), str.end());
+          std::vector<std::uint8_t> in(1 + len);  // length byte, then the bytes
+          in[0] = static_cast<std::uint8_t>(len);
+          std::copy(str.begin(), str.end(), in.begin() + 1);
           INFO(special << " at " << at << " of " << len);
           CHECK(text_of(c, in, text_style::mysqlbinlog) == reference(str, true));
           CHECK(text_of(c, in, text_style::mariadb_binlog) == reference(str, false));
