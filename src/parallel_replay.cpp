@@ -131,6 +131,8 @@ class scheduler {
                           const piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
                           bool defer = false);
   exec_result read_deferred(std::size_t w);
+  struct worker;
+  static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
   void rollback(std::size_t w);
   void conflict(std::unique_lock<std::mutex>& lk, job& j);
   void fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f);
@@ -651,27 +653,15 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       r.deferred = true;
       return r;  // reached: the hook ran for reach's result
     }
-    if (o.desync) {
-      wk.state.clear();
-      r.ok = false;
-      r.desync = true;
-      r.at = todo[std::min(i + o.done, todo.size() - 1)];
-      return r;
-    }
+    if (o.desync) return failed(wk, o, i);
     if (o.err != 0) {
       const piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
-      wk.state.clear();  // what the failed packet set is not known
       const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
       const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
                                             opt_.skip_errors.end();
       const bool head = static_cast<std::size_t>(&p - pieces.data()) < head_upto;
-      if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) {
-        r.ok = false;
-        r.err = o.err;
-        r.message = std::move(o.message);
-        r.at = &p;
-        return r;
-      }
+      if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(wk, o, i);
+      wk.state.clear();  // what the failed packet set is not known
       if (!expected) {
         std::lock_guard lk(m_);
         ++skipped_;
@@ -698,12 +688,19 @@ scheduler::exec_result scheduler::read_deferred(std::size_t w) {
   if (!wk.db.pending()) return r;
   auto o = wk.db.read_rest();
   if (o.err == 0 && !o.desync) return r;
+  return failed(wk, o, wk.todo_from);
+}
+
+// A packet that failed (o.err or o.desync) as the result of the statement it stopped at;
+// `from`: the index in wk.todo of the packet's first statement.
+scheduler::exec_result scheduler::failed(worker& wk, session::outcome& o, std::size_t from) {
   wk.state.clear();  // what the failed packet set is not known
+  exec_result r;
   r.ok = false;
   r.desync = o.desync;
   r.err = o.err;
   r.message = std::move(o.message);
-  r.at = wk.todo[std::min(wk.todo_from + o.done, wk.todo.size() - 1)];
+  r.at = wk.todo[std::min(from + o.done, wk.todo.size() - 1)];
   return r;
 }
 

@@ -226,8 +226,7 @@ class session {
   bool send(const std::string& packet, outcome& o) {
     if (pace_) sent_at_ = clock_type::now();  // paced reading's measure of the server
     if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
-      o.err = mysql_errno(m_);
-      o.message = mysql_error(m_);
+      take_error(o);
       return false;
     }
     return true;
@@ -253,8 +252,7 @@ class session {
                        const result_hook* on_result, std::size_t stop_after) {
     outcome o;
     if (read_query_result() != 0) {
-      o.err = mysql_errno(m_);
-      o.message = mysql_error(m_);
+      take_error(o);
       return o;
     }
     return read_loop(o, count, flag_loss, tail_ok, on_result, stop_after);
@@ -285,26 +283,22 @@ class session {
   // Moves on to the next result: false when there is one, true when the packet is over
   // (or failed: o.err, o.desync).
   bool advance(outcome& o, std::size_t count, const std::vector<char>& flag_loss) {
-    for (;;) {
-      int status = next_result();
-      if (status == 0) return false;
-      if (status > 0) {
-        o.err = mysql_errno(m_);
-        o.message = mysql_error(m_);
-        return true;
-      }
-      if (o.done >= count) return true;
-      if (o.done - 1 < flag_loss.size() && flag_loss[o.done - 1] != 0) {
-        if (read_query_result() != 0) {
-          o.err = mysql_errno(m_);
-          o.message = mysql_error(m_);
-          return true;
-        }
-        return false;
-      }
-      o.desync = true;
-      return true;
+    const int status = next_result();
+    if (status == 0) return false;
+    if (status > 0) return take_error(o);
+    if (o.done >= count) return true;
+    if (o.done - 1 < flag_loss.size() && flag_loss[o.done - 1] != 0) {
+      if (read_query_result() != 0) return take_error(o);
+      return false;  // its result is the next one
     }
+    o.desync = true;
+    return true;
+  }
+  // The connection's last error into `o`; true (the packet is over).
+  bool take_error(outcome& o) {
+    o.err = mysql_errno(m_);
+    o.message = mysql_error(m_);
+    return true;
   }
   static outcome finish(outcome o, std::size_t count, bool tail_ok) {
     if (o.err != 0 || o.desync) return o;
