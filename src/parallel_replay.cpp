@@ -99,6 +99,7 @@ class scheduler {
   void run();
 
  private:
+  class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
   std::unique_ptr<job> make_job(rendered_transaction&& tx);
@@ -121,7 +122,7 @@ class scheduler {
   next_job execute(std::size_t w, job& j, bool executed);
   job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
-  bool early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, job& x, const exec_result& r);
+  bool early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r);
   // Pieces before `head_upto` are the next to commit's (their expected and skippable
   // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
   // one) succeeded.
@@ -134,15 +135,36 @@ class scheduler {
   struct worker;
   static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
   void rollback(std::size_t w);
-  void conflict(std::unique_lock<std::mutex>& lk, job& j);
-  void fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f);
+  void conflict(sched_lock& lk, job& j);
+  void fail_job(sched_lock& lk, job& j, replay_failure f);
   bool head(const job& j) const { return committed_ + 1 == j.seq; }
   bool stopping(const job& j) const { return stop_at_ < j.seq; }
   std::uint64_t executed_upto() const;
   // ---- waiting and waking (under m_) ----
-  // Each thread waits on a condition variable of its own for one thing at a time, and
-  // a change wakes only the threads it lets go on: woken for every commit, N workers and
-  // the reader cost the applier several context switches per transaction.
+  // A lock of m_ that sends the wake-ups decided under it (wake, wake_reader) once it is
+  // released: a thread woken while the lock is still held runs into it and sleeps again,
+  // which cost every hand-off between workers two more futex calls and often a context
+  // switch. A thread about to wait sends them first (notify_pending).
+  class sched_lock {
+   public:
+    explicit sched_lock(scheduler& s) : s_(s), lk_(s.m_) {}
+    sched_lock(const sched_lock&) = delete;
+    sched_lock& operator=(const sched_lock&) = delete;
+    ~sched_lock() {
+      if (lk_.owns_lock()) unlock();
+    }
+    void lock() { lk_.lock(); }
+    void unlock();
+    std::unique_lock<std::mutex>& native() { return lk_; }
+
+   private:
+    scheduler& s_;
+    std::unique_lock<std::mutex> lk_;
+  };
+  void notify_pending();
+  void notify(int x);
+  // Each worker waits for one thing at a time, and a change wakes only the workers (and
+  // the reader) it lets go on.
   enum class wait_kind : std::uint8_t { none, job, start, turn };
   enum class reader_wait : std::uint8_t { none, room, idle, workers_gone };
   std::deque<std::unique_ptr<job>>::iterator job_for(std::size_t w);
@@ -152,8 +174,8 @@ class scheduler {
   bool my_turn(const job& j) const { return stopping(j) || j.abort || head(j); }
   bool ready(std::size_t w);
   bool reader_ready() const;
-  void wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind);
-  bool reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind, std::chrono::milliseconds at_most);
+  void wait_until(sched_lock& lk, std::size_t w, wait_kind kind);
+  bool reader_wait_until(sched_lock& lk, reader_wait kind, std::chrono::milliseconds at_most);
   void wake();
   void wake_reader();
   void mark_committed(job& j);
@@ -185,14 +207,12 @@ class scheduler {
     infile_source infile;
     // Session key -> last text sent (looked up by string_view, its texts' room reused).
     std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
-    std::thread thread;
     std::string packet;
     std::vector<char> flag_loss;
     std::vector<piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
     std::vector<const piece*> todo;   // the pieces send_pieces sends
     std::size_t todo_from = 0;        // the first of the packet whose results are deferred
-    // Under m_: what the worker waits for, and its transaction.
-    std::condition_variable cv;
+    // Under m_: what the worker waits for (in loop_.wait_wake), and its transaction.
     wait_kind waiting = wait_kind::none;
     job* current = nullptr;
     std::uint64_t notified = 0;  // wake-ups sent to it
@@ -201,6 +221,11 @@ class scheduler {
   std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
 
   std::mutex m_;
+  // The workers run as fibers of loop_, on one thread: a worker waits in loop_ for its
+  // socket or for a wake-up, and the hand-off of the turn to commit needs no other thread.
+  fiber_loop loop_;
+  // Wake-ups to send once m_ is released (sched_lock): a worker's number, -1 the reader.
+  std::vector<int> wakes_;
   // Workers wait on their own cv (wait_until), the reading thread on reader_cv_
   // (reader_wait_until), the watcher ticks on watch_cv_.
   std::condition_variable reader_cv_, watch_cv_;
@@ -330,27 +355,28 @@ bool scheduler::reader_ready() const {
 }
 
 // A wait for something a wake() announces; the time limit is a safety net only.
-void scheduler::wait_until(std::unique_lock<std::mutex>& lk, std::size_t w, wait_kind kind) {
+void scheduler::wait_until(sched_lock& lk, std::size_t w, wait_kind kind) {
   auto& wk = *workers_[w];
   wk.waiting = kind;
   // Late: ready at the time limit with no wake-up sent since the last look (a wake-up
   // that raced with the time limit on a busy machine is not one).
   std::uint64_t seen = wk.notified;
   while (!ready(w)) {
-    if (wk.cv.wait_for(lk, std::chrono::milliseconds(100)) == std::cv_status::timeout && ready(w) &&
-        wk.notified == seen) {
-      ++late_wakes_;
-    }
+    lk.unlock();
+    const bool woken = loop_.wait_wake(w, std::chrono::milliseconds(100));
+    lk.lock();
+    if (!woken && ready(w) && wk.notified == seen) ++late_wakes_;
     seen = wk.notified;
   }
   wk.waiting = wait_kind::none;
 }
 
 // False when `at_most` passed first.
-bool scheduler::reader_wait_until(std::unique_lock<std::mutex>& lk, reader_wait kind,
+bool scheduler::reader_wait_until(sched_lock& lk, reader_wait kind,
                                   std::chrono::milliseconds at_most) {
   reader_waiting_ = kind;
-  const bool ok = reader_cv_.wait_for(lk, at_most, [&] { return reader_ready(); });
+  notify_pending();
+  const bool ok = reader_cv_.wait_for(lk.native(), at_most, [&] { return reader_ready(); });
   reader_waiting_ = reader_wait::none;
   return ok;
 }
@@ -365,17 +391,38 @@ void scheduler::wake() {
       if (takers == 0 || !ready(w)) continue;
       --takers;
       ++wk.notified;
-      wk.cv.notify_one();
+      wakes_.push_back(static_cast<int>(w));
     } else if (ready(w)) {
       ++wk.notified;
-      wk.cv.notify_one();
+      wakes_.push_back(static_cast<int>(w));
     }
   }
   wake_reader();
 }
 
 void scheduler::wake_reader() {
-  if (reader_waiting_ != reader_wait::none && reader_ready()) reader_cv_.notify_one();
+  if (reader_waiting_ != reader_wait::none && reader_ready()) wakes_.push_back(-1);
+}
+
+// Under m_: the wake-ups decided so far, sent now (the caller is about to wait).
+void scheduler::notify_pending() {
+  for (const int x : wakes_) notify(x);
+  wakes_.clear();
+}
+
+void scheduler::notify(int x) {
+  if (x < 0) reader_cv_.notify_one();
+  else loop_.wake(static_cast<std::size_t>(x));
+}
+
+void scheduler::sched_lock::unlock() {
+  // The list is taken while the lock is held; its room goes back and forth between the
+  // scheduler and this thread (no allocation once both have grown).
+  static thread_local std::vector<int> out;
+  out.swap(s_.wakes_);
+  lk_.unlock();
+  for (const int x : out) s_.notify(x);
+  out.clear();
 }
 
 std::uint64_t scheduler::executed_upto() const {
@@ -546,7 +593,7 @@ void scheduler::schedule(job& j) {
 }
 
 job* scheduler::take(std::size_t w) {
-  std::unique_lock lk(m_);
+  sched_lock lk(*this);
   for (;;) {
     auto it = job_for(w);
     if (it != pending_.end()) {
@@ -572,7 +619,7 @@ void scheduler::rollback(std::size_t w) {
 // A transaction ran into trouble that running early may explain: roll back every later
 // one that has started, hold back later ones until it commits, run it again as the next
 // to commit.
-void scheduler::conflict(std::unique_lock<std::mutex>& lk, job& j) {
+void scheduler::conflict(sched_lock& lk, job& j) {
   (void)lk;
   ++retries_;
   j.head_only = true;
@@ -585,7 +632,7 @@ void scheduler::conflict(std::unique_lock<std::mutex>& lk, job& j) {
   wake();
 }
 
-void scheduler::fail_job(std::unique_lock<std::mutex>& lk, job& j, replay_failure f) {
+void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
   (void)lk;
   if (j.seq < stop_at_) {
     stop_at_ = j.seq;
@@ -663,7 +710,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(wk, o, i);
       wk.state.clear();  // what the failed packet set is not known
       if (!expected) {
-        std::lock_guard lk(m_);
+        sched_lock lk(*this);
         ++skipped_;
         note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[j.tx.file_index].name, p.offset,
                          j.gtid.empty() ? "" : " GTID " + j.gtid, o.err, o.message, shorten(p.text, 160)));
@@ -752,7 +799,7 @@ const char* failure_message(unsigned err, bool desync) {
 // Under lk, which it unlocks. The statements of `x` failed while it was not the next to
 // commit: a lost connection or a desync stops the replay (true); any other error may come
 // from running early, and `x` is rolled back, to run again as the next to commit (false).
-bool scheduler::early_failure(std::unique_lock<std::mutex>& lk, std::size_t w, job& x, const exec_result& r) {
+bool scheduler::early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r) {
   const bool lost = connection_lost(r.err);
   if (r.err == 1205) ++timeouts_;
   if (r.desync || lost || x.streamed) {
@@ -776,7 +823,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
   auto& pieces = workers_[w]->pieces;
   for (;;) {
-    std::unique_lock lk(m_);
+    sched_lock lk(*this);
     workers_[w]->current = &j;  // what its waits look at
     bool at_once = false;
     if (!executed) {
@@ -850,7 +897,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     // after the follower's statements.
     bool marked = false;
     auto on_commit = [&] {
-      std::lock_guard g(m_);
+      sched_lock g(*this);
       mark_committed(j);
       marked = true;
     };
@@ -917,7 +964,7 @@ void scheduler::worker_main(std::size_t w) {
     }
     n = execute(w, *n.j, n.executed);
   }
-  std::lock_guard lk(m_);
+  sched_lock lk(*this);
   --running_workers_;
   workers_[w]->current = nullptr;
   wake();
@@ -957,8 +1004,9 @@ void scheduler::watcher_main() {
     std::uint64_t victim_after = no_seq;
     bool ask = false;
     {
-      std::unique_lock lk(m_);
-      if (watch_cv_.wait_for(lk, std::chrono::milliseconds(10), [&] { return running_workers_ == 0; })) return;
+      sched_lock lk(*this);
+      notify_pending();
+      if (watch_cv_.wait_for(lk.native(), std::chrono::milliseconds(10), [&] { return running_workers_ == 0; })) return;
       const auto now = clock_type::now();
       const job* oldest = nullptr;  // the earliest running its statements for a while
       for (const auto& [seq, jp] : live_) {
@@ -1009,7 +1057,7 @@ void scheduler::watcher_main() {
       }
       last_probe = clock_type::now();
       if (!asked) continue;
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       std::fill(running.begin(), running.end(), 0);
       // A connection runs the statements of the earliest of its transactions that has
       // started and not committed (a follower's wait behind its predecessor's COMMIT).
@@ -1030,7 +1078,7 @@ void scheduler::watcher_main() {
       }
     }
     if (victim_after == no_seq) continue;
-    std::lock_guard lk(m_);
+    sched_lock lk(*this);
     auto it = live_.find(victim_after);
     if (it == live_.end() || !(it->second->state == job_state::executing ||
                                (it->second->state == job_state::committing && it->second->at_once))) {
@@ -1064,7 +1112,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
                              const std::function<void()>& tick) {
   {
     // Connection 0 is idle once nothing is scheduled or running.
-    std::unique_lock lk(m_);
+    sched_lock lk(*this);
     while (!reader_wait_until(lk, reader_wait::idle, std::chrono::milliseconds(500))) {
     }
     if (stop_at_ != no_seq) return false;
@@ -1080,7 +1128,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
         return false;
       }
       auto jp = make_job(std::move(piece));
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       schedule(*jp);
       queued_bytes_ += jp->bytes;
       pending_.push_back(std::move(jp));
@@ -1138,6 +1186,7 @@ void scheduler::run() {
   // -- connections --
   for (std::size_t w = 0; w < n; ++w) {
     auto wk = std::make_unique<worker>();
+    wk->db.use_fibers(&loop_);
     if (auto err = wk->db.connect(opt_.connection, &wk->infile); !err.empty()) {
       set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
       return;
@@ -1176,7 +1225,7 @@ void scheduler::run() {
 
   auto report = [&](bool finished) {
     {
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
       res_.progress.transactions_run = committed_run_;
       if (last_count_ != 0) {
@@ -1194,7 +1243,7 @@ void scheduler::run() {
   auto flush_notes = [&] {
     std::vector<std::string> out;
     {
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       out.swap(notes_);
     }
     for (auto& t : out) {
@@ -1219,7 +1268,8 @@ void scheduler::run() {
   };
 
   running_workers_ = n;
-  for (std::size_t w = 0; w < n; ++w) workers_[w]->thread = std::thread([this, w] { worker_main(w); });
+  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
+  std::thread workers([this] { loop_.run(); });
   std::thread watcher([this] { watcher_main(); });
 
   // -- reading, rendering, scheduling --
@@ -1227,7 +1277,7 @@ void scheduler::run() {
   auto& resume_point = *ctx_.resume_point;
   for (;;) {
     {
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       if (stop_at_ != no_seq) break;
     }
     // Any connection may apply the next transaction: it carries its whole session state.
@@ -1277,11 +1327,11 @@ void scheduler::run() {
     }
     auto jp = make_job(std::move(tx));
     {
-      std::lock_guard lk(m_);
+      sched_lock lk(*this);
       schedule(*jp);
     }
     {
-      std::unique_lock lk(m_);
+      sched_lock lk(*this);
       if (pending_.size() + live_.size() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
         while (!reader_wait_until(lk, reader_wait::room, std::chrono::milliseconds(500))) {
           lk.unlock();
@@ -1299,7 +1349,7 @@ void scheduler::run() {
     tick();
   }
   {
-    std::unique_lock lk(m_);
+    sched_lock lk(*this);
     input_done_ = true;
     wake();
     // Everything scheduled is applied (or the replay stops at a failure).
@@ -1311,7 +1361,7 @@ void scheduler::run() {
       lk.lock();
     }
   }
-  for (auto& wk : workers_) wk->thread.join();
+  workers.join();
   watcher.join();
   flush_notes();
   res_.retries = retries_;
