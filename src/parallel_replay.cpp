@@ -142,9 +142,8 @@ class scheduler {
   std::uint64_t executed_upto() const;
   // ---- waiting and waking (under m_) ----
   // A lock of m_ that sends the wake-ups decided under it (wake, wake_reader) once it is
-  // released: a thread woken while the lock is still held runs into it and sleeps again,
-  // which cost every hand-off between workers two more futex calls and often a context
-  // switch. A thread about to wait sends them first (notify_pending).
+  // released: a thread woken while the lock is still held runs into it and sleeps again.
+  // A thread about to wait sends them first (notify_pending).
   class sched_lock {
    public:
     explicit sched_lock(scheduler& s) : s_(s), lk_(s.m_) {}
