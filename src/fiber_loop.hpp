@@ -49,7 +49,7 @@ class fiber_loop {
   fiber_loop& operator=(const fiber_loop&) = delete;
   ~fiber_loop() { ::close(efd_); }
 
-  // Before run(): `fn` becomes fiber number size() - 1.
+  // Before run(): `fn` becomes the next fiber (numbered from 0 in the order added).
   void add(std::function<void()> fn) {
     if (fibers_.size() == max_fibers) throw std::length_error("too many fibers");
     auto f = std::make_unique<fiber>();
@@ -57,7 +57,6 @@ class fiber_loop {
     f->stack = std::make_unique<char[]>(stack_bytes_);
     fibers_.push_back(std::move(f));
   }
-  [[nodiscard]] std::size_t size() const { return fibers_.size(); }
 
   // Runs the fibers on the calling thread until every one has returned. A fiber's
   // exception ends the program, as it would from a thread of its own.

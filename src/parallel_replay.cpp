@@ -225,7 +225,7 @@ class scheduler {
   fiber_loop loop_;
   // Wake-ups to send once m_ is released (sched_lock): a worker's number, -1 the reader.
   std::vector<int> wakes_;
-  // Workers wait on their own cv (wait_until), the reading thread on reader_cv_
+  // Workers wait in loop_ (wait_until), the reading thread on reader_cv_
   // (reader_wait_until), the watcher ticks on watch_cv_.
   std::condition_variable reader_cv_, watch_cv_;
   reader_wait reader_waiting_ = reader_wait::none;

@@ -149,10 +149,14 @@ class session {
   std::string connect(const connection_options& c, infile_source* infile) {
     m_ = mysql_init(nullptr);
     if (m_ == nullptr) return "mysql_init failed (out of memory)";
+    // Paced reading falls back to plain reads without the non-blocking mode; fibers need it.
     if ((pace_ || loop_ != nullptr) && mysql_options(m_, MYSQL_OPT_NONBLOCK, nullptr) != 0) {
-      mysql_close(m_);
-      m_ = nullptr;
-      return "cannot set the connection's non-blocking mode";
+      if (loop_ != nullptr) {
+        mysql_close(m_);
+        m_ = nullptr;
+        return "cannot set the connection's non-blocking mode";
+      }
+      pace_ = false;
     }
     if (!c.no_defaults) {
       if (!c.defaults_file.empty()) mysql_options(m_, MYSQL_READ_DEFAULT_FILE, c.defaults_file.c_str());
@@ -349,6 +353,15 @@ class session {
   // Waits for what the non-blocking call asked for and says which of it happened. A wait
   // for results alone sleeps about a third of the time the `left_` statements should
   // take (20 us to 1 ms) between looks at the socket.
+  // poll's revents as the non-blocking call's MYSQL_WAIT_* flags (what it waited for, `ev`,
+  // when poll named nothing it knows).
+  static int happened(short revents, int ev) {
+    int out = 0;
+    if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_READ;
+    if ((revents & (POLLOUT | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_WRITE;
+    if ((revents & POLLPRI) != 0) out |= MYSQL_WAIT_EXCEPT;
+    return out != 0 ? out : (ev & ~MYSQL_WAIT_TIMEOUT);
+  }
   int wait_for(int ev) {
     pollfd p{static_cast<int>(mysql_get_socket(m_)), 0, 0};
     if ((ev & MYSQL_WAIT_READ) != 0) p.events |= POLLIN;
@@ -358,12 +371,7 @@ class session {
       // A fiber's wait (nonblocking()): the loop runs the other fibers meanwhile.
       const int ms = (ev & MYSQL_WAIT_TIMEOUT) != 0 ? static_cast<int>(mysql_get_timeout_value_ms(m_)) : -1;
       const short re = loop_->wait_fd(p.fd, p.events, ms);
-      if (re == 0) return MYSQL_WAIT_TIMEOUT;
-      int out = 0;
-      if ((re & (POLLIN | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_READ;
-      if ((re & (POLLOUT | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_WRITE;
-      if ((re & POLLPRI) != 0) out |= MYSQL_WAIT_EXCEPT;
-      return out != 0 ? out : (ev & ~MYSQL_WAIT_TIMEOUT);
+      return re == 0 ? MYSQL_WAIT_TIMEOUT : happened(re, ev);
     }
     const bool paced = ev == MYSQL_WAIT_READ;
     const auto deadline = (ev & MYSQL_WAIT_TIMEOUT) != 0
@@ -376,13 +384,7 @@ class session {
         timeout = paced ? 0 : static_cast<int>(std::max<long long>(ms, 0));
       }
       const int r = ::poll(&p, 1, timeout);
-      if (r > 0) {
-        int out = 0;
-        if ((p.revents & (POLLIN | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_READ;
-        if ((p.revents & (POLLOUT | POLLHUP | POLLERR)) != 0) out |= MYSQL_WAIT_WRITE;
-        if ((p.revents & POLLPRI) != 0) out |= MYSQL_WAIT_EXCEPT;
-        return out != 0 ? out : (ev & ~MYSQL_WAIT_TIMEOUT);
-      }
+      if (r > 0) return happened(p.revents, ev);
       if (r < 0 && errno != EINTR) return ev & ~MYSQL_WAIT_TIMEOUT;  // the library meets the error
       if (deadline && clock_type::now() >= *deadline) return MYSQL_WAIT_TIMEOUT;
       if (paced) {
