@@ -253,6 +253,10 @@ inline void fiber_loop::run() {
         waiting[k]->state = fiber_state::runnable;
       }
     }
+    // Time limits are looked at when poll ran out of time or one had passed before it: one
+    // that passes while poll returns for a socket is met on the next pass (whose timeout is
+    // then 0), not missed.
+    if (r != 0 && timeout != 0) continue;
     now = clock::now();
     for (auto& fp : fibers_) {
       fiber& f = *fp;

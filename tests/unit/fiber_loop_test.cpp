@@ -78,6 +78,35 @@ TEST_CASE("fiber_loop: time limits") {
   CHECK(took >= 20ms);
 }
 
+TEST_CASE("fiber_loop: a time limit ends its wait while another fiber's descriptor is always ready") {
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  REQUIRE(::write(fds[1], "x", 1) == 1);  // stays unread: the descriptor is always ready
+  fiber_loop loop;
+  bool woken = true, done = false, seen_done = false;
+  long polls = 0;
+  loop.add([&] {
+    woken = loop.wait_wake(0, 20ms);
+    done = true;
+  });
+  loop.add([&] {
+    // Sleeps on the ready pipe again and again (each sleep is a poll that returns at once)
+    // until the other fiber's limit ended its wait; 10 s at most.
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!done && std::chrono::steady_clock::now() - t0 < 10s) {
+      REQUIRE(loop.wait_fd(fds[0], POLLIN, 10000) != 0);
+      ++polls;
+    }
+    seen_done = done;  // ended by the other fiber's limit, not by its own 10 s
+  });
+  loop.run();
+  ::close(fds[0]);
+  ::close(fds[1]);
+  CHECK(seen_done);
+  CHECK_FALSE(woken);
+  CHECK(polls > 0);
+}
+
 TEST_CASE("fiber_loop: a wake-up from another thread reaches a loop asleep in poll") {
   fiber_loop loop;
   std::atomic<bool> go{false};
