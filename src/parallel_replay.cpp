@@ -237,6 +237,15 @@ class scheduler {
   std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
   std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
+  // Committed jobs and live_'s nodes, kept to be used again: the reader renders the next
+  // transactions into their buffers (transaction_stream::recycle) instead of allocating
+  // memory that the workers' thread frees. The reader takes spare_jobs_ in bulk.
+  std::vector<std::unique_ptr<job>> spare_jobs_;
+  std::vector<decltype(live_)::node_type> spare_nodes_;
+  std::vector<std::unique_ptr<job>> reader_spares_;  // the reading thread's, no lock
+  static constexpr std::size_t max_spares = 64;
+  void make_live(std::unique_ptr<job> jp);
+  void retire(std::uint64_t seq);
   std::size_t queued_bytes_ = 0;
   std::uint64_t committed_ = 0;
   std::uint64_t stop_at_ = no_seq;     // a failure: nothing after it commits
@@ -434,8 +443,50 @@ std::uint64_t scheduler::executed_upto() const {
   return upto;
 }
 
+// Under m_.
+void scheduler::make_live(std::unique_ptr<job> jp) {
+  const std::uint64_t seq = jp->seq;
+  if (spare_nodes_.empty()) {
+    live_.emplace(seq, std::move(jp));
+    return;
+  }
+  auto node = std::move(spare_nodes_.back());
+  spare_nodes_.pop_back();
+  node.key() = seq;
+  node.mapped() = std::move(jp);
+  live_.insert(std::move(node));
+}
+
+// Under m_: out of live_, kept for reuse.
+void scheduler::retire(std::uint64_t seq) {
+  auto node = live_.extract(seq);
+  if (node.empty()) return;
+  if (spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
+  node.mapped().reset();
+  if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
+}
+
 std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
-  auto jp = std::make_unique<job>();
+  std::unique_ptr<job> jp;
+  if (reader_spares_.empty()) {
+    jp = std::make_unique<job>();
+  } else {
+    // A committed one: its transaction's buffers go back to the stream, its lists are
+    // emptied (their memory kept), the rest starts afresh.
+    jp = std::move(reader_spares_.back());
+    reader_spares_.pop_back();
+    ctx_.stream->recycle(std::move(jp->tx));
+    job fresh;
+    fresh.own = std::move(jp->own);
+    fresh.body = std::move(jp->body);
+    fresh.commit = std::move(jp->commit);
+    fresh.gtid = std::move(jp->gtid);
+    fresh.own.clear();
+    fresh.body.clear();
+    fresh.commit.clear();
+    fresh.gtid.clear();
+    *jp = std::move(fresh);
+  }
   job& j = *jp;
   j.seq = next_seq_++;
   j.tx = std::move(tx_in);
@@ -600,7 +651,7 @@ job* scheduler::take(std::size_t w) {
       pending_.erase(it);
       job* j = jp.get();
       j->worker = w;
-      live_.emplace(j->seq, std::move(jp));
+      make_live(std::move(jp));
       return j;
     }
     if (input_done_ || stop_at_ != no_seq) return nullptr;
@@ -784,7 +835,7 @@ job* scheduler::follower(std::size_t w, const job& j) {
   jp->state = job_state::executing;
   jp->exec_start = clock_type::now();
   job* out = jp.get();
-  live_.emplace(out->seq, std::move(jp));
+  make_live(std::move(jp));
   ++followers_;
   return out;
 }
@@ -934,7 +985,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     if (at_once && c.ok) note_exec_time(j);
     if (!marked) mark_committed(j);
     queued_bytes_ -= std::min(queued_bytes_, j.bytes);
-    live_.erase(j.seq);  // j is gone
+    retire(j.seq);  // j is gone
     wake_reader();  // room in the queue
     if (next == nullptr) return {held, false};
     if (c.ok) {
@@ -1328,6 +1379,7 @@ void scheduler::run() {
     {
       sched_lock lk(*this);
       schedule(*jp);
+      if (reader_spares_.empty()) reader_spares_.swap(spare_jobs_);
     }
     {
       sched_lock lk(*this);

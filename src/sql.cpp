@@ -1173,9 +1173,27 @@ struct transaction_stream::impl {
 
   // -- transactions -------------------------------------------------------------------
 
+  // Transactions given back (transaction_stream::recycle): their buffers are reused.
+  std::vector<rendered_transaction> spares;
+  static constexpr std::size_t max_spares = 4;
+  static constexpr std::size_t max_spare_bytes = 1u << 20;
+
+  // An empty transaction, in a spare's buffers when there is one.
+  rendered_transaction fresh_tx() {
+    rendered_transaction t;
+    if (!spares.empty()) {
+      t.sql = std::move(spares.back().sql);
+      t.statements = std::move(spares.back().statements);
+      spares.pop_back();
+      t.sql.clear();
+      t.statements.clear();
+    }
+    return t;
+  }
+
   void begin_tx(const event_view& ev) {
     in_tx = true;
-    tx = rendered_transaction{};
+    tx = fresh_tx();
     tx.file_index = file;
     tx.start = ev.offset;
     tx.timestamp = ev.header.timestamp;
@@ -1341,7 +1359,7 @@ struct transaction_stream::impl {
     // statements rendered so far go.
     if (tx.statements.empty()) return std::nullopt;
     rendered_transaction out = std::move(tx);
-    tx = rendered_transaction{};
+    tx = fresh_tx();
     tx.file_index = file;
     tx.start = out.start;
     tx.timestamp = out.timestamp;
@@ -1667,6 +1685,19 @@ void transaction_stream::resume_after(std::size_t file_index, std::uint64_t end)
 }
 
 void transaction_stream::reset_session() noexcept { impl_->session = session_state{}; }
+
+void transaction_stream::recycle(rendered_transaction&& spent) noexcept {
+  auto& spares = impl_->spares;
+  if (spares.size() >= impl::max_spares || spent.sql.capacity() > impl::max_spare_bytes ||
+      spent.statements.capacity() * sizeof(sql_statement) > impl::max_spare_bytes) {
+    return;
+  }
+  try {
+    spares.push_back(std::move(spent));
+  } catch (...) {
+    // no room for it: it is freed instead
+  }
+}
 
 void transaction_stream::reset_gtid_session() noexcept {
   impl_->session.gtid_domain.reset();

@@ -231,6 +231,11 @@ class transaction_stream {
   // be applied (encrypted, INCIDENT, pre-5.0 LOAD), a grammar violation.
   [[nodiscard]] result<std::optional<rendered_transaction>> next();
 
+  // Gives back a transaction the caller is done with: a later one is rendered into its
+  // buffers (its text and statement list keep their memory), sparing an allocation and a
+  // free per transaction on a long stream. Optional; a few are kept, large ones dropped.
+  void recycle(rendered_transaction&& spent) noexcept;
+
   // Resume: skip every transaction of input `file_index` that ends at or before `end`,
   // and every earlier input. resume_checked() tells whether a transaction ending exactly
   // at `end` was seen (false: the recorded point is not a transaction boundary here).

@@ -74,6 +74,21 @@ std::vector<std::uint8_t> write_rows_body(std::uint64_t id, std::int32_t value, 
   return w.data();
 }
 
+// What the recycle test compares of a rendered transaction.
+struct tx_copy {
+  std::string sql;
+  std::vector<std::string> statements;
+  std::vector<std::uint64_t> offsets;
+  std::size_t file_index = 0;
+  std::uint64_t start = 0, end = 0;
+  std::string gtid;
+  std::optional<std::size_t> commit;
+  bool more = false;
+  std::uint32_t piece = 0;
+  std::size_t load_blocks = 0;
+  bool operator==(const tx_copy&) const = default;
+};
+
 std::vector<std::string> texts(const rendered_transaction& tx) {
   std::vector<std::string> out;
   for (const auto& s : tx.statements) out.emplace_back(tx.text(s));
@@ -1125,5 +1140,56 @@ TEST_SUITE("sql") {
     REQUIRE(n);
     auto n2 = s.next();
     CHECK_FALSE(n2);
+  }
+
+  TEST_CASE("render: transactions given back with recycle() are rendered into again, with equal results") {
+    // Every transaction of the mixed test binlogs (row, statement, LOAD DATA, DDL), whole
+    // and in pieces of about 700 bytes; each one handed back once it was copied.
+    std::vector<std::vector<std::uint8_t>> files;
+    for (const char* name : {"mixed.000001", "mixed.000002", "mixed.000003", "mixed.000004", "mixed.000005"}) {
+      files.push_back(read_file(std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/" + name));
+      REQUIRE_FALSE(files.back().empty());
+    }
+    auto run = [&](bool recycle, std::size_t threshold, std::size_t& reused) {
+      std::vector<binlog_input> inputs;
+      for (const auto& f : files) inputs.push_back({"mixed", bytes(f.data(), f.size())});
+      render_options o;
+      o.dialect = sql_dialect::mariadb;
+      o.stream_threshold = threshold;
+      transaction_stream s(std::move(inputs), {}, o);
+      std::vector<tx_copy> out;
+      const char* last_buffer = nullptr;
+      for (;;) {
+        auto n = s.next();
+        if (!n) FAIL_CHECK(n.error().message());
+        REQUIRE(n);
+        if (!*n) break;
+        rendered_transaction& tx = **n;
+        if (tx.sql.data() == last_buffer) ++reused;
+        tx_copy c{tx.sql, texts(tx), {}, tx.file_index, tx.start, tx.end, tx.gtid.text(), tx.commit, tx.more, tx.piece,
+               tx.load_data.size()};
+        for (const auto& st : tx.statements) c.offsets.push_back(st.offset);
+        out.push_back(std::move(c));
+        if (recycle && tx.sql.capacity() > 15) {
+          last_buffer = tx.sql.data();
+          s.recycle(std::move(tx));
+        }
+      }
+      return out;
+    };
+    for (std::size_t threshold : {std::size_t{0}, std::size_t{700}}) {
+      CAPTURE(threshold);
+      std::size_t reused_plain = 0, reused = 0;
+      const auto plain = run(false, threshold, reused_plain);
+      const auto again = run(true, threshold, reused);
+      REQUIRE(plain.size() > 20);
+      CHECK(reused_plain == 0);
+      CHECK(reused > plain.size() / 2);  // most were rendered into the one given back before
+      REQUIRE(again.size() == plain.size());
+      for (std::size_t k = 0; k < plain.size(); ++k) {
+        CAPTURE(k);
+        CHECK(again[k] == plain[k]);
+      }
+    }
   }
 }
