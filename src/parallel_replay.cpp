@@ -457,11 +457,17 @@ void scheduler::make_live(std::unique_ptr<job> jp) {
   live_.insert(std::move(node));
 }
 
-// Under m_: out of live_, kept for reuse.
+// Under m_: out of live_, kept for reuse unless it holds much memory (a large
+// transaction's is freed at once, as the queue's limit on bytes assumes).
 void scheduler::retire(std::uint64_t seq) {
   auto node = live_.extract(seq);
   if (node.empty()) return;
-  if (spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
+  const job& j = *node.mapped();
+  constexpr std::size_t most = 1u << 20;
+  const bool small = j.tx.sql.capacity() <= most && j.tx.load_data.empty() &&
+                     j.tx.statements.capacity() * sizeof(sql_statement) <= most &&
+                     (j.body.capacity() + j.commit.capacity()) * sizeof(piece) <= most;
+  if (small && spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
   node.mapped().reset();
   if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
 }

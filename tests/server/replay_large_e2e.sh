@@ -8,8 +8,8 @@
 #     transaction, a multi-table UPDATE (rows events of two tables in one statement) and a
 #     large DELETE, with small transactions between them.
 #  2. Serial and --parallel 4 replays with --stream-threshold 256K give A's checksums and
-#     record every transaction once; the serial one's peak RSS is at most half of a
-#     replay that holds each transaction whole (--stream-threshold 0), and under 48 MiB.
+#     record every transaction once; their peak RSS is at most half of a serial replay
+#     that holds each transaction whole (--stream-threshold 0), the serial one's under 48 MiB.
 #  3. --stop-position inside the 20-UPDATE transaction: nothing of it is applied (it is
 #     read ahead before its first piece goes out), everything before it is.
 #  4. A copy of the binlog cut inside that transaction: the same, with the note that the
@@ -123,8 +123,15 @@ fi
 
 step "--parallel 4, --stream-threshold 256K"
 start d 4
-replay d --parallel 4 --parallel-mode optimistic --stream-threshold 256K -v "$binlog" 2>"$work/d.err" ||
+/usr/bin/time -f '%M' -o "$work/d.rss" "$bin" replay --no-defaults --socket "$(sock d)" --user root --progress=none \
+  --parallel 4 --parallel-mode optimistic --stream-threshold 256K -v "$binlog" 2>"$work/d.err" ||
   { cat "$work/d.err" >&2; fail "replay failed"; }
+rss_parallel=$(cat "$work/d.rss")
+echo "peak RSS: --parallel 4 streamed $((rss_parallel / 1024)) MiB"
+if [[ $(ldd "$bin" 2>/dev/null || true) != *libasan* ]]; then
+  ((rss_parallel * 2 <= rss_whole)) ||
+    fail "--parallel 4 streaming did not bound memory: $rss_parallel KiB vs $rss_whole KiB whole"
+fi
 grep -q "a large transaction, sent in pieces as it is read" "$work/d.err" ||
   { cat "$work/d.err" >&2; fail "-v did not say that large transactions are applied alone"; }
 [[ $(checksums "$work/d") == "$want" ]] || fail "checksums differ from A's"
