@@ -922,9 +922,15 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
           if (early_failure(lk, w, j, r)) return {held, false};
           continue;
         }
-        if (r.ok) j.state = job_state::executed;
+        if (r.ok) {
+          j.state = job_state::executed;
+          wake();  // transactions waiting for this one to have executed
+        }
       }
-      if (head(j)) j.abort = false;  // nothing earlier is left to run before it
+      if (head(j) && j.abort) {
+        j.abort = false;  // nothing earlier is left to run before it
+        wake();           // it counts as executed again
+      }
       if (stopping(j)) {
         lk.unlock();
         rollback(w);
@@ -940,6 +946,9 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     }
     // -- its COMMIT (all its statements when at_once), then maybe the follower's --
     j.state = job_state::committing;
+    // Sent with its COMMIT, its statements count as executed from now: transactions
+    // waiting for that may start (they would otherwise wait for its commit).
+    if (at_once) wake();
     j.at_once = at_once;
     job* next = held == nullptr ? follower(w, j) : nullptr;
     const bool defer = next != nullptr && !executed_matters_;
