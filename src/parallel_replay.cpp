@@ -12,7 +12,11 @@
 //     from running early); only the next to commit can fail the replay, so a failure
 //     leaves every earlier transaction committed and no later one;
 //   * a transaction applied "alone" starts after every earlier one committed, and no later
-//     one starts before it committed.
+//     one starts before it committed;
+//   * a batch (replay_options::batches) is taken only when every earlier transaction has
+//     committed and nothing is taken beside it until its last transaction committed; its
+//     transactions commit in order on one connection, each marked committed as the result
+//     of its last statement arrives.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -47,6 +51,7 @@ struct piece {
   bool binlog = false;
   bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text holding ';')
   bool session = false;  // session / GTID state: skipped when the connection already has it
+  const struct job* owner = nullptr;  // the transaction of a statement of the binlog
 };
 
 // done: committed, in live_ until its worker has read its packet's last result.
@@ -120,6 +125,10 @@ class scheduler {
     bool executed = false;
   };
   next_job execute(std::size_t w, job& j, bool executed);
+  void execute_batch(std::size_t w);
+  static bool batchable(const job& j, std::size_t w);
+  void unlive(job& j);
+  void pace();
   job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
   bool early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r);
@@ -128,9 +137,10 @@ class scheduler {
   // one) succeeded.
   // `defer`: the results after reach's are left unread (exec_result::deferred) when they
   // are in the same packet; read_deferred() reads them.
+  // `on_progress` runs with the last statement done each time results arrive.
   exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
                           const piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
-                          bool defer = false);
+                          bool defer = false, const function_ref<void(const piece*)>* on_progress = nullptr);
   exec_result read_deferred(std::size_t w);
   struct worker;
   static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
@@ -210,6 +220,8 @@ class scheduler {
     std::vector<char> flag_loss;
     std::vector<piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
     std::vector<const piece*> todo;   // the pieces send_pieces sends
+    std::vector<job*> batch;          // the batch it took (take), in order
+    std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
     std::size_t todo_from = 0;        // the first of the packet whose results are deferred
     // Under m_: what the worker waits for (in loop_.wait_wake), and its transaction.
     wait_kind waiting = wait_kind::none;
@@ -293,6 +305,20 @@ class scheduler {
   // results are then read at once, not at their turn (under m_).
   bool executed_matters_ = false;
   bool gtid_next_used_ = false;
+  // Batches (under m_): whether transactions are taken in batches now, whether one is in
+  // flight, and the turns of --parallel-batches auto: each way's last rate (committed
+  // transactions per second; [0] N connections, [1] batches), the current turn's start
+  // and end, and whether it is a short trial of the way not chosen.
+  bool batching_ = false;
+  bool batch_live_ = false;
+  std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
+  struct {
+    double rate[2] = {0, 0};
+    clock_type::time_point since{}, until{};
+    std::uint64_t from = 0;
+    bool trial = false;  // the first turn measures N connections, the next tries batches
+  } pace_;
+  static constexpr std::size_t max_batch = 64;
 };
 
 // Under m_. The worker removes `j` from live_ once its packet is done.
@@ -305,7 +331,31 @@ void scheduler::mark_committed(job& j) {
   last_file_ = (*ctx_.file_names)[j.tx.file_index];
   last_pos_ = j.tx.end;
   last_gtid_ = j.gtid;
+  if (opt_.batches == replay_options::batch_mode::automatic) pace();
   wake();
+}
+
+// Under m_, after each commit (--parallel-batches auto): a turn of one way ends at its
+// time; its rate is noted and the next turn is a short trial of the other way, or, after a
+// trial, a long turn of the faster.
+void scheduler::pace() {
+  const auto now = clock_type::now();
+  if (now < pace_.until) return;
+  const double secs = std::chrono::duration<double>(now - pace_.since).count();
+  if (secs > 0) pace_.rate[batching_ ? 1 : 0] = static_cast<double>(committed_run_ - pace_.from) / secs;
+  const bool was = batching_;
+  if (pace_.trial) {
+    batching_ = pace_.rate[1] > pace_.rate[0];
+    pace_.trial = false;
+    pace_.until = now + std::chrono::seconds(3);
+  } else {
+    batching_ = !batching_;
+    pace_.trial = true;
+    pace_.until = now + std::chrono::milliseconds(300);
+  }
+  pace_.since = now;
+  pace_.from = committed_run_;
+  if (batching_ != was) ++batch_switches_;
 }
 
 // With --verbose: `j` failed with r's error and runs again as the next to commit.
@@ -322,12 +372,23 @@ void scheduler::note_exec_time(const job& j) {
 }
 
 auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
+  // A batch: nothing is taken beside it.
+  if (batch_live_) return pending_.end();
+  if (batching_ && live_.empty()) {
+    // A batch starts once everything taken has committed.
+    auto it = pending_.begin();
+    if (it == pending_.end() || ((*it)->pinned && w != 0) || (*it)->seq >= stop_at_) return pending_.end();
+    return it;
+  }
   auto it = pending_.begin();
   if (w != 0) {
     while (it != pending_.end() && (*it)->pinned) ++it;
   }
   // After a failure, only transactions before it are still applied.
   if (it != pending_.end() && (*it)->seq >= stop_at_) it = pending_.end();
+  // Before a batch, only those that the taken ones wait for (one left for the first
+  // connection while others took later ones).
+  if (batching_ && it != pending_.end() && (*it)->seq > live_.rbegin()->first) it = pending_.end();
   return it;
 }
 
@@ -523,6 +584,7 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
 
   auto add = [&](std::vector<piece>& to, const sql_statement& st) {
     to.push_back(piece_of(tx, st));
+    to.back().owner = &j;
     j.bytes += to.back().text.size() + 3;
   };
   auto ours = [&](std::vector<piece>& to, const std::string& text) {
@@ -653,6 +715,28 @@ job* scheduler::take(std::size_t w) {
   for (;;) {
     auto it = job_for(w);
     if (it != pending_.end()) {
+      auto& batch = workers_[w]->batch;
+      batch.clear();
+      if (batching_ && live_.empty() && (*it)->seq == committed_ + 1) {
+        // A run of consecutive transactions that may share a packet, the first the next to
+        // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
+        std::size_t bytes = 0;
+        while (!pending_.empty() && batch.size() < max_batch && bytes < (4u << 20) &&
+               pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
+               batchable(*pending_.front(), w)) {
+          std::unique_ptr<job> jp = std::move(pending_.front());
+          pending_.pop_front();
+          bytes += jp->bytes;
+          jp->worker = w;
+          batch.push_back(jp.get());
+          make_live(std::move(jp));
+        }
+        if (!batch.empty()) {
+          batch_live_ = true;
+          return batch.front();
+        }
+        it = pending_.begin();
+      }
       std::unique_ptr<job> jp = std::move(*it);
       pending_.erase(it);
       job* j = jp.get();
@@ -699,7 +783,8 @@ void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
 
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
                                               std::size_t head_upto, const piece* reach,
-                                              const function_ref<void()>* on_reached, bool defer) {
+                                              const function_ref<void()>* on_reached, bool defer,
+                                              const function_ref<void(const piece*)>* on_progress) {
   auto& wk = *workers_[w];
   exec_result r;
   bool reached = on_reached == nullptr;
@@ -737,6 +822,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
         reached = true;
         (*on_reached)();
       }
+      if (on_progress != nullptr && done > 0) (*on_progress)(todo[std::min(i + done, k) - 1]);
     };
     const session::result_hook hook(on_result);
     // The results after reach's, in the last packet: read later (read_deferred).
@@ -749,7 +835,8 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
         }
       }
     }
-    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached ? nullptr : &hook, stop_after);
+    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
+                       stop_after);
     wk.infile.tx = nullptr;
     if (o.pending) {
       wk.todo_from = i;
@@ -766,10 +853,11 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(wk, o, i);
       wk.state.clear();  // what the failed packet set is not known
       if (!expected) {
+        const job& of = p.owner != nullptr ? *p.owner : j;
         sched_lock lk(*this);
         ++skipped_;
-        note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[j.tx.file_index].name, p.offset,
-                         j.gtid.empty() ? "" : " GTID " + j.gtid, o.err, o.message, shorten(p.text, 160)));
+        note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[of.tx.file_index].name, p.offset,
+                         of.gtid.empty() ? "" : " GTID " + of.gtid, o.err, o.message, shorten(p.text, 160)));
       }
       i = i + o.done + 1;
       continue;
@@ -1002,6 +1090,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     queued_bytes_ -= std::min(queued_bytes_, j.bytes);
     retire(j.seq);  // j is gone
     wake_reader();  // room in the queue
+    if (batching_ && live_.empty()) wake();  // a batch may start
     if (next == nullptr) return {held, false};
     if (c.ok) {
       if (c.deferred) {
@@ -1019,6 +1108,101 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   }
 }
 
+// Whether `j` may go in a batch of worker `w`: its statements and COMMIT in the packet of
+// the transactions before it. Not a large transaction's last piece, one with LOAD DATA or
+// other statements sent alone, one that commits on its own, nor a statement-based one off
+// the first connection.
+bool scheduler::batchable(const job& j, std::size_t w) {
+  if (j.streamed || !j.tx.commit || (j.pinned && w != 0)) return false;
+  return std::none_of(j.body.begin(), j.body.end(), [](const piece& p) { return p.alone; });
+}
+
+// Under m_: a taken transaction whose statements did not run goes back to the front of the
+// queue (taken again, in order, before anything later).
+void scheduler::unlive(job& j) {
+  auto node = live_.extract(j.seq);
+  j.state = job_state::waiting;
+  j.at_once = false;
+  pending_.push_front(std::move(node.mapped()));
+  node.mapped().reset();
+  if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
+}
+
+// Runs the batch worker `w` took (take): every transaction's statements and COMMIT in
+// order, in as few packets as they fit in; each is marked committed as the result of its
+// last statement arrives. A failure is the failing transaction's own (every earlier one
+// committed, it is the next to commit): a lock error runs the batch again from it, up to
+// the retries of a transaction that is the next to commit; any other error stops the
+// replay there. The transactions after it go back to the queue.
+void scheduler::execute_batch(std::size_t w) {
+  auto& wk = *workers_[w];
+  auto& batch = wk.batch;
+  auto& ends = wk.batch_ends;
+  auto& pieces = wk.pieces;
+  pieces.clear();
+  ends.clear();
+  for (job* j : batch) {
+    pieces.insert(pieces.end(), j->body.begin(), j->body.end());
+    pieces.insert(pieces.end(), j->commit.begin(), j->commit.end());
+    ends.push_back(pieces.size());
+  }
+  {
+    sched_lock lk(*this);
+    workers_[w]->current = batch.front();
+    const auto now = clock_type::now();
+    for (job* j : batch) {
+      // Watched as the next to commit running its statements; nothing later has started.
+      j->state = job_state::committing;
+      j->at_once = true;
+      j->exec_start = now;
+    }
+  }
+  std::size_t marked = 0;
+  auto progress = [&](const piece* last) {
+    const auto upto = static_cast<std::size_t>(last - pieces.data()) + 1;
+    if (marked == batch.size() || ends[marked] > upto) return;
+    sched_lock g(*this);
+    while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
+  };
+  const function_ref<void(const piece*)> on_progress(progress);
+  wk.db.pace_in_fiber(true);
+  auto c = send_pieces(w, *batch.front(), pieces, pieces.size(), nullptr, nullptr, false, &on_progress);
+  wk.db.pace_in_fiber(false);
+  sched_lock lk(*this);
+  // Up to the failing statement every result arrived: the transactions before it committed.
+  const std::size_t upto = c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data());
+  while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
+  for (std::size_t k = 0; k < marked; ++k) {
+    queued_bytes_ -= std::min(queued_bytes_, batch[k]->bytes);
+    retire(batch[k]->seq);
+  }
+  ++batch_count_;
+  batched_ += marked;
+  if (!c.ok) {
+    job& x = *batch[marked];
+    for (std::size_t k = batch.size(); k-- > marked + 1;) unlive(*batch[k]);
+    const bool lost = connection_lost(c.err);
+    if (c.err == 1205) ++timeouts_;
+    constexpr int max_head_retries = 5;
+    if (!c.desync && !lost && lock_error(c.err) && ++x.head_retries <= max_head_retries) {
+      note_rerun(x, c);
+      ++retries_;
+      unlive(x);
+    } else {
+      x.at_once = false;
+      fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync)));
+    }
+    lk.unlock();
+    if (!lost) rollback(w);
+    lk.lock();
+  }
+  batch.clear();
+  batch_live_ = false;
+  wk.current = nullptr;
+  wake_reader();  // room in the queue
+  wake();         // the next batch, or transactions of other connections, may start
+}
+
 void scheduler::worker_main(std::size_t w) {
   next_job n;
   for (;;) {
@@ -1026,6 +1210,11 @@ void scheduler::worker_main(std::size_t w) {
       n.j = take(w);
       n.executed = false;
       if (n.j == nullptr) break;
+      if (!workers_[w]->batch.empty()) {
+        execute_batch(w);
+        n.j = nullptr;
+        continue;
+      }
     }
     n = execute(w, *n.j, n.executed);
   }
@@ -1285,7 +1474,10 @@ void scheduler::run() {
     workers_.push_back(std::move(wk));
   }
 
-  max_jobs_ = std::max<std::size_t>(32, 16 * n);
+  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
+  batching_ = opt_.batches == replay_options::batch_mode::always;
+  pace_.since = clock_type::now();
+  pace_.until = pace_.since + std::chrono::milliseconds(300);
   auto last_report = clock_type::now();
 
   auto report = [&](bool finished) {
@@ -1448,9 +1640,10 @@ void scheduler::run() {
   if (opt_.verbose && opt_.on_note) {
     opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
                              "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
-                             "in the packet of the COMMIT before ({} of them read at their turn){}",
+                             "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
+                             "batches of one connection ({} changes of way){}",
                              n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
-                             deferred_reads_,
+                             deferred_reads_, batched_, batch_count_, batch_switches_,
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
   report(true);

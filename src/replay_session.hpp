@@ -144,6 +144,10 @@ class session {
   // Waits for the server in `loop`'s fibers (call before connect()): a wait in a fiber lets
   // the loop's other fibers run. Outside a fiber the session waits as usual.
   void use_fibers(fiber_loop* loop) { loop_ = loop; }
+  // In a fiber: paced reading too (a batch of many transactions in one packet). The wait
+  // for a result first sleeps for half the time the statements still due should take the
+  // server, while that is at least 2 ms (the loop's clock counts milliseconds).
+  void pace_in_fiber(bool on) { fiber_pace_ = on; }
 
   // Empty on success, else the message.
   std::string connect(const connection_options& c, infile_source* infile) {
@@ -251,7 +255,7 @@ class session {
   // The two halves of run(): the packet goes out at once, its results are read later (the
   // caller prepares the next packet while the server works).
   bool send(const std::string& packet, outcome& o) {
-    if (pace_) sent_at_ = clock_type::now();  // paced reading's measure of the server
+    if (pace_ || fiber_pace_) sent_at_ = clock_type::now();  // paced reading's measure of the server
     if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
       take_error(o);
       return false;
@@ -263,7 +267,7 @@ class session {
     left_ = count;
     waited_ = false;
     auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
-    if (pace_ && o2.err == 0 && count > 0 && !o2.pending) {
+    if ((pace_ || fiber_pace_) && o2.err == 0 && count > 0 && !o2.pending) {
       // The server's time per statement: from packets whose last result had to be waited
       // for (the time is the server's); a packet found complete only bounds it.
       const double per = std::chrono::duration<double>(clock_type::now() - sent_at_).count() /
@@ -370,6 +374,14 @@ class session {
     if (!pace_) {
       // A fiber's wait (nonblocking()): the loop runs the other fibers meanwhile.
       const int ms = (ev & MYSQL_WAIT_TIMEOUT) != 0 ? static_cast<int>(mysql_get_timeout_value_ms(m_)) : -1;
+      if (fiber_pace_ && ev == MYSQL_WAIT_READ) {
+        const double due_ms = static_cast<double>(left_) * per_statement_s_ * 1e3;
+        if (due_ms >= 2) {
+          // No events: only a broken connection (POLLHUP, POLLERR) ends the sleep early.
+          waited_ = true;
+          (void)loop_->wait_fd(p.fd, 0, static_cast<int>(due_ms / 2));
+        }
+      }
       const short re = loop_->wait_fd(p.fd, p.events, ms);
       return re == 0 ? MYSQL_WAIT_TIMEOUT : happened(re, ev);
     }
@@ -461,6 +473,7 @@ class session {
   clock_type::time_point sent_at_{};
   std::size_t left_ = 0;          // statements of the packet still to answer
   bool waited_ = false;           // read() slept for a result
+  bool fiber_pace_ = false;
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
   struct pending_read {
     bool active = false;

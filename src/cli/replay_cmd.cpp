@@ -204,6 +204,7 @@ struct replay_args {
   bool disable_log_bin = false;
   unsigned parallel = 1;
   std::string parallel_mode = "conservative";
+  std::string parallel_batches = "auto";
   std::size_t stream_threshold = bk::replay_options{}.stream_threshold;
   bool verbose = false;
 };
@@ -254,6 +255,9 @@ int run_replay(replay_args& a) {
   o.parallel = a.parallel;
   o.mode = a.parallel_mode == "optimistic" ? bk::replay_options::parallel_mode::optimistic
                                            : bk::replay_options::parallel_mode::conservative;
+  o.batches = a.parallel_batches == "on"    ? bk::replay_options::batch_mode::always
+              : a.parallel_batches == "off" ? bk::replay_options::batch_mode::never
+                                            : bk::replay_options::batch_mode::automatic;
   o.verbose = a.verbose;
   o.stream_threshold = a.stream_threshold;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
@@ -374,6 +378,10 @@ command_runner add_replay_commands(CLI::App& app) {
                  "conservative (default): what the binlog's group commit ids / logical clock allow together; "
                  "optimistic: every row-based transactional transaction, conflicts rolled back and retried")
       ->check(CLI::IsMember({"conservative", "optimistic"}));
+  rp->add_option("--parallel-batches", ra->parallel_batches,
+                 "With --parallel: auto (default) also tries one connection sending runs of transactions in one "
+                 "packet, in turns, and keeps whichever commits faster; off: never; on: always")
+      ->check(CLI::IsMember({"auto", "off", "on"}));
   rp->add_option("--stream-threshold", ra->stream_threshold,
                  "Send a transaction in pieces as it is read once its statements exceed this (bytes, K/M/G "
                  "suffixes; default 64M; 0: hold each transaction whole); it commits once, as a whole")

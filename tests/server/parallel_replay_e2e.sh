@@ -119,7 +119,7 @@ replay b serial 2>"$work/b.err" || { cat "$work/b.err" >&2; fail "replay failed"
 check b serial "serial"
 
 step "--parallel 4 (conservative)"
-replay c par -v --parallel 4 2>"$work/c.err" || { cat "$work/c.err" >&2; fail "replay failed"; }
+replay c par -v --parallel 4 --parallel-batches off 2>"$work/c.err" || { cat "$work/c.err" >&2; fail "replay failed"; }
 check c par "--parallel 4"
 grep "parallel apply on 4 connections: $total transactions" "$work/c.err" || { cat "$work/c.err" >&2; fail "no summary"; }
 # MariaDB groups: a transaction waits for the group before it to have executed, so the
@@ -128,7 +128,7 @@ grep -q "COMMIT before (0 of them read at their turn)" "$work/c.err" ||
   { cat "$work/c.err" >&2; fail "conservative mode deferred a follower's results"; }
 
 step "--parallel 4 --parallel-mode optimistic"
-replay d opt -v --parallel 4 --parallel-mode optimistic 2>"$work/d.err" || { cat "$work/d.err" >&2; fail "replay failed"; }
+replay d opt -v --parallel 4 --parallel-mode optimistic --parallel-batches off 2>"$work/d.err" || { cat "$work/d.err" >&2; fail "replay failed"; }
 check d opt "--parallel 4 optimistic"
 summary=$(grep "parallel apply on 4 connections" "$work/d.err") || { cat "$work/d.err" >&2; fail "no summary"; }
 echo "$summary"
@@ -138,6 +138,17 @@ followers=$(sed -n 's/.* \([0-9]*\) started in the packet of the COMMIT before.*
 ((followers > 0)) || fail "no transaction started in the packet of an earlier COMMIT: that path is untested"
 deferred=$(sed -n 's/.* COMMIT before (\([0-9]*\) of them read at their turn).*/\1/p' <<<"$summary")
 ((deferred > 0)) || fail "no follower's results were read at its turn: that path is untested"
+
+step "--parallel 4 --parallel-batches on"
+# Every transaction that commits with a COMMIT goes in a batch of one connection; the
+# four DDL statements of the setup commit on their own and are applied alone.
+"$sandbox" start "$work/h" --server-id 2 >/dev/null
+replay h bat -v --parallel 4 --parallel-mode optimistic --parallel-batches on 2>"$work/h.err" ||
+  { cat "$work/h.err" >&2; fail "replay failed"; }
+check h bat "--parallel-batches on"
+grep -q "parallel apply on 4 connections: $total transactions, 4 applied alone, 0 run again after a conflict .*, 0 started in the packet of the COMMIT before (0 of them read at their turn), $((total - 4)) in [0-9]* batches of one connection (0 changes of way)" "$work/h.err" ||
+  { cat "$work/h.err" >&2; fail "--parallel-batches on: not every transaction with a COMMIT went in a batch"; }
+"$sandbox" stop "$work/h" >/dev/null
 
 step "an error in one worker stops the replay where every earlier transaction is committed"
 # Target G holds a row of app.log that a transaction in the middle of A's binlog inserts:
@@ -161,7 +172,7 @@ p7=$(awk '/^# at / { at = $3 } /[ \t]GTID 0-1-7( |$)/ { print at; exit }' \
 [[ $(recorded g err) == 6 ]] || fail "the setup replay recorded $(recorded g err) transactions, not 6"
 q g "INSERT INTO app.log VALUES (4, 125, -1)"
 rc=0
-replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g.err" || rc=$?
+replay g err --resume --parallel 4 --parallel-mode optimistic --parallel-batches off 2>"$work/g.err" || rc=$?
 cat "$work/g.err"
 ((rc == 1)) || fail "the replay that meets a duplicate key exited with $rc, not 1"
 grep -q "(GTID 0-1-$bad)" "$work/g.err" || fail "the failure does not name transaction 0-1-$bad"
@@ -187,6 +198,30 @@ replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g2.err" |
   { cat "$work/g2.err" >&2; fail "the replay did not resume after the failure"; }
 check g err "--parallel 4 optimistic, failed and resumed"
 
+step "the same error in a batch of one connection"
+# The duplicate key comes in the middle of a batch: the transactions before it in the
+# batch are committed and recorded, it and the rest of the batch are not.
+"$sandbox" stop "$work/g" >/dev/null
+"$sandbox" start "$work/k" --server-id 14 >/dev/null
+"$bin" replay "${files[0]}" --no-defaults --socket "$(sock k)" --user root --progress=none --replay-id err \
+  --parallel 4 --parallel-batches on --stop-position "$p7" || fail "the replay of the setup failed"
+q k "INSERT INTO app.log VALUES (4, 125, -1)"
+rc=0
+replay k err --resume -v --parallel 4 --parallel-batches on 2>"$work/k.err" || rc=$?
+((rc == 1)) || { cat "$work/k.err" >&2; fail "the batch that meets a duplicate key exited with $rc, not 1"; }
+grep -q "(GTID 0-1-$bad)" "$work/k.err" || { cat "$work/k.err" >&2; fail "the batch's failure does not name transaction 0-1-$bad"; }
+grep -q "server:    error 1062:" "$work/k.err" || fail "the batch's failure does not give the server's error 1062"
+[[ $(recorded k err) == $((bad - 1)) ]] || fail "after the batch's failure the progress row counts $(recorded k err), not $((bad - 1))"
+[[ $(q k "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'err#%'") == 0 ]] ||
+  fail "rows of connection slots are left after the batch's failure"
+[[ $(q k "SELECT COUNT(*) FROM app.log WHERE c >= 0") == $((bad - 1 - 6)) ]] ||
+  fail "after the batch's failure app.log holds $(q k "SELECT COUNT(*) FROM app.log WHERE c >= 0") replayed rows, not $((bad - 1 - 6))"
+q k "DELETE FROM app.log WHERE s = 4 AND i = 125"
+replay k err --resume --parallel 4 --parallel-batches on 2>"$work/k2.err" ||
+  { cat "$work/k2.err" >&2; fail "the batches did not resume after the failure"; }
+check k err "--parallel-batches on, failed and resumed"
+"$sandbox" stop "$work/k" >/dev/null
+
 step "a binlog without parallelism information (MyISAM)"
 "$sandbox" start "$work/e" --server-id 11 -- --binlog-commit-wait-count=2 --binlog-commit-wait-usec=20000 >/dev/null
 q e "CREATE DATABASE m;
@@ -208,7 +243,7 @@ e_total=$(q e 'SELECT @@gtid_binlog_pos' | sed 's/.*-//')
 mapfile -t files < <(binlogs e)
 checksums e >"$work/want.txt"
 "$sandbox" start "$work/f" --server-id 12 >/dev/null
-replay f myisam -v --parallel 4 2>"$work/f.err" || { cat "$work/f.err" >&2; fail "replay failed"; }
+replay f myisam -v --parallel 4 --parallel-batches off 2>"$work/f.err" || { cat "$work/f.err" >&2; fail "replay failed"; }
 if ! diff "$work/want.txt" <(checksums f) >"$work/diff.txt"; then
   cat "$work/diff.txt" >&2
   fail "MyISAM replay: table checksums differ from E's"
@@ -221,7 +256,7 @@ n=$(recorded f myisam)
 ((n == e_total)) || fail "the progress row counts $n transactions, E wrote $e_total"
 
 # Every wait ends on a wake-up from the change it waits for, none by its time limit.
-if grep -h "late wake-ups" "$work/c.err" "$work/d.err" "$work/f.err"; then
+if grep -h "late wake-ups" "$work/c.err" "$work/d.err" "$work/f.err" "$work/h.err" "$work/k.err"; then
   fail "a worker or the reader missed a wake-up"
 fi
 

@@ -2,10 +2,11 @@
 # `binlogkit replay` killed with SIGKILL at random points and resumed, and the target
 # server crashed once in the middle: every transaction is applied exactly once.
 #
-# Usage: tests/server/replay_resume_e2e.sh [BINLOGKIT [PARALLEL [MODE]]]
+# Usage: tests/server/replay_resume_e2e.sh [BINLOGKIT [PARALLEL [MODE [BATCHES]]]]
 #   BINLOGKIT: the binlogkit binary (default: $BINLOGKIT, else build/binlogkit)
 #   PARALLEL:  every replay runs with --parallel PARALLEL (default 1: the serial applier)
 #   MODE:      its --parallel-mode (default conservative)
+#   BATCHES:   its --parallel-batches (default: the binary's, auto)
 #
 #  1. Server A (small binlog files) runs a workload of 1205 transactions: row and
 #     statement transactions, statement-based LOAD DATA, transactions of 300 rows,
@@ -33,6 +34,7 @@ bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
 parallel=${2:-1}
 par_args=()
 ((parallel > 1)) && par_args=(--parallel "$parallel" --parallel-mode "${3:-conservative}")
+[[ -n ${4:-} ]] && par_args+=(--parallel-batches "$4")
 
 test_name=replay_resume_e2e
 # shellcheck source=tests/server/lib.sh
