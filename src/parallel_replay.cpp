@@ -317,6 +317,7 @@ class scheduler {
     clock_type::time_point since{}, until{};
     std::uint64_t from = 0;
     bool trial = false;  // the first turn measures N connections, the next tries batches
+    int turn_s = 3;      // the next long turn's length: 3 s, doubled after each clear call
   } pace_;
   static constexpr std::size_t max_batch = 64;
 };
@@ -336,8 +337,8 @@ void scheduler::mark_committed(job& j) {
 }
 
 // Under m_, after each commit (--parallel-batches auto): a turn of one way ends at its
-// time; its rate is noted and the next turn is a short trial of the other way, or, after a
-// trial, a long turn of the faster.
+// time; its rate is noted and the next turn is a short trial (0.3 s) of the other way, or,
+// after a trial, a long turn of the faster.
 void scheduler::pace() {
   const auto now = clock_type::now();
   if (now < pace_.until) return;
@@ -347,7 +348,11 @@ void scheduler::pace() {
   if (pace_.trial) {
     batching_ = pace_.rate[1] > pace_.rate[0];
     pace_.trial = false;
-    pace_.until = now + std::chrono::seconds(3);
+    // A clear winner (a quarter faster) is tried against less and less often: the turn
+    // doubles, up to 24 s; a close call keeps it at 3 s.
+    const double lo = std::min(pace_.rate[0], pace_.rate[1]), hi = std::max(pace_.rate[0], pace_.rate[1]);
+    pace_.turn_s = hi >= 1.25 * lo ? std::min(pace_.turn_s * 2, 24) : 3;
+    pace_.until = now + std::chrono::seconds(pace_.turn_s);
   } else {
     batching_ = !batching_;
     pace_.trial = true;
