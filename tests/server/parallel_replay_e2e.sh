@@ -171,18 +171,23 @@ p7=$(awk '/^# at / { at = $3 } /[ \t]GTID 0-1-7( |$)/ { print at; exit }' \
   --parallel 4 --parallel-mode optimistic --stop-position "$p7" || fail "the replay of the setup failed"
 [[ $(recorded g err) == 6 ]] || fail "the setup replay recorded $(recorded g err) transactions, not 6"
 q g "INSERT INTO app.log VALUES (4, 125, -1)"
+stopped_at_bad() { # stopped_at_bad TARGET RC ERRFILE WHAT: the replay failed at transaction $bad
+  local t=$1 rc=$2 err=$3 what=$4
+  ((rc == 1)) || { cat "$err" >&2; fail "$what: exited with $rc at a duplicate key, not 1"; }
+  grep -q "(GTID 0-1-$bad)" "$err" || { cat "$err" >&2; fail "$what: the failure does not name transaction 0-1-$bad"; }
+  grep -q "server:    error 1062:" "$err" || fail "$what: the failure does not give the server's error 1062"
+  [[ $(recorded "$t" err) == $((bad - 1)) ]] || fail "$what: the progress row counts $(recorded "$t" err), not $((bad - 1))"
+  [[ $(q "$t" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'err#%'") == 0 ]] ||
+    fail "$what: rows of connection slots are left after the failure"
+  # Each transaction after the setup inserts one app.log row: exactly those before it.
+  local n
+  n=$(q "$t" "SELECT COUNT(*) FROM app.log WHERE c >= 0")
+  ((n == bad - 1 - 6)) || fail "$what: app.log holds $n replayed rows, not $((bad - 1 - 6))"
+}
 rc=0
 replay g err --resume --parallel 4 --parallel-mode optimistic --parallel-batches off 2>"$work/g.err" || rc=$?
 cat "$work/g.err"
-((rc == 1)) || fail "the replay that meets a duplicate key exited with $rc, not 1"
-grep -q "(GTID 0-1-$bad)" "$work/g.err" || fail "the failure does not name transaction 0-1-$bad"
-grep -q "server:    error 1062:" "$work/g.err" || fail "the failure does not give the server's error 1062"
-[[ $(recorded g err) == $((bad - 1)) ]] || fail "the progress row counts $(recorded g err), not $((bad - 1))"
-[[ $(q g "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'err#%'") == 0 ]] ||
-  fail "rows of connection slots are left after the failure"
-# Each transaction after the setup inserts one app.log row: exactly those before it.
-[[ $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") == $((bad - 1 - 6)) ]] ||
-  fail "app.log holds $(q g "SELECT COUNT(*) FROM app.log WHERE c >= 0") replayed rows, not $((bad - 1 - 6))"
+stopped_at_bad g "$rc" "$work/g.err" "N connections"
 # A run that fails before it applies anything (an account allowed three connections: the
 # main one and two workers of four) leaves the recorded position and count as they were.
 q g "CREATE USER lim@localhost IDENTIFIED BY 'lim' WITH MAX_USER_CONNECTIONS 3;
@@ -199,8 +204,8 @@ replay g err --resume --parallel 4 --parallel-mode optimistic 2>"$work/g2.err" |
 check g err "--parallel 4 optimistic, failed and resumed"
 
 step "the same error in a batch of one connection"
-# The duplicate key comes in the middle of a batch: the transactions before it in the
-# batch are committed and recorded, it and the rest of the batch are not.
+# The duplicate key comes in a batch: the transactions before it are committed and
+# recorded (all of them in batches), it and the rest of its batch are not.
 "$sandbox" stop "$work/g" >/dev/null
 "$sandbox" start "$work/k" --server-id 14 >/dev/null
 "$bin" replay "${files[0]}" --no-defaults --socket "$(sock k)" --user root --progress=none --replay-id err \
@@ -208,14 +213,9 @@ step "the same error in a batch of one connection"
 q k "INSERT INTO app.log VALUES (4, 125, -1)"
 rc=0
 replay k err --resume -v --parallel 4 --parallel-batches on 2>"$work/k.err" || rc=$?
-((rc == 1)) || { cat "$work/k.err" >&2; fail "the batch that meets a duplicate key exited with $rc, not 1"; }
-grep -q "(GTID 0-1-$bad)" "$work/k.err" || { cat "$work/k.err" >&2; fail "the batch's failure does not name transaction 0-1-$bad"; }
-grep -q "server:    error 1062:" "$work/k.err" || fail "the batch's failure does not give the server's error 1062"
-[[ $(recorded k err) == $((bad - 1)) ]] || fail "after the batch's failure the progress row counts $(recorded k err), not $((bad - 1))"
-[[ $(q k "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'err#%'") == 0 ]] ||
-  fail "rows of connection slots are left after the batch's failure"
-[[ $(q k "SELECT COUNT(*) FROM app.log WHERE c >= 0") == $((bad - 1 - 6)) ]] ||
-  fail "after the batch's failure app.log holds $(q k "SELECT COUNT(*) FROM app.log WHERE c >= 0") replayed rows, not $((bad - 1 - 6))"
+stopped_at_bad k "$rc" "$work/k.err" "batches"
+grep -q "parallel apply on 4 connections: $((bad - 7)) transactions, 0 applied alone, .*, $((bad - 7)) in [0-9]* batches" "$work/k.err" ||
+  { cat "$work/k.err" >&2; fail "batches: the transactions before the failure were not all applied in batches"; }
 q k "DELETE FROM app.log WHERE s = 4 AND i = 125"
 replay k err --resume --parallel 4 --parallel-batches on 2>"$work/k2.err" ||
   { cat "$work/k2.err" >&2; fail "the batches did not resume after the failure"; }
