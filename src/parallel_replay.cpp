@@ -31,6 +31,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "batch_pace.hpp"
 #include "progress_rows.hpp"
 #include "replay_session.hpp"
 
@@ -306,19 +307,11 @@ class scheduler {
   bool executed_matters_ = false;
   bool gtid_next_used_ = false;
   // Batches (under m_): whether transactions are taken in batches now, whether one is in
-  // flight, and the turns of --parallel-batches auto: each way's last rate (committed
-  // transactions per second; [0] N connections, [1] batches), the current turn's start
-  // and end, and whether it is a short trial of the way not chosen.
+  // flight, and the turns of --parallel-batches auto.
   bool batching_ = false;
   bool batch_live_ = false;
   std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
-  struct {
-    double rate[2] = {0, 0};
-    clock_type::time_point since{}, until{};
-    std::uint64_t from = 0;
-    bool trial = false;  // the first turn measures N connections, the next tries batches
-    int turn_s = 3;      // the next long turn's length: 3 s, doubled after each clear call
-  } pace_;
+  batch_pace pace_;
   static constexpr std::size_t max_batch = 64;
 };
 
@@ -336,31 +329,16 @@ void scheduler::mark_committed(job& j) {
   wake();
 }
 
-// Under m_, after each commit (--parallel-batches auto): a turn of one way ends at its
-// time; its rate is noted and the next turn is a short trial (0.3 s) of the other way, or,
-// after a trial, a long turn of the faster.
+// Under m_, after each commit (--parallel-batches auto): the turns of the two ways.
 void scheduler::pace() {
-  const auto now = clock_type::now();
-  if (now < pace_.until) return;
-  const double secs = std::chrono::duration<double>(now - pace_.since).count();
-  if (secs > 0) pace_.rate[batching_ ? 1 : 0] = static_cast<double>(committed_run_ - pace_.from) / secs;
-  const bool was = batching_;
-  if (pace_.trial) {
-    batching_ = pace_.rate[1] > pace_.rate[0];
-    pace_.trial = false;
-    // A clear winner (a quarter faster) is tried against less and less often: the turn
-    // doubles, up to 24 s; a close call keeps it at 3 s.
-    const double lo = std::min(pace_.rate[0], pace_.rate[1]), hi = std::max(pace_.rate[0], pace_.rate[1]);
-    pace_.turn_s = hi >= 1.25 * lo ? std::min(pace_.turn_s * 2, 24) : 3;
-    pace_.until = now + std::chrono::seconds(pace_.turn_s);
-  } else {
-    batching_ = !batching_;
-    pace_.trial = true;
-    pace_.until = now + std::chrono::milliseconds(300);
+  const auto step = pace_.tick(clock_type::now(), committed_run_);
+  if (step == batch_pace::step::none) return;
+  if (pace_.batching() != batching_) ++batch_switches_;
+  batching_ = pace_.batching();
+  if (opt_.verbose && step == batch_pace::step::call) {
+    note(fmt::format("batches {:.0f}/s, {} connections {:.0f}/s: {} for {} s", pace_.rate(true), workers_.size(),
+                     pace_.rate(false), batching_ ? "batches" : "the connections", pace_.turn_s()));
   }
-  pace_.since = now;
-  pace_.from = committed_run_;
-  if (batching_ != was) ++batch_switches_;
 }
 
 // With --verbose: `j` failed with r's error and runs again as the next to commit.
@@ -1481,8 +1459,7 @@ void scheduler::run() {
 
   max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
   batching_ = opt_.batches == replay_options::batch_mode::always;
-  pace_.since = clock_type::now();
-  pace_.until = pace_.since + std::chrono::milliseconds(300);
+  pace_.start(clock_type::now());
   auto last_report = clock_type::now();
 
   auto report = [&](bool finished) {
