@@ -133,6 +133,7 @@ class scheduler {
   job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
   bool early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r);
+  bool head_retry(job& j, const exec_result& c, bool at_once);
   // Pieces before `head_upto` are the next to commit's (their expected and skippable
   // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
   // one) succeeded.
@@ -312,7 +313,8 @@ class scheduler {
   bool batch_live_ = false;
   std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
   batch_pace pace_;
-  static constexpr std::size_t max_batch = 64;
+  static constexpr std::size_t max_batch = 64;             // transactions, as the serial applier's
+  static constexpr std::size_t max_batch_bytes = 4u << 20;  // and its bytes (packets split at packet_room)
 };
 
 // Under m_. The worker removes `j` from live_ once its packet is done.
@@ -704,7 +706,7 @@ job* scheduler::take(std::size_t w) {
         // A run of consecutive transactions that may share a packet, the first the next to
         // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
         std::size_t bytes = 0;
-        while (!pending_.empty() && batch.size() < max_batch && bytes < (4u << 20) &&
+        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes &&
                pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
                batchable(*pending_.front(), w)) {
           std::unique_ptr<job> jp = std::move(pending_.front());
@@ -718,7 +720,6 @@ job* scheduler::take(std::size_t w) {
           batch_live_ = true;
           return batch.front();
         }
-        it = pending_.begin();
       }
       std::unique_ptr<job> jp = std::move(*it);
       pending_.erase(it);
@@ -1048,14 +1049,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
         held = next;
       }
       const bool lost = connection_lost(c.err);
-      if (c.err == 1205) ++timeouts_;
-      // An error as the next to commit is the transaction's own; a lock error gets a few
-      // more tries (another session may hold the lock): it is rolled back, the later ones
-      // too, and it runs again.
-      constexpr int max_head_retries = 5;
-      const bool retry = !c.desync && !lost && !j.streamed && lock_error(c.err) &&
-                         (at_once ? ++j.head_retries <= max_head_retries : !j.alone);
-      if (!retry) {
+      if (!head_retry(j, c, at_once)) {
         fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync)));
         lk.unlock();
         if (!lost) rollback(w);
@@ -1131,7 +1125,6 @@ void scheduler::execute_batch(std::size_t w) {
   }
   {
     sched_lock lk(*this);
-    workers_[w]->current = batch.front();
     const auto now = clock_type::now();
     for (job* j : batch) {
       // Watched as the next to commit running its statements; nothing later has started.
@@ -1165,9 +1158,7 @@ void scheduler::execute_batch(std::size_t w) {
     job& x = *batch[marked];
     for (std::size_t k = batch.size(); k-- > marked + 1;) unlive(*batch[k]);
     const bool lost = connection_lost(c.err);
-    if (c.err == 1205) ++timeouts_;
-    constexpr int max_head_retries = 5;
-    if (!c.desync && !lost && lock_error(c.err) && ++x.head_retries <= max_head_retries) {
+    if (head_retry(x, c, true)) {
       note_rerun(x, c);
       ++retries_;
       unlive(x);
@@ -1181,9 +1172,19 @@ void scheduler::execute_batch(std::size_t w) {
   }
   batch.clear();
   batch_live_ = false;
-  wk.current = nullptr;
   wake_reader();  // room in the queue
   wake();         // the next batch, or transactions of other connections, may start
+}
+
+// Under m_: whether the next to commit, whose packet failed with `c`, runs again (counts a
+// lock wait timeout). An error as the next to commit is the transaction's own; a lock
+// error gets a few more tries (another session may hold the lock): it is rolled back, the
+// later ones too, and it runs again.
+bool scheduler::head_retry(job& j, const exec_result& c, bool at_once) {
+  if (c.err == 1205) ++timeouts_;
+  constexpr int max_head_retries = 5;
+  return !c.desync && !connection_lost(c.err) && !j.streamed && lock_error(c.err) &&
+         (at_once ? ++j.head_retries <= max_head_retries : !j.alone);
 }
 
 void scheduler::worker_main(std::size_t w) {
