@@ -69,13 +69,15 @@ class fiber_loop {
   // passed (negative: no limit). Returns poll's revents, 0 when the time ran out.
   short wait_fd(int fd, short events, int timeout_ms) {
     fiber& f = *tl_current_;
-    f.fd = fd;
-    f.events = events;
-    f.revents = 0;
     set_deadline(f, timeout_ms);
-    f.state = fiber_state::wait_fd;
-    yield(f);
-    return f.revents;
+    return wait_fd_until(f, fd, events);
+  }
+  // The same with a limit finer than a millisecond (a paced read's short sleeps).
+  short wait_fd_for(int fd, short events, clock::duration timeout) {
+    fiber& f = *tl_current_;
+    f.has_deadline = true;
+    f.deadline = clock::now() + timeout;
+    return wait_fd_until(f, fd, events);
   }
 
   // From fiber `i`: sleeps until wake(i) or until `timeout` passed; false when it ran out.
@@ -133,6 +135,14 @@ class fiber_loop {
 #endif
   };
 
+  short wait_fd_until(fiber& f, int fd, short events) {
+    f.fd = fd;
+    f.events = events;
+    f.revents = 0;
+    f.state = fiber_state::wait_fd;
+    yield(f);
+    return f.revents;
+  }
   static void set_deadline(fiber& f, int timeout_ms) {
     f.has_deadline = timeout_ms >= 0;
     if (f.has_deadline) f.deadline = clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -225,7 +235,8 @@ inline void fiber_loop::run() {
     waiting.clear();
     pfds.push_back({efd_, POLLIN, 0});
     auto now = clock::now();
-    int timeout = -1;
+    bool limited = false;
+    clock::duration timeout{};
     for (auto& fp : fibers_) {
       fiber& f = *fp;
       if (f.state == fiber_state::wait_fd) {
@@ -233,14 +244,18 @@ inline void fiber_loop::run() {
         waiting.push_back(&f);
       }
       if ((f.state == fiber_state::wait_fd || f.state == fiber_state::wait_wake) && f.has_deadline) {
-        const auto ms = std::chrono::ceil<std::chrono::milliseconds>(f.deadline - now).count();
-        const int left = static_cast<int>(std::max<long long>(ms, 0));
-        timeout = timeout < 0 ? left : std::min(timeout, left);
+        const auto left = std::max(f.deadline - now, clock::duration::zero());
+        timeout = limited ? std::min(timeout, left) : left;
+        limited = true;
       }
     }
     sleeping_.store(true);
     int r = 0;
-    if (wakes_.load() == 0) r = ::poll(pfds.data(), pfds.size(), timeout);
+    if (wakes_.load() == 0) {
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
+      const timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+      r = ::ppoll(pfds.data(), pfds.size(), limited ? &ts : nullptr, nullptr);
+    }
     sleeping_.store(false);
     if (r < 0 && errno != EINTR) throw std::runtime_error("poll failed");
     if (r > 0 && (pfds[0].revents & POLLIN) != 0) {
@@ -256,7 +271,7 @@ inline void fiber_loop::run() {
     // Time limits are looked at when poll ran out of time or one had passed before it: one
     // that passes while poll returns for a socket is met on the next pass (whose timeout is
     // then 0), not missed.
-    if (r != 0 && timeout != 0) continue;
+    if (r != 0 && !(limited && timeout == clock::duration::zero())) continue;
     now = clock::now();
     for (auto& fp : fibers_) {
       fiber& f = *fp;

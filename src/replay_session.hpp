@@ -145,8 +145,8 @@ class session {
   // the loop's other fibers run. Outside a fiber the session waits as usual.
   void use_fibers(fiber_loop* loop) { loop_ = loop; }
   // In a fiber: paced reading too (a batch of many transactions in one packet). The wait
-  // for a result first sleeps for half the time the statements still due should take the
-  // server, while that is at least 2 ms (the loop's clock counts milliseconds).
+  // for a result sleeps for half the time the statements still due should take the
+  // server while that is at least 2 ms, then as enable_pacing's reads.
   void pace_in_fiber(bool on) { fiber_pace_ = on; }
 
   // Empty on success, else the message.
@@ -228,7 +228,7 @@ class session {
   // reads without waiting first and polls only when that read fails; right after a send it
   // nearly always does (one system call per packet saved). Paced reading polls on its own.
   void await_reply() {
-    if (pace_) return;
+    if (pace_ || fiber_pace_) return;
     if (loop_ != nullptr && loop_->in_fiber()) {
       (void)loop_->wait_fd(static_cast<int>(mysql_get_socket(m_)), POLLIN, -1);
       return;
@@ -265,6 +265,8 @@ class session {
   outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
                const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
     left_ = count;
+    expected_ = std::chrono::duration_cast<clock_type::duration>(
+        std::chrono::duration<double>(static_cast<double>(count) * per_statement_s_ * 2 + 2e-3));
     waited_ = false;
     auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
     if ((pace_ || fiber_pace_) && o2.err == 0 && count > 0 && !o2.pending) {
@@ -354,9 +356,6 @@ class session {
     while (ev != 0) ev = mysql_next_result_cont(&ret, m_, wait_for(ev));
     return ret;
   }
-  // Waits for what the non-blocking call asked for and says which of it happened. A wait
-  // for results alone sleeps about a third of the time the `left_` statements should
-  // take (20 us to 1 ms) between looks at the socket.
   // poll's revents as the non-blocking call's MYSQL_WAIT_* flags (what it waited for, `ev`,
   // when poll named nothing it knows).
   static int happened(short revents, int ev) {
@@ -366,6 +365,10 @@ class session {
     if ((revents & POLLPRI) != 0) out |= MYSQL_WAIT_EXCEPT;
     return out != 0 ? out : (ev & ~MYSQL_WAIT_TIMEOUT);
   }
+  // Waits for what the non-blocking call asked for and says which of it happened. A paced
+  // wait for results alone sleeps about a third of the time the `left_` statements should
+  // take (20 us to 1 ms) between looks at the socket, until the packet is overdue (twice
+  // its expected time): then it sleeps until the socket is readable.
   int wait_for(int ev) {
     pollfd p{static_cast<int>(mysql_get_socket(m_)), 0, 0};
     if ((ev & MYSQL_WAIT_READ) != 0) p.events |= POLLIN;
@@ -374,12 +377,18 @@ class session {
     if (!pace_) {
       // A fiber's wait (nonblocking()): the loop runs the other fibers meanwhile.
       const int ms = (ev & MYSQL_WAIT_TIMEOUT) != 0 ? static_cast<int>(mysql_get_timeout_value_ms(m_)) : -1;
-      if (fiber_pace_ && ev == MYSQL_WAIT_READ) {
-        const double due_ms = static_cast<double>(left_) * per_statement_s_ * 1e3;
-        if (due_ms >= 2) {
-          // No events: only a broken connection (POLLHUP, POLLERR) ends the sleep early.
+      if (fiber_pace_ && ev == MYSQL_WAIT_READ && per_statement_s_ > 0) {
+        // A look at the socket, then a sleep that lets the other fibers run: half the time
+        // the statements still due should take while that is 2 ms or more, then a third
+        // of it (20 us to 1 ms), as the serial applier's paced read. No events: only a
+        // broken connection (POLLHUP, POLLERR) ends a sleep early.
+        while (!overdue()) {
+          if (::poll(&p, 1, 0) != 0) return happened(p.revents, ev);
           waited_ = true;
-          (void)loop_->wait_fd(p.fd, 0, static_cast<int>(due_ms / 2));
+          const double due = static_cast<double>(left_) * per_statement_s_;
+          const double s = due >= 2e-3 ? due / 2 : std::clamp(0.3 * due, 20e-6, 1e-3);
+          (void)loop_->wait_fd_for(p.fd, 0, std::chrono::duration_cast<clock_type::duration>(
+                                                 std::chrono::duration<double>(s)));
         }
       }
       const short re = loop_->wait_fd(p.fd, p.events, ms);
@@ -399,7 +408,12 @@ class session {
       if (r > 0) return happened(p.revents, ev);
       if (r < 0 && errno != EINTR) return ev & ~MYSQL_WAIT_TIMEOUT;  // the library meets the error
       if (deadline && clock_type::now() >= *deadline) return MYSQL_WAIT_TIMEOUT;
-      if (paced) {
+      if (paced && overdue()) {
+        // Later than the whole packet should have taken: a statement slower than the
+        // estimate (DDL, a large transaction) is waited for, not looked at every few us.
+        waited_ = true;
+        if (::poll(&p, 1, -1) > 0) return happened(p.revents, ev);
+      } else if (paced) {
         waited_ = true;
         const double s = std::clamp(0.3 * static_cast<double>(left_) * per_statement_s_, 20e-6, 1e-3);
         std::this_thread::sleep_for(std::chrono::duration<double>(s));
@@ -472,6 +486,8 @@ class session {
   fiber_loop* loop_ = nullptr;
   clock_type::time_point sent_at_{};
   std::size_t left_ = 0;          // statements of the packet still to answer
+  clock_type::duration expected_{};  // twice the time the packet should take, and 2 ms
+  [[nodiscard]] bool overdue() const { return clock_type::now() - sent_at_ > expected_; }
   bool waited_ = false;           // read() slept for a result
   bool fiber_pace_ = false;
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
