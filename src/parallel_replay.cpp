@@ -1459,8 +1459,9 @@ void scheduler::run() {
   }
 
   max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
-  batching_ = opt_.batches == replay_options::batch_mode::always;
   pace_.start(clock_type::now());
+  batching_ = opt_.batches == replay_options::batch_mode::always ||
+              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
   auto last_report = clock_type::now();
 
   auto report = [&](bool finished) {

@@ -379,8 +379,9 @@ command_runner add_replay_commands(CLI::App& app) {
                  "optimistic: every row-based transactional transaction, conflicts rolled back and retried")
       ->check(CLI::IsMember({"conservative", "optimistic"}));
   rp->add_option("--parallel-batches", ra->parallel_batches,
-                 "With --parallel: auto (default) also tries one connection sending runs of transactions in one "
-                 "packet, in turns, and keeps whichever commits faster; off: never; on: always")
+                 "With --parallel: batches, one connection sending runs of transactions in one packet. auto "
+                 "(default): starts with batches, tries the N connections in turns and keeps whichever commits "
+                 "faster; off: never; on: always")
       ->check(CLI::IsMember({"auto", "off", "on"}));
   rp->add_option("--stream-threshold", ra->stream_threshold,
                  "Send a transaction in pieces as it is read once its statements exceed this (bytes, K/M/G "

@@ -10,31 +10,34 @@ using binlogkit::detail::batch_pace;
 using namespace std::chrono_literals;
 using step = batch_pace::step;
 
-TEST_CASE("batch_pace: N connections first, then a trial of batches, then the faster for a turn") {
+TEST_CASE("batch_pace: batches first, warmed up, then a trial of the connections, then the faster for a turn") {
   batch_pace p;
   const auto t0 = batch_pace::clock::time_point{} + 100s;
   p.start(t0);
+  CHECK(p.batching());
+  // The warm-up: 0.5 s of batches, not measured (slow here: 50 commits).
+  CHECK(p.tick(t0 + 499ms, 49) == step::none);
+  CHECK(p.tick(t0 + 500ms, 50) == step::none);
+  CHECK(p.batching());
+  CHECK(p.rate(true) == 0);
+  // Batches measured from there: 600 commits in 0.3 s, 2000/s; the connections are tried.
+  CHECK(p.tick(t0 + 799ms, 640) == step::none);
+  CHECK(p.tick(t0 + 800ms, 650) == step::trial);
   CHECK_FALSE(p.batching());
-  // Nothing happens before the first 0.3 s are over.
-  CHECK(p.tick(t0 + 299ms, 290) == step::none);
-  CHECK_FALSE(p.batching());
-  // 300 commits in 0.3 s: 1000/s for the connections; batches are tried.
-  CHECK(p.tick(t0 + 300ms, 300) == step::trial);
+  CHECK(p.rate(true) == doctest::Approx(2000));
+  CHECK(p.tick(t0 + 1000ms, 850) == step::none);
+  // 300 in 0.3 s: 1000/s for the connections, clearly slower: batches for 6 s (3 s doubled).
+  CHECK(p.tick(t0 + 1100ms, 950) == step::call);
   CHECK(p.batching());
   CHECK(p.rate(false) == doctest::Approx(1000));
-  CHECK(p.tick(t0 + 500ms, 500) == step::none);
-  // 600 more in 0.3 s: 2000/s, clearly faster: batches for 6 s (3 s doubled).
-  CHECK(p.tick(t0 + 600ms, 900) == step::call);
-  CHECK(p.batching());
-  CHECK(p.rate(true) == doctest::Approx(2000));
   CHECK(p.turn_s() == 6);
-  CHECK(p.tick(t0 + 6599ms, 12000) == step::none);
+  CHECK(p.tick(t0 + 7099ms, 12000) == step::none);
   // The long turn ends: its own rate is noted (12000 in 6 s), the connections are tried.
-  CHECK(p.tick(t0 + 6600ms, 12900) == step::trial);
+  CHECK(p.tick(t0 + 7100ms, 12950) == step::trial);
   CHECK_FALSE(p.batching());
   CHECK(p.rate(true) == doctest::Approx(2000));
   // 480 in 0.3 s (1600/s): 2000 is a quarter above it, batches again for 12 s.
-  CHECK(p.tick(t0 + 6900ms, 13380) == step::call);
+  CHECK(p.tick(t0 + 7400ms, 13430) == step::call);
   CHECK(p.batching());
   CHECK(p.rate(false) == doctest::Approx(1600));
   CHECK(p.turn_s() == 12);
@@ -44,22 +47,23 @@ TEST_CASE("batch_pace: a close call keeps turns at 3 s; the connections win when
   batch_pace p;
   const auto t0 = batch_pace::clock::time_point{} + 10s;
   p.start(t0);
-  CHECK(p.tick(t0 + 300ms, 300) == step::trial);  // connections 1000/s
-  // Batches 1100/s: faster, but by less than a quarter.
-  CHECK(p.tick(t0 + 600ms, 630) == step::call);
+  CHECK(p.tick(t0 + 500ms, 100) == step::none);   // warmed up
+  CHECK(p.tick(t0 + 800ms, 430) == step::trial);  // batches 1100/s
+  // The connections 1000/s: batches are faster, but by less than a quarter.
+  CHECK(p.tick(t0 + 1100ms, 730) == step::call);
   CHECK(p.batching());
   CHECK(p.turn_s() == 3);
   // Batches' long turn at 1000/s; then the connections at 1500/s win.
-  CHECK(p.tick(t0 + 3600ms, 3630) == step::trial);
+  CHECK(p.tick(t0 + 4100ms, 3730) == step::trial);
   CHECK_FALSE(p.batching());
-  CHECK(p.tick(t0 + 3900ms, 4080) == step::call);
+  CHECK(p.tick(t0 + 4400ms, 4180) == step::call);
   CHECK_FALSE(p.batching());
   CHECK(p.rate(true) == doctest::Approx(1000));
   CHECK(p.rate(false) == doctest::Approx(1500));
   CHECK(p.turn_s() == 6);
   // Clear calls for the connections double the turn up to 24 s and no further.
-  auto t = t0 + 3900ms + 6s;
-  std::uint64_t n = 4080 + 9000;  // 1500/s for 6 s
+  auto t = t0 + 4400ms + 6s;
+  std::uint64_t n = 4180 + 9000;  // 1500/s for 6 s
   int want[] = {12, 24, 24};
   for (int w : want) {
     CHECK(p.tick(t, n) == step::trial);
