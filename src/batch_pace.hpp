@@ -1,12 +1,12 @@
 // --parallel-batches auto: which way the parallel applier takes transactions, batches of
 // one connection or its N connections, decided by measuring both in turns. A long turn of
 // the way found faster, then a short trial of the other, then a call on the two rates (the
-// latest of each way): the faster gets the next long turn. The run starts with batches: a
-// warm-up of 0.5 s that is not measured (the target's caches are cold: the first 0.3 s of
-// a replay ran at a quarter of the rate of later ones, whichever way went first), then 0.3 s
-// measured, then a trial of the N connections. A long turn is 3 s; it doubles (up to 24 s)
-// after each call where one rate is at least a quarter above the other, and is 3 s again
-// after a close call.
+// latest of each way): the faster gets the next long turn. The run starts with a long turn
+// of batches whose first 0.5 s are a warm-up, not measured (the target's caches are cold:
+// the first 0.3 s of a replay ran at a quarter of the rate of later ones, whichever way
+// went first); a replay shorter than that turn never pays for a trial. A long turn is 3 s;
+// it doubles (up to 24 s) after each call where one rate is at least a quarter above the
+// other, and is 3 s again after a close call.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +27,7 @@ class batch_pace {
   void start(clock::time_point now) {
     batching_ = true;
     warming_ = true;
+    started_ = now;
     until_ = now + warm_up;
   }
 
@@ -36,11 +37,11 @@ class batch_pace {
   step tick(clock::time_point now, std::uint64_t committed) {
     if (now < until_) return step::none;
     if (warming_) {
-      // Batches are measured from here.
+      // Batches are measured from here to the end of the first long turn.
       warming_ = false;
       since_ = now;
       from_ = committed;
-      until_ = now + trial_time;
+      until_ = started_ + std::chrono::seconds(turn_s_);
       return step::none;
     }
     const double secs = std::chrono::duration<double>(now - since_).count();
@@ -72,7 +73,7 @@ class batch_pace {
   bool warming_ = false;
   bool trial_ = false;
   double rate_[2] = {0, 0};
-  clock::time_point since_{}, until_{};
+  clock::time_point started_{}, since_{}, until_{};
   std::uint64_t from_ = 0;
   int turn_s_ = first_turn_s;
 };

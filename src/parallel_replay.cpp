@@ -246,6 +246,11 @@ class scheduler {
   // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
   // goes on once it is down to half (woken once per max_jobs_ / 2 commits, not for every one).
   std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
+  // The jobs the reader's room counts. Taken ones too, except in batches: a batch's take
+  // leaves room for the next one, rendered while the server runs this one (counting them,
+  // the reader was woken as a batch ended, and rendered on the second CPU while the
+  // worker sent the next batch and the server took it).
+  std::size_t queued_jobs() const { return pending_.size() + (batching_ ? 0 : live_.size()); }
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
   std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
@@ -401,7 +406,7 @@ bool scheduler::reader_ready() const {
     case reader_wait::none: return true;
     case reader_wait::room:
       return stop_at_ != no_seq ||
-             (pending_.size() + live_.size() <= max_jobs_ / 2 && queued_bytes_ <= max_bytes_ * 3 / 4);
+             (queued_jobs() <= max_jobs_ / 2 && queued_bytes_ <= max_bytes_ * 3 / 4);
     case reader_wait::idle: return stop_at_ != no_seq || (pending_.empty() && live_.empty());
     case reader_wait::workers_gone: return running_workers_ == 0;
   }
@@ -1574,7 +1579,7 @@ void scheduler::run() {
     }
     {
       sched_lock lk(*this);
-      if (pending_.size() + live_.size() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
+      if (queued_jobs() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
         while (!reader_wait_until(lk, reader_wait::room, std::chrono::milliseconds(500))) {
           lk.unlock();
           last_report = clock_type::now();

@@ -146,7 +146,7 @@ class session {
   void use_fibers(fiber_loop* loop) { loop_ = loop; }
   // In a fiber: paced reading too (a batch of many transactions in one packet). The wait
   // for a result sleeps for half the time the statements still due should take the
-  // server while that is at least 2 ms, then as enable_pacing's reads.
+  // server while that is at least 2 ms (10 ms at most), then as enable_pacing's reads.
   void pace_in_fiber(bool on) { fiber_pace_ = on; }
 
   // Empty on success, else the message.
@@ -268,14 +268,20 @@ class session {
     expected_ = std::chrono::duration_cast<clock_type::duration>(
         std::chrono::duration<double>(static_cast<double>(count) * per_statement_s_ * 2 + 2e-3));
     waited_ = false;
+    incomplete_at_ = sent_at_;
     auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
     if ((pace_ || fiber_pace_) && o2.err == 0 && count > 0 && !o2.pending) {
-      // The server's time per statement: from packets whose last result had to be waited
-      // for (the time is the server's); a packet found complete only bounds it.
-      const double per = std::chrono::duration<double>(clock_type::now() - sent_at_).count() /
-                         static_cast<double>(count);
-      per_statement_s_ = waited_ ? (per_statement_s_ == 0 ? per : 0.7 * per_statement_s_ + 0.3 * per)
-                                 : std::min(per_statement_s_ == 0 ? per : per_statement_s_, per);
+      // The server's time per statement. It finished the packet after the last look that
+      // found results due and before now: a packet found complete at the first look only
+      // bounds it from above. The estimate moves towards the middle and stays inside those
+      // bounds: a sleep that overshot (the estimate too high) halves it at once instead of
+      // being measured as the server's time.
+      const auto per_of = [&](clock_type::time_point t) {
+        return std::chrono::duration<double>(t - sent_at_).count() / static_cast<double>(count);
+      };
+      const double hi = per_of(clock_type::now()), lo = per_of(incomplete_at_), old = per_statement_s_;
+      if (!waited_) per_statement_s_ = old == 0 ? hi : std::min(old, hi);
+      else per_statement_s_ = old == 0 ? (lo + hi) / 2 : std::clamp(0.7 * old + 0.3 * (lo + hi) / 2, lo, hi);
     }
     return o2;
   }
@@ -384,9 +390,9 @@ class session {
         // broken connection (POLLHUP, POLLERR) ends a sleep early.
         while (!overdue()) {
           if (::poll(&p, 1, 0) != 0) return happened(p.revents, ev);
-          waited_ = true;
+          saw_incomplete();
           const double due = static_cast<double>(left_) * per_statement_s_;
-          const double s = due >= 2e-3 ? due / 2 : std::clamp(0.3 * due, 20e-6, 1e-3);
+          const double s = due >= 2e-3 ? std::min(due / 2, 10e-3) : std::clamp(0.3 * due, 20e-6, 1e-3);
           (void)loop_->wait_fd_for(p.fd, 0, std::chrono::duration_cast<clock_type::duration>(
                                                  std::chrono::duration<double>(s)));
         }
@@ -408,13 +414,12 @@ class session {
       if (r > 0) return happened(p.revents, ev);
       if (r < 0 && errno != EINTR) return ev & ~MYSQL_WAIT_TIMEOUT;  // the library meets the error
       if (deadline && clock_type::now() >= *deadline) return MYSQL_WAIT_TIMEOUT;
+      if (paced) saw_incomplete();
       if (paced && overdue()) {
         // Later than the whole packet should have taken: a statement slower than the
         // estimate (DDL, a large transaction) is waited for, not looked at every few us.
-        waited_ = true;
         if (::poll(&p, 1, -1) > 0) return happened(p.revents, ev);
       } else if (paced) {
-        waited_ = true;
         const double s = std::clamp(0.3 * static_cast<double>(left_) * per_statement_s_, 20e-6, 1e-3);
         std::this_thread::sleep_for(std::chrono::duration<double>(s));
       }
@@ -489,6 +494,11 @@ class session {
   clock_type::duration expected_{};  // twice the time the packet should take, and 2 ms
   [[nodiscard]] bool overdue() const { return clock_type::now() - sent_at_ > expected_; }
   bool waited_ = false;           // read() slept for a result
+  clock_type::time_point incomplete_at_{};  // the last look that found results due
+  void saw_incomplete() {
+    waited_ = true;
+    incomplete_at_ = clock_type::now();
+  }
   bool fiber_pace_ = false;
   double per_statement_s_ = 0;    // the server's time per statement (paced reading)
   struct pending_read {

@@ -136,9 +136,9 @@ struct replay_options {
   // one packet, each with its COMMIT, once every earlier one has committed and before any
   // later one starts (the serial applier's way: no hand-off between connections for each
   // transaction). Where commits are cheap on the target this is faster than N connections.
-  //   automatic  the applier starts with batches (0.5 s of warm-up, 0.3 s measured), then
-  //              measures both ways in turns (0.3 s of the other way after 3 to 24 s of
-  //              the faster) and keeps the one that commits more transactions per second
+  //   automatic  the applier starts with 3 s of batches (the first 0.5 s not measured),
+  //              then measures both ways in turns (0.3 s of the other way after 3 to 24 s
+  //              of the faster) and keeps the one that commits more transactions per second
   //   never      N connections always
   //   always     batches always (the N connections stay open but one works at a time)
   enum class batch_mode : std::uint8_t { automatic = 0, never = 1, always = 2 } batches = batch_mode::automatic;
