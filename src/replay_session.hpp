@@ -26,6 +26,7 @@
 #include "binlogkit/source.hpp"
 #include "binlogkit/sql.hpp"
 #include "fiber_loop.hpp"
+#include "pacing.hpp"
 #include "progress_rows.hpp"
 
 namespace binlogkit::detail {
@@ -271,17 +272,10 @@ class session {
     incomplete_at_ = sent_at_;
     auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
     if ((pace_ || fiber_pace_) && o2.err == 0 && count > 0 && !o2.pending) {
-      // The server's time per statement. It finished the packet after the last look that
-      // found results due and before now: a packet found complete at the first look only
-      // bounds it from above. The estimate moves towards the middle and stays inside those
-      // bounds: a sleep that overshot (the estimate too high) halves it at once instead of
-      // being measured as the server's time.
       const auto per_of = [&](clock_type::time_point t) {
         return std::chrono::duration<double>(t - sent_at_).count() / static_cast<double>(count);
       };
-      const double hi = per_of(clock_type::now()), lo = per_of(incomplete_at_), old = per_statement_s_;
-      if (!waited_) per_statement_s_ = old == 0 ? hi : std::min(old, hi);
-      else per_statement_s_ = old == 0 ? (lo + hi) / 2 : std::clamp(0.7 * old + 0.3 * (lo + hi) / 2, lo, hi);
+      per_statement_s_ = next_per_statement(per_statement_s_, waited_, per_of(incomplete_at_), per_of(clock_type::now()));
     }
     return o2;
   }
