@@ -252,6 +252,7 @@ class scheduler {
   // worker sent the next batch and the server took it).
   std::size_t queued_jobs() const { return pending_.size() + (batching_ ? 0 : live_.size()); }
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
+  std::uint64_t job_wakes_ = 0;   // wake-ups sent to workers waiting for a job
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
   std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
   std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
@@ -418,14 +419,20 @@ void scheduler::wait_until(sched_lock& lk, std::size_t w, wait_kind kind) {
   auto& wk = *workers_[w];
   wk.waiting = kind;
   // Late: ready at the time limit with no wake-up sent since the last look (a wake-up
-  // that raced with the time limit on a busy machine is not one).
-  std::uint64_t seen = wk.notified;
+  // that raced with the time limit on a busy machine is not one). A wait for a job is not
+  // late either when another worker was woken for one meanwhile: one taker per job, and
+  // the woken one may not have run yet (the thread of the fibers starved for longer than
+  // the limit, the time limit met before the wake-up in its next pass).
+  std::uint64_t seen = wk.notified, seen_job = job_wakes_;
   while (!ready(w)) {
     lk.unlock();
     const bool woken = loop_.wait_wake(w, std::chrono::milliseconds(100));
     lk.lock();
-    if (!woken && ready(w) && wk.notified == seen) ++late_wakes_;
+    if (!woken && ready(w) && wk.notified == seen && (kind != wait_kind::job || job_wakes_ == seen_job)) {
+      ++late_wakes_;
+    }
     seen = wk.notified;
+    seen_job = job_wakes_;
   }
   wk.waiting = wait_kind::none;
 }
@@ -450,6 +457,7 @@ void scheduler::wake() {
       if (takers == 0 || !ready(w)) continue;
       --takers;
       ++wk.notified;
+      ++job_wakes_;
       wakes_.push_back(static_cast<int>(w));
     } else if (ready(w)) {
       ++wk.notified;
