@@ -516,12 +516,14 @@ void scheduler::make_live(std::unique_ptr<job> jp) {
   live_.insert(std::move(node));
 }
 
-// Under m_: out of live_, kept for reuse unless it holds much memory (a large
-// transaction's is freed at once, as the queue's limit on bytes assumes).
+// Under m_: a committed job out of live_ and out of the queue's bytes, kept for reuse
+// unless it holds much memory (a large transaction's is freed at once, as the queue's
+// limit on bytes assumes).
 void scheduler::retire(std::uint64_t seq) {
   auto node = live_.extract(seq);
   if (node.empty()) return;
   const job& j = *node.mapped();
+  queued_bytes_ -= std::min(queued_bytes_, j.bytes);
   constexpr std::size_t most = 1u << 20;
   const bool small = j.tx.sql.capacity() <= most && j.tx.load_data.empty() &&
                      j.tx.statements.capacity() * sizeof(sql_statement) <= most &&
@@ -1077,7 +1079,6 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
     }
     if (at_once && c.ok) note_exec_time(j);
     if (!marked) mark_committed(j);
-    queued_bytes_ -= std::min(queued_bytes_, j.bytes);
     retire(j.seq);  // j is gone
     wake_reader();  // room in the queue
     if (batching_ && live_.empty()) wake();  // a batch may start
@@ -1146,12 +1147,16 @@ void scheduler::execute_batch(std::size_t w) {
       j->exec_start = now;
     }
   }
+  // Under m_: the transactions whose statements all succeeded, up to piece `upto`.
   std::size_t marked = 0;
+  auto mark_upto = [&](std::size_t upto) {
+    while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
+  };
   auto progress = [&](const piece* last) {
     const auto upto = static_cast<std::size_t>(last - pieces.data()) + 1;
     if (marked == batch.size() || ends[marked] > upto) return;
     sched_lock g(*this);
-    while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
+    mark_upto(upto);
   };
   const function_ref<void(const piece*)> on_progress(progress);
   wk.db.pace_in_fiber(true);
@@ -1159,12 +1164,8 @@ void scheduler::execute_batch(std::size_t w) {
   wk.db.pace_in_fiber(false);
   sched_lock lk(*this);
   // Up to the failing statement every result arrived: the transactions before it committed.
-  const std::size_t upto = c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data());
-  while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
-  for (std::size_t k = 0; k < marked; ++k) {
-    queued_bytes_ -= std::min(queued_bytes_, batch[k]->bytes);
-    retire(batch[k]->seq);
-  }
+  mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
+  for (std::size_t k = 0; k < marked; ++k) retire(batch[k]->seq);
   ++batch_count_;
   batched_ += marked;
   if (!c.ok) {

@@ -386,7 +386,7 @@ class session {
           if (::poll(&p, 1, 0) != 0) return happened(p.revents, ev);
           saw_incomplete();
           const double due = static_cast<double>(left_) * per_statement_s_;
-          const double s = due >= 2e-3 ? std::min(due / 2, 10e-3) : std::clamp(0.3 * due, 20e-6, 1e-3);
+          const double s = due >= 2e-3 ? std::min(due / 2, 10e-3) : short_sleep_s(due);
           (void)loop_->wait_fd_for(p.fd, 0, std::chrono::duration_cast<clock_type::duration>(
                                                  std::chrono::duration<double>(s)));
         }
@@ -408,13 +408,14 @@ class session {
       if (r > 0) return happened(p.revents, ev);
       if (r < 0 && errno != EINTR) return ev & ~MYSQL_WAIT_TIMEOUT;  // the library meets the error
       if (deadline && clock_type::now() >= *deadline) return MYSQL_WAIT_TIMEOUT;
-      if (paced) saw_incomplete();
-      if (paced && overdue()) {
+      if (!paced) continue;
+      saw_incomplete();
+      if (overdue()) {
         // Later than the whole packet should have taken: a statement slower than the
         // estimate (DDL, a large transaction) is waited for, not looked at every few us.
         if (::poll(&p, 1, -1) > 0) return happened(p.revents, ev);
-      } else if (paced) {
-        const double s = std::clamp(0.3 * static_cast<double>(left_) * per_statement_s_, 20e-6, 1e-3);
+      } else {
+        const double s = short_sleep_s(static_cast<double>(left_) * per_statement_s_);
         std::this_thread::sleep_for(std::chrono::duration<double>(s));
       }
     }

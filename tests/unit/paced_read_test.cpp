@@ -26,3 +26,10 @@ TEST_CASE("next_per_statement: waited for, it moves towards the middle inside th
   // so the estimate is at least that.
   CHECK(next_per_statement(100e-6, true, 300e-6, 320e-6) == doctest::Approx(300e-6));
 }
+
+TEST_CASE("short_sleep_s: a third of the time due, 20 us to 1 ms") {
+  using binlogkit::detail::short_sleep_s;
+  CHECK(short_sleep_s(1e-3) == doctest::Approx(0.3e-3));
+  CHECK(short_sleep_s(10e-6) == doctest::Approx(20e-6));  // never a busy loop
+  CHECK(short_sleep_s(1.0) == doctest::Approx(1e-3));     // a long packet is looked at every ms
+}
