@@ -97,6 +97,13 @@ class fiber_loop {
     return !f.timed_out;
   }
 
+  // The time limit given to ppoll for the nearest of the fibers' limits: to the
+  // nanosecond, not rounded to milliseconds (a paced read sleeps 20 us to 1 ms).
+  static timespec poll_timeout(clock::duration left) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    return timespec{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+  }
+
   // Any thread: fiber `i` goes on if it sleeps in wait_wake.
   void wake(std::size_t i) {
     wakes_.fetch_or(std::uint64_t{1} << i);
@@ -252,8 +259,7 @@ inline void fiber_loop::run() {
     sleeping_.store(true);
     int r = 0;
     if (wakes_.load() == 0) {
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count();
-      const timespec ts{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+      const timespec ts = poll_timeout(timeout);
       r = ::ppoll(pfds.data(), pfds.size(), limited ? &ts : nullptr, nullptr);
     }
     sleeping_.store(false);
