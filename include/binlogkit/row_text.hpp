@@ -15,7 +15,8 @@ namespace binlogkit {
 [[nodiscard]] std::string verbose_type_name(const column_def& column);
 
 // A backquoted identifier, backquotes doubled, for a comment line of text output:
-// control bytes (newline, carriage return, tab, any byte below 0x20, DEL) as \xHH, so
+// control bytes (newline, carriage return, tab, any byte below 0x20, DEL) as \n, \r,
+// \t or \xHH (append_one_line; a backslash stays as mysqlbinlog -v prints it), so
 // that a name never ends the line it is in (piped into a client, the rest would run).
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 

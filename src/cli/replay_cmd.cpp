@@ -304,8 +304,11 @@ int run_replay(replay_args& a) {
   auto r = bk::replay(a.files, o);
   if (line_shown) fmt::print(stderr, "\n");
   if (!r.ok()) {
+    if (r.failure->unreadable_input) {  // as every command says it, nothing applied
+      fmt::print(stderr, "binlogkit: {}\n", r.failure->message);
+      return exit_usage;
+    }
     fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
-    if (r.failure->unreadable_input) return exit_usage;
     // What the target holds from this run: it is whole up to there.
     if (r.progress.transactions_run > 0) {
       fmt::print(stderr, "binlogkit: applied by this run: {} transactions, the last ending at {}:{}{}\n",
