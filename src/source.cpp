@@ -352,6 +352,13 @@ result<source> source::open(const std::string& path, source_kind kind, std::uint
 
     BK_TRY_VOID(empty_is_error(static_cast<std::size_t>(st.st_size)));
     if (kind == source_kind::mapped) {
+      // Opened once first: the mapping's own failure would not say why (errno).
+      const int probe = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (probe < 0) {
+        g_last_errno = errno;
+        return make_error(errc::io_error, 0, -1, "cannot open file");
+      }
+      ::close(probe);
       p->map.open(path);
       if (!p->map.is_open()) {
         g_last_errno = errno;

@@ -128,6 +128,27 @@ for cmd in "${commands[@]}"; do
 done
 [[ ! -e $work/salvaged ]] || fail "salvage wrote OUT from an unreadable input"
 
+# A file that cannot be read (as root: run as nobody, when the binary can be run so).
+cp "$td/mixed.000001" "$work/noperm.000001"
+chmod 000 "$work/noperm.000001"
+chmod 755 "$work"
+as_user=()
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null &&
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$bin" --version >/dev/null 2>&1; then
+  as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+fi
+if [[ $(id -u) != 0 || ${#as_user[@]} -gt 0 ]]; then
+  for cmd in dump verify triage sql replay salvage; do
+    args=("$cmd" "$w/noperm.000001")
+    [[ $cmd == replay ]] && args+=(--no-defaults --socket "$work/no-server.sock" --user root)
+    [[ $cmd == salvage ]] && args+=("$work/salvaged")
+    expect 2 "${as_user[@]}" timeout 60 "$bin" "${args[@]}"
+    err_is "binlogkit: $w/noperm.000001: cannot open file: Permission denied"
+  done
+else
+  echo "damaged_inputs: skipped the unreadable file (root, and no setpriv to drop privileges)"
+fi
+
 # ---- every input form, every command (replay's in tests/server/damaged_replay_e2e.sh) -----
 mkdir "$work/dir"
 cp "$td/mixed.000001" "$td/mixed.000002" "$work/dir/"
