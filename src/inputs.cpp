@@ -107,6 +107,7 @@ result<source> open_input(const std::string& path, source_kind kind) {
 std::string input_error_text(const std::string& path, const error& e) {
   std::string text = path + ": " + std::string(e.detail);
   if (e.detail.starts_with("gzip")) text += " (detected at compressed byte " + std::to_string(e.offset) + ")";
+  if (e.detail.starts_with("the file shrank")) text += " (at offset " + std::to_string(e.offset) + ")";
   const int err = source::last_errno();
   if (err != 0 && (e.detail.starts_with("cannot") || e.detail.starts_with("not a regular"))) text += std::string(": ") + std::strerror(err);
   return text;

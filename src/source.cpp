@@ -297,10 +297,12 @@ result<void> read_snapshot(const std::string& path, std::uint64_t size, std::vec
       ::close(fd);
       return make_error(errc::io_error, done, -1, "cannot read file");
     }
-    if (n == 0) break;  // shrank since stat: keep what is there
+    if (n == 0) {  // shrank since stat: a prefix of it is not the file as it was
+      ::close(fd);
+      return make_error(errc::io_error, done, -1, "the file shrank while it was read");
+    }
     done += static_cast<std::size_t>(n);
   }
-  out.resize(done);
   ::close(fd);
   return {};
 }

@@ -2,8 +2,9 @@
 //
 //   mapped  read-only memory map (Boost.Iostreams mapped_file_source): zero copies.
 //   pread   the file's bytes read with pread(2) into memory: for files that may still be
-//           growing or be truncated under us (a live relay log), where a mapping would
-//           raise SIGBUS. What is read is the file as it was at open().
+//           growing (a live relay log). What is read is the file as it was at open(); one
+//           that shrinks while it is read is an error ("the file shrank while it was
+//           read", offset: how far the read got), never a shorter snapshot.
 //   gzip    a .gz archive inflated into memory (zlib; concatenated members too).
 //   stream  standard input ("-"), or a FIFO or character device named as a path, read to
 //           its end (a FIFO waits for its writer, as `cat` does).
