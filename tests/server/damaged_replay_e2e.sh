@@ -9,6 +9,7 @@
 #     11 transactions applied, the one holding the damaged event not.
 #  3. The cut file flagged in use (a server that crashed while writing it): exit 0, a
 #     warning naming the offset and what was left out, 9 transactions applied.
+#  1 and 3 again with --parallel 4.
 #  4. The same two binlogs (mixed.000001, mixed.000002) as files, an index file, a
 #     directory, standard input (one file), a .gz and a FIFO: each replay into a cleaned
 #     target exits 0 and leaves every table with the checksums of the replay of the
@@ -84,6 +85,15 @@ err_is "binlogkit: replay stopped: truncated at offset 5976 (Gtid event, type 16
 binlogkit: applied by this run: 9 transactions, the last ending at cut.000001:5976 (GTID 0-1-9)"
 [[ $(progress cut) == $'9\tcut.000001\t5976' ]] || fail "progress row after the cut binlog: $(progress cut)"
 
+step "the cut binlog with --parallel 4"
+clean_target
+replay "$work/cut.000001" --replay-id cutpar --parallel 4
+[[ $rc == 1 ]] || { cat "$work/err"; fail "parallel replay of the cut binlog exited $rc, expected 1"; }
+grep -q "^binlogkit: replay stopped: truncated at offset 5976 (Gtid event, type 162)" "$work/err" ||
+  { cat "$work/err"; fail "parallel: the damage is not named"; }
+n=$(q "SELECT MAX(transactions) FROM binlogkit.replay_progress WHERE replay_id = 'cutpar' OR replay_id LIKE 'cutpar#%'")
+[[ $n == 9 ]] || fail "parallel: the progress rows say $n transactions, expected 9"
+
 step "event_length 0xFFFFFFFF in the middle"
 clean_target
 replay "$work/ffff.000001" --replay-id ffff
@@ -100,6 +110,10 @@ replay "$work/inuse.000001" --replay-id inuse
 [[ $rc == 0 ]] || { cat "$work/err"; fail "replay of the in-use torn binlog exited $rc, expected 0"; }
 err_is "binlogkit: warning: $work/inuse.000001:5976: the file is flagged in use and ends inside the event at 5976 (an unfinished write, or a server that crashed): the last 24 bytes (from offset 5976) are not applied"
 [[ $(progress inuse) == $'9\tinuse.000001\t5976' ]] || fail "progress row after the in-use binlog: $(progress inuse)"
+clean_target
+replay "$work/inuse.000001" --replay-id inusepar --parallel 4
+[[ $rc == 0 ]] || { cat "$work/err"; fail "parallel replay of the in-use torn binlog exited $rc, expected 0"; }
+err_is "binlogkit: warning: $work/inuse.000001:5976: the file is flagged in use and ends inside the event at 5976 (an unfinished write, or a server that crashed): the last 24 bytes (from offset 5976) are not applied"
 
 step "every input form"
 mkdir "$work/dir"
