@@ -29,15 +29,29 @@ constexpr int exit_ok = 0;
 constexpr int exit_damaged = 1;
 constexpr int exit_unreadable = 2;
 
+// An input that cannot be used: a line on stderr, or with --json a line of its own.
+void report_unreadable(const std::string& path, const std::string& text, bool as_json) {
+  if (!as_json) {
+    std::fflush(stdout);
+    fmt::print(stderr, "binlogkit: {}\n", text);
+    return;
+  }
+  nlohmann::ordered_json j;
+  j["file"] = path;
+  j["status"] = "unreadable";
+  j["error"] = text;
+  fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
+}
+
 // The files the arguments name (index files and directories expanded); an argument
 // that names nothing is reported and counts as unreadable, the others go on.
-std::vector<std::string> expand_each(const std::vector<std::string>& args, int& rc) {
+std::vector<std::string> expand_each(const std::vector<std::string>& args, int& rc, bool as_json) {
   std::vector<std::string> files;
   for (const auto& arg : args) {
     std::string failed;
     auto got = bk::expand_inputs({arg}, &failed);
     if (!got) {
-      fmt::print(stderr, "binlogkit: {}\n", bk::input_error_text(failed, got.error()));
+      report_unreadable(failed, bk::input_error_text(failed, got.error()), as_json);
       rc = exit_unreadable;
       continue;
     }
@@ -58,11 +72,10 @@ bool report_lost(const bk::source& src) {
 
 int run_dump(const std::vector<std::string>& args, const bk::dump_options& options) {
   int rc = exit_ok;
-  for (const auto& path : expand_each(args, rc)) {
+  for (const auto& path : expand_each(args, rc, false)) {
     auto src = bk::open_input(path);
     if (!src) {
-      std::fflush(stdout);
-      fmt::print(stderr, "binlogkit: {}\n", bk::input_error_text(path, src.error()));
+      report_unreadable(path, bk::input_error_text(path, src.error()), false);
       rc = exit_unreadable;
       continue;
     }
@@ -83,18 +96,10 @@ int run_dump(const std::vector<std::string>& args, const bk::dump_options& optio
 int run_verify(const std::vector<std::string>& args, bool as_json, bool allow_unknown, bool quiet,
                unsigned threads) {
   int rc = exit_ok;
-  for (const auto& path : expand_each(args, rc)) {
+  for (const auto& path : expand_each(args, rc, as_json)) {
     auto src = bk::open_input(path);
     if (!src) {
-      if (as_json) {
-        nlohmann::ordered_json j;
-        j["file"] = path;
-        j["status"] = "unreadable";
-        j["error"] = bk::input_error_text(path, src.error());
-        fmt::print("{}\n", j.dump());
-      } else {
-        fmt::print(stderr, "binlogkit: {}\n", bk::input_error_text(path, src.error()));
-      }
+      report_unreadable(path, bk::input_error_text(path, src.error()), as_json);
       rc = exit_unreadable;
       continue;
     }

@@ -127,6 +127,11 @@ for cmd in "${commands[@]}"; do
   stdin_file=/dev/null
 done
 [[ ! -e $work/salvaged ]] || fail "salvage wrote OUT from an unreadable input"
+# verify --json: an unusable input is a line of its own, and the others are verified
+expect 2 bk verify --json "$w/missing.000001" "$td/minimal.index"
+[[ $(head -1 "$work/out") == "{\"file\":\"$w/missing.000001\",\"status\":\"unreadable\",\"error\":\"$w/missing.000001: no such file or directory\"}" ]] ||
+  { cat "$work/out"; fail "verify --json: no unreadable line for a missing path"; }
+grep -q '"file":"'"$td"'/minimal.000001","status":"intact"' "$work/out" || fail "verify --json: the index was not verified"
 
 # A file that cannot be read (as root: run as nobody, when the binary can be run so).
 cp "$td/mixed.000001" "$work/noperm.000001"
