@@ -1763,6 +1763,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next_events() {
         if (m.in_tx) {
           m.note(m.tx_first_offset, fmt::format("the input ends inside a transaction that starts at {}: it is not applied",
                                                 m.tx_first_offset));
+          m.notes.back().warning = true;  // a cut at an event boundary looks the same
           m.discard_tx();
         }
         return out_t{};

@@ -72,6 +72,8 @@ ff = bytearray(d)
 assert 6764 in offs and ff[6764 + 4] == 19
 struct.pack_into('<I', ff, 6764 + 9, 0xFFFFFFFF)
 open(f'{work}/ffff.000001', 'wb').write(ff)
+# Cut at the event boundary before that Table_map: inside the transaction at 6665.
+open(f'{work}/boundary.000001', 'wb').write(d[:6764])
 # A table name with a newline: the first Table_map of `customers`, same length, CRC fixed.
 nl = bytearray(d)
 at = nl.index(b'\x09customers\x00')
@@ -108,6 +110,10 @@ grep -q "^binlogkit: $w/inuse.000001: truncated at offset 5976 " "$work/err" || 
 expect 0 bk sql "$w/inuse.000001"
 err_is "binlogkit: warning: $w/inuse.000001:5976: the file is flagged in use and ends inside the event at 5976 (an unfinished write, or a server that crashed): the last 24 bytes (from offset 5976) are not applied"
 [[ $(grep -c '^# at ' "$work/out") == 9 ]] || fail "sql of the in-use file: not the 9 complete transactions"
+
+expect 0 bk sql "$w/boundary.000001"
+err_is "binlogkit: warning: $w/boundary.000001:6665: the input ends inside a transaction that starts at 6665: it is not applied"
+[[ $(grep -c '^# at ' "$work/out") == 11 ]] || fail "sql of the file cut at a boundary: not the 11 complete transactions"
 
 # ---- unreadable inputs: the same exit code and message from every command ---------------
 for cmd in "${commands[@]}"; do
