@@ -12,6 +12,7 @@
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
+#include "binlogkit/sql.hpp"
 
 using namespace binlogkit;
 
@@ -183,5 +184,33 @@ TEST_SUITE("inputs") {
     auto set = open_inputs({testdata("mariadb-10.11/mixed.index")});
     REQUIRE(set.ok());
     CHECK(set.sources.size() == 5);
+  }
+}
+
+TEST_SUITE("source") {
+  TEST_CASE("source: a transaction stream over a mapped file that lost pages hands out nothing more") {
+    const auto plain = slurp(testdata("mariadb-10.11/mixed.000001"));
+    REQUIRE(plain.size() > 2 * 4096);  // a third page, partly filled
+    const std::string path = std::string(BINLOGKIT_SOURCE_DIR) + "/build-test-lost.000001";
+    {
+      std::ofstream f(path, std::ios::binary);
+      f.write(reinterpret_cast<const char*>(plain.data()), static_cast<std::streamsize>(plain.size()));
+    }
+    auto s = source::open(path);
+    REQUIRE(s.has_value());
+    transaction_stream intact({{path, s->data()}}, {}, {});
+    auto first = intact.next();
+    REQUIRE(first);
+    REQUIRE(first->has_value());  // the first transaction lies in the first page
+    REQUIRE(::truncate(path.c_str(), 4096) == 0);
+    volatile std::uint8_t touch = s->data()[8192];  // the page is gone: the handler maps zeros
+    CHECK(touch == 0);
+    transaction_stream stream({{path, s->data()}}, {}, {});
+    auto n = stream.next();
+    std::remove(path.c_str());
+    REQUIRE_FALSE(n);
+    CHECK(n.error().code == errc::io_error);
+    CHECK(n.error().offset == 8192);
+    CHECK(n.error().detail == "the file shrank while it was read (truncated under us)");
   }
 }
