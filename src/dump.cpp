@@ -469,11 +469,12 @@ void put_field(std::string& out, std::string_view name, std::uint64_t v) {
   out += '=';
   put_num(out, v);
 }
+// A name or text from the binlog: on the header line, escaped so that it stays one line.
 void put_field(std::string& out, std::string_view name, std::string_view v) {
   out += '\t';
   out += name;
   out += '=';
-  out += v;
+  append_one_line(out, v, true);
 }
 
 // The fields of the most frequent events, written directly; every other type goes
@@ -570,7 +571,7 @@ void append_event_text(std::string& out, const event_view& ev, const any_event* 
             *decoded);
         continue;
       }
-      if (v.is_string()) put(out, "\t{}={}", k, v.get<std::string>());
+      if (v.is_string()) put_field(out, k, v.get<std::string>());
       else put(out, "\t{}={}", k, v.dump(-1, ' ', false, json::error_handler_t::replace));
     }
   }

@@ -1,6 +1,7 @@
 #include "binlogkit/inputs.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <charconv>
 #include <iterator>
 #include <cstdint>
@@ -23,18 +24,22 @@ bool numbered(const std::string& name) {
 }  // namespace
 
 bool looks_like_binlog(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return false;
   std::ifstream f(path, std::ios::binary);
   char magic[4] = {};
   if (!f.read(magic, 4)) return false;
   return std::equal(binlog_magic.begin(), binlog_magic.end(), reinterpret_cast<unsigned char*>(magic));
 }
 
-result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args) {
+result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args, std::string* failed_path) {
   std::vector<std::string> out;
   for (const auto& arg : args) {
     std::error_code ec;
-    if (arg == "-") {
-      out.push_back(arg);
+    if (failed_path != nullptr) *failed_path = arg;
+    const auto st = fs::status(arg, ec);
+    if (arg == "-" || fs::is_fifo(st) || fs::is_character_file(st) || fs::is_socket(st)) {
+      out.push_back(arg);  // a stream: opening it here would consume it (or wait for its writer)
       continue;
     }
     if (fs::is_directory(arg, ec)) {
@@ -53,8 +58,9 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       out.insert(out.end(), found.begin(), found.end());
       continue;
     }
-    if (!fs::exists(arg, ec)) return make_error(errc::io_error, 0, -1, "no such file or directory");
-    if (!looks_like_binlog(arg) && fs::file_size(arg, ec) > 0) {
+    if (!fs::exists(st)) return make_error(errc::io_error, 0, -1, "no such file or directory");
+    if (fs::is_regular_file(st) && !looks_like_binlog(arg) && fs::file_size(arg, ec) > 0 &&
+        !arg.ends_with(".gz")) {
       std::ifstream idx(arg);
       std::string line;
       auto dir = fs::path(arg).parent_path();
@@ -85,7 +91,46 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
     }
     out.push_back(arg);
   }
+  if (failed_path != nullptr) failed_path->clear();
   return out;
+}
+
+result<source> open_input(const std::string& path, source_kind kind) {
+  BK_TRY(auto src, source::open(path, kind));
+  const bytes data = src.data();
+  if (data.size() < binlog_magic.size() || !std::equal(binlog_magic.begin(), binlog_magic.end(), data.begin())) {
+    return make_error(errc::bad_magic, 0, -1, "not a binlog: it does not start with the magic fe 62 69 6e");
+  }
+  return src;
+}
+
+std::string input_error_text(const std::string& path, const error& e) {
+  std::string text = path + ": " + std::string(e.detail);
+  if (e.detail.starts_with("gzip")) text += " (detected at compressed byte " + std::to_string(e.offset) + ")";
+  if (e.detail.starts_with("the file shrank")) text += " (at offset " + std::to_string(e.offset) + ")";
+  const int err = source::last_errno();
+  if (err != 0 && (e.detail.starts_with("cannot") || e.detail.starts_with("not a regular"))) text += std::string(": ") + std::strerror(err);
+  return text;
+}
+
+input_set open_inputs(const std::vector<std::string>& args, source_kind (*kind_for)(const std::string&)) {
+  input_set set;
+  std::string failed;
+  auto files = expand_inputs(args, &failed);
+  if (!files) {
+    set.failure = input_error_text(failed, files.error());
+    return set;
+  }
+  for (const auto& f : *files) {
+    auto src = open_input(f, kind_for != nullptr ? kind_for(f) : source_kind::automatic);
+    if (!src) {
+      set.failure = input_error_text(f, src.error());
+      set.sources.clear();
+      return set;
+    }
+    set.sources.push_back(std::move(*src));
+  }
+  return set;
 }
 
 }  // namespace binlogkit

@@ -1505,9 +1505,10 @@ void scheduler::run() {
       if (opt_.on_note) opt_.on_note(t);
     }
     for (auto& nt : stream.take_notes()) {
-      if (opt_.on_note) {
-        opt_.on_note(fmt::format("{}:{}: {}", nt.file_index < inputs.size() ? inputs[nt.file_index].name : "?",
-                                 nt.offset, nt.text));
+      const auto& say = nt.warning && opt_.on_warning ? opt_.on_warning : opt_.on_note;
+      if (say) {
+        say(fmt::format("{}:{}: {}", nt.file_index < inputs.size() ? inputs[nt.file_index].name : "?", nt.offset,
+                        nt.text));
       }
     }
   };

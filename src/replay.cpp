@@ -103,7 +103,36 @@ std::string replay_failure::text() const {
   return s;
 }
 
+namespace {
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options);
+}  // namespace
+
+// Opens the inputs, replays them, and blames a failure on an input that shrank while it
+// was read when one did (the reader then saw zeros, not damage).
 replay_result replay(const std::vector<std::string>& files_in, const replay_options& options) {
+  auto opened = open_inputs(files_in);
+  if (!opened.ok() || opened.sources.empty()) {
+    replay_result res;
+    replay_failure f;
+    f.message = opened.ok() ? "no binlog files given" : opened.failure;
+    f.unreadable_input = true;
+    res.failure = std::move(f);
+    return res;
+  }
+  auto res = replay_sources(opened.sources, options);
+  for (const auto& s : opened.sources) {
+    auto lost = s.lost_offset();
+    if (!lost || !res.failure) continue;
+    res.failure->message = fmt::format("{}: the file shrank while it was read (nothing from offset {} on could be read)",
+                                       s.name(), *lost);
+    res.failure->unreadable_input = true;
+    break;
+  }
+  return res;
+}
+
+namespace {
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options) {
   replay_result res;
   const auto t0 = clock_type::now();
   auto fail = [&](std::string message) -> replay_result& {
@@ -117,26 +146,14 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   };
 
   // -- inputs -------------------------------------------------------------------------
-  auto files = expand_inputs(files_in);
-  if (!files) return fail(fmt::format("{}", files.error().detail));
-  if (files->empty()) return fail("no binlog files given");
-  std::vector<source> sources;
   std::vector<binlog_input> inputs;
-  for (const auto& f : *files) {
-    auto src = source::open(f);
-    if (!src) {
-      int e = source::last_errno();
-      return fail(fmt::format("{}: {}{}", f, src.error().detail, e != 0 ? std::string(": ") + std::strerror(e) : ""));
-    }
-    src->advise_sequential();
-    sources.push_back(std::move(*src));
-  }
+  for (const auto& s : sources) s.advise_sequential();
   for (const auto& s : sources) inputs.push_back({s.name(), s.data()});
   // The names the progress row records, once per file (not per transaction).
   std::vector<std::string> file_names;
   for (const auto& in : inputs) file_names.push_back(basename_of(in.name));
 
-  const std::string id = options.replay_id.empty() ? default_replay_id(files->front()) : options.replay_id;
+  const std::string id = options.replay_id.empty() ? default_replay_id(sources.front().name()) : options.replay_id;
   if (id.size() > 64) return fail("--replay-id is longer than 64 characters");
   if (id.find('#') != std::string::npos) {
     return fail("--replay-id may not contain '#' (it names the rows of a parallel replay's connections)");
@@ -474,7 +491,10 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   };
   auto flush_notes = [&] {
     for (auto& n : stream.take_notes()) {
-      note(fmt::format("{}:{}: {}", n.file_index < inputs.size() ? inputs[n.file_index].name : "?", n.offset, n.text));
+      auto text = fmt::format("{}:{}: {}", n.file_index < inputs.size() ? inputs[n.file_index].name : "?", n.offset,
+                              n.text);
+      if (n.warning && options.on_warning) options.on_warning(text);
+      else note(text);
     }
   };
   // Transactions [0, n) of a batch are committed: account for them.
@@ -788,5 +808,6 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   report(true);
   return res;
 }
+}  // namespace
 
 }  // namespace binlogkit

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -51,7 +52,43 @@ std::string verbose_type_name(const column_def& c) {
   }
 }
 
-std::string quote_identifier(std::string_view s) { return sql_identifier(s); }
+void append_one_line(std::string& out, std::string_view text, bool escape_backslash) {
+  static constexpr char hex[] = "0123456789abcdef";
+  auto needs_escape = [escape_backslash](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f || (escape_backslash && c == '\\');
+  };
+  for (;;) {
+    const auto bad = std::find_if(text.begin(), text.end(), needs_escape);
+    out.append(text.begin(), bad);
+    if (bad == text.end()) return;
+    const auto c = static_cast<unsigned char>(*bad);
+    out += '\\';
+    switch (c) {
+      case '\n': out += 'n'; break;
+      case '\r': out += 'r'; break;
+      case '\t': out += 't'; break;
+      case '\\': out += '\\'; break;
+      default:
+        out += 'x';
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    text.remove_prefix(static_cast<std::size_t>(bad - text.begin()) + 1);
+  }
+}
+
+std::string quote_identifier(std::string_view s) {
+  const bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c < 0x20 || c == 0x7f;
+  });
+  if (plain) return sql_identifier(s);  // as mysqlbinlog -v prints it
+  std::string quoted = sql_identifier(s);
+  std::string out;
+  append_one_line(out, quoted, false);
+  return out;
+}
 
 result<void> append_rows_verbose(std::string& out, const event_view& ev, const rows_event& rows,
                                  const table_schema& schema, bytes inflated, text_style style,

@@ -1,4 +1,5 @@
 #include "binlogkit/sql.hpp"
+#include "binlogkit/source.hpp"
 
 #include <fmt/format.h>
 
@@ -653,6 +654,7 @@ struct transaction_stream::impl {
   std::size_t file = 0;
   std::optional<event_reader> reader;
   bool seen_format = false;  // this file's format description reached on_format
+  bool file_in_use = false;  // its first format description has LOG_EVENT_BINLOG_IN_USE_F
   bytes format_raw{};        // the format description in force, as in the file
   bool file_checksums = false;  // it promises CRC32s (also for events inside a payload)
   flavor source_flavor = flavor::unknown;
@@ -1723,7 +1725,29 @@ std::uint64_t transaction_stream::bytes_done() const noexcept {
   return done + position();
 }
 
+// A mapped input that lost pages under us reads as zeros there: nothing read from it can
+// be trusted from the first lost byte on (the current file and the one before, which a
+// relay log's transaction may have started in).
+result<void> transaction_stream::check_not_lost() const {
+  for (std::size_t i = file_ > 0 ? file_ - 1 : 0; i <= file_ && i < inputs_.size(); ++i) {
+    if (auto lost = bytes_lost_in(inputs_[i].data)) {
+      return make_error(errc::io_error, *lost, -1, "the file shrank while it was read (truncated under us)");
+    }
+  }
+  return {};
+}
+
 result<std::optional<rendered_transaction>> transaction_stream::next() {
+  auto got = next_events();
+  BK_TRY_VOID(check_not_lost());
+  if (got && *got && !(*got)->more) {
+    const rendered_transaction& tx = **got;
+    delivered_ = delivered_mark{tx.file_index, tx.end, tx.gtid.text()};
+  }
+  return got;
+}
+
+result<std::optional<rendered_transaction>> transaction_stream::next_events() {
   auto& m = *impl_;
   using out_t = std::optional<rendered_transaction>;
   if (stopped_) return out_t{};
@@ -1739,6 +1763,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
         if (m.in_tx) {
           m.note(m.tx_first_offset, fmt::format("the input ends inside a transaction that starts at {}: it is not applied",
                                                 m.tx_first_offset));
+          m.notes.back().warning = true;  // a cut at an event boundary looks the same
           m.discard_tx();
         }
         return out_t{};
@@ -1746,16 +1771,28 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
       m.file = file_;
       m.reader.emplace(inputs_[file_].data);
       m.seen_format = false;
+      m.file_in_use = false;
       m.format_raw = {};
     }
     auto n = m.reader->next();
     if (!n) {
-      // The last file ending inside an event is an unfinished write (a server that crashed
-      // or still writes), not damage: what is complete before it is all there is.
+      // The last file, flagged in use, ending inside an event is an unfinished write (a
+      // server that crashed or still writes), not damage: what is complete before it is
+      // all there is, and the user is told what was left out. Any other file cut inside
+      // an event was cut short after it was closed: damage.
       if (n.error().code == errc::truncated && file_ + 1 == inputs_.size()) {
-        m.note(n.error().offset, fmt::format("the file ends inside the event at {} (an unfinished write): "
-                                             "nothing from there on is applied",
-                                             n.error().offset));
+        if (!m.file_in_use) {
+          return make_error(errc::truncated, n.error().offset, n.error().event_type,
+                            "the event runs past the end of the file, which is not flagged in use: a closed binlog "
+                            "cut short, or a damaged event length (damage, not an unfinished write)");
+        }
+        const auto size = inputs_[file_].data.size();
+        std::string left = fmt::format("the last {} bytes (from offset {})", size - n.error().offset, n.error().offset);
+        if (m.in_tx) left += fmt::format(", and the transaction that starts at {}", m.tx_first_offset);
+        m.note(n.error().offset, fmt::format("the file is flagged in use and ends inside the event at {} "
+                                             "(an unfinished write, or a server that crashed): {} are not applied",
+                                             n.error().offset, left));
+        m.notes.back().warning = true;
         if (m.in_tx) m.discard_tx();
         m.reader.reset();
         file_ = inputs_.size();
@@ -1797,6 +1834,7 @@ result<std::optional<rendered_transaction>> transaction_stream::next() {
       m.source_version = ev.format->version();
       if (!m.seen_format) {
         m.seen_format = true;
+        m.file_in_use = (ev.header.flags & flag_binlog_in_use) != 0;
         if (on_format) BK_TRY_VOID(on_format(file_, ev.header.server_id, ev.format->flavor()));
       }
       continue;

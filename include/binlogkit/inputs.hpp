@@ -9,19 +9,46 @@
 #include <vector>
 
 #include "binlogkit/result.hpp"
+#include "binlogkit/source.hpp"
 
 namespace binlogkit {
 
 // Each argument may be:
+//   - "-": standard input, read to its end;
 //   - an index file (binlog.index, relay-bin.index): its lines name the files, relative to
 //     the index's directory when not absolute;
 //   - a directory: every file in it named NAME.NNNNNN (digits), in numeric order;
-//   - a file, taken as is.
-// Errors: io_error (detail names what failed) for a missing path or an empty directory.
-[[nodiscard]] result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args);
+//   - a FIFO or character device: taken as is (read as a stream; it is never opened here,
+//     so nothing waits for its writer twice);
+//   - a file, taken as is (a .gz one is inflated when opened).
+// Errors: io_error (detail names what failed) for a missing path or an empty directory;
+// `failed_path`, when given, receives the argument at fault.
+[[nodiscard]] result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args,
+                                                             std::string* failed_path = nullptr);
 
 // True when the first bytes of the file are the binlog magic (an index file is text).
+// Only regular files are looked at (false for anything else).
 [[nodiscard]] bool looks_like_binlog(const std::string& path);
+
+// One input of a command, opened the same way for every command: source::open, then
+// the binlog magic checked (bad_magic "not a binlog: ..." otherwise), so a text file, an
+// empty file, a corrupt or truncated .gz are all errors before any event is read.
+[[nodiscard]] result<source> open_input(const std::string& path, source_kind kind = source_kind::automatic);
+
+// "PATH: what[: strerror]" for an error of expand_inputs or open_input (the errno of the
+// failed open on this thread, the compressed offset of a gzip error).
+[[nodiscard]] std::string input_error_text(const std::string& path, const error& e);
+
+// Every input of a set (expand_inputs, then open_input on each file, in order); stops at
+// the first failure, which `failure` then describes (input_error_text).
+struct input_set {
+  std::vector<source> sources;
+  std::string failure;
+  [[nodiscard]] bool ok() const noexcept { return failure.empty(); }
+};
+// `kind_for` picks how each file is read (automatic when empty).
+[[nodiscard]] input_set open_inputs(const std::vector<std::string>& args,
+                                    source_kind (*kind_for)(const std::string&) = nullptr);
 
 }  // namespace binlogkit
 

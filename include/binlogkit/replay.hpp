@@ -152,6 +152,9 @@ struct replay_options {
   std::function<void(const replay_progress&)> on_progress;
   // Notes (skipped errors, stop points inside transactions, …), one line each.
   std::function<void(const std::string&)> on_note;
+  // Warnings (the last file, flagged in use, ends inside an event: what was left out);
+  // on_note receives them when this is not set.
+  std::function<void(const std::string&)> on_warning;
 };
 
 // Why a replay stopped early. Owns its text (it names server messages and statements).
@@ -163,6 +166,7 @@ struct replay_failure {
   std::string statement;        // shortened
   unsigned server_errno = 0;
   std::string server_error;
+  bool unreadable_input = false;  // an input could not be opened: nothing was applied
 
   [[nodiscard]] std::string text() const;  // multi-line, for stderr
 };

@@ -14,8 +14,16 @@ namespace binlogkit {
 // The type name -vv prints for a column ("INT", "VARSTRING(80)", "DECIMAL(10,2)", …).
 [[nodiscard]] std::string verbose_type_name(const column_def& column);
 
-// A backquoted identifier, backquotes doubled.
+// A backquoted identifier, backquotes doubled, for a comment line of text output:
+// control bytes (newline, carriage return, tab, any byte below 0x20, DEL) as \n, \r,
+// \t or \xHH (append_one_line; a backslash stays as mysqlbinlog -v prints it), so
+// that a name never ends the line it is in (piped into a client, the rest would run).
 [[nodiscard]] std::string quote_identifier(std::string_view name);
+
+// Appends `text` with every control byte as \n, \r, \t or \xHH (and a backslash as
+// \\ when `escape_backslash`, which keeps the escapes unambiguous): one line, whatever
+// the bytes of a name or value from the binlog.
+void append_one_line(std::string& out, std::string_view text, bool escape_backslash);
 
 // Appends the ### lines of every row of `rows` (decoded from `ev`, with the table map's
 // `schema`). `inflated` holds the row bytes of a MariaDB *_COMPRESSED event (empty

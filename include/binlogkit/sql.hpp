@@ -220,6 +220,9 @@ struct stream_note {
   std::size_t file_index = 0;
   std::uint64_t offset = 0;
   std::string text;
+  // Something was left unapplied that the user may not expect (the last file, marked in
+  // use, ends inside an event): say it as a warning, not a note.
+  bool warning = false;
 };
 
 class transaction_stream {
@@ -228,8 +231,22 @@ class transaction_stream {
 
   // The next transaction that passes the filters; nullopt at the end of the inputs or at a
   // stop point. Errors: a damaged event (reader and decoder errors), an event that cannot
-  // be applied (encrypted, INCIDENT, pre-5.0 LOAD), a grammar violation.
+  // be applied (encrypted, INCIDENT, pre-5.0 LOAD), a grammar violation, a file that ends
+  // inside an event (truncated) unless it is the last input and its format description
+  // flags it in use (LOG_EVENT_BINLOG_IN_USE_F: a server still writing it, or one that
+  // crashed): then the stream ends there with a warning note naming the offset and what
+  // was left out; a mapped input that shrank while it was read (io_error at the first
+  // lost offset; see bytes_lost_in).
   [[nodiscard]] result<std::optional<rendered_transaction>> next();
+
+  // The last whole transaction handed out (the last piece of a large one completes it):
+  // where what the caller wrote or applied ends, for its messages after an error.
+  struct delivered_mark {
+    std::size_t file_index = 0;
+    std::uint64_t end = 0;
+    std::string gtid;  // gtid_ref::text(), empty when none
+  };
+  [[nodiscard]] const std::optional<delivered_mark>& last_delivered() const noexcept { return delivered_; }
 
   // Gives back a transaction the caller is done with: a later one is rendered into its
   // buffers (its text and statement list keep their memory), sparing an allocation and a
@@ -316,6 +333,9 @@ class transaction_stream {
  private:
   struct impl;
   [[nodiscard]] result<std::optional<rendered_transaction>> render_payload(bool pieces);
+  [[nodiscard]] result<std::optional<rendered_transaction>> next_events();
+  [[nodiscard]] result<void> check_not_lost() const;
+  std::optional<delivered_mark> delivered_;
   std::unique_ptr<impl> impl_;
   std::vector<binlog_input> inputs_;
   std::uint64_t total_bytes_ = 0;

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "binlogkit/dump.hpp"
+#include "binlogkit/file_output.hpp"
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/triage.hpp"
 #include "binlogkit/source.hpp"
@@ -28,23 +29,61 @@ constexpr int exit_ok = 0;
 constexpr int exit_damaged = 1;
 constexpr int exit_unreadable = 2;
 
-std::string open_error_text(const std::string& path, const bk::error& e) {
-  int err = bk::source::last_errno();
-  if (err != 0) return fmt::format("{}: {}: {}", path, e.detail, std::strerror(err));
-  return fmt::format("{}: {}", path, e.detail);
+// An input that cannot be used: a line on stderr, or with --json a line of its own.
+void report_unreadable(const std::string& path, const std::string& text, bool as_json) {
+  if (!as_json) {
+    std::fflush(stdout);
+    fmt::print(stderr, "binlogkit: {}\n", text);
+    return;
+  }
+  nlohmann::ordered_json j;
+  j["file"] = path;
+  j["status"] = "unreadable";
+  j["error"] = text;
+  fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
 }
 
-int run_dump(const std::vector<std::string>& files, const bk::dump_options& options) {
+// The files the arguments name (index files and directories expanded); an argument
+// that names nothing is reported and counts as unreadable, the others go on.
+std::vector<std::string> expand_each(const std::vector<std::string>& args, int& rc, bool as_json) {
+  std::vector<std::string> files;
+  for (const auto& arg : args) {
+    std::string failed;
+    auto got = bk::expand_inputs({arg}, &failed);
+    if (!got) {
+      report_unreadable(failed, bk::input_error_text(failed, got.error()), as_json);
+      rc = exit_unreadable;
+      continue;
+    }
+    files.insert(files.end(), got->begin(), got->end());
+  }
+  return files;
+}
+
+// A mapped input truncated while it was read: its result is not to be trusted.
+bool report_lost(const bk::source& src) {
+  auto lost = src.lost_offset();
+  if (!lost) return false;
+  std::fflush(stdout);
+  fmt::print(stderr, "binlogkit: {}: the file shrank while it was read (nothing from offset {} on could be read): "
+                     "the output for it is incomplete and not to be trusted from there on\n", src.name(), *lost);
+  return true;
+}
+
+int run_dump(const std::vector<std::string>& args, const bk::dump_options& options) {
   int rc = exit_ok;
-  for (const auto& path : files) {
-    auto src = bk::source::open(path);
+  for (const auto& path : expand_each(args, rc, false)) {
+    auto src = bk::open_input(path);
     if (!src) {
-      std::fflush(stdout);
-      fmt::print(stderr, "binlogkit: {}\n", open_error_text(path, src.error()));
+      report_unreadable(path, bk::input_error_text(path, src.error()), false);
       rc = exit_unreadable;
       continue;
     }
     auto r = bk::dump_file(stdout, *src, options);
+    if (report_lost(*src)) {
+      rc = exit_unreadable;
+      continue;
+    }
     if (!r) {
       std::fflush(stdout);
       fmt::print(stderr, "binlogkit: {}: {}\n", path, r.error().message());
@@ -54,21 +93,13 @@ int run_dump(const std::vector<std::string>& files, const bk::dump_options& opti
   return rc;
 }
 
-int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_unknown, bool quiet,
+int run_verify(const std::vector<std::string>& args, bool as_json, bool allow_unknown, bool quiet,
                unsigned threads) {
   int rc = exit_ok;
-  for (const auto& path : files) {
-    auto src = bk::source::open(path);
+  for (const auto& path : expand_each(args, rc, as_json)) {
+    auto src = bk::open_input(path);
     if (!src) {
-      if (as_json) {
-        nlohmann::ordered_json j;
-        j["file"] = path;
-        j["status"] = "unreadable";
-        j["error"] = open_error_text(path, src.error());
-        fmt::print("{}\n", j.dump());
-      } else {
-        fmt::print(stderr, "binlogkit: {}\n", open_error_text(path, src.error()));
-      }
+      report_unreadable(path, bk::input_error_text(path, src.error()), as_json);
       rc = exit_unreadable;
       continue;
     }
@@ -79,6 +110,10 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
     const bk::source& s = *src;
     vo.release = [&s](std::uint64_t begin, std::uint64_t end) { s.release_range(begin, end); };
     auto report = bk::verify_bytes(src->data(), vo);
+    if (report_lost(*src)) {
+      rc = exit_unreadable;
+      continue;
+    }
     const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
     const char* status = report.unreadable()  ? "unreadable"
                          : report.intact()    ? "intact"
@@ -139,7 +174,7 @@ struct opened_set {
 // A file written in the last minute may be a live relay log, which a mapping must not
 // hold (truncation under a mapping raises SIGBUS): read those with pread, map the rest.
 bk::source_kind kind_for(const std::string& path) {
-  if (path == "-") return bk::source_kind::automatic;
+  if (path == "-" || path.ends_with(".gz")) return bk::source_kind::automatic;
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return bk::source_kind::pread;
   const auto age = std::time(nullptr) - st.st_mtime;
@@ -148,20 +183,13 @@ bk::source_kind kind_for(const std::string& path) {
 
 // Opens every file of the set (index, directory or files).
 std::optional<opened_set> open_set(const std::vector<std::string>& args) {
-  auto files = bk::expand_inputs(args);
-  if (!files) {
-    fmt::print(stderr, "binlogkit: {}: {}\n", fmt::join(args, " "), files.error().detail);
+  auto got = bk::open_inputs(args, kind_for);
+  if (!got.ok()) {
+    fmt::print(stderr, "binlogkit: {}\n", got.failure);
     return std::nullopt;
   }
   opened_set set;
-  for (const auto& f : *files) {
-    auto src = bk::source::open(f, kind_for(f));
-    if (!src) {
-      fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
-      return std::nullopt;
-    }
-    set.sources.push_back(std::move(*src));
-  }
+  set.sources = std::move(got.sources);
   for (const auto& s : set.sources) set.inputs.push_back({s.name(), s.data()});
   return set;
 }
@@ -212,6 +240,9 @@ int run_triage(const std::vector<std::string>& args, bool as_json, const triage_
   for (const auto& src : set->sources) src.advise_sequential();
   opt.progress = [&set](std::size_t input, std::uint64_t offset) { set->sources[input].release_before(offset); };
   auto report = bk::triage(set->inputs, opt);
+  for (const auto& src : set->sources) {
+    if (report_lost(src)) return exit_unreadable;
+  }
   if (as_json) fmt::print("{}\n", bk::triage_report_json(report));
   else fmt::print("{}", bk::triage_report_text(report, set->inputs));
   return report.exit_code();
@@ -225,6 +256,7 @@ int run_salvage(const std::string& in, const std::string& out) {
     return exit_unreadable;
   }
   auto report = bk::triage(set->inputs);
+  if (report_lost(set->sources[0])) return exit_unreadable;
   if (!report.last_good) {
     fmt::print(stderr, "binlogkit: {}: no complete transaction to keep\n", in);
     return 3;
@@ -234,15 +266,9 @@ int run_salvage(const std::string& in, const std::string& out) {
     fmt::print(stderr, "binlogkit: {}: {}\n", in, copy.error().message());
     return exit_unreadable;
   }
-  std::FILE* f = std::fopen(out.c_str(), "wbx");
-  if (f == nullptr) {
-    fmt::print(stderr, "binlogkit: {}: cannot create (it must not exist yet): {}\n", out, std::strerror(errno));
-    return exit_unreadable;
-  }
-  bool ok = std::fwrite(copy->data(), 1, copy->size(), f) == copy->size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    fmt::print(stderr, "binlogkit: {}: write failed: {}\n", out, std::strerror(errno));
+  int err = 0;
+  if (auto w = bk::write_new_file(out, *copy, err); !w) {
+    fmt::print(stderr, "binlogkit: {}: {}: {}\n", out, w.error().detail, std::strerror(err));
     return exit_unreadable;
   }
   fmt::print("{}: kept {} of {} bytes, {} complete transactions, ending at source {}:{}{}\n", out, copy->size(),

@@ -99,15 +99,23 @@ struct filter_args {
   }
 };
 
-std::string open_error_text(const std::string& path, const bk::error& e) {
-  int err = bk::source::last_errno();
-  if (err != 0) return fmt::format("{}: {}: {}", path, e.detail, std::strerror(err));
-  return fmt::format("{}: {}", path, e.detail);
+// An input mapped and truncated while it was read: that, not what its zeros look like,
+// is the error (printed here). True when one was.
+bool shrank_text(const std::vector<bk::source>& sources, std::string& file) {
+  for (const auto& s : sources) {
+    if (auto lost = s.lost_offset()) {
+      file = s.name();
+      fmt::print(stderr, "binlogkit: {}: the file shrank while it was read (nothing from offset {} on could be read)\n",
+                 file, *lost);
+      return true;
+    }
+  }
+  return false;
 }
 
 void print_note(const bk::stream_note& n, const std::vector<bk::binlog_input>& inputs) {
   std::string file = n.file_index < inputs.size() ? inputs[n.file_index].name : std::string("?");
-  fmt::print(stderr, "binlogkit: note: {}:{}: {}\n", file, n.offset, n.text);
+  fmt::print(stderr, "binlogkit: {}: {}:{}: {}\n", n.warning ? "warning" : "note", file, n.offset, n.text);
 }
 
 // ---- sql ----------------------------------------------------------------------------
@@ -127,22 +135,14 @@ int run_sql(const sql_args& a) {
     fmt::print(stderr, "binlogkit: {}\n", err);
     return exit_usage;
   }
-  auto files = bk::expand_inputs(a.files);
-  if (!files) {
-    fmt::print(stderr, "binlogkit: {}\n", files.error().detail);
+  auto opened = bk::open_inputs(a.files);
+  if (!opened.ok()) {
+    fmt::print(stderr, "binlogkit: {}\n", opened.failure);
     return exit_usage;
   }
-  std::vector<bk::source> sources;
+  std::vector<bk::source> sources = std::move(opened.sources);
   std::vector<bk::binlog_input> inputs;
-  for (const auto& f : *files) {
-    auto src = bk::source::open(f);
-    if (!src) {
-      fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
-      return exit_usage;
-    }
-    src->advise_sequential();
-    sources.push_back(std::move(*src));
-  }
+  for (const auto& s : sources) s.advise_sequential();
   for (const auto& s : sources) inputs.push_back({s.name(), s.data()});
 
   bk::render_options ro;
@@ -183,8 +183,18 @@ int run_sql(const sql_args& a) {
   if (!r) {
     const auto& e = r.error();
     std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
-    fmt::print(stderr, "binlogkit: {}: {}\n", file, e.message());
-    return exit_failed;
+    const int code = shrank_text(sources, file) ? exit_usage : exit_failed;
+    if (code == exit_failed) fmt::print(stderr, "binlogkit: {}: {}\n", file, e.message());
+    // What the script holds is whole up to there: say where it ends.
+    if (const auto& mark = stream.last_delivered()) {
+      fmt::print(stderr, "binlogkit: the SQL written ends with the transaction that ends at {}:{}{}; nothing after "
+                         "it is written\n",
+                 stream.inputs()[mark->file_index].name, mark->end,
+                 mark->gtid.empty() ? "" : fmt::format(" (GTID {})", mark->gtid));
+    } else {
+      fmt::print(stderr, "binlogkit: no transaction was written\n");
+    }
+    return code;
   }
   return exit_ok;
 }
@@ -284,10 +294,29 @@ int run_replay(replay_args& a) {
     }
     fmt::print(stderr, "binlogkit: note: {}\n", text);
   };
+  o.on_warning = [&line_shown](const std::string& text) {
+    if (line_shown) {
+      fmt::print(stderr, "\n");
+      line_shown = false;
+    }
+    fmt::print(stderr, "binlogkit: warning: {}\n", text);
+  };
   auto r = bk::replay(a.files, o);
   if (line_shown) fmt::print(stderr, "\n");
   if (!r.ok()) {
+    if (r.failure->unreadable_input) {  // as every command says it, nothing applied
+      fmt::print(stderr, "binlogkit: {}\n", r.failure->message);
+      return exit_usage;
+    }
     fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
+    // What the target holds from this run: it is whole up to there.
+    if (r.progress.transactions_run > 0) {
+      fmt::print(stderr, "binlogkit: applied by this run: {} transactions, the last ending at {}:{}{}\n",
+                 r.progress.transactions_run, r.progress.file, r.progress.position,
+                 r.progress.gtid.empty() ? "" : fmt::format(" (GTID {})", r.progress.gtid));
+    } else {
+      fmt::print(stderr, "binlogkit: applied by this run: nothing\n");
+    }
     return exit_failed;
   }
   if (!json && !line) {

@@ -1090,13 +1090,28 @@ TEST_SUITE("sql") {
       REQUIRE(notes.size() == 1);
       CHECK(notes[0].text.find("inside the transaction that starts at " + std::to_string(gtid1)) != std::string::npos);
     }
-    SUBCASE("the file cut inside it: not one piece, and the note") {
+    SUBCASE("the file, flagged in use, cut inside it: not one piece, and the warning") {
       b.data().resize(rows_at[280] + 7);
+      b.data()[4 + 17] |= flag_binlog_in_use;  // the format description's flags (not in its CRC)
       std::vector<stream_note> notes;
       auto t = render_all(b, {}, small, &notes);
       CHECK(t.empty());
       REQUIRE(notes.size() == 1);
       CHECK(notes[0].offset == rows_at[280]);
+      CHECK(notes[0].warning);
+      CHECK(notes[0].text == fmt::format("the file is flagged in use and ends inside the event at {} (an unfinished "
+                                         "write, or a server that crashed): the last 7 bytes (from offset {}), and "
+                                         "the transaction that starts at {} are not applied",
+                                         rows_at[280], rows_at[280], gtid1));
+    }
+    SUBCASE("the closed file cut inside it: not one piece, and an error") {
+      b.data().resize(rows_at[280] + 7);
+      transaction_stream st({{"b.000001", b.span()}}, {}, small);
+      auto n = st.next();
+      REQUIRE_FALSE(n);
+      CHECK(n.error().code == errc::truncated);
+      CHECK(n.error().offset == rows_at[280]);
+      CHECK_FALSE(st.last_delivered().has_value());
     }
     SUBCASE("damage after the first piece's end: the error comes before any piece") {
       b.data()[xid1 - 20] ^= 0x10;  // in the last statement event before the XID
@@ -1123,17 +1138,41 @@ TEST_SUITE("sql") {
     }
   }
 
-  TEST_CASE("render: the last file cut inside an event ends the stream with a note") {
+  TEST_CASE("render: the last file cut inside an event: a warning when it is flagged in use, else damage") {
     binlog_builder b(server::mariadb_10_11);
     b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("d", "CREATE TABLE t (a INT)", status_vars()));
+    auto q = b.add(event_type::query, query_body("d", "CREATE TABLE t (a INT)", status_vars()));
     auto cut = b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
     b.data().resize(cut + 10);
+    {
+      // Closed (no LOG_EVENT_BINLOG_IN_USE_F): cut short after it was closed.
+      transaction_stream s({{"b.000001", b.span()}}, {}, {});
+      auto n = s.next();
+      REQUIRE(n);
+      REQUIRE(*n);
+      auto n2 = s.next();
+      REQUIRE_FALSE(n2);
+      CHECK(n2.error().code == errc::truncated);
+      CHECK(n2.error().offset == cut);
+      REQUIRE(s.last_delivered().has_value());
+      CHECK(s.last_delivered()->end == q + event_at(b, q).size());
+      CHECK(s.last_delivered()->gtid == "0-1-1");
+      // The length field of an event in the middle set to 0xFFFFFFFF reads the same way.
+      auto ffff = b.data();
+      for (int i = 0; i < 4; ++i) ffff[q + 9 + static_cast<std::size_t>(i)] = 0xff;
+      transaction_stream s2({{"b.000001", bytes(ffff.data(), ffff.size())}}, {}, {});
+      auto m = s2.next();
+      REQUIRE_FALSE(m);
+      CHECK(m.error().code == errc::truncated);
+      CHECK(m.error().offset == q);
+    }
+    b.data()[4 + 17] |= flag_binlog_in_use;
     std::vector<stream_note> notes;
     auto txs = render_all(b, {}, {}, &notes);
     REQUIRE(txs.size() == 1);
     REQUIRE(notes.size() == 1);
     CHECK(notes[0].offset == cut);
+    CHECK(notes[0].warning);
     // Not the last file: damage.
     transaction_stream s({{"b.000001", b.span()}, {"b.000002", b.span()}}, {}, {});
     auto n = s.next();
