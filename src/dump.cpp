@@ -673,6 +673,11 @@ struct dump_state {
   void dump_event(const event_view& ev, const result<any_event>& decoded) {
     const any_event* d = decoded ? &*decoded : nullptr;
     render(ev, d, nullptr);
+    // Printed with "(BAD)", and still damage: the dump's result says so.
+    if (ev.checksum == checksum_status::bad) {
+      note(error{errc::checksum_mismatch, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                 "CRC32 checksum mismatch (the event is printed with its checksum marked BAD)"});
+    }
     const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr;
     if (tp == nullptr) return;
     auto inner = payload_reader::open(ev, *tp);
@@ -714,11 +719,17 @@ result<void> dump_sequential(std::FILE* out, const source& src, const dump_optio
   // Pages behind the scan are dropped from the resident set as it goes (a mapped file
   // stays in the page cache): resident memory does not grow with the file.
   constexpr std::uint64_t release_step = 64ull << 20;
+  constexpr std::uint64_t progress_step = 4ull << 20;
   std::uint64_t next_release = release_step;
+  std::uint64_t reported = 0;
   for (;;) {
     if (reader.position() >= next_release) {
       src.release_before(reader.position());
       next_release = reader.position() + release_step;
+    }
+    if (options.progress && reader.position() - reported >= progress_step) {
+      options.progress(reader.position() - reported);
+      reported = reader.position();
     }
     auto next = reader.next();
     if (!next) {
@@ -736,6 +747,7 @@ result<void> dump_sequential(std::FILE* out, const source& src, const dump_optio
     if (st.buffer.size() > (1 << 16)) write_out(out, st.buffer);
   }
   write_out(out, st.buffer);
+  if (options.progress) options.progress(reader.position() - reported);
   return st.first_error;
 }
 
@@ -816,6 +828,7 @@ class parallel_dump {
       }
       if (pos - released >= (16u << 20)) {
         src_.release_range(released, pos);
+        if (options_.progress) options_.progress(pos - released);
         released = pos;
       }
       auto ev = reader.next();
@@ -830,6 +843,7 @@ class parallel_dump {
       st.dump_event(**ev, decoded);
     }
     src_.release_range(released, reader.position());
+    if (options_.progress) options_.progress(reader.position() - released);
     if (!wait_turn(i)) return;
     write_out(out_, st.buffer);
     {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,6 +29,9 @@ struct dump_options {
   // is the same. 0 is one per core (at most 8), 1 only the calling thread.
   unsigned threads = 0;
   std::uint64_t segment_size = 8ull << 20;
+  // Called with the bytes read since the last call (every few MiB, and at the end), from
+  // the rendering threads: for a progress display. May be empty.
+  std::function<void(std::uint64_t bytes)> progress;
 };
 
 // Writes every event of `src` to `out`. A damaged event is printed (checksum "bad") and

@@ -1,7 +1,5 @@
 // `binlogkit sql` and `binlogkit replay`: argument parsing and dispatch to sql.hpp and
 // replay.hpp; the work is library calls.
-#include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,11 +14,16 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/replay.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/sql.hpp"
 #include "commands.hpp"
+#include "connect_options.hpp"
+#include "exit_codes.hpp"
+#include "report.hpp"
 
 namespace bk = binlogkit;
 
@@ -28,9 +31,9 @@ namespace binlogkit_cli {
 
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
+constexpr int exit_ok = exit_code::ok;
+constexpr int exit_failed = exit_code::damaged;
+constexpr int exit_usage = exit_code::usage;
 
 // Filter options shared by `sql` and `replay`, as mysqlbinlog names them.
 struct filter_args {
@@ -174,19 +177,22 @@ int run_sql(const sql_args& a) {
   }
   ro.load_prefix = abs + "/binlogkit-load-";
 
+  stopwatch clock;
   bk::transaction_stream stream(std::move(inputs), std::move(filter), std::move(ro));
   auto r = bk::write_sql_text(stdout, stream, {}, [&](const bk::stream_note& n) { print_note(n, stream.inputs()); });
   std::fflush(stdout);
   if (a.local_load.empty()) {
     std::filesystem::remove(dir, ec);  // only if empty: files there are for the client to read
   }
-  if (!r) {
-    const auto& e = r.error();
-    std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
-    fmt::print(stderr, "binlogkit: {}: {}\n", file, e.message());
-    return exit_failed;
-  }
-  return exit_ok;
+  std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
+  if (!r) fmt::print(stderr, "binlogkit: {}: {}\n", file, r.error().message());
+  print_summary("sql",
+                fmt::format("{} file(s), {} of {} read, {}, at {}:{}", stream.inputs().size(), mib(stream.bytes_done()),
+                            mib(stream.bytes_total()),
+                            !r ? "stopped at damage" : stream.stopped() ? "stopped at the stop point" : "complete",
+                            file, stream.position()),
+                clock.seconds());
+  return r ? exit_ok : exit_failed;
 }
 
 // ---- replay -------------------------------------------------------------------------
@@ -194,8 +200,7 @@ int run_sql(const sql_args& a) {
 struct replay_args {
   std::vector<std::string> files;
   filter_args filters;
-  bk::connection_options conn;
-  bool password_prompt = false;
+  connect_args conn;
   std::string replay_id;
   bool resume = false;
   std::vector<unsigned> skip_errors;
@@ -209,26 +214,35 @@ struct replay_args {
   bool verbose = false;
 };
 
-// Reads a password from the terminal with echo off.
-std::optional<std::string> prompt_password() {
-  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
-  if (fd < 0) return std::nullopt;
-  const char prompt[] = "Enter password: ";
-  (void)!::write(fd, prompt, sizeof prompt - 1);
-  termios old{};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+// "applied 120 transactions (12.0 MiB read), stopped at the end / a stop point / an error,
+// last committed binlog.000002:4567 (GTID 0-1-130)".
+void print_replay_summary(const bk::replay_result& r, bool json, double seconds) {
+  const auto& p = r.progress;
+  const char* end = !r.ok() ? "stopped at an error" : r.stopped_at_stop_point ? "stopped at the stop point"
+                                                                              : "reached the end of the input";
+  if (json) {
+    nlohmann::ordered_json j;
+    j["status"] = r.ok() ? "applied" : "failed";
+    j["transactions_applied"] = p.transactions_run;
+    j["transactions_recorded"] = p.transactions;
+    j["bytes_read"] = p.bytes_done;
+    j["stopped_at_stop_point"] = r.stopped_at_stop_point;
+    j["file"] = p.file;
+    j["position"] = p.position;
+    j["gtid"] = p.gtid;
+    j["skipped_errors"] = r.skipped_errors;
+    j["exit"] = r.ok() ? exit_ok : exit_failed;
+    print_summary_json("replay", j, seconds);
+    return;
   }
-  std::string pw;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n' && c != '\r') pw += c;
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  return pw;
+  std::string last = p.file.empty() ? std::string("nothing committed by this run")
+                                    : fmt::format("last committed {}:{}{}", p.file, p.position,
+                                                  p.gtid.empty() ? "" : " (GTID " + p.gtid + ")");
+  print_summary("replay",
+                fmt::format("applied {} transactions ({} read{}), {}, {}", p.transactions_run, mib(p.bytes_done),
+                            r.skipped_errors > 0 ? fmt::format(", {} errors skipped", r.skipped_errors) : "", end,
+                            last),
+                seconds);
 }
 
 int run_replay(replay_args& a) {
@@ -237,15 +251,13 @@ int run_replay(replay_args& a) {
     fmt::print(stderr, "binlogkit: {}\n", err);
     return exit_usage;
   }
-  if (a.password_prompt) {
-    auto pw = prompt_password();
-    if (!pw) {
-      fmt::print(stderr, "binlogkit: --password-prompt: no terminal to read the password from\n");
-      return exit_usage;
-    }
-    a.conn.password = std::move(*pw);
+  auto conn = resolve_connection(a.conn, "binlogkit replay");
+  if (conn.printed) return exit_ok;
+  if (!conn.error.empty()) {
+    fmt::print(stderr, "binlogkit replay: {}\n", conn.error);
+    return exit_usage;
   }
-  o.connection = a.conn;
+  o.connection = std::move(conn.options);
   o.replay_id = a.replay_id;
   o.resume = a.resume;
   o.skip_errors = a.skip_errors;
@@ -284,26 +296,23 @@ int run_replay(replay_args& a) {
     }
     fmt::print(stderr, "binlogkit: note: {}\n", text);
   };
+  stopwatch clock;
   auto r = bk::replay(a.files, o);
   if (line_shown) fmt::print(stderr, "\n");
-  if (!r.ok()) {
-    fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
-    return exit_failed;
-  }
-  if (!json && !line) {
-    // Quiet otherwise, but a one-line summary is worth it when nothing else was printed.
-  }
-  return exit_ok;
+  if (!r.ok()) fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
+  print_replay_summary(r, json, clock.seconds());
+  return r.ok() ? exit_ok : exit_failed;
 }
 
 }  // namespace
 
-command_runner add_replay_commands(CLI::App& app) {
+command_runner add_replay_commands(CLI::App& app, const command_line_password& password) {
   auto sa = std::make_shared<sql_args>();
   auto* sql = app.add_subcommand(
       "sql",
       "Print the binlog as SQL that `mariadb --binary-mode` / `mysql --binary-mode` applies, as mysqlbinlog does "
       "(add --local-infile=1 for LOAD DATA)");
+  sql->footer(exit_help_sql);
   sql->add_option("files", sa->files, "Binlog files, an index file or a directory, in order")->required();
   sa->filters.add_to(sql);
   sql->add_option("--dialect", sa->dialect, "Statements for: auto (the binlog's server), mariadb, mysql")
@@ -317,6 +326,7 @@ command_runner add_replay_commands(CLI::App& app) {
       ->transform(CLI::AsSizeValue(false));
 
   auto ra = std::make_shared<replay_args>();
+  ra->conn.password = password;
   auto* rp = app.add_subcommand(
       "replay", "Apply binlog transactions to a server over one session, exactly as `mysqlbinlog | mysql` would, "
                 "and resumably (crash-safe progress in binlogkit.replay_progress)");
@@ -328,8 +338,10 @@ command_runner add_replay_commands(CLI::App& app) {
       "that end in ROLLBACK commit on their own; their progress is written right after them, and a crash of the "
       "target in between makes --resume apply them again (skip the resulting error with --skip-errors, e.g. "
       "1050,1051,1060).\n"
-      "Password: --password-prompt, else the [client] group of --defaults-file (or of ~/.my.cnf and the other "
-      "default option files), else MYSQL_PWD.\n"
+      "Connection: as the mariadb client: -h/--host, -P/--port, -S/--socket, -u/--user, -pPASSWORD (-p alone "
+      "asks), then option files ([client], [client-server], [client-mariadb], [mysql], [mariadb-client], "
+      "[binlogkit] of /etc/my.cnf, /etc/mysql/my.cnf, $MARIADB_HOME/my.cnf, --defaults-extra-file, ~/.my.cnf; or "
+      "only --defaults-file), then MYSQL_PWD for the password; the command line wins.\n"
       "--parallel N: transactions that the binlog says may run together (MariaDB: the same group commit id, "
       "FL_TRANSACTIONAL; MySQL: last_committed / sequence_number) execute on N connections; the others (DDL, "
       "non-transactional tables, binlogs without that information) run alone, which --verbose reports. Each "
@@ -342,22 +354,11 @@ command_runner add_replay_commands(CLI::App& app) {
       "of applied transactions (a gap list per worker, as MySQL's replica keeps), and a resume would have to "
       "skip exactly those; the gain is only the commit round trips saved while an earlier transaction is slow.\n"
       "Datetimes are read in the local time zone of TZ, as mysqlbinlog reads them (TZ=UTC for UTC).\n"
-      "Exit 0: applied (up to a stop point); 1: stopped at an error (file, position, GTID, statement and the "
-      "server's error on stderr); 2: bad arguments.");
+      "A summary line on stderr at the end (JSON with --progress=json).\n" +
+      std::string(exit_help_replay));
   rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order")->required();
   ra->filters.add_to(rp);
-  rp->add_option("--host", ra->conn.host, "Target server host");
-  rp->add_option("--port,-P", ra->conn.port, "Target server port");
-  rp->add_option("--socket,-S", ra->conn.socket, "Target server Unix socket");
-  rp->add_option("--user,-u", ra->conn.user, "User name");
-  rp->add_flag("--password-prompt,-p", ra->password_prompt, "Ask for the password on the terminal");
-  rp->add_option("--defaults-file", ra->conn.defaults_file, "Option file whose [client] group to read");
-  rp->add_flag("--no-defaults", ra->conn.no_defaults, "Read no option file");
-  rp->add_option("--ssl-ca", ra->conn.ssl_ca, "CA certificate file");
-  rp->add_option("--ssl-cert", ra->conn.ssl_cert, "Client certificate file");
-  rp->add_option("--ssl-key", ra->conn.ssl_key, "Client key file");
-  rp->add_option("--ssl-mode", ra->conn.ssl_mode, "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY")
-      ->check(CLI::IsMember({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}, CLI::ignore_case));
+  add_connection_options(rp, ra->conn);
   rp->add_option("--replay-id", ra->replay_id,
                  "Name of this replay in binlogkit.replay_progress, at most 64 characters and no '#' "
                  "(default: the first file's name without its .NNNNNN suffix, '#' as '_')");
@@ -397,4 +398,8 @@ command_runner add_replay_commands(CLI::App& app) {
   };
 }
 
+}  // namespace binlogkit_cli
+
+namespace binlogkit_cli {
+bool connects(const CLI::App& command) { return command.get_name() == "replay"; }
 }  // namespace binlogkit_cli

@@ -55,7 +55,7 @@ assert n > 10, n
 ' || fail "dump --json lines do not parse"
 
 # salvage writes a clean copy and never overwrites
-expect 1 "$bin" salvage "$work/flipped" "$work/saved"
+expect 0 "$bin" salvage "$work/flipped" "$work/saved"
 expect 0 "$bin" verify "$work/saved"
 expect 2 "$bin" salvage "$work/flipped" "$work/saved"
 echo "exit codes: ok"
