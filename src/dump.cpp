@@ -599,6 +599,14 @@ struct dump_state {
     if (first_error) first_error = unexpected<error>(e);
   }
 
+  // Whether the event at `offset` lies in one of options.skip_ranges.
+  [[nodiscard]] bool left_out(std::uint64_t offset) const {
+    const auto& r = options.skip_ranges;
+    auto it = std::upper_bound(r.begin(), r.end(), offset,
+                               [](std::uint64_t o, const std::pair<std::uint64_t, std::uint64_t>& x) { return o < x.first; });
+    return it != r.begin() && offset < std::prev(it)->second;
+  }
+
   // Renders one event (and, with verbosity, its rows). `payload` is the transaction
   // payload event holding it, if any.
   void render(const event_view& ev, const any_event* d, const event_view* payload) {
@@ -671,13 +679,14 @@ struct dump_state {
   // the events inside it too, each named by the payload's offset and its own offset in
   // the inflated payload.
   void dump_event(const event_view& ev, const result<any_event>& decoded) {
-    const any_event* d = decoded ? &*decoded : nullptr;
-    render(ev, d, nullptr);
     // Printed with "(BAD)", and still damage: the dump's result says so.
     if (ev.checksum == checksum_status::bad) {
       note(error{errc::checksum_mismatch, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
                  "CRC32 checksum mismatch (the event is printed with its checksum marked BAD)"});
     }
+    if (left_out(ev.offset)) return;
+    const any_event* d = decoded ? &*decoded : nullptr;
+    render(ev, d, nullptr);
     const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr;
     if (tp == nullptr) return;
     auto inner = payload_reader::open(ev, *tp);

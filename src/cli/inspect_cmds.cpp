@@ -22,7 +22,9 @@
 #include "binlogkit/triage.hpp"
 #include "binlogkit/verify.hpp"
 #include "commands.hpp"
+#include "dump_select.hpp"
 #include "exit_codes.hpp"
+#include "filter_args.hpp"
 #include "report.hpp"
 
 namespace bk = binlogkit;
@@ -59,8 +61,7 @@ const char* verdict(int rc) {
 struct dump_args {
   std::vector<std::string> files;
   bk::dump_options options;
-  std::uint64_t start_position = 0;
-  std::optional<std::uint64_t> stop_position;
+  filter_args filters;
   bool start_at_transaction = false;
   bool no_verify = false;
   std::string progress = "auto";
@@ -76,31 +77,38 @@ std::optional<std::uint64_t> start_boundary(const bk::source& src, std::uint64_t
   ro.allow_unknown_types = true;
   bk::event_reader reader(src.data(), ro);
   bk::transaction_tracker tracker;
-  std::uint64_t before = bk::binlog_magic_size, tx_begin = bk::binlog_magic_size;
+  // The last event before pos, and where the transaction holding it begins (itself when
+  // it stands outside any).
+  std::uint64_t before = bk::binlog_magic_size, before_tx = before, tx_begin = before;
   for (;;) {
     auto next = reader.next();
     if (!next || !next->has_value()) return pos;  // damage or the end first: the dump reports it
     const bk::event_view& ev = **next;
     if (ev.offset == pos) return pos;
     if (ev.offset > pos) {
-      if (widen) return tracker.in_transaction() || tx_begin > before ? tx_begin : before;
+      if (widen) return before_tx;
       why = fmt::format("{}: --start-position {} is not at an event boundary: the events around it start at {} "
                         "and {} (or add --start-at-transaction to begin at the transaction holding it)",
                         src.name(), pos, before, ev.offset);
       return std::nullopt;
     }
-    before = ev.offset;
+    before = before_tx = ev.offset;
     auto decoded = bk::decode(ev);
     if (!decoded) continue;
     const bool was_inside = tracker.in_transaction();
     auto step = tracker.feed(ev, *decoded);
     if (step.begins) tx_begin = ev.offset;
-    else if (!was_inside && !tracker.in_transaction()) tx_begin = ev.offset;
+    if (was_inside || step.begins) before_tx = tx_begin;
   }
 }
 
 int run_dump(dump_args& a) {
   stopwatch clock;
+  bk::sql_filter filter;
+  if (auto err = a.filters.to_filter(filter); !err.empty()) {
+    fmt::print(stderr, "binlogkit dump: {}\n", err);
+    return exit_code::usage;
+  }
   a.options.verify_checksums = !a.no_verify;
   progress_meter meter("dump", total_size(a.files), a.progress);
   if (meter.enabled()) a.options.progress = [&meter](std::uint64_t bytes) { meter.add(bytes); };
@@ -124,8 +132,17 @@ int run_dump(dump_args& a) {
     bytes += src->data().size();
     bk::dump_options o = a.options;
     // As mysqlbinlog: the start position is in the first file, the stop position in the last.
-    o.start_position = i == 0 ? a.start_position : 0;
-    o.stop_position = i + 1 == a.files.size() ? a.stop_position : std::nullopt;
+    o.start_position = i == 0 ? filter.start_position : 0;
+    o.stop_position = i + 1 == a.files.size() ? filter.stop_position : std::nullopt;
+    bool stop_here = false;
+    if (selects_transactions(filter)) {
+      auto sel = select_transactions(src->data(), filter);
+      o.skip_ranges = std::move(sel.skip);
+      if (sel.stop) {
+        o.stop_position = std::min(o.stop_position.value_or(*sel.stop), *sel.stop);
+        stop_here = true;
+      }
+    }
     if (o.start_position > 0) {
       std::string why;
       auto start = start_boundary(*src, o.start_position, a.start_at_transaction, why);
@@ -140,6 +157,7 @@ int run_dump(dump_args& a) {
       problem(r.error().code == bk::errc::bad_magic ? exit_code::unreadable : exit_code::damaged,
               fmt::format("{}: {}", path, r.error().message()));
     }
+    if (stop_here) break;  // --stop-datetime reached: later files are newer still
   }
   meter.finish();
   std::string text = fmt::format("{} file(s), {} read, {}", a.files.size(), mib(bytes), verdict(rc));
@@ -236,13 +254,17 @@ int run_verify(const verify_args& a) {
     bk::verify_options vo;
     vo.allow_unknown_types = a.allow_unknown;
     vo.threads = a.threads;
-    if (meter.enabled()) vo.progress = [&meter, base](std::uint64_t done) { meter.reach(base + done); };
+    if (meter.enabled()) {
+      vo.progress = [&meter, base](std::uint64_t done) { meter.reach(base + done); };
+      vo.progress_interval = 1u << 20;
+    }
     src->advise_sequential();
     const bk::source& s = *src;
     vo.release = [&s](std::uint64_t begin, std::uint64_t end) { s.release_range(begin, end); };
     auto report = bk::verify_bytes(src->data(), vo);
     const std::uint64_t size = src->data().size();
     base += file_size(path);
+    meter.reach(base);
     meter.finish();
     const bool only_encrypted = report.encrypted_events > 0 && report.problems.size() == 1;
     const char* status = report.unreadable()  ? "unreadable"
@@ -329,7 +351,9 @@ bk::triage_report triage_with_progress(opened_set& set, bk::triage_options opt, 
     set.sources[input].release_before(offset);
     meter.reach(base[input] + offset);
   };
+  if (meter.enabled()) opt.progress_interval = 4u << 20;
   auto report = bk::triage(set.inputs, opt);
+  meter.reach(set.bytes);
   meter.finish();
   return report;
 }
@@ -474,15 +498,19 @@ int run_salvage(const salvage_args& a) {
 
 CLI::App* add_dump(CLI::App& app, dump_args& a) {
   auto* dump = app.add_subcommand("dump", "Print every event (mysqlbinlog-style headers, or --json lines)");
-  dump->footer(exit_help_dump);
+  dump->footer(std::string("--start-datetime, --stop-datetime, --include-gtids, --exclude-gtids and --database keep or "
+                           "leave out whole transactions, as sql and replay do (--database: a transaction is kept when "
+                           "one of its statements' default databases or table maps' databases is listed); events "
+                           "outside transactions are always printed.\n") +
+               exit_help_dump);
   dump->add_option("files", a.files, "Binlog or relay-log files ('-' for standard input, .gz inflated)")->required();
   dump->add_flag("--json", a.options.json, "One JSON object per event (JSON Lines); the summary on stderr as JSON");
-  dump->add_option("--start-position,-j", a.start_position,
-                   "First file: start at the event at this offset (an error if no event starts there)");
+  a.filters.add_to(dump, false);
+  dump->get_option("--start-position")
+      ->description("First file: start at the event at this offset (an error if no event starts there)");
+  dump->get_option("--stop-position")->description("Last file: stop at the first event that starts at or after this offset");
   dump->add_flag("--start-at-transaction", a.start_at_transaction,
                  "With --start-position inside a transaction: start at that transaction's first event");
-  dump->add_option("--stop-position", a.stop_position,
-                   "Last file: stop at the first event that starts at or after this offset");
   dump->add_flag("--no-verify-checksums", a.no_verify, "Do not compute CRC32 checksums");
   dump->add_flag("--allow-unknown-events", a.options.allow_unknown_types, "Read past unknown event types");
   dump->add_option("--threads", a.options.threads,

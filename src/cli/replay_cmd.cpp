@@ -23,6 +23,7 @@
 #include "commands.hpp"
 #include "connect_options.hpp"
 #include "exit_codes.hpp"
+#include "filter_args.hpp"
 #include "report.hpp"
 
 namespace bk = binlogkit;
@@ -34,73 +35,6 @@ namespace {
 constexpr int exit_ok = exit_code::ok;
 constexpr int exit_failed = exit_code::damaged;
 constexpr int exit_usage = exit_code::usage;
-
-// Filter options shared by `sql` and `replay`, as mysqlbinlog names them.
-struct filter_args {
-  std::uint64_t start_position = 0;
-  std::optional<std::uint64_t> stop_position;
-  std::string start_datetime, stop_datetime;
-  std::string include_gtids, exclude_gtids;
-  std::vector<std::string> databases;
-  std::vector<std::string> rewrite_db;
-  bool skip_gtids = false;
-
-  void add_to(CLI::App* cmd) {
-    cmd->add_option("--start-position,-j", start_position,
-                    "First file: skip transactions that start before this offset");
-    cmd->add_option("--stop-position", stop_position,
-                    "Last file: stop before the first transaction with an event at or after this offset");
-    cmd->add_option("--start-datetime", start_datetime,
-                    "Skip transactions older than 'YYYY-MM-DD HH:MM:SS' (local time of TZ, like mysqlbinlog)");
-    cmd->add_option("--stop-datetime", stop_datetime,
-                    "Stop before the first transaction with an event at or after 'YYYY-MM-DD HH:MM:SS' "
-                    "(local time of TZ)");
-    cmd->add_option("--include-gtids", include_gtids,
-                    "Only these GTIDs: MariaDB 'D-S-N[,D-S-FIRST-LAST…]', MySQL 'UUID:1-5[:TAG:1-3],…'");
-    cmd->add_option("--exclude-gtids", exclude_gtids, "Not these GTIDs (same forms as --include-gtids)");
-    cmd->add_option("--database,-d", databases,
-                    "Only this database (repeatable): row events by their table's database, statements by "
-                    "their default database, as mysqlbinlog --database")
-        ->allow_extra_args(false);
-    cmd->add_option("--rewrite-db", rewrite_db,
-                    "'FROM->TO' (repeatable): default database of statements and database of row events")
-        ->allow_extra_args(false);
-    cmd->add_flag("--skip-gtids", skip_gtids, "Do not set the source's GTIDs (gtid_seq_no / GTID_NEXT)");
-  }
-
-  // Empty on success, else the message.
-  std::string to_filter(bk::sql_filter& f) const {
-    f.start_position = start_position;
-    f.stop_position = stop_position;
-    if (!start_datetime.empty()) {
-      auto t = bk::parse_local_datetime(start_datetime);
-      if (!t) return fmt::format("--start-datetime '{}': {}", start_datetime, t.error().detail);
-      f.start_datetime = *t;
-    }
-    if (!stop_datetime.empty()) {
-      auto t = bk::parse_local_datetime(stop_datetime);
-      if (!t) return fmt::format("--stop-datetime '{}': {}", stop_datetime, t.error().detail);
-      f.stop_datetime = *t;
-    }
-    if (!include_gtids.empty()) {
-      auto s = bk::gtid_set::parse(include_gtids);
-      if (!s) return fmt::format("--include-gtids '{}': {}", include_gtids, s.error().detail);
-      f.include_gtids = std::move(*s);
-    }
-    if (!exclude_gtids.empty()) {
-      auto s = bk::gtid_set::parse(exclude_gtids);
-      if (!s) return fmt::format("--exclude-gtids '{}': {}", exclude_gtids, s.error().detail);
-      f.exclude_gtids = std::move(*s);
-    }
-    f.databases = databases;
-    for (const auto& r : rewrite_db) {
-      auto p = bk::parse_rewrite_db(r);
-      if (!p) return fmt::format("--rewrite-db '{}': {}", r, p.error().detail);
-      f.rewrite_db.push_back(std::move(*p));
-    }
-    return {};
-  }
-};
 
 std::string open_error_text(const std::string& path, const bk::error& e) {
   int err = bk::source::last_errno();
@@ -122,6 +56,35 @@ struct sql_args {
   std::string local_load;
   bool no_batch = false;
   std::size_t stream_threshold = bk::render_options{}.stream_threshold;
+  std::string progress = "auto";
+};
+
+// Standard output with a progress line: each buffer written out reports how far the
+// stream has read (same thread as the writer, so no race with the stream).
+class progress_stdout {
+ public:
+  progress_stdout(progress_meter& meter, const bk::transaction_stream& stream) : meter_(meter), stream_(stream) {
+    if (!meter.enabled()) return;
+    cookie_io_functions_t io{};
+    io.write = [](void* c, const char* buf, std::size_t n) -> ssize_t {
+      auto* self = static_cast<progress_stdout*>(c);
+      const std::size_t w = std::fwrite(buf, 1, n, stdout);
+      self->meter_.reach(self->stream_.bytes_done());
+      return w == n ? static_cast<ssize_t>(n) : -1;
+    };
+    file_ = ::fopencookie(this, "w", io);
+  }
+  ~progress_stdout() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  progress_stdout(const progress_stdout&) = delete;
+  progress_stdout& operator=(const progress_stdout&) = delete;
+  [[nodiscard]] std::FILE* get() const { return file_ != nullptr ? file_ : stdout; }
+
+ private:
+  progress_meter& meter_;
+  const bk::transaction_stream& stream_;
+  std::FILE* file_ = nullptr;
 };
 
 int run_sql(const sql_args& a) {
@@ -179,18 +142,28 @@ int run_sql(const sql_args& a) {
 
   stopwatch clock;
   bk::transaction_stream stream(std::move(inputs), std::move(filter), std::move(ro));
-  auto r = bk::write_sql_text(stdout, stream, {}, [&](const bk::stream_note& n) { print_note(n, stream.inputs()); });
+  progress_meter meter("sql", stream.bytes_total(), a.progress);
+  progress_stdout out(meter, stream);
+  auto r = bk::write_sql_text(out.get(), stream, {}, [&](const bk::stream_note& n) {
+    meter.finish();
+    print_note(n, stream.inputs());
+  });
+  std::fflush(out.get());
   std::fflush(stdout);
+  meter.reach(stream.bytes_done());
+  meter.finish();
   if (a.local_load.empty()) {
     std::filesystem::remove(dir, ec);  // only if empty: files there are for the client to read
   }
   std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
   if (!r) fmt::print(stderr, "binlogkit: {}: {}\n", file, r.error().message());
+  const std::string where = fmt::format(" at {}:{}", file, stream.position());
   print_summary("sql",
-                fmt::format("{} file(s), {} of {} read, {}, at {}:{}", stream.inputs().size(), mib(stream.bytes_done()),
+                fmt::format("{} file(s), {} of {} read, {}", stream.inputs().size(), mib(stream.bytes_done()),
                             mib(stream.bytes_total()),
-                            !r ? "stopped at damage" : stream.stopped() ? "stopped at the stop point" : "complete",
-                            file, stream.position()),
+                            !r                ? "stopped at damage" + where
+                            : stream.stopped() ? "stopped at the stop point" + where
+                                               : std::string("complete")),
                 clock.seconds());
   return r ? exit_ok : exit_failed;
 }
@@ -249,6 +222,10 @@ int run_replay(replay_args& a) {
   bk::replay_options o;
   if (auto err = a.filters.to_filter(o.filter); !err.empty()) {
     fmt::print(stderr, "binlogkit: {}\n", err);
+    return exit_usage;
+  }
+  if (a.files.empty() && !a.conn.print_defaults) {
+    fmt::print(stderr, "binlogkit replay: no binlog given (FILE..., an index file or a directory)\n");
     return exit_usage;
   }
   auto conn = resolve_connection(a.conn, "binlogkit replay");
@@ -315,6 +292,7 @@ command_runner add_replay_commands(CLI::App& app, const command_line_password& p
   sql->footer(exit_help_sql);
   sql->add_option("files", sa->files, "Binlog files, an index file or a directory, in order")->required();
   sa->filters.add_to(sql);
+  add_progress_option(sql, sa->progress);
   sql->add_option("--dialect", sa->dialect, "Statements for: auto (the binlog's server), mariadb, mysql")
       ->check(CLI::IsMember({"auto", "mariadb", "mysql"}));
   sql->add_option("--local-load", sa->local_load,
@@ -356,7 +334,8 @@ command_runner add_replay_commands(CLI::App& app, const command_line_password& p
       "Datetimes are read in the local time zone of TZ, as mysqlbinlog reads them (TZ=UTC for UTC).\n"
       "A summary line on stderr at the end (JSON with --progress=json).\n" +
       std::string(exit_help_replay));
-  rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order")->required();
+  // Required unless --print-defaults (checked in run_replay).
+  rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order");
   ra->filters.add_to(rp);
   add_connection_options(rp, ra->conn);
   rp->add_option("--replay-id", ra->replay_id,

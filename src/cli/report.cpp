@@ -30,7 +30,8 @@ std::string mib(std::uint64_t bytes) {
 progress_meter::progress_meter(std::string what, std::uint64_t total_bytes, const std::string& mode)
     : what_(std::move(what)), total_(total_bytes) {
   enabled_ = mode == "tty" || (mode == "auto" && total_bytes >= large_input && ::isatty(STDERR_FILENO) != 0);
-  start_ = last_ = std::chrono::steady_clock::now();
+  start_ = std::chrono::steady_clock::now();
+  last_ = start_ - redraw_every;  // the first update is drawn at once
 }
 
 void progress_meter::add(std::uint64_t bytes) {
