@@ -19,11 +19,12 @@ namespace binlogkit_cli {
 
 namespace {
 
-// Overwrites a secret in place (as the clients do: "-pSECRET" reads "-px" in ps).
+// Overwrites a secret in place, as the clients do: "-pSECRET" reads "-px" in ps (the
+// rest of its bytes become NULs, which ps shows as blanks).
 void hide(char* secret) {
   if (*secret == '\0') return;
-  for (char* c = secret; *c != '\0'; ++c) *c = 'x';
-  secret[1] = '\0';
+  for (char* c = secret + 1; *c != '\0'; ++c) *c = '\0';
+  secret[0] = 'x';
 }
 
 constexpr std::string_view long_password = "--password";

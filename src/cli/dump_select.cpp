@@ -60,8 +60,13 @@ dump_selection select_transactions(bk::bytes data, const bk::sql_filter& filter)
     const bk::event_view& ev = **next;
     auto decoded = bk::decode(ev);
     if (!decoded) continue;
-    if (filter.stop_datetime && static_cast<std::int64_t>(ev.header.timestamp) >= *filter.stop_datetime &&
-        ev.type() != bk::event_type::format_description) {
+    // As sql decides: every event but a format description, rotate or stop counts for
+    // --stop-datetime (mariadb-binlog stops there too); nothing from its transaction on
+    // is printed.
+    const auto type = ev.type();
+    const bool meta = type == bk::event_type::format_description || type == bk::event_type::start_v3 ||
+                      type == bk::event_type::rotate || type == bk::event_type::stop;
+    if (!meta && filter.stop_datetime && static_cast<std::int64_t>(ev.header.timestamp) >= *filter.stop_datetime) {
       sel.stop = tx ? tx->begin : ev.offset;
       break;
     }

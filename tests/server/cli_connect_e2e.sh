@@ -44,7 +44,12 @@ read -r file pos < <(qs "SHOW MASTER STATUS" | cut -f1,2)
 [[ $pos =~ ^[0-9]+$ ]] || fail "no binlog position from the source"
 inserts=""
 for i in $(seq 1 50); do inserts+="INSERT INTO d.t VALUES ($i);"; done
-qs "$inserts FLUSH BINARY LOGS"
+qs "$inserts"
+gtid=$(qs "SELECT @@gtid_binlog_pos")
+# Where the last transaction ends (the file goes on with the Rotate of FLUSH BINARY LOGS).
+last_end=$(qs "SHOW BINLOG EVENTS IN '$file'" | awk -F'\t' '$3 == "Xid" { e = $5 } END { print e }')
+[[ $last_end =~ ^[0-9]+$ ]] || fail "no Xid in the source's binlog"
+qs "FLUSH BINARY LOGS"
 # shellcheck disable=SC1091
 binlog=$(source "$work/s/env" && echo "$SANDBOX_BINLOG_DIR/$file")
 [[ -f $binlog ]] || fail "binlog $binlog not found"
@@ -75,9 +80,9 @@ replayer=$!
 wait_for "the replay to wait for the lock" \
   "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = 'cli' AND STATE LIKE '%metadata lock%'"
 cmdline=$(tr '\0' ' ' </proc/"$replayer"/cmdline)
-echo "   /proc/$replayer/cmdline: $cmdline"
-[[ $cmdline == *" -px "* ]] || fail "the password argument is not shown as -px: $cmdline"
+echo "   /proc/$replayer/cmdline: ${cmdline//$secret/<SECRET>}"
 [[ $cmdline != *"$secret"* ]] || fail "the password is visible in /proc/PID/cmdline"
+[[ $cmdline == *" -px "* ]] || fail "the password argument is not shown as -px"
 qt "KILL $(qt "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(600)%'")"
 rc=0
 wait "$replayer" || rc=$?
@@ -85,11 +90,11 @@ replayer=""
 cat "$work/replay.err"
 ((rc == 0)) || fail "replay exit $rc"
 [[ $(qt "SELECT COUNT(*) FROM d.t") == 50 ]] || fail "the target does not hold the 50 rows"
-end=$(stat -c %s "$binlog")
 grep -qF "Using a password on the command line interface can be insecure." "$work/replay.err" ||
   fail "no warning about the password on the command line"
-grep -qE "^binlogkit replay: applied 50 transactions \([0-9]+ bytes read\), reached the end of the input, last committed .*$file:$end \(GTID 0-1-[0-9]+\), [0-9.]+ s$" \
-  "$work/replay.err" || fail "no summary line naming 50 transactions and $file:$end"
+size=$(stat -c %s "$binlog")
+grep -qE "^binlogkit replay: applied 50 transactions \($size bytes read\), reached the end of the input, last committed $file:$last_end \(GTID $gtid\), [0-9.]+ s$" \
+  "$work/replay.err" || fail "no summary line naming 50 transactions, $file:$last_end and GTID $gtid"
 grep -qF "$secret" "$work/replay.err" "$work/replay.out" && fail "the secret was printed"
 
 step "option files: binlogkit connects exactly when mariadb does"
@@ -107,7 +112,8 @@ connects() {
   # A stop position before the first transaction: connect, apply nothing.
   env -u MYSQL_PWD HOME="$work/home" "$bin" replay "$@" -h 127.0.0.1 -P "$port" --protocol=tcp --stop-position 5 \
     --replay-id "files$RANDOM" "$binlog" >"$work/files.out" 2>"$work/files.err" || ours=1
-  echo "   $*: mariadb $theirs, binlogkit $ours"
+  local shown="$*"
+  echo "   ${shown//$secret/<SECRET>}: mariadb $theirs, binlogkit $ours"
   [[ $theirs == "$want" ]] || fail "$*: mariadb exit $theirs, expected $want"
   [[ $ours == "$want" ]] || { cat "$work/files.err"; fail "$*: binlogkit refused=$ours, expected $want"; }
   if [[ $want == 1 ]]; then grep -q "Access denied" "$work/files.err" || fail "$*: refused for another reason"; fi
