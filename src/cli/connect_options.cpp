@@ -106,21 +106,15 @@ struct settings_builder {
 };
 
 void apply_command_line(settings_builder& b, const connect_args& a) {
-  auto take = [](std::string& to, const std::optional<std::string>& from) {
-    if (from) to = *from;
-  };
-  take(b.conn.host, a.host);
-  take(b.conn.socket, a.socket);
-  take(b.conn.user, a.user);
-  take(b.conn.protocol, a.protocol);
-  take(b.conn.ssl_ca, a.ssl_ca);
-  take(b.conn.ssl_capath, a.ssl_capath);
-  take(b.conn.ssl_cert, a.ssl_cert);
-  take(b.conn.ssl_key, a.ssl_key);
-  take(b.conn.ssl_cipher, a.ssl_cipher);
-  take(b.conn.ssl_crl, a.ssl_crl);
-  take(b.conn.ssl_crlpath, a.ssl_crlpath);
-  take(b.conn.ssl_mode, a.ssl_mode);
+  bk::connection_options& c = b.conn;
+  const std::pair<std::string*, const std::optional<std::string>*> texts[] = {
+      {&c.host, &a.host},         {&c.socket, &a.socket},         {&c.user, &a.user},
+      {&c.protocol, &a.protocol}, {&c.ssl_ca, &a.ssl_ca},         {&c.ssl_capath, &a.ssl_capath},
+      {&c.ssl_cert, &a.ssl_cert}, {&c.ssl_key, &a.ssl_key},       {&c.ssl_cipher, &a.ssl_cipher},
+      {&c.ssl_crl, &a.ssl_crl},   {&c.ssl_crlpath, &a.ssl_crlpath}, {&c.ssl_mode, &a.ssl_mode}};
+  for (const auto& [to, from] : texts) {
+    if (*from) *to = **from;
+  }
   if (a.port) b.conn.port = *a.port;
   if (a.ssl) b.conn.ssl = true;
   if (a.skip_ssl) b.conn.ssl = false;

@@ -194,15 +194,10 @@ void print_replay_summary(const bk::replay_result& r, bool json, double seconds)
   const char* end = !r.ok() ? "stopped at an error" : r.stopped_at_stop_point ? "stopped at the stop point"
                                                                               : "reached the end of the input";
   if (json) {
-    nlohmann::ordered_json j;
+    // The last progress object, with how the replay ended.
+    auto j = nlohmann::ordered_json::parse(bk::progress_json(p));
     j["status"] = r.ok() ? "applied" : "failed";
-    j["transactions_applied"] = p.transactions_run;
-    j["transactions_recorded"] = p.transactions;
-    j["bytes_read"] = p.bytes_done;
     j["stopped_at_stop_point"] = r.stopped_at_stop_point;
-    j["file"] = p.file;
-    j["position"] = p.position;
-    j["gtid"] = p.gtid;
     j["skipped_errors"] = r.skipped_errors;
     j["exit"] = r.ok() ? exit_ok : exit_failed;
     print_summary_json("replay", j, seconds);

@@ -7,12 +7,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 td=$root/testdata/mariadb-10.11
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {  # expect CODE command...
-  local want=$1; shift
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [[ $got == "$want" ]] || { cat "$work/out" "$work/err"; fail "$* exited $got, expected $want"; }
-}
+# shellcheck source=tests/cli/lib.sh
+source "$root/tests/cli/lib.sh"
+expect() { run "$@"; }  # expect CODE command...
 
 expect 0 "$bin" verify "$td/mixed.000001"
 cp "$td/mixed.000001" "$work/flipped"

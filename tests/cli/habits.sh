@@ -13,24 +13,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 td=$root/testdata/mariadb-10.11
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-# HABITS_KEEP_GOING=1: report every failed check and exit 1 at the end (to see which of
-# them an older binary fails), instead of stopping at the first.
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  [[ ${HABITS_KEEP_GOING:-0} == 1 ]] || exit 1
-  failures=$((failures + 1))
-}
-# run CODE command...: runs it with stdout in $work/out and stderr in $work/err, and fails
-# unless it exits with CODE.
-run() {
-  local want=$1; shift
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [[ $got == "$want" ]] || { cat "$work/out" "$work/err" >&2; fail "$* exited $got, expected $want"; }
-  return 0
-}
-has() { grep -qF -- "$2" "$work/$1" || { cat "$work/$1" >&2; fail "$1 lacks: $2"; }; }
-lacks() { ! grep -qF -- "$2" "$work/$1" || { cat "$work/$1" >&2; fail "$1 has: $2"; }; }
+# shellcheck source=tests/cli/lib.sh
+source "$root/tests/cli/lib.sh"
 secret=S3cr3tPW
 file=$td/mixed.000001
 closed_port=1  # nothing listens on port 1: a connection is refused at once
