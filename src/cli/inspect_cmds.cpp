@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <memory>
@@ -441,13 +443,37 @@ struct salvage_args {
   std::string progress = "auto";
 };
 
-// Writes `bytes` to a new file `path` (never over an existing one).
+// Writes all of `bytes` to `fd`; false with errno set on failure.
+bool write_all(int fd, const std::vector<std::uint8_t>& bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+// Writes `bytes` to a new file `path`, never over an existing one and never leaving a
+// partial file: they go to a temporary name beside it, are synced, and are linked to
+// `path` only when complete (link fails if `path` exists); the temporary name is removed
+// either way.
 std::string write_new_file(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-  std::FILE* f = std::fopen(path.c_str(), "wbx");
-  if (f == nullptr) return fmt::format("{}: cannot create (it must not exist yet): {}", path, std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) return fmt::format("{}: write failed: {}", path, std::strerror(errno));
+  if (::access(path.c_str(), F_OK) == 0) return fmt::format("{}: cannot create (it must not exist yet): File exists", path);
+  std::string tmp = path + ".binlogkit-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return fmt::format("{}: cannot create (it must not exist yet): {}", path, std::strerror(errno));
+  bool ok = write_all(fd, bytes) && ::fsync(fd) == 0;
+  int err = errno;
+  ok = ::close(fd) == 0 && ok;
+  if (ok && ::link(tmp.c_str(), path.c_str()) != 0) {
+    err = errno;
+    ::unlink(tmp.c_str());
+    return fmt::format("{}: cannot create (it must not exist yet): {}", path, std::strerror(err));
+  }
+  ::unlink(tmp.c_str());
+  if (!ok) return fmt::format("{}: write failed, nothing written: {}", path, std::strerror(err != 0 ? err : errno));
   return {};
 }
 

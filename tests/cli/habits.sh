@@ -69,6 +69,12 @@ has err "binlogkit salvage: wrote $work/saved (1032 bytes, 3 transactions); cut 
 run 0 "$bin" verify "$work/saved"
 run 2 "$bin" salvage "$work/flipped" "$work/saved"
 has err "cannot create (it must not exist yet)"
+# A write that fails (here: over the file size limit, EFBIG) leaves no OUT and no
+# temporary file behind.
+mkdir "$work/small"
+run 2 bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ "$bin" salvage "$work/flipped" "$work/small/saved"
+has err "binlogkit: $work/small/saved: write failed, nothing written: File too large"
+[[ -z $(ls -A "$work/small") ]] || fail "a failed salvage left $(ls -A "$work/small")"
 
 echo "== dump -j at an offset where no event starts: exit 2 naming the events around it"
 run 2 "$bin" dump -j 500 "$file"
