@@ -206,6 +206,19 @@ for cmd in dump verify triage sql; do
   run 0 "$bin" "$cmd" --progress tty "$file"
   grep -q $'\r'"$cmd " "$work/err" || fail "$cmd --progress tty drew no progress"
 done
+# auto: on a terminal (script(1) makes one) for an input of 16 MiB or more, not otherwise.
+cp "$file" "$work/big"
+head -c $((17 << 20)) /dev/zero >>"$work/big"
+run 1 "$bin" verify "$work/big"
+! grep -q $'\r' "$work/err" || fail "verify drew progress on a file"
+if command -v script >/dev/null 2>&1; then
+  run 1 script -qec "$(printf '%q ' "$bin" verify "$work/big")" /dev/null
+  grep -q $'\r'"verify " "$work/out" || fail "verify drew no progress on a terminal"
+  run 0 script -qec "$(printf '%q ' "$bin" verify "$file")" /dev/null
+  ! grep -q $'\r'"verify " "$work/out" || fail "verify drew progress for a small input"
+else
+  echo "script(1) not found: progress on a terminal not checked"
+fi
 run 0 "$bin" salvage --progress tty "$work/flipped" "$work/saved2"
 grep -q $'\r'"salvage " "$work/err" || fail "salvage --progress tty drew no progress"
 ((failures == 0)) || { echo "habits: $failures checks failed" >&2; exit 1; }
