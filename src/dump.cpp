@@ -473,7 +473,7 @@ void put_field(std::string& out, std::string_view name, std::string_view v) {
   out += '\t';
   out += name;
   out += '=';
-  out += v;
+  append_comment_text(out, v);
 }
 
 // The fields of the most frequent events, written directly; every other type goes
@@ -570,7 +570,7 @@ void append_event_text(std::string& out, const event_view& ev, const any_event* 
             *decoded);
         continue;
       }
-      if (v.is_string()) put(out, "\t{}={}", k, v.get<std::string>());
+      if (v.is_string()) put_field(out, k, v.get<std::string>());
       else put(out, "\t{}={}", k, v.dump(-1, ' ', false, json::error_handler_t::replace));
     }
   }

@@ -53,12 +53,29 @@ std::string verbose_type_name(const column_def& c) {
 
 std::string quote_identifier(std::string_view s) { return sql_identifier(s); }
 
+void append_comment_text(std::string& out, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) {
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+}
+
 result<void> append_rows_verbose(std::string& out, const event_view& ev, const rows_event& rows,
                                  const table_schema& schema, bytes inflated, text_style style,
                                  bool with_types) {
-  std::string table = quote_identifier(schema.database);
-  table += '.';
-  table += quote_identifier(schema.table);
+  std::string table;
+  append_comment_text(table, quote_identifier(schema.database) + '.' + quote_identifier(schema.table));
   // The -vv comment of each column, built once per schema (is_null=0 and is_null=1 forms).
   auto& comments = schema.verbose_comments;
   auto type_comments = [&](const column_def* c) -> const std::pair<std::string, std::string>& {

@@ -17,6 +17,12 @@ namespace binlogkit {
 // A backquoted identifier, backquotes doubled.
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 
+// `text` made safe for one line of a `#` comment: a backslash as \\, a newline, carriage
+// return or tab as \n, \r, \t, any other control byte as \xNN. A name from a binlog can
+// hold a newline; written raw it would end the comment, and the next line would run when
+// the dump is piped into a client.
+void append_comment_text(std::string& out, std::string_view text);
+
 // Appends the ### lines of every row of `rows` (decoded from `ev`, with the table map's
 // `schema`). `inflated` holds the row bytes of a MariaDB *_COMPRESSED event (empty
 // otherwise). On error what was rendered stays appended and the error says where.
