@@ -3,12 +3,8 @@
 # standard input, JSON lines that parse, salvage refusing to overwrite.
 set -euo pipefail
 bin=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-td=$root/testdata/mariadb-10.11
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/cli/lib.sh
-source "$root/tests/cli/lib.sh"
+source "$(dirname "$0")/lib.sh"
 expect() { run "$@"; }  # expect CODE command...
 
 expect 0 "$bin" verify "$td/mixed.000001"

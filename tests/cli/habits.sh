@@ -9,12 +9,8 @@
 # Usage: tests/cli/habits.sh BINLOGKIT
 set -euo pipefail
 bin=$1
-root=$(cd "$(dirname "$0")/../.." && pwd)
-td=$root/testdata/mariadb-10.11
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/cli/lib.sh
-source "$root/tests/cli/lib.sh"
+source "$(dirname "$0")/lib.sh"
 secret=S3cr3tPW
 file=$td/mixed.000001
 closed_port=1  # nothing listens on port 1: a connection is refused at once
