@@ -142,7 +142,14 @@ ours=$(HOME=$work/home "$bin" replay --defaults-extra-file="$good" --print-defau
 step "MYSQL_PWD when nothing else gives a password"
 rc=0
 MYSQL_PWD=$secret "$bin" replay --no-defaults -h 127.0.0.1 -P "$port" -u cli --stop-position 5 --replay-id pwd \
-  "$binlog" 2>"$work/pwd.err" || rc=$?
+  --progress=json "$binlog" 2>"$work/pwd.err" || rc=$?
 ((rc == 0)) || { cat "$work/pwd.err"; fail "replay with MYSQL_PWD exit $rc"; }
+# With --progress=json the summary is the last line, one JSON object.
+tail -1 "$work/pwd.err" | python3 -c '
+import json, sys
+j = json.loads(sys.stdin.read())
+assert j["command"] == "replay" and j["status"] == "applied" and j["exit"] == 0, j
+assert j["stopped_at_stop_point"] is True and j["transactions_run"] == 0, j
+' || fail "no JSON summary with --progress=json"
 
 echo "cli_connect_e2e: OK"
