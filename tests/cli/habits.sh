@@ -24,7 +24,10 @@ for cmd in dump verify triage salvage sql replay; do
   run 2 "$bin" "$cmd"
   [[ -s $work/err ]] || fail "$cmd without arguments said nothing"
 done
+# CLI11's own exit codes (conversion 106, validation 105) are 2 too.
 run 2 "$bin" dump --threads many "$file"
+run 2 "$bin" verify --progress sometimes "$file"
+run 2 "$bin" replay --ssl-mode maybe "$file"
 run 0 "$bin" --version
 has out "binlogkit "
 
