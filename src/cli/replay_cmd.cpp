@@ -32,9 +32,6 @@ namespace binlogkit_cli {
 
 namespace {
 
-constexpr int exit_ok = exit_code::ok;
-constexpr int exit_failed = exit_code::damaged;
-constexpr int exit_usage = exit_code::usage;
 
 std::string open_error_text(const std::string& path, const bk::error& e) {
   int err = bk::source::last_errno();
@@ -91,12 +88,12 @@ int run_sql(const sql_args& a) {
   bk::sql_filter filter;
   if (auto err = a.filters.to_filter(filter); !err.empty()) {
     fmt::print(stderr, "binlogkit: {}\n", err);
-    return exit_usage;
+    return exit_code::usage;
   }
   auto files = bk::expand_inputs(a.files);
   if (!files) {
     fmt::print(stderr, "binlogkit: {}\n", files.error().detail);
-    return exit_usage;
+    return exit_code::unreadable;
   }
   std::vector<bk::source> sources;
   std::vector<bk::binlog_input> inputs;
@@ -104,7 +101,7 @@ int run_sql(const sql_args& a) {
     auto src = bk::source::open(f);
     if (!src) {
       fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
-      return exit_usage;
+      return exit_code::unreadable;
     }
     src->advise_sequential();
     sources.push_back(std::move(*src));
@@ -127,7 +124,7 @@ int run_sql(const sql_args& a) {
     // Created only when a LOAD DATA needs it would be nicer; a private directory is cheap.
     if (::mkdtemp(templ.data()) == nullptr) {
       fmt::print(stderr, "binlogkit: cannot create a directory for LOAD DATA files: {}\n", std::strerror(errno));
-      return exit_failed;
+      return exit_code::damaged;
     }
     dir = templ;
   }
@@ -136,7 +133,7 @@ int run_sql(const sql_args& a) {
   auto abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (ec || abs.find_first_of("'\\\n\r") != std::string::npos) {
     fmt::print(stderr, "binlogkit: --local-load: '{}' cannot be named in a LOAD DATA statement\n", dir);
-    return exit_usage;
+    return exit_code::usage;
   }
   ro.load_prefix = abs + "/binlogkit-load-";
 
@@ -165,7 +162,7 @@ int run_sql(const sql_args& a) {
                             : stream.stopped() ? "stopped at the stop point" + where
                                                : std::string("complete")),
                 clock.seconds());
-  return r ? exit_ok : exit_failed;
+  return r ? exit_code::ok : exit_code::damaged;
 }
 
 // ---- replay -------------------------------------------------------------------------
@@ -199,7 +196,7 @@ void print_replay_summary(const bk::replay_result& r, bool json, double seconds)
     j["status"] = r.ok() ? "applied" : "failed";
     j["stopped_at_stop_point"] = r.stopped_at_stop_point;
     j["skipped_errors"] = r.skipped_errors;
-    j["exit"] = r.ok() ? exit_ok : exit_failed;
+    j["exit"] = r.ok() ? exit_code::ok : exit_code::damaged;
     print_summary_json("replay", j, seconds);
     return;
   }
@@ -217,17 +214,17 @@ int run_replay(replay_args& a) {
   bk::replay_options o;
   if (auto err = a.filters.to_filter(o.filter); !err.empty()) {
     fmt::print(stderr, "binlogkit: {}\n", err);
-    return exit_usage;
+    return exit_code::usage;
   }
   if (a.files.empty() && !a.conn.print_defaults) {
     fmt::print(stderr, "binlogkit replay: no binlog given (FILE..., an index file or a directory)\n");
-    return exit_usage;
+    return exit_code::usage;
   }
   auto conn = resolve_connection(a.conn, "binlogkit replay");
-  if (conn.printed) return exit_ok;
+  if (conn.printed) return exit_code::ok;
   if (!conn.error.empty()) {
     fmt::print(stderr, "binlogkit replay: {}\n", conn.error);
-    return exit_usage;
+    return exit_code::usage;
   }
   o.connection = std::move(conn.options);
   o.replay_id = a.replay_id;
@@ -273,7 +270,7 @@ int run_replay(replay_args& a) {
   if (line_shown) fmt::print(stderr, "\n");
   if (!r.ok()) fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
   print_replay_summary(r, json, clock.seconds());
-  return r.ok() ? exit_ok : exit_failed;
+  return r.ok() ? exit_code::ok : exit_code::damaged;
 }
 
 }  // namespace
