@@ -600,6 +600,14 @@ struct dump_state {
     if (first_error) first_error = unexpected<error>(e);
   }
 
+  // Whether the event at `offset` lies in one of options.skip_ranges.
+  [[nodiscard]] bool left_out(std::uint64_t offset) const {
+    const auto& r = options.skip_ranges;
+    auto it = std::upper_bound(r.begin(), r.end(), offset,
+                               [](std::uint64_t o, const std::pair<std::uint64_t, std::uint64_t>& x) { return o < x.first; });
+    return it != r.begin() && offset < std::prev(it)->second;
+  }
+
   // Renders one event (and, with verbosity, its rows). `payload` is the transaction
   // payload event holding it, if any.
   void render(const event_view& ev, const any_event* d, const event_view* payload) {
@@ -672,6 +680,12 @@ struct dump_state {
   // the events inside it too, each named by the payload's offset and its own offset in
   // the inflated payload.
   void dump_event(const event_view& ev, const result<any_event>& decoded) {
+    // Printed with "(BAD)", and still damage: the dump's result says so.
+    if (ev.checksum == checksum_status::bad) {
+      note(error{errc::checksum_mismatch, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                 "CRC32 checksum mismatch (the event is printed with its checksum marked BAD)"});
+    }
+    if (left_out(ev.offset)) return;
     const any_event* d = decoded ? &*decoded : nullptr;
     render(ev, d, nullptr);
     const auto* tp = d != nullptr ? std::get_if<transaction_payload_event>(d) : nullptr;
@@ -715,11 +729,17 @@ result<void> dump_sequential(std::FILE* out, const source& src, const dump_optio
   // Pages behind the scan are dropped from the resident set as it goes (a mapped file
   // stays in the page cache): resident memory does not grow with the file.
   constexpr std::uint64_t release_step = 64ull << 20;
+  constexpr std::uint64_t progress_step = 4ull << 20;
   std::uint64_t next_release = release_step;
+  std::uint64_t reported = 0;
   for (;;) {
     if (reader.position() >= next_release) {
       src.release_before(reader.position());
       next_release = reader.position() + release_step;
+    }
+    if (options.progress && reader.position() - reported >= progress_step) {
+      options.progress(reader.position() - reported);
+      reported = reader.position();
     }
     auto next = reader.next();
     if (!next) {
@@ -737,6 +757,7 @@ result<void> dump_sequential(std::FILE* out, const source& src, const dump_optio
     if (st.buffer.size() > (1 << 16)) write_out(out, st.buffer);
   }
   write_out(out, st.buffer);
+  if (options.progress) options.progress(reader.position() - reported);
   return st.first_error;
 }
 
@@ -817,6 +838,7 @@ class parallel_dump {
       }
       if (pos - released >= (16u << 20)) {
         src_.release_range(released, pos);
+        if (options_.progress) options_.progress(pos - released);
         released = pos;
       }
       auto ev = reader.next();
@@ -831,6 +853,7 @@ class parallel_dump {
       st.dump_event(**ev, decoded);
     }
     src_.release_range(released, reader.position());
+    if (options_.progress) options_.progress(reader.position() - released);
     if (!wait_turn(i)) return;
     write_out(out_, st.buffer);
     {

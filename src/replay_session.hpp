@@ -163,28 +163,10 @@ class session {
       }
       pace_ = false;
     }
-    if (!c.no_defaults) {
-      if (!c.defaults_file.empty()) mysql_options(m_, MYSQL_READ_DEFAULT_FILE, c.defaults_file.c_str());
-      mysql_options(m_, MYSQL_READ_DEFAULT_GROUP, "client");
-    }
-    unsigned timeout = c.connect_timeout;
-    mysql_options(m_, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (auto err = apply_connection_options(m_, c); !err.empty()) return err;
     unsigned int local_infile = 1;
     mysql_options(m_, MYSQL_OPT_LOCAL_INFILE, &local_infile);
     mysql_options(m_, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    std::string mode = c.ssl_mode;
-    std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char ch) { return std::toupper(ch); });
-    if (mode != "DISABLED") {
-      if (!c.ssl_ca.empty()) mysql_options(m_, MYSQL_OPT_SSL_CA, c.ssl_ca.c_str());
-      if (!c.ssl_cert.empty()) mysql_options(m_, MYSQL_OPT_SSL_CERT, c.ssl_cert.c_str());
-      if (!c.ssl_key.empty()) mysql_options(m_, MYSQL_OPT_SSL_KEY, c.ssl_key.c_str());
-      my_bool yes = 1, no = 0;
-      if (mode == "REQUIRED" || mode == "VERIFY_CA" || mode == "VERIFY_IDENTITY") {
-        mysql_options(m_, MYSQL_OPT_SSL_ENFORCE, &yes);
-        mysql_options(m_, MYSQL_OPT_SSL_VERIFY_SERVER_CERT,
-                      mode == "REQUIRED" ? &no : &yes);
-      }
-    }
     // Without an explicit password the client library takes the option file's, else
     // MYSQL_PWD's, as the mysql client does.
     const char* password = c.password ? c.password->c_str() : nullptr;

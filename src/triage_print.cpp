@@ -124,7 +124,8 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
     }
   }
   out += '\n';
-  fmt::format_to(it, "complete transactions before the first damage: {}\n", r.transactions_before_damage);
+  fmt::format_to(it, "complete transactions{}: {}\n", r.damage.empty() ? "" : " before the first damage",
+                 r.transactions_before_damage);
   if (r.last_good) {
     fmt::format_to(it, "last good position: {} at {} = source {}:{}{}\n", r.last_good->relay_file,
                    r.last_good->relay_pos, r.last_good->source.file, r.last_good->source.pos,

@@ -3,8 +3,11 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "binlogkit/event.hpp"
 #include "binlogkit/events.hpp"
@@ -28,6 +31,12 @@ struct dump_options {
   // is the same. 0 is one per core (at most 8), 1 only the calling thread.
   unsigned threads = 0;
   std::uint64_t segment_size = 8ull << 20;
+  // Events that start inside one of these [begin, end) ranges are not printed (a filter
+  // that leaves whole transactions out); sorted, not overlapping.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> skip_ranges;
+  // Called with the bytes read since the last call (every few MiB, and at the end), from
+  // the rendering threads: for a progress display. May be empty.
+  std::function<void(std::uint64_t bytes)> progress;
 };
 
 // Writes every event of `src` to `out`. A damaged event is printed (checksum "bad") and

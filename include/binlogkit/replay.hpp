@@ -70,24 +70,10 @@
 #include <string>
 #include <vector>
 
+#include "binlogkit/connection.hpp"
 #include "binlogkit/sql.hpp"
 
 namespace binlogkit {
-
-struct connection_options {
-  std::string host;           // empty: from the option file, else localhost (socket)
-  unsigned port = 0;          // 0: from the option file, else 3306
-  std::string socket;
-  std::string user;           // empty: from the option file, else the login name
-  std::optional<std::string> password;  // absent: the option file's, else MYSQL_PWD
-  std::string defaults_file;  // read [client] here instead of the default option files
-  bool no_defaults = false;   // read no option file at all
-  std::string ssl_ca, ssl_cert, ssl_key;
-  // DISABLED, PREFERRED (TLS when a CA / certificate is given), REQUIRED (encrypted, any
-  // certificate), VERIFY_CA / VERIFY_IDENTITY (the server's certificate must verify).
-  std::string ssl_mode;
-  unsigned connect_timeout = 10;
-};
 
 struct replay_progress {
   std::uint64_t transactions = 0;      // recorded in the progress row (all runs)

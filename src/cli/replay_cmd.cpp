@@ -1,7 +1,5 @@
 // `binlogkit sql` and `binlogkit replay`: argument parsing and dispatch to sql.hpp and
 // replay.hpp; the work is library calls.
-#include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -16,11 +14,17 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/replay.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/sql.hpp"
 #include "commands.hpp"
+#include "connect_options.hpp"
+#include "exit_codes.hpp"
+#include "filter_args.hpp"
+#include "report.hpp"
 
 namespace bk = binlogkit;
 
@@ -28,76 +32,6 @@ namespace binlogkit_cli {
 
 namespace {
 
-constexpr int exit_ok = 0;
-constexpr int exit_failed = 1;
-constexpr int exit_usage = 2;
-
-// Filter options shared by `sql` and `replay`, as mysqlbinlog names them.
-struct filter_args {
-  std::uint64_t start_position = 0;
-  std::optional<std::uint64_t> stop_position;
-  std::string start_datetime, stop_datetime;
-  std::string include_gtids, exclude_gtids;
-  std::vector<std::string> databases;
-  std::vector<std::string> rewrite_db;
-  bool skip_gtids = false;
-
-  void add_to(CLI::App* cmd) {
-    cmd->add_option("--start-position,-j", start_position,
-                    "First file: skip transactions that start before this offset");
-    cmd->add_option("--stop-position", stop_position,
-                    "Last file: stop before the first transaction with an event at or after this offset");
-    cmd->add_option("--start-datetime", start_datetime,
-                    "Skip transactions older than 'YYYY-MM-DD HH:MM:SS' (local time of TZ, like mysqlbinlog)");
-    cmd->add_option("--stop-datetime", stop_datetime,
-                    "Stop before the first transaction with an event at or after 'YYYY-MM-DD HH:MM:SS' "
-                    "(local time of TZ)");
-    cmd->add_option("--include-gtids", include_gtids,
-                    "Only these GTIDs: MariaDB 'D-S-N[,D-S-FIRST-LAST…]', MySQL 'UUID:1-5[:TAG:1-3],…'");
-    cmd->add_option("--exclude-gtids", exclude_gtids, "Not these GTIDs (same forms as --include-gtids)");
-    cmd->add_option("--database,-d", databases,
-                    "Only this database (repeatable): row events by their table's database, statements by "
-                    "their default database, as mysqlbinlog --database")
-        ->allow_extra_args(false);
-    cmd->add_option("--rewrite-db", rewrite_db,
-                    "'FROM->TO' (repeatable): default database of statements and database of row events")
-        ->allow_extra_args(false);
-    cmd->add_flag("--skip-gtids", skip_gtids, "Do not set the source's GTIDs (gtid_seq_no / GTID_NEXT)");
-  }
-
-  // Empty on success, else the message.
-  std::string to_filter(bk::sql_filter& f) const {
-    f.start_position = start_position;
-    f.stop_position = stop_position;
-    if (!start_datetime.empty()) {
-      auto t = bk::parse_local_datetime(start_datetime);
-      if (!t) return fmt::format("--start-datetime '{}': {}", start_datetime, t.error().detail);
-      f.start_datetime = *t;
-    }
-    if (!stop_datetime.empty()) {
-      auto t = bk::parse_local_datetime(stop_datetime);
-      if (!t) return fmt::format("--stop-datetime '{}': {}", stop_datetime, t.error().detail);
-      f.stop_datetime = *t;
-    }
-    if (!include_gtids.empty()) {
-      auto s = bk::gtid_set::parse(include_gtids);
-      if (!s) return fmt::format("--include-gtids '{}': {}", include_gtids, s.error().detail);
-      f.include_gtids = std::move(*s);
-    }
-    if (!exclude_gtids.empty()) {
-      auto s = bk::gtid_set::parse(exclude_gtids);
-      if (!s) return fmt::format("--exclude-gtids '{}': {}", exclude_gtids, s.error().detail);
-      f.exclude_gtids = std::move(*s);
-    }
-    f.databases = databases;
-    for (const auto& r : rewrite_db) {
-      auto p = bk::parse_rewrite_db(r);
-      if (!p) return fmt::format("--rewrite-db '{}': {}", r, p.error().detail);
-      f.rewrite_db.push_back(std::move(*p));
-    }
-    return {};
-  }
-};
 
 // An input mapped and truncated while it was read: that, not what its zeros look like,
 // is the error (printed here). True when one was.
@@ -127,18 +61,47 @@ struct sql_args {
   std::string local_load;
   bool no_batch = false;
   std::size_t stream_threshold = bk::render_options{}.stream_threshold;
+  std::string progress = "auto";
+};
+
+// Standard output with a progress line: each buffer written out reports how far the
+// stream has read (same thread as the writer, so no race with the stream).
+class progress_stdout {
+ public:
+  progress_stdout(progress_meter& meter, const bk::transaction_stream& stream) : meter_(meter), stream_(stream) {
+    if (!meter.enabled()) return;
+    cookie_io_functions_t io{};
+    io.write = [](void* c, const char* buf, std::size_t n) -> ssize_t {
+      auto* self = static_cast<progress_stdout*>(c);
+      const std::size_t w = std::fwrite(buf, 1, n, stdout);
+      self->meter_.reach(self->stream_.bytes_done());
+      return w == n ? static_cast<ssize_t>(n) : -1;
+    };
+    file_ = ::fopencookie(this, "w", io);
+  }
+  ~progress_stdout() {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  progress_stdout(const progress_stdout&) = delete;
+  progress_stdout& operator=(const progress_stdout&) = delete;
+  [[nodiscard]] std::FILE* get() const { return file_ != nullptr ? file_ : stdout; }
+
+ private:
+  progress_meter& meter_;
+  const bk::transaction_stream& stream_;
+  std::FILE* file_ = nullptr;
 };
 
 int run_sql(const sql_args& a) {
   bk::sql_filter filter;
   if (auto err = a.filters.to_filter(filter); !err.empty()) {
     fmt::print(stderr, "binlogkit: {}\n", err);
-    return exit_usage;
+    return exit_code::usage;
   }
   auto opened = bk::open_inputs(a.files);
   if (!opened.ok()) {
     fmt::print(stderr, "binlogkit: {}\n", opened.failure);
-    return exit_usage;
+    return exit_code::unreadable;
   }
   std::vector<bk::source> sources = std::move(opened.sources);
   std::vector<bk::binlog_input> inputs;
@@ -161,7 +124,7 @@ int run_sql(const sql_args& a) {
     // Created only when a LOAD DATA needs it would be nicer; a private directory is cheap.
     if (::mkdtemp(templ.data()) == nullptr) {
       fmt::print(stderr, "binlogkit: cannot create a directory for LOAD DATA files: {}\n", std::strerror(errno));
-      return exit_failed;
+      return exit_code::damaged;
     }
     dir = templ;
   }
@@ -170,21 +133,29 @@ int run_sql(const sql_args& a) {
   auto abs = std::filesystem::absolute(dir, ec).lexically_normal().string();
   if (ec || abs.find_first_of("'\\\n\r") != std::string::npos) {
     fmt::print(stderr, "binlogkit: --local-load: '{}' cannot be named in a LOAD DATA statement\n", dir);
-    return exit_usage;
+    return exit_code::usage;
   }
   ro.load_prefix = abs + "/binlogkit-load-";
 
+  stopwatch clock;
   bk::transaction_stream stream(std::move(inputs), std::move(filter), std::move(ro));
-  auto r = bk::write_sql_text(stdout, stream, {}, [&](const bk::stream_note& n) { print_note(n, stream.inputs()); });
+  progress_meter meter("sql", stream.bytes_total(), a.progress);
+  progress_stdout out(meter, stream);
+  auto r = bk::write_sql_text(out.get(), stream, {}, [&](const bk::stream_note& n) {
+    meter.finish();
+    print_note(n, stream.inputs());
+  });
+  std::fflush(out.get());
   std::fflush(stdout);
+  meter.reach(stream.bytes_done());
+  meter.finish();
   if (a.local_load.empty()) {
     std::filesystem::remove(dir, ec);  // only if empty: files there are for the client to read
   }
+  std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
   if (!r) {
-    const auto& e = r.error();
-    std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
-    const int code = shrank_text(sources, file) ? exit_usage : exit_failed;
-    if (code == exit_failed) fmt::print(stderr, "binlogkit: {}: {}\n", file, e.message());
+    const int code = shrank_text(sources, file) ? exit_code::unreadable : exit_code::damaged;
+    if (code == exit_code::damaged) fmt::print(stderr, "binlogkit: {}: {}\n", file, r.error().message());
     // What the script holds is whole up to there: say where it ends.
     if (const auto& mark = stream.last_delivered()) {
       fmt::print(stderr, "binlogkit: the SQL written ends with the transaction that ends at {}:{}{}; nothing after "
@@ -194,9 +165,17 @@ int run_sql(const sql_args& a) {
     } else {
       fmt::print(stderr, "binlogkit: no transaction was written\n");
     }
-    return code;
+    if (code != exit_code::damaged) return code;
   }
-  return exit_ok;
+  const std::string where = fmt::format(" at {}:{}", file, stream.position());
+  print_summary("sql",
+                fmt::format("{} file(s), {} of {} read, {}", stream.inputs().size(), mib(stream.bytes_done()),
+                            mib(stream.bytes_total()),
+                            !r                ? "stopped at damage" + where
+                            : stream.stopped() ? "stopped at the stop point" + where
+                                               : std::string("complete")),
+                clock.seconds());
+  return r ? exit_code::ok : exit_code::damaged;
 }
 
 // ---- replay -------------------------------------------------------------------------
@@ -204,8 +183,7 @@ int run_sql(const sql_args& a) {
 struct replay_args {
   std::vector<std::string> files;
   filter_args filters;
-  bk::connection_options conn;
-  bool password_prompt = false;
+  connect_args conn;
   std::string replay_id;
   bool resume = false;
   std::vector<unsigned> skip_errors;
@@ -219,43 +197,49 @@ struct replay_args {
   bool verbose = false;
 };
 
-// Reads a password from the terminal with echo off.
-std::optional<std::string> prompt_password() {
-  int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
-  if (fd < 0) return std::nullopt;
-  const char prompt[] = "Enter password: ";
-  (void)!::write(fd, prompt, sizeof prompt - 1);
-  termios old{};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
+// "applied 120 transactions (12.0 MiB read), stopped at the end / a stop point / an error,
+// last committed binlog.000002:4567 (GTID 0-1-130)".
+void print_replay_summary(const bk::replay_result& r, bool json, double seconds) {
+  const auto& p = r.progress;
+  const char* end = !r.ok() ? "stopped at an error" : r.stopped_at_stop_point ? "stopped at the stop point"
+                                                                              : "reached the end of the input";
+  if (json) {
+    // The last progress object, with how the replay ended.
+    auto j = nlohmann::ordered_json::parse(bk::progress_json(p));
+    j["status"] = r.ok() ? "applied" : "failed";
+    j["stopped_at_stop_point"] = r.stopped_at_stop_point;
+    j["skipped_errors"] = r.skipped_errors;
+    j["exit"] = r.ok() ? exit_code::ok : exit_code::damaged;
+    print_summary_json("replay", j, seconds);
+    return;
   }
-  std::string pw;
-  char c;
-  while (::read(fd, &c, 1) == 1 && c != '\n' && c != '\r') pw += c;
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  return pw;
+  std::string last = p.file.empty() ? std::string("nothing committed by this run")
+                                    : fmt::format("last committed {}:{}{}", p.file, p.position,
+                                                  p.gtid.empty() ? "" : " (GTID " + p.gtid + ")");
+  print_summary("replay",
+                fmt::format("applied {} transactions ({} read{}), {}, {}", p.transactions_run, mib(p.bytes_done),
+                            r.skipped_errors > 0 ? fmt::format(", {} errors skipped", r.skipped_errors) : "", end,
+                            last),
+                seconds);
 }
 
 int run_replay(replay_args& a) {
   bk::replay_options o;
   if (auto err = a.filters.to_filter(o.filter); !err.empty()) {
     fmt::print(stderr, "binlogkit: {}\n", err);
-    return exit_usage;
+    return exit_code::usage;
   }
-  if (a.password_prompt) {
-    auto pw = prompt_password();
-    if (!pw) {
-      fmt::print(stderr, "binlogkit: --password-prompt: no terminal to read the password from\n");
-      return exit_usage;
-    }
-    a.conn.password = std::move(*pw);
+  if (a.files.empty() && !a.conn.print_defaults) {
+    fmt::print(stderr, "binlogkit replay: no binlog given (FILE..., an index file or a directory)\n");
+    return exit_code::usage;
   }
-  o.connection = a.conn;
+  auto conn = resolve_connection(a.conn, "binlogkit replay");
+  if (conn.printed) return exit_code::ok;
+  if (!conn.error.empty()) {
+    fmt::print(stderr, "binlogkit replay: {}\n", conn.error);
+    return exit_code::usage;
+  }
+  o.connection = std::move(conn.options);
   o.replay_id = a.replay_id;
   o.resume = a.resume;
   o.skip_errors = a.skip_errors;
@@ -301,12 +285,13 @@ int run_replay(replay_args& a) {
     }
     fmt::print(stderr, "binlogkit: warning: {}\n", text);
   };
+  stopwatch clock;
   auto r = bk::replay(a.files, o);
   if (line_shown) fmt::print(stderr, "\n");
   if (!r.ok()) {
     if (r.failure->unreadable_input) {  // as every command says it, nothing applied
       fmt::print(stderr, "binlogkit: {}\n", r.failure->message);
-      return exit_usage;
+      return exit_code::unreadable;
     }
     fmt::print(stderr, "binlogkit: {}\n", r.failure->text());
     // What the target holds from this run: it is whole up to there.
@@ -317,24 +302,23 @@ int run_replay(replay_args& a) {
     } else {
       fmt::print(stderr, "binlogkit: applied by this run: nothing\n");
     }
-    return exit_failed;
   }
-  if (!json && !line) {
-    // Quiet otherwise, but a one-line summary is worth it when nothing else was printed.
-  }
-  return exit_ok;
+  print_replay_summary(r, json, clock.seconds());
+  return r.ok() ? exit_code::ok : exit_code::damaged;
 }
 
 }  // namespace
 
-command_runner add_replay_commands(CLI::App& app) {
+command_runner add_replay_commands(CLI::App& app, const command_line_password& password) {
   auto sa = std::make_shared<sql_args>();
   auto* sql = app.add_subcommand(
       "sql",
       "Print the binlog as SQL that `mariadb --binary-mode` / `mysql --binary-mode` applies, as mysqlbinlog does "
       "(add --local-infile=1 for LOAD DATA)");
+  sql->footer(exit_help_sql);
   sql->add_option("files", sa->files, "Binlog files, an index file or a directory, in order")->required();
   sa->filters.add_to(sql);
+  add_progress_option(sql, sa->progress);
   sql->add_option("--dialect", sa->dialect, "Statements for: auto (the binlog's server), mariadb, mysql")
       ->check(CLI::IsMember({"auto", "mariadb", "mysql"}));
   sql->add_option("--local-load", sa->local_load,
@@ -346,6 +330,7 @@ command_runner add_replay_commands(CLI::App& app) {
       ->transform(CLI::AsSizeValue(false));
 
   auto ra = std::make_shared<replay_args>();
+  ra->conn.password = password;
   auto* rp = app.add_subcommand(
       "replay", "Apply binlog transactions to a server over one session, exactly as `mysqlbinlog | mysql` would, "
                 "and resumably (crash-safe progress in binlogkit.replay_progress)");
@@ -357,8 +342,10 @@ command_runner add_replay_commands(CLI::App& app) {
       "that end in ROLLBACK commit on their own; their progress is written right after them, and a crash of the "
       "target in between makes --resume apply them again (skip the resulting error with --skip-errors, e.g. "
       "1050,1051,1060).\n"
-      "Password: --password-prompt, else the [client] group of --defaults-file (or of ~/.my.cnf and the other "
-      "default option files), else MYSQL_PWD.\n"
+      "Connection: as the mariadb client: -h/--host, -P/--port, -S/--socket, -u/--user, -pPASSWORD (-p alone "
+      "asks), then option files ([client], [client-server], [client-mariadb], [mysql], [mariadb-client], "
+      "[binlogkit] of /etc/my.cnf, /etc/mysql/my.cnf, $MARIADB_HOME/my.cnf, --defaults-extra-file, ~/.my.cnf; or "
+      "only --defaults-file), then MYSQL_PWD for the password; the command line wins.\n"
       "--parallel N: transactions that the binlog says may run together (MariaDB: the same group commit id, "
       "FL_TRANSACTIONAL; MySQL: last_committed / sequence_number) execute on N connections; the others (DDL, "
       "non-transactional tables, binlogs without that information) run alone, which --verbose reports. Each "
@@ -371,22 +358,12 @@ command_runner add_replay_commands(CLI::App& app) {
       "of applied transactions (a gap list per worker, as MySQL's replica keeps), and a resume would have to "
       "skip exactly those; the gain is only the commit round trips saved while an earlier transaction is slow.\n"
       "Datetimes are read in the local time zone of TZ, as mysqlbinlog reads them (TZ=UTC for UTC).\n"
-      "Exit 0: applied (up to a stop point); 1: stopped at an error (file, position, GTID, statement and the "
-      "server's error on stderr); 2: bad arguments.");
-  rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order")->required();
+      "A summary line on stderr at the end (JSON with --progress=json).\n" +
+      std::string(exit_help_replay));
+  // Required unless --print-defaults (checked in run_replay).
+  rp->add_option("files", ra->files, "Binlog files, an index file or a directory, in order");
   ra->filters.add_to(rp);
-  rp->add_option("--host", ra->conn.host, "Target server host");
-  rp->add_option("--port,-P", ra->conn.port, "Target server port");
-  rp->add_option("--socket,-S", ra->conn.socket, "Target server Unix socket");
-  rp->add_option("--user,-u", ra->conn.user, "User name");
-  rp->add_flag("--password-prompt,-p", ra->password_prompt, "Ask for the password on the terminal");
-  rp->add_option("--defaults-file", ra->conn.defaults_file, "Option file whose [client] group to read");
-  rp->add_flag("--no-defaults", ra->conn.no_defaults, "Read no option file");
-  rp->add_option("--ssl-ca", ra->conn.ssl_ca, "CA certificate file");
-  rp->add_option("--ssl-cert", ra->conn.ssl_cert, "Client certificate file");
-  rp->add_option("--ssl-key", ra->conn.ssl_key, "Client key file");
-  rp->add_option("--ssl-mode", ra->conn.ssl_mode, "DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY")
-      ->check(CLI::IsMember({"DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY"}, CLI::ignore_case));
+  add_connection_options(rp, ra->conn);
   rp->add_option("--replay-id", ra->replay_id,
                  "Name of this replay in binlogkit.replay_progress, at most 64 characters and no '#' "
                  "(default: the first file's name without its .NNNNNN suffix, '#' as '_')");
@@ -426,4 +403,8 @@ command_runner add_replay_commands(CLI::App& app) {
   };
 }
 
+}  // namespace binlogkit_cli
+
+namespace binlogkit_cli {
+bool connects(const CLI::App& command) { return command.get_name() == "replay"; }
 }  // namespace binlogkit_cli

@@ -36,9 +36,12 @@ expect() {
   set +e; "$@" <"$stdin_file" >"$work/out" 2>"$work/err"; local got=$?; set -e
   [[ $got == "$want" ]] || { head -c 2000 "$work/err"; fail "$* exited $got, expected $want"; }
 }
-# err_is TEXT: stderr is exactly TEXT (one or more lines).
+# err_is TEXT: stderr is exactly TEXT (one or more lines), leaving out the command's closing
+# summary line ("binlogkit CMD: ..., N.NN s", checked by habits.sh).
 err_is() {
-  [[ $(cat "$work/err") == "$1" ]] || { printf 'stderr:\n%s\nexpected:\n%s\n' "$(cat "$work/err")" "$1"; fail "message differs"; }
+  local got
+  got=$(grep -Ev '^binlogkit (dump|verify|triage|salvage|sql|replay): .*, [0-9]+\.[0-9]{2} s$' "$work/err" || true)
+  [[ $got == "$1" ]] || { printf 'stderr:\n%s\nexpected:\n%s\n' "$got" "$1"; fail "message differs"; }
 }
 # Every run is bounded: a command that hangs (on a FIFO) fails with 124.
 bk() { timeout 60 "$bin" "$@"; }

@@ -111,7 +111,7 @@ if command -v script >/dev/null 2>&1; then
   cat "$work/out"
   ((rc == 0)) || fail "replay with --password-prompt exit $rc"
   grep -q "Enter password: " "$work/out" || fail "no password prompt on the terminal"
-  grep -q "bk" "$work/out" && fail "the typed password was echoed"
+  grep -q "Enter password: bk" "$work/out" && fail "the typed password was echoed"
   prompted=$(q "CHECKSUM TABLE db1.t" | cut -f2)
   [[ $prompted == "$mine" ]] || fail "checksum after the prompted replay $prompted, expected $mine"
 else

@@ -1,0 +1,41 @@
+// The exit codes of every binlogkit command, in one place: the commands return these, and
+// their --help footers and the README say the same.
+#pragma once
+
+namespace binlogkit_cli {
+
+// 0  success: the input is intact / the work is done (a salvage that wrote a good copy too)
+// 1  damage found (a dump or sql that met a bad CRC or a damaged event printed up to it), or
+//    a replay that stopped (no connection, damage, a server error)
+// 2  unreadable input (missing, not a binlog, not readable) or bad arguments
+// 3  no trustworthy answer (triage: no resume point can be trusted; salvage: nothing to keep)
+namespace exit_code {
+constexpr int ok = 0;
+constexpr int damaged = 1;
+constexpr int unreadable = 2;
+constexpr int usage = 2;
+constexpr int no_answer = 3;
+}  // namespace exit_code
+
+// --help footers.
+inline constexpr const char* exit_help_dump =
+    "Exit codes: 0 every event read and intact; 1 damage found (a bad CRC or a damaged event: printed as far as "
+    "it could be read); 2 unreadable input or bad arguments.";
+inline constexpr const char* exit_help_verify =
+    "Exit codes: 0 intact; 1 damaged (or not verifiable: encrypted without a key); 2 unreadable input or bad "
+    "arguments.";
+inline constexpr const char* exit_help_triage =
+    "Exit codes: 0 no damage found; 1 damaged, with a resume point; 3 damaged and no resume point can be "
+    "trusted; 2 unreadable input or bad arguments.";
+inline constexpr const char* exit_help_salvage =
+    "Exit codes: 0 a good copy was written (what was cut is on stdout; nothing cut when IN is intact); 3 IN "
+    "holds no complete transaction to keep; 2 unreadable IN, OUT exists or cannot be written, or bad arguments.";
+inline constexpr const char* exit_help_sql =
+    "Exit codes: 0 every transaction written (up to a stop point); 1 stopped at damage or at an event that "
+    "cannot be applied (what came before it was written); 2 unreadable input or bad arguments.";
+inline constexpr const char* exit_help_replay =
+    "Exit codes: 0 applied (up to a stop point); 1 stopped: no connection, damage or a server error (file, "
+    "position, GTID, statement and the server's error on stderr; everything before it is committed); 2 unreadable "
+    "input, bad arguments or option files.";
+
+}  // namespace binlogkit_cli
