@@ -37,22 +37,15 @@
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/result.hpp"
+#include "binlogkit/sql_quote.hpp"
 #include "binlogkit/transaction.hpp"
 
 namespace binlogkit {
 
 // ---- quoting ------------------------------------------------------------------------
 
-// append_identifier / sql_identifier and append_base64: binlogkit/encoding.hpp.
-
-// A string literal that reads back as exactly these bytes under every sql_mode (with or
-// without NO_BACKSLASH_ESCAPES, ANSI_QUOTES): 'text' with single quotes doubled when the
-// text holds no backslash and no byte below 0x20 or 0x7f, otherwise X'hex'.
-void append_string_literal(std::string& out, std::string_view s);
-[[nodiscard]] std::string string_literal(std::string_view s);
-
-// X'0A1B' (X'' for nothing).
-void append_hex_literal(std::string& out, bytes b);
+// append_identifier, append_string_literal, append_hex_literal and the rules that make
+// them correct: binlogkit/sql_quote.hpp; append_base64: binlogkit/encoding.hpp.
 
 // A collation number as the servers number them (MariaDB 10.11 and MySQL 8.0 names).
 struct collation_info {
@@ -175,6 +168,10 @@ struct sql_statement {
   // The error the statement raised on the source (QUERY error_code, e.g. a partly applied
   // statement on a non-transactional table): the same error on the target is success.
   std::uint16_t expected_error = 0;
+  // Proven to be one statement (sql_quote.hpp, proven_single_statement): it may share a
+  // multi-statement packet. Our own statements are; a statement's text from the binlog is
+  // when the scan of it in its client character set proves it.
+  bool single = true;
 };
 
 struct rendered_transaction {
@@ -303,6 +300,9 @@ class transaction_stream {
     std::optional<std::uint16_t> default_collation_utf8mb4;
     std::optional<std::uint8_t> sql_require_primary_key;
     std::optional<std::uint8_t> default_table_encryption;
+    // A statement of ours switched character_set_client to utf8mb4 (sql_quote.hpp) after
+    // `charsets` was set: the next event's character sets are set again.
+    bool client_utf8 = false;
     std::vector<std::uint8_t> format;  // raw format description last sent (BINLOG)
     bool mysql_gtid_next = false;      // GTID_NEXT set to a specific GTID
   };

@@ -202,7 +202,7 @@ TEST_SUITE("sql") {
     CHECK(string_literal("a\nb") == "X'610A62'");
     CHECK(string_literal(std::string_view("\0", 1)) == "X'00'");
     CHECK(string_literal("\x7f") == "X'7F'");
-    CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "'\xc3\xa9t\xc3\xa9'");
+    CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "X'C3A974C3A9'");  // no byte >= 0x80 between quotes
     CHECK(string_literal("x'); DROP TABLE t; --") == "'x''); DROP TABLE t; --'");
   }
 
@@ -1191,5 +1191,141 @@ TEST_SUITE("sql") {
         CHECK(again[k] == plain[k]);
       }
     }
+  }
+
+  // ---- client character set of our own statements -----------------------------------
+
+  TEST_CASE("render: a UTF-8 name after a gbk statement is written in utf8mb4, then the event's own charset") {
+    // The issue's reproduction: the name is UTF-8 (丁 is E4 B8 81); read in gbk, 81 60 is one
+    // character and the doubled backquote closes the name before ;CREATE DATABASE pwned_gbk.
+    const std::string name = "g\xe4\xb8\x81`;CREATE DATABASE pwned_gbk;SELECT 1 AS x\xe4\xb8\x81";
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("", "CREATE DATABASE `g\xb6\xa1``", status_vars(0x01000000, 1411383296, 28)));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body(name, "CREATE TABLE t1 (id INT PRIMARY KEY)", status_vars()));
+    for (bool client : {false, true}) {
+      CAPTURE(client);
+      render_options o;
+      o.for_client = client;
+      auto txs = render_all(b, {}, o);
+      REQUIRE(txs.size() == 2);
+      std::vector<std::string> want = {"SET @@session.gtid_seq_no=2"};
+      if (client) want.emplace_back("/*!\\C utf8mb4 */");
+      want.emplace_back("SET @@session.character_set_client=utf8mb4");
+      want.push_back("use `g\xe4\xb8\x81``;CREATE DATABASE pwned_gbk;SELECT 1 AS x\xe4\xb8\x81`");
+      want.emplace_back("SET TIMESTAMP=1700000000");
+      if (client) want.emplace_back("/*!\\C utf8mb4 */");
+      want.emplace_back("SET @@session.character_set_client=45,@@session.collation_connection=45,"
+                        "@@session.collation_server=8");
+      want.emplace_back("CREATE TABLE t1 (id INT PRIMARY KEY)");
+      auto got = texts(txs[1]);
+      if (client) {
+        for (auto& t : got) {
+          if (t.starts_with("/*M!100001 ")) t = t.substr(11, t.size() - 13);
+        }
+      }
+      CHECK(got == want);
+      // The first statement (gbk, no default database): its text has bytes >= 0x80 in gbk.
+      CHECK_FALSE(txs[0].statements.back().single);
+      CHECK(txs[1].statements.back().single);
+    }
+  }
+
+  TEST_CASE("render: every lead byte with a second byte of \\ ` ' in a name, after big5, cp932, gbk, sjis") {
+    // Collations big5_chinese_ci 1, sjis_japanese_ci 13, gbk_chinese_ci 28, cp932_japanese_ci 95.
+    for (std::uint16_t cs : {std::uint16_t{1}, std::uint16_t{13}, std::uint16_t{28}, std::uint16_t{95}}) {
+      CAPTURE(cs);
+      binlog_builder b(server::mariadb_10_11);
+      std::uint64_t seq = 0;
+      std::vector<std::string> names;
+      for (int lead = 0x81; lead <= 0xfe; ++lead) {
+        for (char trail : {'\\', '`', '\''}) {
+          names.push_back(std::string("a") + static_cast<char>(lead) + trail + "`;DROP DATABASE victim;#");
+          b.add(event_type::mariadb_gtid, mariadb_gtid_body(++seq, 0, mariadb_gtid_event::fl_standalone));
+          b.add(event_type::query, query_body("", "DO 1", status_vars(0x01000000, 1411383296, cs)));
+          b.add(event_type::mariadb_gtid, mariadb_gtid_body(++seq, 0, mariadb_gtid_event::fl_standalone));
+          b.add(event_type::query, query_body(names.back(), "DO 2", status_vars(0x01000000, 1411383296, cs)));
+        }
+      }
+      auto txs = render_all(b);
+      REQUIRE(txs.size() == names.size() * 2);
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        auto t = texts(txs[2 * k + 1]);
+        const auto use = std::find(t.begin(), t.end(), "use " + sql_identifier(names[k]));
+        REQUIRE(use != t.end());
+        REQUIRE(use != t.begin());
+        CHECK(*(use - 1) == "SET @@session.character_set_client=utf8mb4");
+        const std::string own = fmt::format(
+            "SET @@session.character_set_client={0},@@session.collation_connection={0},@@session.collation_server=8", cs);
+        const auto back = std::find(use, t.end(), own);
+        CHECK(back != t.end());
+        CHECK(t.back() == "DO 2");
+        CHECK(std::find(back, t.end(), "DO 2") != t.end());
+      }
+    }
+  }
+
+  TEST_CASE("render: a user variable's UTF-8 name in a gbk statement goes in utf8mb4, the statement in gbk") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    b.add(event_type::user_var, user_var_body("v\xe4\xb8\x81`", 0, 28, as_bytes("\xb6\xa1")));
+    b.add(event_type::query, query_body("d", "INSERT INTO t VALUES (@`v\xb6\xa1```)", status_vars(0x01000000, 0, 28)));
+    b.add(event_type::xid, xid_body(1));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    auto t = texts(txs[0]);
+    const auto var = std::find(t.begin(), t.end(), "SET @`v\xe4\xb8\x81```:=_gbk X'B6A1' COLLATE `gbk_chinese_ci`");
+    REQUIRE(var != t.end());
+    CHECK(*(var - 1) == "SET @@session.character_set_client=utf8mb4");
+    CHECK(*(var + 1) == "SET @@session.character_set_client=28,@@session.collation_connection=28,"
+                        "@@session.collation_server=8");
+    CHECK(*(var + 2) == "INSERT INTO t VALUES (@`v\xb6\xa1```)");
+  }
+
+  TEST_CASE("render: ASCII names need no switch in any charset but swe7; output as before") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("a", "DO 1", status_vars(0x01000000, 0, 28)));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("b`;x", "DO 2", status_vars(0x01000000, 0, 28)));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("c", "DO 3", status_vars(0x01000000, 0, 10)));  // swe7_swedish_ci
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(4, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("d", "DO 4", status_vars(0x01000000, 0, 10)));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 4);
+    for (std::size_t k = 0; k < 3; ++k) {
+      for (const auto& t : texts(txs[k])) CHECK(t != "SET @@session.character_set_client=utf8mb4");
+    }
+    const std::vector<std::string> want = {"SET @@session.gtid_seq_no=4", "SET @@session.character_set_client=utf8mb4",
+                                           "use `d`", "SET TIMESTAMP=1700000000",
+                                           "SET @@session.character_set_client=10,@@session.collation_connection=10,"
+                                           "@@session.collation_server=8",
+                                           "DO 4"};
+    CHECK(texts(txs[3]) == want);
+  }
+
+  TEST_CASE("render: a LOAD DATA file prefix that is not plain ASCII is an error, not SQL") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    byte_writer blk;
+    blk.u32(1).str("1\n");
+    b.add(event_type::begin_load_query, blk);
+    const std::string q = "LOAD DATA INFILE 'f' INTO TABLE t";
+    const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
+    byte_writer w;
+    const auto vars = status_vars();
+    w.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(1).u32(start).u32(end).u8(0).raw(vars).cstr("d").str(q);
+    const auto at = b.add(event_type::execute_load_query, w);
+    render_options o;
+    o.dialect = sql_dialect::mariadb;
+    o.load_prefix = "/tmp/x'\\y-";
+    transaction_stream s({{"b.000001", b.span()}}, {}, o);
+    auto n = s.next();
+    REQUIRE_FALSE(n);
+    CHECK(n.error().offset == at);
+    CHECK(std::string(n.error().detail) ==
+          "the LOAD DATA file name prefix must be printable ASCII without quotes or backslashes");
   }
 }
