@@ -16,6 +16,13 @@
       FLUSH BINARY LOGS, a gbk statement and one in the database `crafted` + padding that
       `crafted` below turns into a name that would run DROP DATABASE victim.
 
+  hostile_names.py drop|dup IN OUT
+      OUT: IN with the statement SPLIT_TEXT of the last binlog patched into two statements
+      (the second drops victim, or fails on a duplicate key); prints the event's offset.
+
+  hostile_names.py offset FILE TEXT
+      The offset of the first event of FILE that holds TEXT.
+
   hostile_names.py crafted IN OUT
       OUT: IN with that database name replaced in its Query event by
       "c\\x81`;DROP DATABASE victim;#" (same length) and the event's CRC32 fixed. Read in
@@ -37,6 +44,13 @@ CHARSETS = {  # MariaDB name: Python codec
 FORMATS = ["STATEMENT", "ROW", "MIXED"]
 CRAFTED_NAME = b"c\x81`;DROP DATABASE victim;#"
 PLACEHOLDER = b"crafted_" + b"a" * (len(CRAFTED_NAME) - len(b"crafted_"))
+# A statement of the last binlog, and what the split mode patches it into: two statements,
+# the second one dropping a database or failing on a duplicate key (row 1 exists).
+SPLIT_TEXT = "INSERT INTO plain.m VALUES (40),(41),(42),(43),(44),(45),(46),(47)"
+SPLITS = {
+    "drop": "INSERT INTO plain.m VALUES (40);DROP DATABASE victim;#",
+    "dup": "INSERT INTO plain.m VALUES (40);INSERT INTO plain.m VALUES (1)",
+}
 
 
 def hostile_char(codec):
@@ -152,23 +166,39 @@ def workload():
     line("USE " + ident(PLACEHOLDER.decode()) + ";")
     line("CREATE TABLE ct (a INT);")
     line("\\C utf8mb4")
+    # The split mode's binlog: statements whose text the test patches (same length).
+    line("USE plain;")
+    line("FLUSH BINARY LOGS;")
+    line("SET SESSION binlog_format=STATEMENT;")
+    line("CREATE TABLE IF NOT EXISTS plain.m (a INT PRIMARY KEY);")
+    line("BEGIN;")
+    for k in (1, 2, 3):
+        line(f"INSERT INTO plain.m VALUES ({k});")
+    line("COMMIT;")
+    line(SPLIT_TEXT + ";")
     return bytes(out)
 
 
-def crafted(data):
-    """Replaces the placeholder database of the Query event that creates `ct`; fixes its CRC."""
-    needle = PLACEHOLDER + b"\x00CREATE TABLE ct"
+def patch(data, old, new):
+    """Replaces `old` by `new` (as long) in the first event holding it; fixes its CRC32.
+    The data and the event's offset."""
+    assert len(old) == len(new)
     pos = 4
     while pos + 19 <= len(data):
         size = struct.unpack_from("<I", data, pos + 9)[0]
         event = data[pos:pos + size]
-        at = event.find(needle)
+        at = event.find(old)
         if at >= 0:
-            event = event[:at] + CRAFTED_NAME + event[at + len(PLACEHOLDER):]
+            event = event[:at] + new + event[at + len(old):]
             event = event[:-4] + struct.pack("<I", zlib.crc32(event[:-4]) & 0xFFFFFFFF)
             return data[:pos] + event + data[pos + size:], pos
-        pos += size
-    raise SystemExit("hostile_names.py: no Query event in the placeholder database")
+        pos += max(size, 19)
+    raise SystemExit(f"hostile_names.py: no event holds {old!r}")
+
+
+def offset_of(data, text):
+    """The offset of the first event holding `text`."""
+    return patch(data, text, text)[1]
 
 
 def main():
@@ -179,12 +209,22 @@ def main():
             c, swallows = hostile_char(codec)
             print(f"{cs}: U+{ord(c):04X} {'closes the name early' if swallows else 'changes the name'}")
         return
-    if len(sys.argv) == 4 and sys.argv[1] == "crafted":
+    if len(sys.argv) == 4 and sys.argv[1] in ("crafted", "drop", "dup"):
         with open(sys.argv[2], "rb") as f:
-            data, at = crafted(f.read())
+            data = f.read()
+        if sys.argv[1] == "crafted":
+            old = PLACEHOLDER + b"\x00CREATE TABLE ct"
+            data, at = patch(data, old, CRAFTED_NAME + old[len(PLACEHOLDER):])
+        else:
+            new = SPLITS[sys.argv[1]].ljust(len(SPLIT_TEXT), " ")
+            data, at = patch(data, SPLIT_TEXT.encode(), new.encode())
         with open(sys.argv[3], "wb") as f:
             f.write(data)
         print(at)
+        return
+    if len(sys.argv) == 4 and sys.argv[1] == "offset":
+        with open(sys.argv[2], "rb") as f:
+            print(offset_of(f.read(), sys.argv[3].encode()))
         return
     raise SystemExit(__doc__)
 

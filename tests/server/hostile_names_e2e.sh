@@ -3,7 +3,7 @@
 # statements may run, and the target must end equal to the source.
 #
 # Usage: tests/server/hostile_names_e2e.sh [BINLOGKIT [MODE...]]
-#   MODE: serial, parallel, batches, sql, crafted (default: all of them)
+#   MODE: serial, parallel, batches, sql, crafted, split (default: all of them)
 #
 # 1. A source with --log-bin runs hostile_names.py's workload (statement, row and mixed
 #    binlogs; names that end early when read in big5, cp932, gbk, sjis; names that change
@@ -19,6 +19,11 @@
 # 3. crafted: the last binlog with a database name patched into a Query event (CRC fixed)
 #    that would run DROP DATABASE victim if read in gbk: replay and sql | mariadb must stop
 #    at that event (exit 1, its file and offset named) and victim must survive.
+# 4. split: a statement of the binlog patched into two (CRC fixed), the second dropping
+#    victim or failing on a duplicate key: replay (serial and --parallel 4) must refuse it
+#    whole (multi-statements off: a syntax error, nothing of it runs) and name it, exit 1.
+#    And a transaction whose second statement fails on the target: the failure names that
+#    statement and its offset.
 # Servers are always stopped and their directories removed (KEEP_WORK=1 keeps them).
 set -euo pipefail
 
@@ -27,7 +32,7 @@ sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
 shift || true
 modes=("$@")
-((${#modes[@]} > 0)) || modes=(serial parallel batches sql crafted)
+((${#modes[@]} > 0)) || modes=(serial parallel batches sql crafted split)
 test_name=hostile_names_e2e
 # shellcheck source=tests/server/lib.sh
 source "$root/tests/server/lib.sh"
@@ -59,8 +64,9 @@ python3 "$root/tests/server/hostile_names.py" workload "$work/workload.sql"
 # shellcheck disable=SC1091
 mapfile -t files < <(source "$work/s/env" &&
   sed "s|.*/||; s|^|$SANDBOX_BINLOG_DIR/|" "$SANDBOX_BINLOG_DIR/$SANDBOX_BINLOG_BASENAME.index")
-((${#files[@]} == 2)) || fail "expected 2 binlogs on the source, found ${#files[@]}"
-main_file=${files[0]}  # the workload; files[1] holds the statements the crafted mode patches
+((${#files[@]} == 3)) || fail "expected 3 binlogs on the source, found ${#files[@]}"
+# The workload; files[1] and files[2] hold the statements the crafted and split modes patch.
+main_file=${files[0]}
 
 # Every table of the user's databases, as one CHECKSUM TABLE statement (built on the
 # source), but those of the last binlog (the crafted mode's, not replayed by the others).
@@ -68,7 +74,8 @@ checksum_sql=$(q s "SELECT CONCAT('CHECKSUM TABLE ', GROUP_CONCAT(CONCAT('\`', R
   '\`.\`', REPLACE(table_name, '\`', '\`\`'), '\`') ORDER BY table_schema, table_name SEPARATOR ', '))
   FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN
   ('mysql', 'information_schema', 'performance_schema', 'sys', 'binlogkit')
-  AND (table_schema, table_name) NOT IN (('plain', 'g_before'), ('crafted_aaaaaaaaaaaaaaaaaa', 'ct'))")
+  AND (table_schema, table_name) NOT IN (('plain', 'g_before'), ('crafted_aaaaaaaaaaaaaaaaaa', 'ct'),
+  ('plain', 'm'))")
 [[ $checksum_sql == "CHECKSUM TABLE "* ]] || fail "no tables on the source: $checksum_sql"
 user_dbs="SELECT schema_name FROM information_schema.schemata WHERE schema_name NOT IN
   ('mysql', 'information_schema', 'performance_schema', 'sys', 'binlogkit') ORDER BY schema_name"
@@ -165,6 +172,48 @@ for mode in "${modes[@]}"; do
       grep -qF "ERROR 1300 (HY000) at line" "$work/crafted-client.err" ||
         fail "mariadb did not stop at the crafted name (error 1300)"
       echo "crafted: victim survives; replay and sql | mariadb stop at offset $at"
+      ;;
+    split)
+      step "a failure in a packet of several statements names the one that failed"
+      split=${files[2]}
+      empty_target "$(q s 'SELECT @@GLOBAL.sql_mode')"
+      q t "CREATE DATABASE plain; CREATE DATABASE victim; CREATE TABLE plain.m (a INT PRIMARY KEY);
+           INSERT INTO plain.m VALUES (2)"
+      at=$(python3 "$root/tests/server/hostile_names.py" offset "$split" "INSERT INTO plain.m VALUES (2)")
+      for par in 1 4; do
+        rc=0
+        "$bin" replay "$split" --no-defaults --socket "$(sock t)" --user root --progress=none \
+          --replay-id "blame$par" --parallel "$par" 2>"$work/blame.err" || rc=$?
+        cat "$work/blame.err"
+        ((rc == 1)) || fail "--parallel $par: a duplicate key exited $rc, not 1"
+        grep -qF "at:        $split:$at " "$work/blame.err" || fail "--parallel $par: not blamed on the event at $at"
+        grep -qxF "  statement: INSERT INTO plain.m VALUES (2)" "$work/blame.err" ||
+          fail "--parallel $par: not blamed on INSERT INTO plain.m VALUES (2)"
+        grep -qF "server:    error 1062: Duplicate entry '2'" "$work/blame.err" || fail "--parallel $par: no error 1062"
+      done
+      for what in drop dup; do
+        step "a statement of the binlog that is two ($what): refused whole, named"
+        for par in 1 4; do
+          empty_target "$(q s 'SELECT @@GLOBAL.sql_mode')"
+          q t "CREATE DATABASE plain; CREATE DATABASE victim"
+          at=$(python3 "$root/tests/server/hostile_names.py" "$what" "$split" "$work/split.000003")
+          rc=0
+          "$bin" replay "$work/split.000003" --no-defaults --socket "$(sock t)" --user root --progress=none \
+            --replay-id "$what$par" --parallel "$par" 2>"$work/split.err" || rc=$?
+          cat "$work/split.err"
+          [[ $(q t "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = 'victim'") == 1 ]] ||
+            fail "$what, --parallel $par: the second statement dropped victim (exit $rc)"
+          [[ $(q t "SELECT COUNT(*) FROM plain.m WHERE a = 40") == 0 ]] ||
+            fail "$what, --parallel $par: the first statement of the two ran (exit $rc)"
+          ((rc == 1)) || fail "$what, --parallel $par: exited $rc, not 1"
+          grep -qF "at:        $work/split.000003:$at " "$work/split.err" ||
+            fail "$what, --parallel $par: not blamed on the event at $at"
+          grep -qF "  statement: INSERT INTO plain.m VALUES (40);" "$work/split.err" ||
+            fail "$what, --parallel $par: not blamed on the patched statement"
+          grep -qF "server:    error 1064: " "$work/split.err" || fail "$what, --parallel $par: no syntax error 1064"
+        done
+      done
+      echo "split: refused whole and named, serial and on 4 connections"
       ;;
     *) fail "unknown mode $mode" ;;
   esac
