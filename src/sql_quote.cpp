@@ -5,14 +5,21 @@
 
 namespace binlogkit {
 
-void append_identifier(std::string& out, std::string_view name) {
-  out += '`';
-  for (char c : name) {
-    if (c == '`') out += '`';
+namespace {
+
+// `s` between `quote`s, with every `quote` in it doubled.
+void append_doubled(std::string& out, std::string_view s, char quote) {
+  out += quote;
+  for (char c : s) {
+    if (c == quote) out += quote;
     out += c;
   }
-  out += '`';
+  out += quote;
 }
+
+}  // namespace
+
+void append_identifier(std::string& out, std::string_view name) { append_doubled(out, name, '`'); }
 
 std::string sql_identifier(std::string_view name) {
   std::string s;
@@ -44,20 +51,11 @@ namespace {
 // server takes from a client and under every sql_mode.
 bool plain(std::string_view s) noexcept { return is_printable_ascii(s) && s.find('\\') == std::string_view::npos; }
 
-void append_quoted(std::string& out, std::string_view s) {
-  out += '\'';
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-}
-
 }  // namespace
 
 void append_string_literal(std::string& out, std::string_view s) {
   if (plain(s)) {
-    append_quoted(out, s);
+    append_doubled(out, s, '\'');
   } else {
     append_hex_literal(out, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
   }
@@ -71,7 +69,7 @@ std::string string_literal(std::string_view s) {
 
 bool append_plain_literal(std::string& out, std::string_view s) {
   if (!plain(s)) return false;
-  append_quoted(out, s);
+  append_doubled(out, s, '\'');
   return true;
 }
 

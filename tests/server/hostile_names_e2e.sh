@@ -110,29 +110,20 @@ replay() { # replay ID ARGS...
   "$bin" replay "$main_file" --no-defaults --socket "$(sock t)" --user root --progress=none --replay-id "$id" "$@"
 }
 
+replay_into() { # replay_into WHAT TARGET-SQL-MODE ID ARGS...: the workload into an empty target
+  local what=$1 sql_mode=$2 rc=0
+  shift 2
+  step "$what (target sql_mode $sql_mode)"
+  empty_target "$sql_mode"
+  replay "$@" || rc=$?
+  equal_to_source "$what" "$rc"
+}
+
 for mode in "${modes[@]}"; do
   case $mode in
-    serial)
-      step "replay, serial (target sql_mode default)"
-      empty_target "$(q s 'SELECT @@GLOBAL.sql_mode')"
-      rc=0
-      replay serial || rc=$?
-      equal_to_source "serial replay" "$rc"
-      ;;
-    parallel)
-      step "replay --parallel 4 --parallel-batches off (target NO_BACKSLASH_ESCAPES)"
-      empty_target NO_BACKSLASH_ESCAPES
-      rc=0
-      replay par --parallel 4 --parallel-batches off || rc=$?
-      equal_to_source "parallel replay" "$rc"
-      ;;
-    batches)
-      step "replay --parallel 4 --parallel-batches on (target ANSI_QUOTES)"
-      empty_target ANSI_QUOTES
-      rc=0
-      replay bat --parallel 4 --parallel-batches on || rc=$?
-      equal_to_source "batched replay" "$rc"
-      ;;
+    serial) replay_into "serial replay" "$(q s 'SELECT @@GLOBAL.sql_mode')" serial ;;
+    parallel) replay_into "replay --parallel 4" NO_BACKSLASH_ESCAPES par --parallel 4 --parallel-batches off ;;
+    batches) replay_into "replay --parallel-batches on" ANSI_QUOTES bat --parallel 4 --parallel-batches on ;;
     sql)
       step "sql | mariadb --binary-mode (target NO_BACKSLASH_ESCAPES,ANSI_QUOTES)"
       empty_target NO_BACKSLASH_ESCAPES,ANSI_QUOTES

@@ -60,6 +60,15 @@ std::vector<std::uint8_t> user_var_body(std::string_view name, std::uint8_t type
   w.u32(name.size()).str(name).u8(0).u8(type).u32(charset).u32(value.size()).raw(value).u8(flags);
   return w.data();
 }
+// EXECUTE_LOAD_QUERY of `q` in database d: the post-header adds | 4 file_id | 4 fn_pos_start |
+// 4 fn_pos_end | 1 dup |, the file name running from " INFILE" to the end of "INTO".
+std::vector<std::uint8_t> execute_load_body(std::uint32_t file_id, std::string_view q, std::uint8_t dup) {
+  const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
+  byte_writer w;
+  auto vars = status_vars();
+  w.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(file_id).u32(start).u32(end).u8(dup).raw(vars).cstr("d").str(q);
+  return w.data();
+}
 // TABLE_MAP (one INT column): | 6 table id | 2 flags | db | table | 1 col | type 3 | meta 0 | null bitmap |
 std::vector<std::uint8_t> table_map_body(std::uint64_t id, std::string_view db, std::string_view table) {
   byte_writer w;
@@ -925,12 +934,7 @@ TEST_SUITE("sql") {
     ab.u32(7).str("2\ty\n");
     b.add(event_type::append_block, ab);
     const std::string q = "LOAD DATA INFILE '/tmp/in.txt' REPLACE INTO TABLE `t` FIELDS TERMINATED BY '\\t'";
-    const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
-    // EXECUTE_LOAD_QUERY post-header adds | 4 file_id | 4 fn_pos_start | 4 fn_pos_end | 1 dup |
-    byte_writer elq;
-    auto vars = status_vars();
-    elq.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(7).u32(start).u32(end).u8(2).raw(vars).cstr("d").str(q);
-    b.add(event_type::execute_load_query, elq);
+    b.add(event_type::execute_load_query, execute_load_body(7, q, 2));
     b.add(event_type::xid, xid_body(1));
     render_options o;
     o.load_prefix = "/tmp/x/load-";
@@ -1312,12 +1316,7 @@ TEST_SUITE("sql") {
     byte_writer blk;
     blk.u32(1).str("1\n");
     b.add(event_type::begin_load_query, blk);
-    const std::string q = "LOAD DATA INFILE 'f' INTO TABLE t";
-    const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
-    byte_writer w;
-    const auto vars = status_vars();
-    w.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(1).u32(start).u32(end).u8(0).raw(vars).cstr("d").str(q);
-    const auto at = b.add(event_type::execute_load_query, w);
+    const auto at = b.add(event_type::execute_load_query, execute_load_body(1, "LOAD DATA INFILE 'f' INTO TABLE t", 0));
     render_options o;
     o.dialect = sql_dialect::mariadb;
     o.load_prefix = "/tmp/x'\\y-";
