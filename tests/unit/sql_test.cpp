@@ -1287,6 +1287,24 @@ TEST_SUITE("sql") {
     CHECK(*(var + 2) == "INSERT INTO t VALUES (@`v\xb6\xa1```)");
   }
 
+  TEST_CASE("render: a --rewrite-db name with bytes >= 0x80 goes in utf8mb4 after a sjis statement") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("a", "DO 1", status_vars(0x01000000, 0, 13)));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("b", "DO 2", status_vars(0x01000000, 0, 13)));
+    sql_filter f;
+    f.rewrite_db.emplace_back("b", "r\xe4\xb8\x81`;DROP DATABASE victim;#");
+    auto txs = render_all(b, f);
+    REQUIRE(txs.size() == 2);
+    const std::vector<std::string> want = {
+        "SET @@session.gtid_seq_no=2", "SET @@session.character_set_client=utf8mb4",
+        "use `r\xe4\xb8\x81``;DROP DATABASE victim;#`", "SET TIMESTAMP=1700000000",
+        "SET @@session.character_set_client=13,@@session.collation_connection=13,@@session.collation_server=8",
+        "DO 2"};
+    CHECK(texts(txs[1]) == want);
+  }
+
   TEST_CASE("render: ASCII names need no switch in any charset but swe7; output as before") {
     binlog_builder b(server::mariadb_10_11);
     b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
