@@ -544,7 +544,8 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
                                           "reported no more results; the session cannot be trusted",
                                           o.done, count);
         f.file = inputs[b.txs[p.tx].tx.file_index].name;
-        f.position = p.offset;
+        f.position = p.ours ? b.txs[p.tx].tx.start : p.offset;
+        f.gtid = b.txs[p.tx].gtid;
         f.statement = shorten(p.text);
         res.failure = std::move(f);
         return false;
