@@ -17,9 +17,13 @@
 //                   whenever it changes) and of each statement's TABLE_MAP and rows
 //                   events, bytes as in the file (checksums included)
 //
-// Every identifier and string this module writes is quoted here (append_identifier,
-// append_string_literal); the statements themselves are the source server's text. A
-// rendered_transaction owns its text and data: it outlives the source it came from.
+// Every identifier and string this module writes is quoted by sql_quote.hpp, in a client
+// character set that reads it as written: before a name that the one in force would not
+// (a byte >= 0x80 outside utf8mb3/utf8mb4, a new session), the client character set is
+// switched to utf8mb4 and the event's own is set again after it. The statements
+// themselves are the source server's text, marked sql_statement::single when proven to be
+// one statement. A rendered_transaction owns its text and data: it outlives the source it
+// came from.
 #pragma once
 
 #include <array>
