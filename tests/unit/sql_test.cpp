@@ -60,6 +60,12 @@ std::vector<std::uint8_t> user_var_body(std::string_view name, std::uint8_t type
   w.u32(name.size()).str(name).u8(0).u8(type).u32(charset).u32(value.size()).raw(value).u8(flags);
   return w.data();
 }
+// A standalone MariaDB GTID `seq` and a Query event in `db` with client collation `charset`.
+void add_standalone(binlog_builder& b, std::uint64_t seq, std::string_view db, std::string_view query,
+                    std::uint16_t charset) {
+  b.add(event_type::mariadb_gtid, mariadb_gtid_body(seq, 0, mariadb_gtid_event::fl_standalone));
+  b.add(event_type::query, query_body(db, query, status_vars(0x01000000, 0, charset)));
+}
 // EXECUTE_LOAD_QUERY of `q` in database d: the post-header adds | 4 file_id | 4 fn_pos_start |
 // 4 fn_pos_end | 1 dup |, the file name running from " INFILE" to the end of "INTO".
 std::vector<std::uint8_t> execute_load_body(std::uint32_t file_id, std::string_view q, std::uint8_t dup) {
@@ -1289,10 +1295,8 @@ TEST_SUITE("sql") {
 
   TEST_CASE("render: a --rewrite-db name with bytes >= 0x80 goes in utf8mb4 after a sjis statement") {
     binlog_builder b(server::mariadb_10_11);
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("a", "DO 1", status_vars(0x01000000, 0, 13)));
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("b", "DO 2", status_vars(0x01000000, 0, 13)));
+    add_standalone(b, 1, "a", "DO 1", 13);
+    add_standalone(b, 2, "b", "DO 2", 13);
     sql_filter f;
     f.rewrite_db.emplace_back("b", "r\xe4\xb8\x81`;DROP DATABASE victim;#");
     auto txs = render_all(b, f);
@@ -1307,14 +1311,10 @@ TEST_SUITE("sql") {
 
   TEST_CASE("render: ASCII names need no switch in any charset but swe7; output as before") {
     binlog_builder b(server::mariadb_10_11);
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("a", "DO 1", status_vars(0x01000000, 0, 28)));
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("b`;x", "DO 2", status_vars(0x01000000, 0, 28)));
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(3, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("c", "DO 3", status_vars(0x01000000, 0, 10)));  // swe7_swedish_ci
-    b.add(event_type::mariadb_gtid, mariadb_gtid_body(4, 0, mariadb_gtid_event::fl_standalone));
-    b.add(event_type::query, query_body("d", "DO 4", status_vars(0x01000000, 0, 10)));
+    add_standalone(b, 1, "a", "DO 1", 28);
+    add_standalone(b, 2, "b`;x", "DO 2", 28);
+    add_standalone(b, 3, "c", "DO 3", 10);  // swe7_swedish_ci
+    add_standalone(b, 4, "d", "DO 4", 10);
     auto txs = render_all(b);
     REQUIRE(txs.size() == 4);
     for (std::size_t k = 0; k < 3; ++k) {
