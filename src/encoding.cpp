@@ -63,22 +63,6 @@ bool have_ssse3() {
 
 }  // namespace
 
-void append_identifier(std::string& out, std::string_view name) {
-  out += '`';
-  for (char c : name) {
-    if (c == '`') out += '`';
-    out += c;
-  }
-  out += '`';
-}
-
-std::string sql_identifier(std::string_view name) {
-  std::string s;
-  s.reserve(name.size() + 2);
-  append_identifier(s, name);
-  return s;
-}
-
 void append_base64(std::string& out, bytes b, std::size_t wrap) {
   static constexpr char alphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -50,7 +50,7 @@ struct piece {
   std::uint16_t expected_error = 0;
   bool ours = false;
   bool binlog = false;
-  bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text holding ';')
+  bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text not proven single)
   bool session = false;  // session / GTID state: skipped when the connection already has it
   const struct job* owner = nullptr;  // the transaction of a statement of the binlog
 };
@@ -117,7 +117,8 @@ class scheduler {
     unsigned err = 0;
     std::string message;
     const piece* at = nullptr;
-    bool desync = false;
+    bool desync = false;           // also set with extra: the session is out of step
+    bool extra = false;            // more results than statements (session::outcome::extra)
     bool deferred = false;
   };
   // What a worker runs next: a transaction it already took, whose statements may have run.
@@ -196,7 +197,7 @@ class scheduler {
   piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
     const auto text = tx.text(st);
     const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-    const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+    const bool alone = st.load >= 0 || !st.single;
     const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
     if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
     return {text, st.offset, st.expected_error, false, binlog, alone, session};
@@ -842,7 +843,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
       r.deferred = true;
       return r;  // reached: the hook ran for reach's result
     }
-    if (o.desync) return failed(wk, o, i);
+    if (o.desync || o.extra) return failed(wk, o, i);
     if (o.err != 0) {
       const piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
       const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
@@ -877,7 +878,7 @@ scheduler::exec_result scheduler::read_deferred(std::size_t w) {
   exec_result r;
   if (!wk.db.pending()) return r;
   auto o = wk.db.read_rest();
-  if (o.err == 0 && !o.desync) return r;
+  if (o.err == 0 && !o.desync && !o.extra) return r;
   return failed(wk, o, wk.todo_from);
 }
 
@@ -887,10 +888,13 @@ scheduler::exec_result scheduler::failed(worker& wk, session::outcome& o, std::s
   wk.state.clear();  // what the failed packet set is not known
   exec_result r;
   r.ok = false;
-  r.desync = o.desync;
+  r.desync = o.desync || o.extra;
+  r.extra = o.extra;
   r.err = o.err;
   r.message = std::move(o.message);
-  r.at = wk.todo[std::min(from + o.done, wk.todo.size() - 1)];
+  // With extra results, the packet's last statement (the one known to have run as more).
+  const std::size_t at = o.extra && o.done > 0 ? from + o.done - 1 : from + o.done;
+  r.at = wk.todo[std::min(at, wk.todo.size() - 1)];
   return r;
 }
 
@@ -933,7 +937,8 @@ job* scheduler::follower(std::size_t w, const job& j) {
   return out;
 }
 
-const char* failure_message(unsigned err, bool desync) {
+std::string failure_message(unsigned err, bool desync, bool extra) {
+  if (extra) return extra_results_message();
   if (desync) return "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
   return connection_lost(err) ? "the connection to the target was lost (rerun with --resume)"
                               : "the target refused a statement";
@@ -946,7 +951,7 @@ bool scheduler::early_failure(sched_lock& lk, std::size_t w, job& x, const exec_
   const bool lost = connection_lost(r.err);
   if (r.err == 1205) ++timeouts_;
   if (r.desync || lost || x.streamed) {
-    fail_job(lk, x, failure_of(x, r, failure_message(r.err, r.desync)));
+    fail_job(lk, x, failure_of(x, r, failure_message(r.err, r.desync, r.extra)));
     lk.unlock();
     if (!lost) rollback(w);
     return true;
@@ -1065,7 +1070,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
       }
       const bool lost = connection_lost(c.err);
       if (!head_retry(j, c, at_once)) {
-        fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync)));
+        fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync, c.extra)));
         lk.unlock();
         if (!lost) rollback(w);
         return {held, false};
@@ -1178,7 +1183,7 @@ void scheduler::execute_batch(std::size_t w) {
       unlive(x);
     } else {
       x.at_once = false;
-      fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync)));
+      fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync, c.extra)));
     }
     lk.unlock();
     if (!lost) rollback(w);
@@ -1393,7 +1398,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
-      read_failure = failure_of(part, r, failure_message(r.err, r.desync));  // pieces of the binlog: never ours
+      read_failure = failure_of(part, r, failure_message(r.err, r.desync, r.extra));  // pieces of the binlog: never ours
       if (!connection_lost(r.err)) rollback(0);
       return false;
     }

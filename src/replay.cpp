@@ -436,10 +436,12 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   // "\n;\n": one round trip for many transactions, each still with its progress row
   // before its own COMMIT. While the server runs one batch the next one is rendered (the
   // packet is sent, its results read when the next batch is ready). A transaction with
-  // LOAD DATA LOCAL, and a statement from the binlog that holds a ';' (a compound
-  // statement, or text after its own semicolon), go in packets of their own, sent and
-  // read at once: the first because the server asks for the file mid-reply (and the data
-  // served is that transaction's), the second because the server may split it.
+  // LOAD DATA LOCAL, and a statement from the binlog not proven to be one statement
+  // (sql_statement::single: a compound statement, text after its own semicolon, bytes of
+  // a character set the proof does not read), go in packets of their own, sent and read
+  // at once: the first because the server asks for the file mid-reply (and the data
+  // served is that transaction's), the second with multi-statements off, so that the
+  // server refuses a second statement in it instead of running it.
   struct pending_tx {
     rendered_transaction tx;
     std::vector<std::string> own;  // our statements (progress bookkeeping)
@@ -454,7 +456,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     std::uint16_t expected_error = 0;
     bool ours = false;
     bool binlog = false;
-    bool alone = false;            // a packet of its own (LOAD DATA, text with ';')
+    bool alone = false;            // a packet of its own (LOAD DATA, text not proven single)
   };
   struct batch {
     std::deque<pending_tx> txs;
@@ -528,7 +530,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     b.sent_to = j;
     b.in_flight = true;
     session::outcome o;
-    if (db.send(b.packet, o)) return true;
+    if (db.send(b.packet, o, alone)) return true;
     b.in_flight = false;
     const piece& p = b.pieces[i];
     replay_failure f;
@@ -552,15 +554,18 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
       auto o = db.read(count, b.flag_loss, alone);
       b.in_flight = false;
       std::size_t next = j;
-      if (o.desync) {
-        const piece& p = b.pieces[std::min(i + o.done, b.pieces.size() - 1)];
+      if (o.desync || o.extra) {
+        // Extra results: the packet's last statement is the one known to have run as more.
+        const piece& p = b.pieces[o.extra ? j - 1 : std::min(i + o.done, b.pieces.size() - 1)];
         committed(b, p.tx);
         replay_failure f;
-        f.message = fmt::format("the target answered {} of the {} statements of a packet and then reported no more "
-                                "results; the session cannot be trusted",
-                                o.done, count);
+        f.message = o.extra ? extra_results_message()
+                            : fmt::format("the target answered {} of the {} statements of a packet and then "
+                                          "reported no more results; the session cannot be trusted",
+                                          o.done, count);
         f.file = inputs[b.txs[p.tx].tx.file_index].name;
-        f.position = p.offset;
+        f.position = p.ours ? b.txs[p.tx].tx.start : p.offset;
+        f.gtid = b.txs[p.tx].gtid;
         f.statement = shorten(p.text);
         res.failure = std::move(f);
         return false;
@@ -625,7 +630,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     auto statement = [&](const sql_statement& st) {
       const auto text = tx.text(st);
       const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-      const bool alone = st.load >= 0 || (!binlog && text.find(';') != std::string_view::npos);
+      const bool alone = st.load >= 0 || !st.single;
       bt.special = bt.special || alone;
       bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
       bt.bytes += text.size() + 3;

@@ -57,6 +57,12 @@ inline std::string shorten(std::string_view s, std::size_t max = 300) {
   return out;
 }
 
+// A packet answered with more results than it had statements (session::outcome::extra).
+inline std::string extra_results_message() {
+  return "the target answered more results than statements were sent: a statement ran as more than one; "
+         "the replay stops";
+}
+
 // FNV-1a, for lock names longer than MySQL's 64-character limit.
 inline std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 0xcbf29ce484222325ull;
@@ -185,6 +191,7 @@ class session {
     unsigned err = 0;          // 0: all succeeded
     std::string message;
     bool desync = false;       // the server stopped announcing results too early
+    bool extra = false;        // more results than statements: the split was not ours
     bool pending = false;      // stopped at stop_after: read_rest() reads the rest
   };
 
@@ -192,19 +199,21 @@ class session {
   // statement k may end its reply without the "more results" flag although the server
   // goes on with the next statement (MariaDB's BINLOG statement with row events resets the
   // session's status flags while it applies them): the next result is read anyway.
-  // `tail_ok`: a lone statement may answer with more than one result (a comment after its
-  // own semicolon reads as a second, empty statement); they are all read. `on_result(n)`
-  // runs as soon as the first n statements have succeeded.
+  // `alone`: the packet is one statement whose text is not proven to be one (sql_statement::
+  // single): it is sent with multi-statements off, so that the server refuses a second
+  // statement in it instead of running it. A packet answered with more results than
+  // statements is an error (outcome::extra) and the rest is not read. `on_result(n)` runs
+  // as soon as the first n statements have succeeded.
   using result_hook = function_ref<void(std::size_t)>;
   // `stop_after` (> 0): once that many statements succeeded and more results are due, it
   // returns with `pending` set; read_rest() reads the rest later (nothing else may be sent
   // on the connection meanwhile).
   outcome run(const std::string& packet, std::size_t count, const std::vector<char>& flag_loss = {},
-              bool tail_ok = false, const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
+              bool alone = false, const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
     outcome o;
-    if (!send(packet, o)) return o;
+    if (!send(packet, o, alone)) return o;
     await_reply();
-    return read(count, flag_loss, tail_ok, on_result, stop_after);
+    return read(count, flag_loss, alone, on_result, stop_after);
   }
 
   // Sleeps until the reply to the packet just sent starts to arrive. The client library
@@ -231,13 +240,18 @@ class session {
     pending_.active = false;
     const pending_read& p = pending_;
     o.done = p.done;
-    if (advance(o, p.count, p.flag_loss)) return finish(o, p.count, p.tail_ok);
-    return read_loop(o, p.count, p.flag_loss, p.tail_ok, nullptr, 0);
+    if (advance(o, p.count, p.flag_loss)) return finish(o, p.count);
+    return read_loop(o, p.count, p.flag_loss, nullptr, 0);
   }
 
   // The two halves of run(): the packet goes out at once, its results are read later (the
   // caller prepares the next packet while the server works).
-  bool send(const std::string& packet, outcome& o) {
+  // `alone`: as run()'s; read() with the same `alone` turns multi-statements on again.
+  bool send(const std::string& packet, outcome& o, bool alone = false) {
+    if (alone && !multi_statements(false)) {
+      take_error(o);
+      return false;
+    }
     if (pace_ || fiber_pace_) sent_at_ = clock_type::now();  // paced reading's measure of the server
     if (mysql_send_query(m_, packet.data(), static_cast<unsigned long>(packet.size())) != 0) {
       take_error(o);
@@ -245,14 +259,35 @@ class session {
     }
     return true;
   }
-  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
+  outcome read(std::size_t count, const std::vector<char>& flag_loss, bool alone,
                const result_hook* on_result = nullptr, std::size_t stop_after = 0) {
+    auto o = read_counted(count, flag_loss, on_result, stop_after);
+    // Unless the connection is gone or out of step (the replay stops then).
+    if (alone && !o.desync && !o.extra && !connection_lost(o.err) && !multi_statements(true) && o.err == 0) {
+      take_error(o);
+    }
+    return o;
+  }
+
+ private:
+  // COM_SET_OPTION: whether the server splits a packet at ';' (CLIENT_MULTI_STATEMENTS).
+  // Without it a second statement in a packet is a syntax error and nothing of it runs.
+  bool multi_statements(bool on) {
+    const auto option = on ? MYSQL_OPTION_MULTI_STATEMENTS_ON : MYSQL_OPTION_MULTI_STATEMENTS_OFF;
+    if (!nonblocking()) return mysql_set_server_option(m_, option) == 0;
+    int ret = 0;
+    int ev = mysql_set_server_option_start(&ret, m_, option);
+    while (ev != 0) ev = mysql_set_server_option_cont(&ret, m_, wait_for(ev));
+    return ret == 0;
+  }
+  outcome read_counted(std::size_t count, const std::vector<char>& flag_loss, const result_hook* on_result,
+                       std::size_t stop_after) {
     left_ = count;
     expected_ = std::chrono::duration_cast<clock_type::duration>(
         std::chrono::duration<double>(static_cast<double>(count) * per_statement_s_ * 2 + 2e-3));
     waited_ = false;
     incomplete_at_ = sent_at_;
-    auto o2 = read_results(count, flag_loss, tail_ok, on_result, stop_after);
+    auto o2 = read_results(count, flag_loss, on_result, stop_after);
     if ((pace_ || fiber_pace_) && o2.err == 0 && count > 0 && !o2.pending) {
       const auto per_of = [&](clock_type::time_point t) {
         return std::chrono::duration<double>(t - sent_at_).count() / static_cast<double>(count);
@@ -262,19 +297,18 @@ class session {
     return o2;
   }
 
- private:
-  outcome read_results(std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
-                       const result_hook* on_result, std::size_t stop_after) {
+  outcome read_results(std::size_t count, const std::vector<char>& flag_loss, const result_hook* on_result,
+                       std::size_t stop_after) {
     outcome o;
     if (read_query_result() != 0) {
       take_error(o);
       return o;
     }
-    return read_loop(o, count, flag_loss, tail_ok, on_result, stop_after);
+    return read_loop(o, count, flag_loss, on_result, stop_after);
   }
   // With a result at hand: takes it, and the ones after it.
-  outcome read_loop(outcome o, std::size_t count, const std::vector<char>& flag_loss, bool tail_ok,
-                    const result_hook* on_result, std::size_t stop_after) {
+  outcome read_loop(outcome o, std::size_t count, const std::vector<char>& flag_loss, const result_hook* on_result,
+                    std::size_t stop_after) {
     for (;;) {
       if (mysql_field_count(m_) > 0) {
         MYSQL_RES* r = mysql_store_result(m_);
@@ -287,17 +321,21 @@ class session {
         pending_.active = true;
         pending_.count = count;
         pending_.flag_loss.assign(flag_loss.begin(), flag_loss.end());  // its capacity is kept
-        pending_.tail_ok = tail_ok;
         pending_.done = o.done;
         o.pending = true;
         return o;
       }
-      if (advance(o, count, flag_loss)) return finish(o, count, tail_ok);
+      if (advance(o, count, flag_loss)) return finish(o, count);
     }
   }
   // Moves on to the next result: false when there is one, true when the packet is over
-  // (or failed: o.err, o.desync).
+  // (or failed: o.err, o.desync, o.extra). A result announced after the count's last is
+  // not read: the statement that produced it ran as more than one.
   bool advance(outcome& o, std::size_t count, const std::vector<char>& flag_loss) {
+    if (o.done >= count && mysql_more_results(m_)) {
+      o.extra = true;
+      return true;
+    }
     const int status = next_result();
     if (status == 0) return false;
     if (status > 0) return take_error(o);
@@ -315,10 +353,8 @@ class session {
     o.message = mysql_error(m_);
     return true;
   }
-  static outcome finish(outcome o, std::size_t count, bool tail_ok) {
-    if (o.err != 0 || o.desync) return o;
-    if (o.done > count && !tail_ok) o.desync = true;
-    if (tail_ok && o.done > count) o.done = count;
+  static outcome finish(outcome o, std::size_t count) {
+    if (o.err == 0 && !o.desync && o.done > count) o.extra = true;
     return o;
   }
 
@@ -482,7 +518,6 @@ class session {
     bool active = false;
     std::size_t count = 0;
     std::vector<char> flag_loss;
-    bool tail_ok = false;
     std::size_t done = 0;
   };
   pending_read pending_;

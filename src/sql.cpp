@@ -17,43 +17,6 @@
 
 namespace binlogkit {
 
-// ---- quoting ------------------------------------------------------------------------
-
-void append_hex_literal(std::string& out, bytes b) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  out += "X'";
-  for (auto x : b) {
-    out += digits[x >> 4];
-    out += digits[x & 15];
-  }
-  out += '\'';
-}
-
-void append_string_literal(std::string& out, std::string_view s) {
-  // A backslash means something else under NO_BACKSLASH_ESCAPES, and control bytes are
-  // mangled by clients (\r\n, \0): hex reads the same everywhere.
-  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return c == '\\' || u < 0x20 || u == 0x7f;
-  });
-  if (!plain) {
-    append_hex_literal(out, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-    return;
-  }
-  out += '\'';
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-}
-
-std::string string_literal(std::string_view s) {
-  std::string out;
-  append_string_literal(out, s);
-  return out;
-}
-
 // ---- collations ---------------------------------------------------------------------
 
 namespace {
@@ -689,7 +652,12 @@ struct transaction_stream::impl {
 
   // INTVAR / RAND / USER_VAR, rendered, waiting for the statement they belong to.
   std::string context_sql;
-  std::vector<std::pair<std::size_t, std::uint64_t>> context_ends;  // (end in context_sql, offset)
+  struct context_end {
+    std::size_t end = 0;      // in context_sql
+    std::uint64_t offset = 0;
+    std::string name;         // a name of the binlog in it (a user variable's)
+  };
+  std::vector<context_end> context_ends;
 
   // Row events of the current BINLOG statement (one or more row statements).
   std::vector<std::uint8_t> rows_raw;
@@ -728,7 +696,7 @@ struct transaction_stream::impl {
   void add(statement_role role, std::uint64_t offset, F&& build) {
     const std::size_t b = tx.sql.size();
     build(tx.sql);
-    tx.statements.push_back({b, tx.sql.size() - b, role, offset, -1, 0});
+    tx.statements.push_back({b, tx.sql.size() - b, role, offset, -1, 0, true});
   }
   void add_text(statement_role role, std::uint64_t offset, std::string_view text) {
     add(role, offset, [&](std::string& s) { s.append(text); });
@@ -810,10 +778,13 @@ struct transaction_stream::impl {
     } else {
       auto db = rewrite(q.database);
       if (!work.db || *work.db != db) {
-        if (!db.empty()) add(statement_role::session, at, [&](std::string& s) {
-          s += "use ";
-          append_identifier(s, db);
-        });
+        if (!db.empty()) {
+          client_charset_for(at, db);
+          add(statement_role::session, at, [&](std::string& s) {
+            s += "use ";
+            append_identifier(s, db);
+          });
+        }
         work.db = std::string(db);
       }
     }
@@ -864,28 +835,7 @@ struct transaction_stream::impl {
       });
       work.auto_increment = ai;
     }
-    if (st.charset_client) {
-      std::array<std::uint16_t, 3> cs{*st.charset_client, st.collation_connection.value_or(0),
-                                      st.collation_server.value_or(0)};
-      if (!work.charsets || *work.charsets != cs) {
-        auto info = collation_by_id(cs[0]);
-        if (opt.for_client && info) {
-          // The client parses what follows in this character set (mysqlbinlog's \C).
-          add(statement_role::session, at, [&](std::string& s) {
-            s += "/*!\\C ";
-            s += info->charset;
-            s += " */";
-          });
-        }
-        add(statement_role::session, at, [&](std::string& s) {
-          fmt::format_to(std::back_inserter(s),
-                         "SET @@session.character_set_client={},@@session.collation_connection={},"
-                         "@@session.collation_server={}",
-                         cs[0], cs[1], cs[2]);
-        });
-        work.charsets = cs;
-      }
-    }
+    event_charsets(at, st);
     if (st.time_zone && work.time_zone != *st.time_zone) {
       add(statement_role::session, at, [&](std::string& s) {
         s += "SET @@session.time_zone=";
@@ -944,6 +894,62 @@ struct transaction_stream::impl {
     }
   }
 
+  // The event's character_set_client, collation_connection and collation_server, when
+  // they differ from what the session has (or a statement of ours switched them).
+  void event_charsets(std::uint64_t at, const query_status& st) {
+    if (st.charset_client) {
+      std::array<std::uint16_t, 3> cs{*st.charset_client, st.collation_connection.value_or(0),
+                                      st.collation_server.value_or(0)};
+      if (!work.charsets || *work.charsets != cs || work.client_utf8) {
+        auto info = collation_by_id(cs[0]);
+        if (opt.for_client && info) {
+          // The client parses what follows in this character set (mysqlbinlog's \C).
+          add(statement_role::session, at, [&](std::string& s) {
+            s += "/*!\\C ";
+            s += info->charset;
+            s += " */";
+          });
+        }
+        add(statement_role::session, at, [&](std::string& s) {
+          fmt::format_to(std::back_inserter(s),
+                         "SET @@session.character_set_client={},@@session.collation_connection={},"
+                         "@@session.collation_server={}",
+                         cs[0], cs[1], cs[2]);
+        });
+        work.charsets = cs;
+        work.client_utf8 = false;
+      }
+    }
+  }
+
+  // The client character set in force: nullopt when not known (a new session, a collation
+  // number this module does not know).
+  std::optional<std::string> client_charset() const {
+    if (work.client_utf8) return std::string("utf8mb4");
+    if (!work.charsets) return std::nullopt;
+    auto info = collation_by_id((*work.charsets)[0]);
+    if (!info) return std::nullopt;
+    return info->charset;
+  }
+
+  // Before a statement of ours that carries `name` (a name from the binlog or the command
+  // line): switches the client character set to utf8mb4 unless the one in force reads the
+  // name as written (sql_quote.hpp). The next event's own character sets are set again
+  // after it.
+  void client_charset_for(std::uint64_t at, std::string_view name) {
+    const auto cs = client_charset();
+    if (quoting_safe_in(cs ? std::optional<std::string_view>(*cs) : std::nullopt, name)) return;
+    if (opt.for_client) add_text(statement_role::session, at, utf8_client_command);
+    add_text(statement_role::session, at, utf8_client_statement);
+    work.client_utf8 = true;
+  }
+
+  // Proven_single_statement of an event's text, read in the client character set in force.
+  bool single_in_session(std::string_view text) const {
+    const auto cs = client_charset();
+    return proven_single_statement(text, cs ? std::optional<std::string_view>(*cs) : std::nullopt);
+  }
+
   static bool is_xa_keyword(std::string_view q) {
     auto k = classify_statement(q);
     return k == statement_kind::xa_start || k == statement_kind::xa_end || k == statement_kind::xa_prepare ||
@@ -952,9 +958,10 @@ struct transaction_stream::impl {
 
   void flush_context() {
     std::size_t prev = 0;
-    for (auto [end, offset] : context_ends) {
-      add_text(statement_role::body, offset, std::string_view(context_sql).substr(prev, end - prev));
-      prev = end;
+    for (const auto& c : context_ends) {
+      client_charset_for(c.offset, c.name);
+      add_text(statement_role::body, c.offset, std::string_view(context_sql).substr(prev, c.end - prev));
+      prev = c.end;
     }
     context_sql.clear();
     context_ends.clear();
@@ -964,9 +971,9 @@ struct transaction_stream::impl {
     context_ends.clear();
   }
   template <class F>
-  void context(std::uint64_t offset, F&& build) {
+  void context(std::uint64_t offset, F&& build, std::string_view name = {}) {
     build(context_sql);
-    context_ends.emplace_back(context_sql.size(), offset);
+    context_ends.push_back({context_sql.size(), offset, std::string(name)});
   }
 
   // -- rows ---------------------------------------------------------------------------
@@ -1421,9 +1428,11 @@ struct transaction_stream::impl {
               }
               session_header(ev, q);
               flush_context();
+              event_charsets(ev.offset, q.status());  // again, if a user variable's name switched them
               if (t == event_type::execute_load_query) return load_statement(ev, q);
               add_text(role, ev.offset, q.query);
               tx.statements.back().expected_error = q.error_code;
+              tx.statements.back().single = single_in_session(q.query);
               if (role == statement_role::commit && began && !xa) tx.commit = tx.statements.size() - 1;
               if (role == statement_role::body) ++body_count;
               return {};
@@ -1459,7 +1468,7 @@ struct transaction_stream::impl {
             [&](const user_var_event& u) -> result<void> {
               std::string s;
               BK_TRY_VOID(render_user_var(s, ev, u));
-              context(ev.offset, [&](std::string& out) { out += s; });
+              context(ev.offset, [&](std::string& out) { out += s; }, u.name);
               return {};
             },
             [&](const table_map_event& tm) -> result<void> { return table_map(ev, tm, inner); },
@@ -1631,10 +1640,14 @@ struct transaction_stream::impl {
     std::string name = fmt::format("{}{}.dat", opt.load_prefix, ++load_counter);
     // | LOAD DATA | LOCAL INFILE 'name' [REPLACE] INTO | TABLE … |, as mysqlbinlog: the file
     // name and duplicate handling in the event replace what the source's text said.
+    if (!is_printable_ascii(name) || name.find_first_of("\\'") != std::string::npos) {
+      return make_error(errc::unsupported, ev.offset, ev.header.type_code,
+                        "the LOAD DATA file name prefix must be printable ASCII without quotes or backslashes");
+    }
     add(statement_role::body, ev.offset, [&](std::string& s) {
       s.append(q.query.substr(0, q.fn_pos_start));
       s += " LOCAL INFILE ";
-      append_string_literal(s, name);
+      (void)append_plain_literal(s, name);
       if (q.dup_handling == 2) s += " REPLACE";
       else if (q.dup_handling == 1) s += " IGNORE";
       s += " INTO";
@@ -1642,6 +1655,7 @@ struct transaction_stream::impl {
     });
     tx.statements.back().load = index;
     tx.statements.back().expected_error = q.error_code;
+    tx.statements.back().single = single_in_session(tx.text(tx.statements.back()));
     tx.load_data.push_back(std::move(it->second));
     tx.load_names.push_back(std::move(name));
     load_blocks.erase(it);

@@ -1,5 +1,5 @@
-// Text encodings shared by every layer that writes text: identifiers for SQL and the
-// mysqlbinlog -v row lines, base64 for BINLOG statements and JSON values.
+// Text encodings shared by every layer that writes text: base64 for BINLOG statements and
+// JSON values. SQL names and strings: binlogkit/sql_quote.hpp (included here).
 #pragma once
 
 #include <cstddef>
@@ -7,12 +7,9 @@
 #include <string_view>
 
 #include "binlogkit/bytes.hpp"
+#include "binlogkit/sql_quote.hpp"
 
 namespace binlogkit {
-
-// `name` with every backquote doubled: safe for any byte string under every sql_mode.
-void append_identifier(std::string& out, std::string_view name);
-[[nodiscard]] std::string sql_identifier(std::string_view name);
 
 // Standard base64 (RFC 4648, with padding). wrap > 0 breaks lines every `wrap` characters
 // (the server's decoder skips the line breaks).

@@ -17,9 +17,13 @@
 //                   whenever it changes) and of each statement's TABLE_MAP and rows
 //                   events, bytes as in the file (checksums included)
 //
-// Every identifier and string this module writes is quoted here (append_identifier,
-// append_string_literal); the statements themselves are the source server's text. A
-// rendered_transaction owns its text and data: it outlives the source it came from.
+// Every identifier and string this module writes is quoted by sql_quote.hpp, in a client
+// character set that reads it as written: before a name that the one in force would not
+// (a byte >= 0x80 outside utf8mb3/utf8mb4, a new session), the client character set is
+// switched to utf8mb4 and the event's own is set again after it. The statements
+// themselves are the source server's text, marked sql_statement::single when proven to be
+// one statement. A rendered_transaction owns its text and data: it outlives the source it
+// came from.
 #pragma once
 
 #include <array>
@@ -37,22 +41,15 @@
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/result.hpp"
+#include "binlogkit/sql_quote.hpp"
 #include "binlogkit/transaction.hpp"
 
 namespace binlogkit {
 
 // ---- quoting ------------------------------------------------------------------------
 
-// append_identifier / sql_identifier and append_base64: binlogkit/encoding.hpp.
-
-// A string literal that reads back as exactly these bytes under every sql_mode (with or
-// without NO_BACKSLASH_ESCAPES, ANSI_QUOTES): 'text' with single quotes doubled when the
-// text holds no backslash and no byte below 0x20 or 0x7f, otherwise X'hex'.
-void append_string_literal(std::string& out, std::string_view s);
-[[nodiscard]] std::string string_literal(std::string_view s);
-
-// X'0A1B' (X'' for nothing).
-void append_hex_literal(std::string& out, bytes b);
+// append_identifier, append_string_literal, append_hex_literal and the rules that make
+// them correct: binlogkit/sql_quote.hpp; append_base64: binlogkit/encoding.hpp.
 
 // A collation number as the servers number them (MariaDB 10.11 and MySQL 8.0 names).
 struct collation_info {
@@ -175,6 +172,10 @@ struct sql_statement {
   // The error the statement raised on the source (QUERY error_code, e.g. a partly applied
   // statement on a non-transactional table): the same error on the target is success.
   std::uint16_t expected_error = 0;
+  // Proven to be one statement (sql_quote.hpp, proven_single_statement): it may share a
+  // multi-statement packet. Our own statements are; a statement's text from the binlog is
+  // when the scan of it in its client character set proves it.
+  bool single = true;
 };
 
 struct rendered_transaction {
@@ -320,6 +321,9 @@ class transaction_stream {
     std::optional<std::uint16_t> default_collation_utf8mb4;
     std::optional<std::uint8_t> sql_require_primary_key;
     std::optional<std::uint8_t> default_table_encryption;
+    // A statement of ours switched character_set_client to utf8mb4 (sql_quote.hpp) after
+    // `charsets` was set: the next event's character sets are set again.
+    bool client_utf8 = false;
     std::vector<std::uint8_t> format;  // raw format description last sent (BINLOG)
     bool mysql_gtid_next = false;      // GTID_NEXT set to a specific GTID
   };

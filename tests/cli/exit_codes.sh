@@ -51,4 +51,10 @@ assert n > 10, n
 expect 0 "$bin" salvage "$work/flipped" "$work/saved"
 expect 0 "$bin" verify "$work/saved"
 expect 2 "$bin" salvage "$work/flipped" "$work/saved"
+# sql: a LOAD DATA directory a statement cannot name as printable ASCII is refused at once
+expect 2 "$bin" sql "$td/mixed.000001" --local-load "$work/load-$(printf '\xc3\xa9')"
+grep -qF "cannot be named in a LOAD DATA statement" "$work/err" || fail "sql: no message for a non-ASCII --local-load"
+[[ ! -s $work/out ]] || fail "sql wrote SQL with a --local-load it refused"
+expect 0 "$bin" sql "$td/mixed.000001" --local-load "$work/load-ok"
+[[ -s $work/out ]] || fail "sql wrote nothing"
 echo "exit codes: ok"

@@ -60,6 +60,21 @@ std::vector<std::uint8_t> user_var_body(std::string_view name, std::uint8_t type
   w.u32(name.size()).str(name).u8(0).u8(type).u32(charset).u32(value.size()).raw(value).u8(flags);
   return w.data();
 }
+// A standalone MariaDB GTID `seq` and a Query event in `db` with client collation `charset`.
+void add_standalone(binlog_builder& b, std::uint64_t seq, std::string_view db, std::string_view query,
+                    std::uint16_t charset) {
+  b.add(event_type::mariadb_gtid, mariadb_gtid_body(seq, 0, mariadb_gtid_event::fl_standalone));
+  b.add(event_type::query, query_body(db, query, status_vars(0x01000000, 0, charset)));
+}
+// EXECUTE_LOAD_QUERY of `q` in database d: the post-header adds | 4 file_id | 4 fn_pos_start |
+// 4 fn_pos_end | 1 dup |, the file name running from " INFILE" to the end of "INTO".
+std::vector<std::uint8_t> execute_load_body(std::uint32_t file_id, std::string_view q, std::uint8_t dup) {
+  const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
+  byte_writer w;
+  auto vars = status_vars();
+  w.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(file_id).u32(start).u32(end).u8(dup).raw(vars).cstr("d").str(q);
+  return w.data();
+}
 // TABLE_MAP (one INT column): | 6 table id | 2 flags | db | table | 1 col | type 3 | meta 0 | null bitmap |
 std::vector<std::uint8_t> table_map_body(std::uint64_t id, std::string_view db, std::string_view table) {
   byte_writer w;
@@ -202,7 +217,7 @@ TEST_SUITE("sql") {
     CHECK(string_literal("a\nb") == "X'610A62'");
     CHECK(string_literal(std::string_view("\0", 1)) == "X'00'");
     CHECK(string_literal("\x7f") == "X'7F'");
-    CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "'\xc3\xa9t\xc3\xa9'");
+    CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "X'C3A974C3A9'");  // no byte >= 0x80 between quotes
     CHECK(string_literal("x'); DROP TABLE t; --") == "'x''); DROP TABLE t; --'");
   }
 
@@ -925,12 +940,7 @@ TEST_SUITE("sql") {
     ab.u32(7).str("2\ty\n");
     b.add(event_type::append_block, ab);
     const std::string q = "LOAD DATA INFILE '/tmp/in.txt' REPLACE INTO TABLE `t` FIELDS TERMINATED BY '\\t'";
-    const auto start = q.find("INFILE") - 1, end = q.find("INTO") + 4;
-    // EXECUTE_LOAD_QUERY post-header adds | 4 file_id | 4 fn_pos_start | 4 fn_pos_end | 1 dup |
-    byte_writer elq;
-    auto vars = status_vars();
-    elq.u32(5).u32(0).u8(1).u16(0).u16(vars.size()).u32(7).u32(start).u32(end).u8(2).raw(vars).cstr("d").str(q);
-    b.add(event_type::execute_load_query, elq);
+    b.add(event_type::execute_load_query, execute_load_body(7, q, 2));
     b.add(event_type::xid, xid_body(1));
     render_options o;
     o.load_prefix = "/tmp/x/load-";
@@ -1230,5 +1240,169 @@ TEST_SUITE("sql") {
         CHECK(again[k] == plain[k]);
       }
     }
+  }
+
+  // ---- client character set of our own statements -----------------------------------
+
+  TEST_CASE("render: a UTF-8 name after a gbk statement is written in utf8mb4, then the event's own charset") {
+    // The issue's reproduction: the name is UTF-8 (丁 is E4 B8 81); read in gbk, 81 60 is one
+    // character and the doubled backquote closes the name before ;CREATE DATABASE pwned_gbk.
+    const std::string name = "g\xe4\xb8\x81`;CREATE DATABASE pwned_gbk;SELECT 1 AS x\xe4\xb8\x81";
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body("", "CREATE DATABASE `g\xb6\xa1``", status_vars(0x01000000, 1411383296, 28)));
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(2, 0, mariadb_gtid_event::fl_standalone));
+    b.add(event_type::query, query_body(name, "CREATE TABLE t1 (id INT PRIMARY KEY)", status_vars()));
+    for (bool client : {false, true}) {
+      CAPTURE(client);
+      render_options o;
+      o.for_client = client;
+      auto txs = render_all(b, {}, o);
+      REQUIRE(txs.size() == 2);
+      std::vector<std::string> want = {"SET @@session.gtid_seq_no=2"};
+      if (client) want.emplace_back("/*!\\C utf8mb4 */");
+      want.emplace_back("SET @@session.character_set_client=utf8mb4");
+      want.push_back("use `g\xe4\xb8\x81``;CREATE DATABASE pwned_gbk;SELECT 1 AS x\xe4\xb8\x81`");
+      want.emplace_back("SET TIMESTAMP=1700000000");
+      if (client) want.emplace_back("/*!\\C utf8mb4 */");
+      want.emplace_back("SET @@session.character_set_client=45,@@session.collation_connection=45,"
+                        "@@session.collation_server=8");
+      want.emplace_back("CREATE TABLE t1 (id INT PRIMARY KEY)");
+      auto got = texts(txs[1]);
+      if (client) {
+        for (auto& t : got) {
+          if (t.starts_with("/*M!100001 ")) t = t.substr(11, t.size() - 13);
+        }
+      }
+      CHECK(got == want);
+      // The first statement (gbk, no default database): its text has bytes >= 0x80 in gbk.
+      CHECK_FALSE(txs[0].statements.back().single);
+      CHECK(txs[1].statements.back().single);
+    }
+  }
+
+  TEST_CASE("render: every lead byte with a second byte of \\ ` ' in a name, after big5, cp932, gbk, sjis") {
+    // Collations big5_chinese_ci 1, sjis_japanese_ci 13, gbk_chinese_ci 28, cp932_japanese_ci 95.
+    for (std::uint16_t cs : {std::uint16_t{1}, std::uint16_t{13}, std::uint16_t{28}, std::uint16_t{95}}) {
+      CAPTURE(cs);
+      binlog_builder b(server::mariadb_10_11);
+      std::uint64_t seq = 0;
+      std::vector<std::string> names;
+      for (int lead = 0x81; lead <= 0xfe; ++lead) {
+        for (char trail : {'\\', '`', '\''}) {
+          names.push_back(std::string("a") + static_cast<char>(lead) + trail + "`;DROP DATABASE victim;#");
+          b.add(event_type::mariadb_gtid, mariadb_gtid_body(++seq, 0, mariadb_gtid_event::fl_standalone));
+          b.add(event_type::query, query_body("", "DO 1", status_vars(0x01000000, 1411383296, cs)));
+          b.add(event_type::mariadb_gtid, mariadb_gtid_body(++seq, 0, mariadb_gtid_event::fl_standalone));
+          b.add(event_type::query, query_body(names.back(), "DO 2", status_vars(0x01000000, 1411383296, cs)));
+        }
+      }
+      auto txs = render_all(b);
+      REQUIRE(txs.size() == names.size() * 2);
+      for (std::size_t k = 0; k < names.size(); ++k) {
+        auto t = texts(txs[2 * k + 1]);
+        const auto use = std::find(t.begin(), t.end(), "use " + sql_identifier(names[k]));
+        REQUIRE(use != t.end());
+        REQUIRE(use != t.begin());
+        CHECK(*(use - 1) == "SET @@session.character_set_client=utf8mb4");
+        const std::string own = fmt::format(
+            "SET @@session.character_set_client={0},@@session.collation_connection={0},@@session.collation_server=8", cs);
+        const auto back = std::find(use, t.end(), own);
+        CHECK(back != t.end());
+        CHECK(t.back() == "DO 2");
+        CHECK(std::find(back, t.end(), "DO 2") != t.end());
+      }
+    }
+  }
+
+  TEST_CASE("render: a user variable's UTF-8 name in a gbk statement goes in utf8mb4, the statement in gbk") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+    b.add(event_type::user_var, user_var_body("v\xe4\xb8\x81`", 0, 28, as_bytes("\xb6\xa1")));
+    b.add(event_type::query, query_body("d", "INSERT INTO t VALUES (@`v\xb6\xa1```)", status_vars(0x01000000, 0, 28)));
+    b.add(event_type::xid, xid_body(1));
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 1);
+    auto t = texts(txs[0]);
+    const auto var = std::find(t.begin(), t.end(), "SET @`v\xe4\xb8\x81```:=_gbk X'B6A1' COLLATE `gbk_chinese_ci`");
+    REQUIRE(var != t.end());
+    CHECK(*(var - 1) == "SET @@session.character_set_client=utf8mb4");
+    CHECK(*(var + 1) == "SET @@session.character_set_client=28,@@session.collation_connection=28,"
+                        "@@session.collation_server=8");
+    CHECK(*(var + 2) == "INSERT INTO t VALUES (@`v\xb6\xa1```)");
+  }
+
+  TEST_CASE("render: a --rewrite-db name with bytes >= 0x80 goes in utf8mb4 after a sjis statement") {
+    binlog_builder b(server::mariadb_10_11);
+    add_standalone(b, 1, "a", "DO 1", 13);
+    add_standalone(b, 2, "b", "DO 2", 13);
+    sql_filter f;
+    f.rewrite_db.emplace_back("b", "r\xe4\xb8\x81`;DROP DATABASE victim;#");
+    auto txs = render_all(b, f);
+    REQUIRE(txs.size() == 2);
+    const std::vector<std::string> want = {
+        "SET @@session.gtid_seq_no=2", "SET @@session.character_set_client=utf8mb4",
+        "use `r\xe4\xb8\x81``;DROP DATABASE victim;#`", "SET TIMESTAMP=1700000000",
+        "SET @@session.character_set_client=13,@@session.collation_connection=13,@@session.collation_server=8",
+        "DO 2"};
+    CHECK(texts(txs[1]) == want);
+  }
+
+  TEST_CASE("render: ASCII names need no switch in any charset but swe7; output as before") {
+    binlog_builder b(server::mariadb_10_11);
+    add_standalone(b, 1, "a", "DO 1", 28);
+    add_standalone(b, 2, "b`;x", "DO 2", 28);
+    add_standalone(b, 3, "c", "DO 3", 10);  // swe7_swedish_ci
+    add_standalone(b, 4, "d", "DO 4", 10);
+    auto txs = render_all(b);
+    REQUIRE(txs.size() == 4);
+    for (std::size_t k = 0; k < 3; ++k) {
+      for (const auto& t : texts(txs[k])) CHECK(t != "SET @@session.character_set_client=utf8mb4");
+    }
+    const std::vector<std::string> want = {"SET @@session.gtid_seq_no=4", "SET @@session.character_set_client=utf8mb4",
+                                           "use `d`", "SET TIMESTAMP=1700000000",
+                                           "SET @@session.character_set_client=10,@@session.collation_connection=10,"
+                                           "@@session.collation_server=8",
+                                           "DO 4"};
+    CHECK(texts(txs[3]) == want);
+  }
+
+  TEST_CASE("render: a LOAD DATA file prefix that is not plain ASCII is an error, not SQL") {
+    binlog_builder b(server::mariadb_10_11);
+    b.add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_standalone));
+    byte_writer blk;
+    blk.u32(1).str("1\n");
+    b.add(event_type::begin_load_query, blk);
+    const auto at = b.add(event_type::execute_load_query, execute_load_body(1, "LOAD DATA INFILE 'f' INTO TABLE t", 0));
+    render_options o;
+    o.dialect = sql_dialect::mariadb;
+    o.load_prefix = "/tmp/x'\\y-";
+    transaction_stream s({{"b.000001", b.span()}}, {}, o);
+    auto n = s.next();
+    REQUIRE_FALSE(n);
+    CHECK(n.error().offset == at);
+    CHECK(std::string(n.error().detail) ==
+          "the LOAD DATA file name prefix must be printable ASCII without quotes or backslashes");
+  }
+
+  TEST_CASE("render: every statement of the MariaDB test binlogs is proven single (they share packets)") {
+    std::size_t statements = 0;
+    std::vector<std::string> unproven;
+    for (auto name : {"mariadb-10.11/mixed.000001", "mariadb-10.11/mixed.000002", "mariadb-10.11/minimal.000001"}) {
+      const auto data = read_file(testdata_path(name));
+      REQUIRE_FALSE(data.empty());
+      transaction_stream s({{name, as_bytes(data)}}, {}, {});
+      for (;;) {
+        auto n = s.next();
+        REQUIRE(n);
+        if (!*n) break;
+        for (const auto& st : (*n)->statements) {
+          ++statements;
+          if (!st.single) unproven.emplace_back((*n)->text(st));
+        }
+      }
+    }
+    CHECK(statements == 247);
+    CHECK(unproven == std::vector<std::string>{});
   }
 }
