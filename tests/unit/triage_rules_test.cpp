@@ -17,43 +17,13 @@
 #include "binlogkit/reader.hpp"
 #include "binlogkit/triage.hpp"
 #include "support/binlog_builder.hpp"
-#include "support/ci.hpp"
+#include "support/relay_set.hpp"
 #include "triage/oracle.hpp"
 
 using namespace binlogkit;
 using namespace bk_test;
 
 namespace {
-
-// The MariaDB relay-log set in index order, each file a copy that a test may change.
-struct relay_copies {
-  std::vector<std::string> names;
-  std::vector<std::vector<std::uint8_t>> data;
-  std::vector<triage_input> inputs() const {
-    std::vector<triage_input> in;
-    for (std::size_t i = 0; i < names.size(); ++i) in.push_back({names[i], as_bytes(data[i])});
-    return in;
-  }
-};
-
-relay_copies load_relay() {
-  relay_copies s;
-  const auto index = read_text(testdata_path("relay/mariadb-10.11/relay-bin.index"));
-  std::string line;
-  for (char c : index) {
-    if (c != '\n') {
-      line += c;
-      continue;
-    }
-    if (!line.empty()) s.names.push_back(line);
-    line.clear();
-  }
-  for (const auto& n : s.names) {
-    s.data.push_back(read_file(testdata_path("relay/mariadb-10.11/" + n)));
-    REQUIRE_MESSAGE(!s.data.back().empty(), n);
-  }
-  return s;
-}
 
 bool has_note_with(const triage_report& r, const std::string& text) {
   for (const auto& n : r.notes) {
@@ -141,16 +111,13 @@ TEST_SUITE("triage rules") {
     // (transactions.tsv). A copy of those events inserted at 1113, every CRC32 intact,
     // reads as a second 0-1-22 whose source log_pos goes back to where 0-1-21 ended: the
     // first copied event is the damage, the last good point stays the original 0-1-22.
-    auto set = load_relay();
-    if (set.names.empty()) BK_MISSING_INPUT("testdata/relay/mariadb-10.11/relay-bin.index");
-    REQUIRE(set.names.size() == 13);
+    RELAY_SET_OR_SKIP();
     REQUIRE(set.names.back() == "relay-bin.000013");
     auto& f13 = set.data.back();
     REQUIRE(f13.size() == 1136);
     const auto clean = triage(set.inputs());
     REQUIRE(clean.damage.empty());
-    REQUIRE(clean.last_good.has_value());
-    REQUIRE(clean.last_good->relay_pos == 1113);
+    check_relay_end_point(clean.last_good);
 
     std::vector<std::uint8_t> block(f13.begin() + 838, f13.begin() + 1113);
     f13.insert(f13.begin() + 1113, block.begin(), block.end());
@@ -162,12 +129,7 @@ TEST_SUITE("triage rules") {
     CHECK(d.offset == 1113);
     CHECK(d.code == errc::bad_log_pos);
     CHECK(d.detail == "source log_pos goes backwards or overlaps the previous event");
-    REQUIRE(r.last_good.has_value());
-    CHECK(r.last_good->relay_file == "relay-bin.000013");
-    CHECK(r.last_good->relay_pos == 1113);
-    CHECK(r.last_good->source.file == "binlog.000005");
-    CHECK(r.last_good->source.pos == 817);
-    CHECK(r.last_good->gtid == "0-1-22");
+    check_relay_end_point(r.last_good);  // the original 0-1-22
     CHECK(r.exit_code() == 1);
   }
 
@@ -176,9 +138,7 @@ TEST_SUITE("triage rules") {
     // 542): the last good point is 0-1-20. A replica that executed up to binlog.000005:542
     // applied 0-1-21; resuming from gtid_slave_pos 0-1-20 would apply it again, so the
     // plan is the executed position's, with no GTID state.
-    auto set = load_relay();
-    if (set.names.empty()) BK_MISSING_INPUT("testdata/relay/mariadb-10.11/relay-bin.index");
-    REQUIRE(set.names.size() == 13);
+    RELAY_SET_OR_SKIP();
     set.data.back().resize(750);
     triage_options opt;
     opt.executed_position = source_position{"binlog.000005", 542};
@@ -203,9 +163,7 @@ TEST_SUITE("triage rules") {
 
   TEST_CASE("triage: MariaDB --executed-gtids equal to, one behind and one past the last good state") {
     // The same cut (last good state 0-1-20).
-    auto set = load_relay();
-    if (set.names.empty()) BK_MISSING_INPUT("testdata/relay/mariadb-10.11/relay-bin.index");
-    REQUIRE(set.names.size() == 13);
+    RELAY_SET_OR_SKIP();
     set.data.back().resize(750);
     const auto in = set.inputs();
     triage_options opt;
