@@ -19,6 +19,9 @@
 #                      CHECKSUM TABLE of every base table but binlogkit's, into FILE;
 #                      fails when the tool fails or lists no table (two empty lists
 #                      would compare equal). Needs $root (the checkout).
+#   count_matches REGEX FILE
+#                      prints how many lines of FILE match (0 included); fails when
+#                      FILE is missing or empty, or grep fails otherwise
 
 step_name=setup
 step() {
@@ -40,6 +43,13 @@ table_checksums() {
   local all
   all=$("$root/scripts/replication-pair" checksums "$1") || fail "cannot read the table checksums of $1"
   grep -v '^binlogkit\.' <<<"$all" >"$2" || fail "no table checksums listed for $1"
+}
+
+count_matches() {
+  [[ -s $2 ]] || fail "$2 is missing or empty"
+  local n
+  n=$(grep -c -- "$1" "$2") || [[ $? == 1 ]] || fail "grep failed on $2"
+  echo "$n"
 }
 
 make_work() {

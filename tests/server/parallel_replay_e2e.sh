@@ -97,7 +97,9 @@ q a 'FLUSH BINARY LOGS' >/dev/null
 total=$(q a 'SELECT @@gtid_binlog_pos' | sed 's/.*-//')
 ((total == sessions * per + 6)) || fail "A wrote $total transactions, expected $((sessions * per + 6))"
 mapfile -t files < <(binlogs a)
-groups=$("$bin" dump --json "${files[@]}" | grep '"type":"Gtid"' | grep -c '"commit_id"' || true)
+"$bin" dump --json "${files[@]}" >"$work/a-dump.json" || fail "dump --json of A's binlogs failed"
+grep '"type":"Gtid"' "$work/a-dump.json" >"$work/a-gtids.json" || fail "no GTID events in A's binlogs"
+groups=$(count_matches '"commit_id"' "$work/a-gtids.json")
 echo "$total transactions, $groups of them in group commits"
 ((groups >= 50)) || fail "the binlog has only $groups transactions with a group commit id"
 checksums a "$work/want.txt"

@@ -210,15 +210,18 @@ progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   mkdir -p "$work/mb-load"  # where mariadb-binlog writes LOAD DATA files (else TMPDIR)
   mariadb-binlog --no-defaults --skip-gtid-strict-mode --local-load="$work/mb-load" -v "${bfiles[@]}" \
     >"$work/b-binlog.txt"
-  echo "$(grep -c 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt" || true)" \
-    "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)" \
-    "$(grep -c "^###   @1='pitr-position#[0-9]*'" "$work/b-binlog.txt" || true)"
+  local stmts rows slots
+  stmts=$(count_matches 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt")
+  rows=$(count_matches '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt")
+  slots=$(count_matches "^###   @1='pitr-position#[0-9]*'" "$work/b-binlog.txt")
+  echo "$stmts $rows $slots"
 }
 folds=0
 ((parallel > 1)) && folds=1
 {
   step "the progress row as row events; UPDATE statements when the table is not ours"
-  read -r stmts rows slot_images < <(progress_updates "$work/b-position")
+  counts=$(progress_updates "$work/b-position")  # a failure there ends the test (set -e)
+  read -r stmts rows slot_images <<<"$counts"
   echo "replay by position: $stmts UPDATE statements, $rows progress rows events, $slot_images row images of slots"
   ((stmts == folds)) || fail "the applier wrote the progress row with $stmts UPDATE statements"
   n=$(q "$work/b-position" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-position'")
@@ -240,7 +243,8 @@ folds=0
   grep -q "replay_progress is not the table this version creates" "$work/other.err" ||
     fail "no note that the progress table is not ours"
   check_state "$b" "replay into another progress table"
-  read -r stmts rows _ < <(progress_updates "$b")
+  counts=$(progress_updates "$b")
+  read -r stmts rows _ <<<"$counts"
   m=$(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-other'")
   echo "another progress table: $stmts UPDATE statements, $rows progress rows events, $m transactions"
   ((m == n)) || fail "the progress row counts $m transactions, the replay by position $n"
