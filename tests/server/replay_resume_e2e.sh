@@ -245,5 +245,8 @@ if ! diff "$work/want.txt" "$work/got.txt" >"$work/diff.txt"; then
 fi
 tail -n 1 "$work/final.out" | grep -q "\"finished\":true,\|\"finished\":true}" || fail "no final progress line"
 tail -n 1 "$work/final.out" | grep -q "\"transactions\":$total," || fail "the final progress line does not count $total"
+# --progress=json's last line names the same point as the row.
+tail -n 1 "$work/final.out" | grep -q "\"file\":\"$(basename "$last_file")\",\"position\":$want_end," ||
+  fail "the final progress line does not name $(basename "$last_file"):$want_end: $(tail -n 1 "$work/final.out")"
 
 echo "replay_resume_e2e (--parallel $parallel${3:+ $3}): OK ($kills kills, one target crash, $total transactions applied once)"
