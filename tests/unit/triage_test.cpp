@@ -945,9 +945,9 @@ TEST_SUITE("triage") {
       } else if (it->second != found) {
         FAIL_CHECK("detection rate of " << cell.first << ", " << cell.second << ": recorded " << found.first << "/"
                                         << found.second << ", now " << it->second.first << "/" << it->second.second
-                                        << (it->second.first * found.second < found.first * it->second.second
-                                                ? " (a drop)"
-                                                : ""));
+                                        << std::string(it->second.first * found.second < found.first * it->second.second
+                                                           ? " (a drop)"
+                                                           : ""));
       }
     }
     for (const auto& [cell, found] : got) {
