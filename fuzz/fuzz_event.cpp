@@ -18,6 +18,7 @@
 #include "format_descriptions.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
@@ -71,6 +72,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     if (!*next) break;
     const binlogkit::event_view& ev = **next;
+    // The event lies inside the file, after the magic, as long as its header says.
+    BK_FUZZ_CHECK(ev.offset >= binlogkit::binlog_magic_size);
+    BK_FUZZ_CHECK(ev.raw.size() == ev.header.event_size);
+    BK_FUZZ_CHECK(ev.end_offset() <= n);
     auto decoded = binlogkit::decode(ev);
     if (decoded) {
       use(*decoded, ev.offset);

@@ -1,6 +1,9 @@
 // fuzz_file: a whole binlog or relay log. The input is walked with event_reader twice
 // (strict, then yielding damaged and unknown events), every event is decoded and
-// rendered, and verify_bytes checks it once more.
+// rendered, and verify_bytes checks it once more. Properties checked on every input: the
+// strict walk's events lie end to end inside the input, each as long as its header says;
+// a file verify_bytes calls intact is one the strict walk reads to its end without an
+// error, with the same number of events.
 #include <cstddef>
 #include <cstdint>
 #include <variant>
@@ -9,22 +12,42 @@
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/verify.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
-void walk(binlogkit::bytes data, const binlogkit::reader_options& options) {
+struct walk_result {
+  std::size_t events = 0;
+  bool clean = true;  // read to the end without a reader or decoder error
+};
+
+walk_result walk(binlogkit::bytes data, const binlogkit::reader_options& options) {
   binlogkit::event_reader reader(data, options);
+  walk_result w;
+  std::uint64_t prev_end = 0;
   for (;;) {
     auto next = reader.next();
     if (!next) {
+      w.clean = false;
       // After a checksum error or an encrypted event the reader has moved on.
       if (next.error().code == binlogkit::errc::checksum_mismatch || next.error().code == binlogkit::errc::encrypted) continue;
       break;
     }
     if (!*next) break;
     const binlogkit::event_view& ev = **next;
+    ++w.events;
+    BK_FUZZ_CHECK(ev.offset >= binlogkit::binlog_magic_size);
+    BK_FUZZ_CHECK(ev.offset >= prev_end);
+    BK_FUZZ_CHECK(ev.raw.size() == ev.header.event_size);
+    BK_FUZZ_CHECK(ev.end_offset() <= data.size());
+    BK_FUZZ_CHECK(ev.body.data() >= ev.raw.data() && ev.body.data() + ev.body.size() <= ev.raw.data() + ev.raw.size());
+    if (w.clean && prev_end != 0) BK_FUZZ_CHECK(ev.offset == prev_end);  // no gap without an error
+    prev_end = ev.end_offset();
     auto decoded = binlogkit::decode(ev);
-    if (!decoded) continue;
+    if (!decoded) {
+      w.clean = false;
+      continue;
+    }
     if (const auto* p = std::get_if<binlogkit::previous_gtids_event>(&*decoded)) {
       (void)binlogkit::for_each_sid(*p, ev.offset, [](const binlogkit::uuid_bytes&, std::string_view, binlogkit::bytes) {});
     } else if (const auto* l = std::get_if<binlogkit::mariadb_gtid_list_event>(&*decoded)) {
@@ -32,17 +55,23 @@ void walk(binlogkit::bytes data, const binlogkit::reader_options& options) {
     }
     (void)binlogkit::event_to_json(ev, &*decoded, "fuzz");
   }
+  return w;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const binlogkit::bytes input(data, size);
-  walk(input, {});
+  const auto strict = walk(input, {});
   binlogkit::reader_options lenient;
   lenient.bad_checksum_is_error = false;
   lenient.allow_unknown_types = true;
-  walk(input, lenient);
-  (void)binlogkit::verify_bytes(input);
+  (void)walk(input, lenient);
+  const auto report = binlogkit::verify_bytes(input);
+  for (const auto& p : report.problems) BK_FUZZ_CHECK(p.offset <= size);
+  if (report.intact()) {
+    BK_FUZZ_CHECK(strict.clean);
+    BK_FUZZ_CHECK(report.events == strict.events);
+  }
   return 0;
 }

@@ -31,6 +31,7 @@
 #include "binlogkit/row_text.hpp"
 #include "binlogkit/rows.hpp"
 #include "format_descriptions.hpp"
+#include "fuzz_check.hpp"
 
 namespace {
 
@@ -90,7 +91,10 @@ void use_image(const binlogkit::row_image& img) {
     for (auto style : {binlogkit::text_style::mysqlbinlog, binlogkit::text_style::mariadb_binlog,
                        binlogkit::text_style::sql}) {
       out.clear();
-      (void)v->append_text(out, style);
+      // In the mysqlbinlog styles a value that prints prints something (strings quoted,
+      // NULL as NULL); the SQL style is SELECT's text, where an empty string is empty.
+      const bool printed = v->append_text(out, style).has_value();
+      if (printed && style != binlogkit::text_style::sql) BK_FUZZ_CHECK(!out.empty());
     }
     (void)binlogkit::value_to_json(*v);
     if (v->kind() == binlogkit::value_kind::decimal) (void)v->decimal();

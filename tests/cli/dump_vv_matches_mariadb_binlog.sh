@@ -19,22 +19,34 @@ fi
 command -v mariadb-binlog >/dev/null || { echo "mariadb-binlog not installed"; exit 1; }
 # mariadb-binlog writes the data of LOAD DATA events as files (SQL_LOAD_MB-*) into TMPDIR
 # unless told where: a directory of our own, removed at the end.
-load=$(mktemp -d "${TMPDIR:-/tmp}/bk-vv-load.XXXXXX")
-trap 'rm -rf -- "$load"' EXIT
+work=$(mktemp -d "${TMPDIR:-/tmp}/bk-vv.XXXXXX")
+load=$work/load
+mkdir -- "$load"
+trap 'rm -rf -- "$work"' EXIT
 status=0
 checked=0
+compared=0
 for f in "${files[@]}"; do
-  [[ -f $f ]] || continue
-  ours=$("$bin" dump -vv "$f" | grep -a '^###' || true)
-  theirs=$(TZ=UTC mariadb-binlog --no-defaults --local-load="$load" -vv --base64-output=decode-rows "$f" 2>/dev/null | grep -a '^###' || true)
-  if [[ "$ours" != "$theirs" ]]; then
+  [[ -f $f ]] || { echo "missing: $f"; exit 1; }
+  # Both tools must succeed (a tool that failed prints nothing, and two empty outputs
+  # compare equal), and the files together must hold row lines.
+  "$bin" dump -vv "$f" >"$work/ours.full" || { echo "binlogkit dump -vv failed on $f"; exit 1; }
+  TZ=UTC mariadb-binlog --no-defaults --local-load="$load" -vv --base64-output=decode-rows "$f" \
+    >"$work/theirs.full" 2>"$work/theirs.err" || { cat "$work/theirs.err"; echo "mariadb-binlog failed on $f"; exit 1; }
+  [[ -s $work/ours.full && -s $work/theirs.full ]] || { echo "an empty listing of $f"; exit 1; }
+  # grep exits 1 when a file has no row lines (statement-based binlogs): not an error here.
+  { grep -a '^###' "$work/ours.full" || [[ $? == 1 ]]; } >"$work/ours"
+  { grep -a '^###' "$work/theirs.full" || [[ $? == 1 ]]; } >"$work/theirs"
+  compared=$((compared + $(wc -l <"$work/theirs")))
+  if ! cmp -s "$work/ours" "$work/theirs"; then
     echo "DIFFERENT: $f"
-    diff <(echo "$ours") <(echo "$theirs") | head -20
+    diff "$work/ours" "$work/theirs" | head -20
     status=1
   fi
   checked=$((checked + 1))
-  lines=$(printf '%s\n' "$ours" | grep -c . || true)
-  echo "ok: $(basename "$f") ($lines row lines)"
+  echo "ok: $(basename "$f") ($(wc -l <"$work/ours") row lines)"
 done
 [[ $checked -ge $want ]] || { echo "only $checked files checked"; exit 1; }
+((compared > 0)) || { echo "no row lines compared in ${#files[@]} files"; exit 1; }
+echo "$compared row lines compared"
 exit $status

@@ -15,6 +15,13 @@
 #                      stop a replication pair), stops every sandbox server in $work,
 #                      kills any server still running from $work, and removes $work
 #                      (KEEP_WORK=1 keeps it)
+#   table_checksums SANDBOX-DIR FILE
+#                      CHECKSUM TABLE of every base table but binlogkit's, into FILE;
+#                      fails when the tool fails or lists no table (two empty lists
+#                      would compare equal). Needs $root (the checkout).
+#   count_matches REGEX FILE
+#                      prints how many lines of FILE match (0 included); fails when
+#                      FILE is missing or empty, or grep fails otherwise
 
 step_name=setup
 step() {
@@ -30,6 +37,19 @@ need_tools() {
   for tool; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
   done
+}
+
+table_checksums() {
+  local all
+  all=$("$root/scripts/replication-pair" checksums "$1") || fail "cannot read the table checksums of $1"
+  grep -v '^binlogkit\.' <<<"$all" >"$2" || fail "no table checksums listed for $1"
+}
+
+count_matches() {
+  [[ -s $2 ]] || fail "$2 is missing or empty"
+  local n
+  n=$(grep -c -- "$1" "$2") || [[ $? == 1 ]] || fail "grep failed on $2"
+  echo "$n"
 }
 
 make_work() {

@@ -52,7 +52,7 @@ bin=$work/binlogkit
 sql() { "$sandbox" sql "$1" --batch; }
 q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
 # Every base table's checksum, except the replay's own bookkeeping.
-checksums() { "$root/scripts/replication-pair" checksums "$1" | grep -v '^binlogkit\.' || true; }
+checksums() { table_checksums "$1" "$2"; }  # SERVER FILE
 
 hostile_db='we`ird;db'"'"'--'
 hostile_table='t`ab;"x'"'"
@@ -134,7 +134,7 @@ SQL
 sleep 1.2
 
 step "capture the state, then the accident"
-checksums "$a" >"$work/good.txt"
+checksums "$a" "$work/good.txt"
 [[ $(wc -l <"$work/good.txt") -ge 8 ]] || fail "too few tables checksummed: $(cat "$work/good.txt")"
 # The stop time: after every good event (second resolution), before the accident.
 stop_time=$(date -u -d "@$(($(date +%s) + 1))" '+%Y-%m-%d %H:%M:%S')
@@ -165,7 +165,8 @@ fresh_b() { # fresh_b NAME: a server B loaded with the dump
   echo "$d"
 }
 check_state() { # check_state DIR WHAT
-  if ! diff "$work/good.txt" <(checksums "$1") >"$work/diff.txt"; then
+  checksums "$1" "$work/got.txt"
+  if ! diff "$work/good.txt" "$work/got.txt" >"$work/diff.txt"; then
     cat "$work/diff.txt" >&2
     fail "$2: table checksums differ from the captured state"
   fi
@@ -209,15 +210,18 @@ progress_updates() { # progress_updates DIR: "<UPDATE statements> <rows events>"
   mkdir -p "$work/mb-load"  # where mariadb-binlog writes LOAD DATA files (else TMPDIR)
   mariadb-binlog --no-defaults --skip-gtid-strict-mode --local-load="$work/mb-load" -v "${bfiles[@]}" \
     >"$work/b-binlog.txt"
-  echo "$(grep -c 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt" || true)" \
-    "$(grep -c '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt" || true)" \
-    "$(grep -c "^###   @1='pitr-position#[0-9]*'" "$work/b-binlog.txt" || true)"
+  local stmts rows slots
+  stmts=$(count_matches 'UPDATE `binlogkit`.`replay_progress` SET' "$work/b-binlog.txt")
+  rows=$(count_matches '^### UPDATE `binlogkit`.`replay_progress`' "$work/b-binlog.txt")
+  slots=$(count_matches "^###   @1='pitr-position#[0-9]*'" "$work/b-binlog.txt")
+  echo "$stmts $rows $slots"
 }
 folds=0
 ((parallel > 1)) && folds=1
 {
   step "the progress row as row events; UPDATE statements when the table is not ours"
-  read -r stmts rows slot_images < <(progress_updates "$work/b-position")
+  counts=$(progress_updates "$work/b-position")  # a failure there ends the test (set -e)
+  read -r stmts rows slot_images <<<"$counts"
   echo "replay by position: $stmts UPDATE statements, $rows progress rows events, $slot_images row images of slots"
   ((stmts == folds)) || fail "the applier wrote the progress row with $stmts UPDATE statements"
   n=$(q "$work/b-position" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-position'")
@@ -239,7 +243,8 @@ folds=0
   grep -q "replay_progress is not the table this version creates" "$work/other.err" ||
     fail "no note that the progress table is not ours"
   check_state "$b" "replay into another progress table"
-  read -r stmts rows _ < <(progress_updates "$b")
+  counts=$(progress_updates "$b")
+  read -r stmts rows _ <<<"$counts"
   m=$(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'pitr-other'")
   echo "another progress table: $stmts UPDATE statements, $rows progress rows events, $m transactions"
   ((m == n)) || fail "the progress row counts $m transactions, the replay by position $n"

@@ -41,7 +41,7 @@ test_name=replay_resume_e2e
 source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-need_tools mariadbd mariadb-install-db mariadb mariadb-admin
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin mariadb-binlog
 
 export TZ=UTC
 make_work bk-resume
@@ -55,7 +55,7 @@ bin=$work/binlogkit
 
 sql() { "$sandbox" sql "$1" --batch; }
 q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
-checksums() { "$root/scripts/replication-pair" checksums "$1" | grep -v '^binlogkit\.' || true; }
+checksums() { table_checksums "$1" "$2"; }  # SERVER FILE
 
 step "server A and the workload"
 "$sandbox" start "$a" --server-id 1 -- --max-binlog-size=262144 >/dev/null
@@ -92,7 +92,7 @@ total=$(q "$a" 'SELECT @@gtid_binlog_pos' | sed 's/.*-//')
 [[ $total =~ ^[0-9]+$ ]] || fail "cannot read A's GTID position"
 mapfile -t files < <(sed "s|^.*/|$a_binlogs/|" "$a_index")
 ((${#files[@]} >= 3)) || fail "expected several binlog files, got ${#files[@]}"
-checksums "$a" >"$work/want.txt"
+checksums "$a" "$work/want.txt"
 echo "$total transactions in ${#files[@]} files"
 
 step "server B"
@@ -119,11 +119,21 @@ slot_rows() { # 0 too before a kill let the progress table be created
 consistent() { # the progress row agrees with the data; prints the recorded count
   local row n m
   # One statement, one read view: a killed replay's last packet may still be running.
-  row=$(q "$b" "SELECT (SELECT MAX(transactions) $rows),
-                       (SELECT COUNT(*) FROM app.markers)" 2>/dev/null || true)
+  if ! row=$(q "$b" "SELECT IFNULL((SELECT MAX(transactions) $rows), 0),
+                            (SELECT COUNT(*) FROM app.markers)" 2>"$work/consistent.err"); then
+    # Only a table not created yet is expected: the progress table (nothing recorded)
+    # or app.markers (transaction 2 not applied, so at most 1 recorded).
+    grep -q "ERROR 1146" "$work/consistent.err" ||
+      { cat "$work/consistent.err" >&2; fail "cannot read the progress row and app.markers"; }
+    if ! n=$(q "$b" "SELECT IFNULL(MAX(transactions), 0) $rows" 2>"$work/consistent.err"); then
+      grep -q "ERROR 1146" "$work/consistent.err" || { cat "$work/consistent.err" >&2; fail "cannot read the progress row"; }
+      n=0
+    fi
+    ((n <= 1)) || fail "progress row says $n transactions but app.markers does not exist"
+    row="$n 0"
+  fi
   read -r n m <<<"$row"
-  [[ $n =~ ^[0-9]+$ ]] || n=0
-  [[ $m =~ ^[0-9]+$ ]] || m=0
+  [[ $n =~ ^[0-9]+$ && $m =~ ^[0-9]+$ ]] || fail "unexpected answer '$row' to the progress and marker counts"
   # Transactions 1-4 are the DDL, 5 the counters' INSERT; transaction k > 5 holds marker
   # k - 5.
   local want=$((n > ddl + 1 ? n - ddl - 1 : 0))
@@ -219,11 +229,24 @@ n=$(consistent)
 [[ $(slot_rows) == 0 ]] || fail "rows of connections are left after the replay ended"
 [[ $(q "$b" "SELECT transactions FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'") == "$total" ]] ||
   fail "the replay's own row does not count $total transactions"
-if ! diff "$work/want.txt" <(checksums "$b") >"$work/diff.txt"; then
+checksums "$b" "$work/got.txt"
+# The replay's row holds the end of A's last transaction: where the Rotate that
+# FLUSH BINARY LOGS wrote begins, in the last file with transactions (mariadb-binlog's
+# "# at" of that Rotate), not where the transaction began.
+last_file=${files[${#files[@]} - 2]}
+want_end=$(mariadb-binlog --no-defaults "$last_file" | awk '/^# at /{at=$3} /Rotate to/{print at; exit}')
+[[ $want_end =~ ^[0-9]+$ ]] || fail "no Rotate found by mariadb-binlog in $last_file"
+row=$(q "$b" "SELECT file, end_pos FROM binlogkit.replay_progress WHERE replay_id = 'resume-test'")
+[[ $row == "$(basename "$last_file")"$'\t'"$want_end" ]] ||
+  fail "the progress row says '$row', A's last transaction ends at $(basename "$last_file") $want_end"
+if ! diff "$work/want.txt" "$work/got.txt" >"$work/diff.txt"; then
   cat "$work/diff.txt" >&2
   fail "table checksums differ from A's"
 fi
 tail -n 1 "$work/final.out" | grep -q "\"finished\":true,\|\"finished\":true}" || fail "no final progress line"
 tail -n 1 "$work/final.out" | grep -q "\"transactions\":$total," || fail "the final progress line does not count $total"
+# --progress=json's last line names the same point as the row.
+tail -n 1 "$work/final.out" | grep -q "\"file\":\"$(basename "$last_file")\",\"position\":$want_end," ||
+  fail "the final progress line does not name $(basename "$last_file"):$want_end: $(tail -n 1 "$work/final.out")"
 
 echo "replay_resume_e2e (--parallel $parallel${3:+ $3}): OK ($kills kills, one target crash, $total transactions applied once)"

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,9 @@ TEST_SUITE("dump") {
 
   TEST_CASE("dump: damaged files on several threads print what one thread prints") {
     const auto clean = big_file();
+    const auto starts =
+        bk_test::event_starts_from_listing(std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/mixed.000001.vv.txt");
+    REQUIRE(starts.size() == 102);
     for (std::size_t at : {std::size_t{65536}, std::size_t{65536 * 7 + 300}, clean.size() / 2, clean.size() - 5000}) {
       for (auto kind : {damage::bit_flip, damage::dropped_byte, damage::torn_tail}) {
         CAPTURE(at);
@@ -103,6 +107,25 @@ TEST_SUITE("dump") {
         dump_options o;
         o.verbosity = 2;
         check_same_output(data, o);
+        // The first damage the dump shows (an event printed with its CRC32 "(BAD)", or the
+        // error it stops at) is the event holding the change, by mariadb-binlog's offsets.
+        o.threads = 1;
+        const auto one = run(data, o);
+        const auto want = bk_test::expected_first_problem(kind, at, starts, 11444);
+        std::optional<std::uint64_t> shown;
+        if (const auto bad = one.text.find(" (BAD)"); bad != std::string::npos) {
+          const auto block = one.text.rfind("# at ", bad);
+          REQUIRE(block != std::string::npos);
+          shown = std::stoull(one.text.substr(block + 5));
+        }
+        if (!one.status) {
+          if (!shown || one.status.error().offset < *shown) shown = one.status.error().offset;
+          // A damaged event is printed and reading goes on: only a torn tail is an error
+          // of a kind the damage fixes (the others are the decoders' on shifted bytes).
+          if (kind == damage::torn_tail) CHECK(one.status.error().code == errc::truncated);
+        }
+        REQUIRE(shown.has_value());
+        CHECK(*shown == want.offset);
       }
     }
   }

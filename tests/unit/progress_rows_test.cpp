@@ -13,6 +13,7 @@
 #include "binlogkit/sql.hpp"
 #include "progress_rows.hpp"
 #include "support/binlog_builder.hpp"
+#include "triage/oracle.hpp"
 
 using namespace binlogkit;
 using namespace bk_test;
@@ -126,6 +127,56 @@ TEST_SUITE("progress_rows") {
       }
       CHECK(rows_seen == 1);
     }
+  }
+
+  TEST_CASE("the position a transaction records is its end as mariadb-binlog shows it, not its start") {
+    // mixed.000001..5 (MariaDB 10.11): every transaction the stream renders, and the
+    // commit point its progress row events are written for, against transactions.tsv
+    // (derived from mariadb-binlog -vv): start = its first event, end = the end of its
+    // last one. A resume continues at `end`; recording `start` applies it twice.
+    std::vector<std::vector<std::uint8_t>> data;
+    std::vector<binlog_input> inputs;
+    std::vector<oracle_txn> want;
+    for (int i = 1; i <= 5; ++i) {
+      const std::string key = "testdata/mariadb-10.11/mixed.00000" + std::to_string(i);
+      data.push_back(read_file(oracle_path(key)));
+      REQUIRE_MESSAGE(!data.back().empty(), key);
+      for (const auto& t : oracle_transactions_ending_in(key)) want.push_back(t);
+    }
+    for (int i = 0; i < 5; ++i) inputs.push_back({"mixed.00000" + std::to_string(i + 1), as_bytes(data[static_cast<std::size_t>(i)])});
+    REQUIRE(want.size() == 47);
+    render_options o;
+    o.dialect = sql_dialect::mariadb;
+    transaction_stream s(inputs, {}, o);
+    std::vector<transaction_stream::commit_point> points;
+    s.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>&) {
+      points.push_back(cp);
+      points.back().format = nullptr;  // valid during the call only
+      return false;
+    };
+    std::size_t k = 0, committed = 0;
+    for (;; ++k) {
+      auto n = s.next();
+      REQUIRE_MESSAGE(n, n.error().message());
+      if (!*n) break;
+      const rendered_transaction& tx = **n;
+      REQUIRE(k < want.size());
+      CAPTURE(k);
+      CHECK("testdata/mariadb-10.11/" + inputs[tx.file_index].name == want[k].file);
+      CHECK(tx.start == want[k].begin);
+      CHECK(tx.end == want[k].end);
+      CHECK(tx.gtid.text() == want[k].gtid);
+      if (tx.commit) {
+        REQUIRE(committed < points.size());
+        CHECK(points[committed].file_index == tx.file_index);
+        CHECK(points[committed].end == want[k].end);
+        CHECK(points[committed].gtid.text() == want[k].gtid);
+        ++committed;
+      }
+    }
+    CHECK(k == want.size());
+    CHECK(committed == points.size());
+    CHECK(committed > 20);
   }
 
   TEST_CASE("no events where the row cannot be written exactly: the caller uses an UPDATE") {

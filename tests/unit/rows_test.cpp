@@ -270,13 +270,55 @@ TEST_SUITE("rows") {
       REQUIRE_FALSE(s.has_value());
       CHECK(s.error().code == errc::bad_body);
     }
-    for (std::size_t n = 0; n < f.opt.size(); ++n) {
+    // Optional metadata is a list of | type (1) | length (packed) | value | fields: a
+    // prefix that ends between two fields decodes, with exactly the fields before the
+    // cut (signedness: type 1, names: type 4, simple primary key: type 8); one that ends
+    // inside a field is bad_body.
+    auto full = decode_table_schema(f.tm, 7);
+    REQUIRE(full);
+    REQUIRE(full->has_signedness);
+    REQUIRE(full->has_column_names);
+    std::vector<std::pair<std::size_t, std::uint8_t>> ends;  // (end of a field, its type)
+    for (std::size_t at = 0; at < f.opt.size();) {
+      const std::uint8_t type = f.opt[at];
+      REQUIRE(f.opt[at + 1] < 251);  // every length of this table map fits one byte
+      at += 2 + f.opt[at + 1];
+      ends.emplace_back(at, type);
+    }
+    REQUIRE(ends.back().first == f.opt.size());
+    std::size_t fields_checked = 0;
+    for (std::size_t n = 1; n < f.opt.size(); ++n) {
+      CAPTURE(n);
       std::vector<std::uint8_t> cut(f.opt.begin(), f.opt.begin() + static_cast<std::ptrdiff_t>(n));
       table_map_event tm = f.tm;
       tm.optional_metadata = view(cut);
       auto s = decode_table_schema(tm, 7);
-      if (!s) CHECK(s.error().code == errc::bad_body);
+      bool boundary = false, signedness = false, names = false, key = false;
+      for (const auto& [end, type] : ends) {
+        if (end > n) break;
+        boundary = boundary || end == n;
+        signedness = signedness || type == 1;
+        names = names || type == 4;
+        key = key || type == 8;
+      }
+      if (!boundary) {
+        REQUIRE_FALSE(s.has_value());
+        CHECK(s.error().code == errc::bad_body);
+        continue;
+      }
+      REQUIRE_MESSAGE(s.has_value(), s.error().message());
+      ++fields_checked;
+      CHECK(s->has_signedness == signedness);
+      CHECK(s->has_column_names == names);
+      CHECK(s->primary_key == (key ? full->primary_key : decltype(full->primary_key){}));
+      REQUIRE(s->columns.size() == full->columns.size());
+      for (std::size_t i = 0; i < s->columns.size(); ++i) {
+        CAPTURE(i);
+        CHECK(s->columns[i].name == (names ? full->columns[i].name : std::string()));
+        CHECK(s->columns[i].is_unsigned == (signedness ? full->columns[i].is_unsigned : std::optional<bool>{}));
+      }
     }
+    CHECK(fields_checked == ends.size() - 1);
   }
 
   TEST_CASE("rows: integers at their limits, signed and unsigned readings") {
@@ -322,6 +364,47 @@ TEST_SUITE("rows") {
     REQUIRE(bad.has_value());
     CHECK_FALSE(bad->to_text().has_value());
     CHECK(fails(col(column_type::newdecimal, 0, 2, 5), {0x80}));
+  }
+
+  TEST_CASE("rows: NEWDECIMAL groups at 10^n - 1 decode, at 10^n are corrupt (each group kind, both signs)") {
+    // decimal.cc's dig2bytes: a leading or trailing group of n < 9 digits takes 1-4
+    // bytes and holds at most 10^n - 1; a full group takes 4 bytes and holds at most
+    // 999999999. The first byte's top bit is the sign (set: positive); a negative value
+    // is stored with every byte inverted.
+    auto corrupt = [](const column_def& c, std::vector<std::uint8_t> in) {
+      std::size_t size = 0;
+      auto v = value::decode(c, view(in), size);
+      REQUIRE(v.has_value());
+      CHECK(size == in.size());
+      auto t = v->to_text();
+      return !t.has_value() && t.error().code == errc::bad_value;
+    };
+    // DECIMAL(5,0): one leading group of 5 digits in 3 bytes. 99999 = 0x01869f.
+    const auto d50 = col(column_type::newdecimal, 0, 5, 0);
+    CHECK(text_of(d50, {0x81, 0x86, 0x9f}) == "99999");
+    CHECK(corrupt(d50, {0x81, 0x86, 0xa0}));  // 100000
+    CHECK(text_of(d50, {0x7e, 0x79, 0x60}) == "-99999");
+    CHECK(corrupt(d50, {0x7e, 0x79, 0x5f}));  // -100000
+    // DECIMAL(9,0): one full integer group. 999999999 = 0x3b9ac9ff, 10^9 = 0x3b9aca00.
+    const auto d90 = col(column_type::newdecimal, 0, 9, 0);
+    CHECK(text_of(d90, {0xbb, 0x9a, 0xc9, 0xff}) == "999999999");
+    CHECK(corrupt(d90, {0xbb, 0x9a, 0xca, 0x00}));
+    CHECK(text_of(d90, {0x44, 0x65, 0x36, 0x00}) == "-999999999");
+    CHECK(corrupt(d90, {0x44, 0x65, 0x35, 0xff}));
+    // DECIMAL(9,9): one full fraction group.
+    const auto d99 = col(column_type::newdecimal, 0, 9, 9);
+    CHECK(text_of(d99, {0xbb, 0x9a, 0xc9, 0xff}) == "0.999999999");
+    CHECK(corrupt(d99, {0xbb, 0x9a, 0xca, 0x00}));
+    // DECIMAL(3,3): one trailing group of 3 digits in 2 bytes. 999 = 0x03e7.
+    const auto d33 = col(column_type::newdecimal, 0, 3, 3);
+    CHECK(text_of(d33, {0x83, 0xe7}) == "0.999");
+    CHECK(corrupt(d33, {0x83, 0xe8}));  // 1000
+    // DECIMAL(12,2): leading group of 1 digit (1 byte), one full group, fraction of 2 (1 byte).
+    const auto d122 = col(column_type::newdecimal, 0, 12, 2);
+    CHECK(decimal_binary_size(12, 2) == 6);
+    CHECK(text_of(d122, {0x89, 0x3b, 0x9a, 0xc9, 0xff, 0x63}) == "9999999999.99");
+    CHECK(corrupt(d122, {0x8a, 0x3b, 0x9a, 0xc9, 0xff, 0x63}));  // leading group 10
+    CHECK(corrupt(d122, {0x89, 0x3b, 0x9a, 0xc9, 0xff, 0x64}));  // fraction 100
   }
 
   TEST_CASE("rows: FLOAT and DOUBLE print as mysqlbinlog (%-20g, %.20g) and as SELECT") {

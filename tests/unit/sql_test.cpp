@@ -217,6 +217,10 @@ TEST_SUITE("sql") {
     CHECK(string_literal("a\nb") == "X'610A62'");
     CHECK(string_literal(std::string_view("\0", 1)) == "X'00'");
     CHECK(string_literal("\x7f") == "X'7F'");
+    // Every byte below 0x20 goes as hex, up to 0x1f; 0x20 (space) is plain.
+    CHECK(string_literal("a\x1f") == "X'611F'");
+    CHECK(string_literal("\x01") == "X'01'");
+    CHECK(string_literal("a b") == "'a b'");
     CHECK(string_literal("\xc3\xa9t\xc3\xa9") == "X'C3A974C3A9'");  // no byte >= 0x80 between quotes
     CHECK(string_literal("x'); DROP TABLE t; --") == "'x''); DROP TABLE t; --'");
   }
@@ -767,11 +771,14 @@ TEST_SUITE("sql") {
     f.start_position = at[1];
     CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-2", "0-1-3", "0-1-4"});
     f = {};
+    // mysqlbinlog's --stop-position: the first event at or past it is not read. At the
+    // third transaction's first event that is a clean stop between transactions (no note).
     f.stop_position = at[2];
-    CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-1", "0-1-2"});
+    std::vector<stream_note> notes;
+    CHECK(gtids(render_all(b, f, {}, &notes)) == std::vector<std::string>{"0-1-1", "0-1-2"});
+    CHECK(notes.empty());
     // A stop position inside the third transaction stops before it, and says so.
     f.stop_position = at[2] + 50;
-    std::vector<stream_note> notes;
     CHECK(gtids(render_all(b, f, {}, &notes)) == std::vector<std::string>{"0-1-1", "0-1-2"});
     REQUIRE(notes.size() == 1);
     CHECK(notes[0].text.find("inside the transaction") != std::string::npos);
@@ -1094,6 +1101,17 @@ TEST_SUITE("sql") {
     SUBCASE("a stop point inside it: not one piece, and the note") {
       sql_filter f;
       f.stop_position = rows_at[250];
+      std::vector<stream_note> notes;
+      auto t = render_all(b, f, small, &notes);
+      CHECK(t.empty());
+      REQUIRE(notes.size() == 1);
+      CHECK(notes[0].text.find("inside the transaction that starts at " + std::to_string(gtid1)) != std::string::npos);
+    }
+    SUBCASE("a stop point exactly at its XID: the XID is not read, so not one piece") {
+      // --stop-position reads no event at or past it: the read-ahead must not count the
+      // XID there as the transaction's end.
+      sql_filter f;
+      f.stop_position = xid1;
       std::vector<stream_note> notes;
       auto t = render_all(b, f, small, &notes);
       CHECK(t.empty());

@@ -93,6 +93,9 @@ TEST_SUITE("verify") {
 
   TEST_CASE("verify: damage anywhere gives the one-thread report in parallel") {
     const auto clean = big_file();
+    const auto starts =
+        bk_test::event_starts_from_listing(std::string(BINLOGKIT_TESTDATA_DIR) + "/mariadb-10.11/mixed.000001.vv.txt");
+    REQUIRE(starts.size() == 102);
     const std::uint64_t segment = 64u << 10;
     // Places near segment starts (where parallel readers begin) and in between.
     std::vector<std::size_t> places;
@@ -111,6 +114,11 @@ TEST_SUITE("verify") {
         apply_damage(data, kind, at);
         const auto one = sequential(data);
         if (!one.intact()) ++damaged_cases;
+        // The first problem: the event holding the damage, by mariadb-binlog's offsets.
+        const auto want = bk_test::expected_first_problem(kind, at, starts, 11444);
+        REQUIRE_FALSE(one.problems.empty());
+        CHECK(one.problems.front().offset == want.offset);
+        if (want.code != errc::ok) CHECK(one.problems.front().code == want.code);
         check_same(one, parallel(data, 2, segment));
         check_same(one, parallel(data, 3, segment));
       }
