@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -17,6 +18,17 @@
 using namespace binlogkit;
 
 namespace {
+// A file in the temporary directory, named for this process, removed when it goes out of
+// scope (also when a REQUIRE fails): tests never write into the checkout.
+struct scratch_file {
+  std::string path;
+  explicit scratch_file(const std::string& name)
+      : path((std::filesystem::temp_directory_path() / ("binlogkit-test-" + std::to_string(::getpid()) + "-" + name))
+                 .string()) {}
+  scratch_file(const scratch_file&) = delete;
+  scratch_file& operator=(const scratch_file&) = delete;
+  ~scratch_file() { std::remove(path.c_str()); }
+};
 std::string testdata(const std::string& name) { return std::string(BINLOGKIT_TESTDATA_DIR) + "/" + name; }
 std::vector<std::uint8_t> slurp(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
@@ -67,7 +79,8 @@ TEST_SUITE("source") {
   TEST_CASE("source: a gzip archive cut short is truncated and one with a flipped byte is corrupt, never bytes") {
     auto bytes_gz = slurp(testdata("mariadb-10.11/mixed.000002.gz"));
     REQUIRE(bytes_gz.size() > 100);
-    const std::string path = std::string(BINLOGKIT_SOURCE_DIR) + "/build-test-cut.gz";
+    scratch_file scratch("cut.gz");
+    const std::string& path = scratch.path;
     auto open_with = [&](const std::vector<std::uint8_t>& gz) {
       {
         std::ofstream f(path, std::ios::binary);
@@ -114,7 +127,8 @@ TEST_SUITE("source") {
   }
 
   TEST_CASE("source: an empty file is an error, for every kind") {
-    const std::string path = std::string(BINLOGKIT_SOURCE_DIR) + "/build-test-empty.000001";
+    scratch_file scratch("empty.000001");
+    const std::string& path = scratch.path;
     { std::ofstream f(path, std::ios::binary); }
     for (auto kind : {source_kind::automatic, source_kind::pread}) {
       auto s = source::open(path, kind);
@@ -127,7 +141,8 @@ TEST_SUITE("source") {
 
   TEST_CASE("source: a mapped file truncated under us reads as zeros past the cut and says where, no SIGBUS") {
     const auto plain = slurp(testdata("mariadb-10.11/mixed.000001"));
-    const std::string path = std::string(BINLOGKIT_SOURCE_DIR) + "/build-test-shrink.000001";
+    scratch_file scratch("shrink.000001");
+    const std::string& path = scratch.path;
     {
       std::ofstream f(path, std::ios::binary);
       for (int i = 0; i < 8; ++i) f.write(reinterpret_cast<const char*>(plain.data()), static_cast<std::streamsize>(plain.size()));
@@ -191,7 +206,8 @@ TEST_SUITE("source") {
   TEST_CASE("source: a transaction stream over a mapped file that lost pages hands out nothing more") {
     const auto plain = slurp(testdata("mariadb-10.11/mixed.000001"));
     REQUIRE(plain.size() > 2 * 4096);  // a third page, partly filled
-    const std::string path = std::string(BINLOGKIT_SOURCE_DIR) + "/build-test-lost.000001";
+    scratch_file scratch("lost.000001");
+    const std::string& path = scratch.path;
     {
       std::ofstream f(path, std::ios::binary);
       f.write(reinterpret_cast<const char*>(plain.data()), static_cast<std::streamsize>(plain.size()));
