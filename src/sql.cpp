@@ -18,41 +18,6 @@ namespace binlogkit {
 
 // ---- quoting ------------------------------------------------------------------------
 
-void append_hex_literal(std::string& out, bytes b) {
-  static constexpr char digits[] = "0123456789ABCDEF";
-  out += "X'";
-  for (auto x : b) {
-    out += digits[x >> 4];
-    out += digits[x & 15];
-  }
-  out += '\'';
-}
-
-void append_string_literal(std::string& out, std::string_view s) {
-  // A backslash means something else under NO_BACKSLASH_ESCAPES, and control bytes are
-  // mangled by clients (\r\n, \0): hex reads the same everywhere.
-  const bool plain = std::none_of(s.begin(), s.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return c == '\\' || u < 0x20 || u == 0x7f;
-  });
-  if (!plain) {
-    append_hex_literal(out, {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()});
-    return;
-  }
-  out += '\'';
-  for (char c : s) {
-    if (c == '\'') out += '\'';
-    out += c;
-  }
-  out += '\'';
-}
-
-std::string string_literal(std::string_view s) {
-  std::string out;
-  append_string_literal(out, s);
-  return out;
-}
-
 // ---- collations ---------------------------------------------------------------------
 
 namespace {

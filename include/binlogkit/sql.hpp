@@ -43,16 +43,9 @@ namespace binlogkit {
 
 // ---- quoting ------------------------------------------------------------------------
 
-// append_identifier / sql_identifier and append_base64: binlogkit/encoding.hpp.
-
-// A string literal that reads back as exactly these bytes under every sql_mode (with or
-// without NO_BACKSLASH_ESCAPES, ANSI_QUOTES): 'text' with single quotes doubled when the
-// text holds no backslash and no byte below 0x20 or 0x7f, otherwise X'hex'.
-void append_string_literal(std::string& out, std::string_view s);
-[[nodiscard]] std::string string_literal(std::string_view s);
-
-// X'0A1B' (X'' for nothing).
-void append_hex_literal(std::string& out, bytes b);
+// append_identifier / sql_identifier, append_string_literal / string_literal,
+// append_hex_literal and append_base64: binlogkit/encoding.hpp (below triage, which
+// quotes the names in its resume plans with them).
 
 // A collation number as the servers number them (MariaDB 10.11 and MySQL 8.0 names).
 struct collation_info {

@@ -32,6 +32,7 @@ struct triage_input {
 struct source_position {
   std::string file;
   std::uint64_t pos = 0;
+  friend bool operator==(const source_position&, const source_position&) = default;
 };
 // Orders binlog names by their numeric suffix (binlog.000009 < binlog.000010).
 [[nodiscard]] int compare_positions(const source_position& a, const source_position& b) noexcept;
@@ -51,6 +52,10 @@ struct triage_options {
   // From master.info: how far the IO thread had read from the source. Relay logs that end
   // before it lost what the receiver had fetched (a torn tail).
   std::optional<source_position> read_position;
+  // Where the executed position / GTIDs above came from, as the report names it
+  // ("relay-log.info", "--executed-position", "--executed-gtids", "the replica (SHOW SLAVE
+  // STATUS)"). Empty: "given".
+  std::string executed_origin;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
   // Called as the scan passes each `progress_interval` bytes of inputs[input], with the
@@ -80,12 +85,38 @@ struct transaction_record {
 };
 
 struct resume_point {
-  std::string relay_file;
+  std::string relay_file;  // empty when the point is not in these files
   std::uint64_t relay_pos = 0;
-  source_position source;
+  source_position source;  // file empty when only GTIDs are known
   std::string gtid;        // the last complete transaction's GTID
   std::string gtid_state;  // MySQL: executed GTID set; MariaDB: gtid_slave_pos value
 };
+
+// What the replica had applied, as far as triage was told, and from where.
+struct executed_point {
+  resume_point point;  // each part empty / 0 when not known
+  std::string origin;  // "relay-log.info", "--executed-gtids", ...
+};
+
+// A transaction that damaged bytes fall in (its GTID when its GTID event was read), with
+// the tables its row events map: what a replica that applied it may hold wrongly.
+struct damaged_transaction {
+  std::string file;             // relay log / binlog of the damage
+  std::uint64_t offset = 0;     // where the damage begins
+  std::string gtid;             // empty: its GTID event was lost
+  std::string after_gtid;       // the GTID of the last complete transaction before it
+  std::vector<std::string> tables;  // `db`.`table` of its Table_map events read before the damage
+  bool applied = false;         // the executed position / GTIDs are past it
+};
+
+// How the plan resumes.
+enum class resume_mode : std::uint8_t {
+  none = 0,          // no plan (clean, or nothing can be trusted)
+  position = 1,      // at `resume` (file/position and GTID state known)
+  gtid_only = 2,     // at the executed GTIDs given (no file/position in these files)
+  server_state = 3,  // executed position unknown: the server resumes from its own state
+};
+[[nodiscard]] std::string_view to_string(resume_mode m) noexcept;
 
 struct triage_report {
   std::vector<std::string> files;
@@ -107,15 +138,26 @@ struct triage_report {
   // falls in, else the position before the damaged event. An executed position after the
   // last good point but not past this one applied nothing of the damaged part.
   std::optional<source_position> source_at_damage;
-  std::vector<std::string> notes;
+  std::optional<executed_point> executed;  // what the replica applied (when told)
+  enum resume_mode resume_mode = resume_mode::none;
+  std::vector<damaged_transaction> damaged_transactions;  // those the damage falls in
+  bool executed_past_damage = false;  // the executed position lies past the first damage
+  std::vector<std::string> notes;        // the first one says so when the executed position is unknown
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
   std::vector<std::string> resume_sql_position;  // file/position plan
   std::vector<std::string> resume_sql_mysql;     // MySQL 8.0.23+ form, for MySQL sources
+  // After a file/position plan on a GTID replica: run once it has caught up (back to
+  // MASTER_USE_GTID=slave_pos / SOURCE_AUTO_POSITION=1).
+  std::vector<std::string> after_catch_up_sql;
+  std::vector<std::string> after_catch_up_sql_mysql;
+  // What to run on the replica to learn its executed position (when triage was not told).
+  std::vector<std::string> learn_executed_sql;
+  std::vector<std::string> check_tables;  // `db`.`table` the damaged transactions touched
   bool unreadable = false;
   bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen
 
-  // 0 nothing damaged, 1 damaged but a resume point was found, 3 no resume point can be
-  // trusted, 2 unreadable input.
+  // 0 nothing damaged, 1 damaged with a plan that skips nothing (a resume point, or the
+  // server's own executed state), 3 no resume point can be trusted, 2 unreadable input.
   [[nodiscard]] int exit_code() const noexcept;
 };
 
