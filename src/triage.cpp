@@ -645,6 +645,11 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
 
 void scanner::scan_file(const triage_input& in, std::size_t index, bool last_file) {
   rep_.files.push_back(in.name);
+  if (in.missing) {
+    // Its events are lost, as if every byte were damaged: what follows is after damage.
+    add_damage(in, 0, 0, error{errc::io_error, 0, -1, "listed in the index but missing: every event in it is lost"});
+    return;
+  }
   any_file_ = true;
   event_reader reader(in.data);
   bool first_event = true;
@@ -1166,6 +1171,12 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
       return;
     }
     note_unknown_executed(rep);
+    if (options.replica_sql_running) {
+      rep.notes.insert(rep.notes.begin(),
+                       "the replica's SQL thread is running: its executed position moves while triage reads, so none "
+                       "was taken; STOP SLAVE SQL_THREAD and run triage again for a position, or follow the plan "
+                       "that lets the server decide");
+    }
     const bool has_gtids = mariadb || (rep.last_good && !rep.last_good->gtid_state.empty());
     if (has_gtids) {
       rep.resume_mode = resume_mode::server_state;
@@ -1177,7 +1188,7 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
     return;
   }
   const executed_point& ex = *rep.executed;
-  if (options.executed_relay_position && options.executed_gtids == std::nullopt && options.executed_origin.empty()) {
+  if (options.executed_relay_position && !options.executed_gtids && !options.executed_origin.starts_with("the replica")) {
     rep.notes.push_back(
         "relay-log.info is written every sync_relay_log_info transactions and at STOP SLAVE: after a crash it may "
         "lag what the replica applied (the plan then applies transactions twice); on a GTID replica pass "

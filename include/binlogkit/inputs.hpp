@@ -14,7 +14,8 @@ namespace binlogkit {
 
 // Each argument may be:
 //   - an index file (binlog.index, relay-bin.index): its lines name the files, relative to
-//     the index's directory when not absolute;
+//     the index's directory when not absolute (a listed log that is missing stays in the
+//     list: opening it fails, and triage reports it as lost);
 //   - a directory: every file in it named NAME.NNNNNN (digits), in numeric order;
 //   - a file, taken as is.
 // Errors: io_error (detail names what failed) for a missing path or an empty directory.

@@ -27,6 +27,7 @@ namespace binlogkit {
 struct triage_input {
   std::string name;  // as it should appear in the report (and in source coordinates)
   bytes data;        // valid for the duration of the triage call
+  bool missing = false;  // listed (in the index) but not there: every event of it is lost
 };
 
 struct source_position {
@@ -56,6 +57,9 @@ struct triage_options {
   // ("relay-log.info", "--executed-position", "--executed-gtids", "the replica (SHOW SLAVE
   // STATUS)"). Empty: "given".
   std::string executed_origin;
+  // The replica's SQL thread was running when asked (--replica): its position moves, so
+  // none was taken; the report says so and prints the plan that lets the server decide.
+  bool replica_sql_running = false;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
   // Called as the scan passes each `progress_interval` bytes of inputs[input], with the

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 namespace binlogkit_cli {
 
@@ -14,5 +15,8 @@ using command_runner = std::function<std::optional<int>()>;
 
 // `sql` (binlog to SQL text) and `replay` (binlog applied to a server).
 [[nodiscard]] command_runner add_replay_commands(CLI::App& app);
+
+// Reads a password from the terminal with echo off; std::nullopt without a terminal.
+[[nodiscard]] std::optional<std::string> prompt_password();
 
 }  // namespace binlogkit_cli

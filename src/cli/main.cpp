@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -14,6 +16,7 @@
 
 #include "binlogkit/dump.hpp"
 #include "binlogkit/inputs.hpp"
+#include "binlogkit/replica_probe.hpp"
 #include "binlogkit/triage.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/verify.hpp"
@@ -134,6 +137,7 @@ int run_verify(const std::vector<std::string>& files, bool as_json, bool allow_u
 struct opened_set {
   std::vector<bk::source> sources;
   std::vector<bk::triage_input> inputs;
+  std::vector<std::optional<std::size_t>> source_of;  // per input: its source (none: missing)
 };
 
 // A file written in the last minute may be a live relay log, which a mapping must not
@@ -146,38 +150,78 @@ bk::source_kind kind_for(const std::string& path) {
   return age < 60 ? bk::source_kind::pread : bk::source_kind::automatic;
 }
 
-// Opens every file of the set (index, directory or files).
-std::optional<opened_set> open_set(const std::vector<std::string>& args) {
+// Opens every file of the set (index, directory or files). `allow_missing`: a file the
+// index lists that does not exist becomes a missing input (triage reports it as lost).
+std::optional<opened_set> open_set(const std::vector<std::string>& args, bool allow_missing = false) {
   auto files = bk::expand_inputs(args);
   if (!files) {
     fmt::print(stderr, "binlogkit: {}: {}\n", fmt::join(args, " "), files.error().detail);
     return std::nullopt;
   }
   opened_set set;
+  auto& slot = set.source_of;
   for (const auto& f : *files) {
+    std::error_code ec;
+    if (allow_missing && !std::filesystem::exists(f, ec)) {
+      slot.emplace_back(std::nullopt);
+      continue;
+    }
     auto src = bk::source::open(f, kind_for(f));
     if (!src) {
       fmt::print(stderr, "binlogkit: {}\n", open_error_text(f, src.error()));
       return std::nullopt;
     }
+    slot.emplace_back(set.sources.size());
     set.sources.push_back(std::move(*src));
   }
-  for (const auto& s : set.sources) set.inputs.push_back({s.name(), s.data()});
+  for (std::size_t i = 0; i < slot.size(); ++i) {
+    if (slot[i]) set.inputs.push_back({set.sources[*slot[i]].name(), set.sources[*slot[i]].data()});
+    else set.inputs.push_back({(*files)[i], {}, true});
+  }
   return set;
 }
 
 struct triage_cli_options {
   std::string executed_position, executed_gtids, relay_log_info, master_info;
   bool relay = false, binlog = false;
+  // --replica: ask the replica itself (read-only) for its executed position.
+  bool replica = false, password_prompt = false;
+  bk::connection_options conn;
 };
+
+// --replica: SHOW SLAVE STATUS and @@gtid_slave_pos (or MySQL's) of the replica; what the
+// command line gives explicitly (--executed-*, info files) wins. False: error printed.
+bool ask_replica(triage_cli_options o, bk::triage_options& opt) {
+  if (o.password_prompt) {
+    auto pw = binlogkit_cli::prompt_password();
+    if (!pw) {
+      fmt::print(stderr, "binlogkit: --password-prompt: no terminal to read the password from\n");
+      return false;
+    }
+    o.conn.password = std::move(*pw);
+  }
+  std::string err;
+  auto status = bk::read_replica_status(o.conn, err);
+  if (!status) {
+    fmt::print(stderr, "binlogkit: --replica: {}\n", err);
+    return false;
+  }
+  if (!status->configured) {
+    fmt::print(stderr, "binlogkit: --replica: the server is not a replica (SHOW SLAVE STATUS is empty)\n");
+    return false;
+  }
+  bk::apply_replica_status(*status, opt);
+  return true;
+}
 
 int run_triage(const std::vector<std::string>& args, bool as_json, const triage_cli_options& o) {
   const std::string& executed_position = o.executed_position;
   const std::string& executed_gtids = o.executed_gtids;
   const bool force_relay = o.relay, force_binlog = o.binlog;
-  auto set = open_set(args);
+  auto set = open_set(args, true);
   if (!set) return exit_unreadable;
   bk::triage_options opt;
+  if (o.replica && !ask_replica(o, opt)) return exit_unreadable;
   // The replica's position files: relay-log.info gives the executed position (as
   // --executed-position, which wins when both are given), master.info what was fetched.
   if (!o.relay_log_info.empty()) {
@@ -189,6 +233,7 @@ int run_triage(const std::vector<std::string>& args, bool as_json, const triage_
     }
     opt.executed_position = bk::source_position{info->source_file, info->source_pos};
     opt.executed_relay_position = bk::source_position{info->relay_file, info->relay_pos};
+    opt.executed_origin = "relay-log.info";
   }
   if (!o.master_info.empty()) {
     auto text = bk::read_text_file(o.master_info);
@@ -200,17 +245,23 @@ int run_triage(const std::vector<std::string>& args, bool as_json, const triage_
     opt.read_position = bk::source_position{info->source_file, info->read_pos};
   }
   if (!executed_position.empty()) {
+    opt.executed_origin = "--executed-position";
     opt.executed_position = bk::parse_source_position(executed_position);
     if (!opt.executed_position) {
       fmt::print(stderr, "binlogkit: --executed-position wants FILE:POS, got '{}'\n", executed_position);
       return exit_unreadable;
     }
   }
-  if (!executed_gtids.empty()) opt.executed_gtids = executed_gtids;
+  if (!executed_gtids.empty()) {
+    opt.executed_gtids = executed_gtids;
+    opt.executed_origin = "--executed-gtids";
+  }
   if (force_relay) opt.relay = true;
   if (force_binlog) opt.relay = false;
   for (const auto& src : set->sources) src.advise_sequential();
-  opt.progress = [&set](std::size_t input, std::uint64_t offset) { set->sources[input].release_before(offset); };
+  opt.progress = [&set](std::size_t input, std::uint64_t offset) {
+    if (const auto& at = set->source_of[input]) set->sources[*at].release_before(offset);
+  };
   auto report = bk::triage(set->inputs, opt);
   if (as_json) fmt::print("{}\n", bk::triage_report_json(report));
   else fmt::print("{}", bk::triage_report_text(report, set->inputs));
@@ -306,6 +357,15 @@ int main(int argc, char** argv) {
                      "The replica's master.info: how far it had read from the source");
   triage->add_flag("--relay", triage_relay, "Read the files as relay logs");
   triage->add_flag("--binlog", triage_binlog, "Read the files as a server's own binlogs");
+  triage->add_flag("--replica", triage_opts.replica,
+                   "Ask the replica (read-only: SHOW SLAVE STATUS, @@gtid_slave_pos / @@gtid_executed) what it "
+                   "executed; connection as the mysql client: --host, -P, -S, -u, -p, --defaults-file");
+  triage->add_option("--host", triage_opts.conn.host, "Replica host (with --replica)");
+  triage->add_option("--port,-P", triage_opts.conn.port, "Replica port (with --replica)");
+  triage->add_option("--socket,-S", triage_opts.conn.socket, "Replica Unix socket (with --replica)");
+  triage->add_option("--user,-u", triage_opts.conn.user, "User name (with --replica)");
+  triage->add_flag("--password-prompt,-p", triage_opts.password_prompt, "Ask for the password on the terminal");
+  triage->add_option("--defaults-file", triage_opts.conn.defaults_file, "Read [client] options from this file only");
 
   std::string salvage_in, salvage_out;
   auto* salvage = app.add_subcommand("salvage",

@@ -209,7 +209,8 @@ struct replay_args {
   bool verbose = false;
 };
 
-// Reads a password from the terminal with echo off.
+}  // namespace
+
 std::optional<std::string> prompt_password() {
   int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
   if (fd < 0) return std::nullopt;
@@ -230,6 +231,8 @@ std::optional<std::string> prompt_password() {
   ::close(fd);
   return pw;
 }
+
+namespace {
 
 int run_replay(replay_args& a) {
   bk::replay_options o;

@@ -471,6 +471,29 @@ TEST_SUITE("triage") {
     CHECK_FALSE(same.damaged_transactions.front().applied);
     CHECK(same.check_tables.empty());
 
+    // Compared by GTID (two domains: no single transaction end stands for the state; domain
+    // 5 is not in these files and is not compared): equal is the last good point, with the
+    // replica's whole state kept for the plan.
+    opt.executed_gtids = "0-1-21,5-9-100";
+    auto same2 = triage(d.set.inputs, opt);
+    REQUIRE(same2.resume.has_value());
+    CHECK(same2.resume_mode == resume_mode::position);
+    CHECK(same2.resume->relay_pos == 838);
+    CHECK(same2.resume->source.pos == 542);
+    CHECK_FALSE(has_note_with(same2, "is past the last good point"));
+    opt.executed_gtids = "0-1-22,5-9-100";
+    auto ahead2 = triage(d.set.inputs, opt);
+    REQUIRE(ahead2.resume.has_value());
+    CHECK(ahead2.resume_mode == resume_mode::gtid_only);
+    CHECK(ahead2.resume->gtid_state == "0-1-22,5-9-100");
+    CHECK(ahead2.damaged_transactions.front().applied);
+    opt.executed_gtids = "0-1-20,5-9-100";
+    auto behind2 = triage(d.set.inputs, opt);
+    REQUIRE(behind2.resume.has_value());
+    CHECK(behind2.resume_mode == resume_mode::gtid_only);
+    CHECK(behind2.resume->gtid_state == "0-1-20,5-9-100");
+    CHECK(has_note_with(behind2, "executed point (GTIDs 0-1-20,5-9-100, from --executed-gtids) is before"));
+
     // One ahead: it applied 0-1-22, the damaged transaction. Resume after it (nothing
     // twice) and name it with its table.
     opt.executed_gtids = "0-1-22";
@@ -535,5 +558,43 @@ TEST_SUITE("triage") {
     CHECK(before.resume->source.pos == 652);
     CHECK(before.resume->gtid_state == "0-1-19");
     CHECK_FALSE(before.damaged_transactions.front().applied);
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: plan names are quoted by doubling quotes; one that needs more gets no position plan") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.executed_position = source_position{"bin'log.000004", 652};
+    auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "bin'log.000004");
+    REQUIRE(r.resume_sql_position.size() == 4);
+    CHECK(r.resume_sql_position[0] == "SET NAMES utf8mb4");
+    // Right with and without NO_BACKSLASH_ESCAPES: no backslash escape anywhere.
+    CHECK(r.resume_sql_position[2] ==
+          "CHANGE MASTER TO MASTER_LOG_FILE = 'bin''log.000004', MASTER_LOG_POS = 652, MASTER_USE_GTID = no");
+    opt.executed_position = source_position{"bin\\'log.000004", 652};
+    r = triage(d.set.inputs, opt);
+    CHECK(r.resume_sql_position.empty());
+    CHECK(r.resume_sql.empty());  // no GTID state known for that point either
+    CHECK(has_note_with(r, "cannot be quoted as CHANGE MASTER takes it"));
+  }
+
+  TEST_CASE("triage: a relay log the index lists but that is missing is lost, not unreadable") {
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    set.inputs[9].data = {};
+    set.inputs[9].missing = true;  // relay-bin.000010: binlog.000003's end, 0-1-18 is in 000009
+    const auto r = triage(set.inputs);
+    REQUIRE_FALSE(r.damage.empty());
+    CHECK(r.damage.front().file == "relay-bin.000010");
+    CHECK(r.damage.front().code == errc::io_error);
+    REQUIRE(r.last_good.has_value());
+    CHECK(r.last_good->relay_file == "relay-bin.000009");
+    CHECK(r.last_good->gtid == "0-1-18");
+    CHECK(r.resume_mode == resume_mode::server_state);
+    CHECK(r.exit_code() == 1);
+    CHECK_FALSE(r.unreadable);
   }
 }
