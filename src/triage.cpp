@@ -279,9 +279,6 @@ class scanner {
   // The point where the executed position given in the options ends a transaction, with
   // the GTID state there (MariaDB: also after damage; MySQL: before it).
   std::optional<resume_point> executed_capture;
-  // The rotate form of the executed position (the new binlog's name with the old one's
-  // position), when a rotate in the files matches it.
-  std::optional<source_position> executed_rotate_form;
 };
 
 scanner::compact_point scanner::point_after(const triage_input& in, std::uint64_t end) const {
@@ -465,7 +462,6 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
         // with the old position: the point where the old file's last transaction ended.
         if (opt_.executed_position && !executed_capture && opt_.executed_position->file == r.next_file &&
             opt_.executed_position->pos == source_pos_) {
-          executed_rotate_form = source_position{source_names_[source_file_], source_pos_};
           if (last_completed_input_ != nullptr && last_completed_source_ == source_position{source_names_[source_file_], source_pos_}) {
             capture_at(*last_completed_input_, last_completed_end_);
           }
@@ -1032,6 +1028,12 @@ namespace {
 std::optional<source_position> normalise_executed_position(triage_report& rep, const scanner& sc,
                                                            const triage_options& options) {
   std::optional<source_position> executed_pos = options.executed_position;
+  if (executed_pos && executed_pos->file.empty()) {
+    rep.notes.push_back(fmt::format("the executed position names no source binlog (:{}; a replica reset or never "
+                                    "started): ignored",
+                                    executed_pos->pos));
+    return std::nullopt;
+  }
   if (!executed_pos) return executed_pos;
   for (const auto& r : sc.source_rotates()) {
     if (executed_pos->file == r.to_file && executed_pos->pos == r.from_pos) {
@@ -1355,12 +1357,15 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   if (options.executed_relay_position) {
     const auto& r = *options.executed_relay_position;
     rep.notes.push_back(fmt::format("the SQL thread had executed up to {}:{} in the relay logs{}", r.file, r.pos,
-                                    options.executed_position
+                                    options.executed_position && !options.executed_position->file.empty()
                                         ? fmt::format(" (source {}:{})", options.executed_position->file,
                                                       options.executed_position->pos)
                                         : std::string()));
   }
-  if (options.read_position && rep.source_end) {
+  if (options.read_position && options.read_position->file.empty()) {
+    rep.notes.push_back("master.info names no source binlog (a replica reset or never started): its read position "
+                        "is ignored");
+  } else if (options.read_position && rep.source_end) {
     const int c = compare_positions(*rep.source_end, *options.read_position);
     if (c < 0) {
       rep.notes.push_back(fmt::format(

@@ -1,6 +1,6 @@
 // Corruption triage of a binlog or a relay-log set: every damaged byte range, the last
-// good source position at a transaction boundary, and the statements that resume
-// replication there.
+// good source position at a transaction boundary, the transactions the damage falls in,
+// and the statements that resume replication without skipping or repeating one.
 //
 // Detection uses every redundancy the format has: header plausibility, the length chain,
 // CRC32 when present, body structure, the transaction grammar (transaction.hpp), and
@@ -165,6 +165,12 @@ struct triage_report {
   [[nodiscard]] int exit_code() const noexcept;
 };
 
+// The resume rule: a plan never skips a transaction the replica has not executed, and
+// never applies one twice. For a relay-log set the resume point is the executed point the
+// options give (completed from the files), not the last good received point; past the
+// damage it names the damaged transactions applied. Without one, a damaged relay-log set
+// gets only the plan that lets the server resume from its own state (resume_mode
+// server_state; none without GTIDs: exit 3). A server's own binlog resumes at last_good.
 [[nodiscard]] triage_report triage(const std::vector<triage_input>& inputs,
                                    const triage_options& options = {});
 

@@ -10,6 +10,10 @@
 #   step TEXT          names the step that a later `fail` reports
 #   fail TEXT          prints "<test_name>: FAILED at step '<step>': TEXT" and exits 1
 #   need_tools T...    fails unless every tool is on PATH
+#   u32 FILE OFFSET, u8 FILE OFFSET   little-endian integers read from FILE
+#   events FILE        "offset length type server_id" for each event of a binlog or relay
+#                      log, from the 19-byte common headers alone (a walk independent of
+#                      binlogkit's reader)
 #   make_work PREFIX   creates $work (mktemp) and installs the exit trap: it calls
 #                      cleanup_hook if the test defines one (kill a background replay,
 #                      stop a replication pair), stops every sandbox server in $work,
@@ -29,6 +33,19 @@ need_tools() {
   local tool
   for tool; do
     command -v "$tool" >/dev/null 2>&1 || fail "$tool not found"
+  done
+}
+
+u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
+u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
+events() {
+  local f=$1 size off=4 len
+  size=$(stat -c %s -- "$f")
+  while ((off + 19 <= size)); do
+    len=$(u32 "$f" $((off + 9)))
+    ((len >= 19)) || fail "bad event length $len at $f:$off"
+    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
+    off=$((off + len))
   done
 }
 

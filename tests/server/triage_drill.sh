@@ -19,6 +19,15 @@
 #     resume_sql (and after_catch_up_sql once caught up), waits until it has caught up and
 #     compares every table (CHECKSUM TABLE ... EXTENDED) and the GTID positions with the
 #     source.
+#     Cases (damage x given): a flipped byte in the middle of an unexecuted relay log x
+#     nothing / info / --replica; the last relay log cut inside an event (a torn tail, as
+#     kill -9 leaves it; made by truncating the stopped copy) x nothing / --executed-gtids
+#     / --replica; a zeroed 4 KiB page x nothing / info; a relay log missing from the
+#     middle x nothing; a byte of a transaction the SQL thread already applied x
+#     --executed-gtids (it must be named) / nothing; and with the SQL thread caught up
+#     (the copy replicates to the end first) a byte of the last applied row event x
+#     --replica (named) / nothing. The file/position replica with relay_log_purge=OFF is
+#     triage_e2e.sh's.
 # Exit 0 on success, else the failed step. Servers are always stopped and the directory
 # removed (KEEP_WORK=1 keeps it). DRILL_CASES: a space-separated subset of the case names.
 set -euo pipefail
@@ -51,19 +60,6 @@ field() {
   "$sandbox" sql "$1" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$2" '
     { line = $0; sub(/^ +/, "", line) }
     index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
-}
-u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
-u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
-# events FILE: "offset length type server_id" per event, from the common headers alone.
-events() {
-  local f=$1 size off=4 len
-  size=$(stat -c %s -- "$f")
-  while ((off + 19 <= size)); do
-    len=$(u32 "$f" $((off + 9)))
-    ((len >= 19)) || fail "bad event length $len at $f:$off"
-    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
-    off=$((off + len))
-  done
 }
 flip() {  # flip FILE OFFSET
   local old new
@@ -286,18 +282,54 @@ damage_applied() {  # a byte of a row event the SQL thread already applied
   echo "flipped a byte of the applied Write_rows at $base_relay_file:$off"
 }
 
-# run_case NAME DAMAGE GIVEN [EXPECT]: GIVEN is nothing | info | gtids | replica.
+damage_applied_last() {  # caught up: a byte of the last row event of the last relay log
+  local d=$1 names f off len type sid target=""
+  mapfile -t names < <(relay_names "$d")
+  f=$d/relay/${names[-1]}
+  while read -r off len type sid; do
+    case $type in 23 | 24 | 25 | 30 | 31 | 32) target="$off $len" ;; esac
+  done < <(events "$f")
+  [[ -n $target ]] || fail "no row event in ${names[-1]}"
+  read -r off len <<<"$target"
+  flip "$f" $((off + len - 10))
+  damaged_file=${names[-1]}
+  echo "flipped a byte of the applied row event at ${names[-1]}:$off"
+}
+
+# prep_caught_up DIR: the copy replicates until it has executed everything. (START SLAVE
+# SQL_THREAD alone would not do: with MASTER_USE_GTID=slave_pos, starting with both threads
+# stopped discards the relay logs, and only the IO thread fetches them again.)
+prep_caught_up() {
+  start_copy "$1" || fail "could not start the copy"
+  q "$1" 'START SLAVE' || fail "START SLAVE"
+  local deadline=$((SECONDS + 180))
+  local errno
+  until [[ $(q "$1" 'SELECT @@gtid_slave_pos') == "$source_gtid" ]]; do
+    errno=$(field "$1" Last_SQL_Errno)
+    [[ -z $errno || $errno == 0 ]] || fail "the copy's SQL thread stopped with $errno: $(field "$1" Last_SQL_Error)"
+    ((SECONDS < deadline)) || fail "the copy's SQL thread did not execute its relay logs: at $(q "$1" 'SELECT @@gtid_slave_pos'), $(field "$1" Slave_SQL_Running_State)"
+    sleep 0.3
+  done
+  q "$1" 'STOP SLAVE' || fail "STOP SLAVE"
+  case_gtid=$source_gtid
+  "$sandbox" stop "$1" >/dev/null || fail "stop the copy"
+}
+
+# run_case NAME DAMAGE GIVEN [PREP]: GIVEN is nothing | info | gtids | replica; PREP runs
+# on the copy before the damage (prep_caught_up).
 run_case() {
-  local name=$1 damage=$2 given=$3 d=$work/case-$1 rc=0 args=() mode
+  local name=$1 damage=$2 given=$3 prep=${4:-} d=$work/case-$1 rc=0 args=() mode
   if [[ -n ${DRILL_CASES:-} && " $DRILL_CASES " != *" $name "* ]]; then return 0; fi
-  step "case $name: $damage, given $given"
+  step "case $name: $damage, given $given${prep:+, $prep}"
   copy_base "$d"
   damaged_file=""
+  case_gtid=$base_gtid
+  [[ -z $prep ]] || "$prep" "$d"
   "damage_$damage" "$d"
   case $given in
     nothing) ;;
     info) args=(--relay-log-info "$d/data/relay-log.info" --master-info "$d/data/master.info") ;;
-    gtids) args=(--executed-gtids "$base_gtid") ;;
+    gtids) args=(--executed-gtids "$case_gtid") ;;
     replica)
       start_copy "$d" || fail "could not start the copy"
       args=(--replica --socket "$d/mysqld.sock" --user root)
@@ -323,13 +355,13 @@ run_case() {
       fi
       ;;
     *)
-      [[ $(jq -r '.executed.gtid_state' "$d/triage.json") == "$base_gtid" ]] ||
-        fail "executed GTID state $(jq -r '.executed.gtid_state' "$d/triage.json"), the replica had $base_gtid"
-      [[ $(jq -r '.resume.gtid_state' "$d/triage.json") == "$base_gtid" ]] ||
-        fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $base_gtid"
+      [[ $(jq -r '.executed.gtid_state' "$d/triage.json") == "$case_gtid" ]] ||
+        fail "executed GTID state $(jq -r '.executed.gtid_state' "$d/triage.json"), the replica had $case_gtid"
+      [[ $(jq -r '.resume.gtid_state' "$d/triage.json") == "$case_gtid" ]] ||
+        fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $case_gtid"
       ;;
   esac
-  if [[ $damage == applied && $given != nothing ]]; then
+  if [[ $damage == applied* && $given != nothing ]]; then
     jq -e '[.damaged_transactions[] | select(.applied == true and .gtid != null)] | length >= 1' "$d/triage.json" \
       >/dev/null || fail "the applied damaged transaction is not named"
     echo "named: $(jq -c '[.damaged_transactions[] | select(.applied) | {gtid, tables}]' "$d/triage.json")"
@@ -357,5 +389,9 @@ run_case missing-nothing missing_middle nothing
 run_case applied-gtids applied gtids
 run_case applied-nothing applied nothing
 run_case flip-replica flip_middle replica
+run_case torn-replica torn_tail replica
+run_case zero-info zero_page info
+run_case caught-up-replica applied_last replica prep_caught_up
+run_case caught-up-nothing applied_last nothing prep_caught_up
 
 echo "triage_drill: OK"

@@ -91,22 +91,6 @@ slave_field() {
     index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
 }
 
-# u32 FILE OFFSET / u8 FILE OFFSET: little-endian integers read from FILE.
-u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
-u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
-
-# events FILE: "offset length type server_id" for each event, from the 19-byte common
-# headers alone (an independent walk, not binlogkit's).
-events() {
-  local f=$1 size off=4 len
-  size=$(stat -c %s -- "$f")
-  while ((off + 19 <= size)); do
-    len=$(u32 "$f" $((off + 9)))
-    ((len >= 19)) || fail "bad event length $len at $f:$off"
-    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
-    off=$((off + len))
-  done
-}
 
 relay_files() { sed 's|^.*/||' "$relay_index"; }
 

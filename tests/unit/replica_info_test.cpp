@@ -398,6 +398,13 @@ struct damaged_relay_set {
   }
 };
 
+// The resume point, every part of it, as one text: a mismatch shows the whole point.
+std::string point_text(const std::optional<resume_point>& p) {
+  if (!p) return "none";
+  return p->relay_file + ":" + std::to_string(p->relay_pos) + " = " + p->source.file + ":" +
+         std::to_string(p->source.pos) + " gtid " + p->gtid + " state " + p->gtid_state;
+}
+
 }  // namespace
 
 TEST_SUITE("triage") {
@@ -460,13 +467,8 @@ TEST_SUITE("triage") {
     // Equal: the last good point, complete.
     opt.executed_gtids = "0-1-21";
     auto same = triage(d.set.inputs, opt);
-    REQUIRE(same.resume.has_value());
     CHECK(same.resume_mode == resume_mode::position);
-    CHECK(same.resume->relay_file == "relay-bin.000013");
-    CHECK(same.resume->relay_pos == 838);
-    CHECK(same.resume->source.file == "binlog.000005");
-    CHECK(same.resume->source.pos == 542);
-    CHECK(same.resume->gtid_state == "0-1-21");
+    CHECK(point_text(same.resume) == "relay-bin.000013:838 = binlog.000005:542 gtid 0-1-21 state 0-1-21");
     CHECK_FALSE(has_note_with(same, "is past the last good point"));
     CHECK_FALSE(same.damaged_transactions.front().applied);
     CHECK(same.check_tables.empty());
@@ -513,14 +515,8 @@ TEST_SUITE("triage") {
     // Behind: the point where 0-1-19 ended (relay-bin.000011 at 948, binlog.000004:652).
     opt.executed_gtids = "0-1-19";
     auto behind = triage(d.set.inputs, opt);
-    REQUIRE(behind.resume.has_value());
     CHECK(behind.resume_mode == resume_mode::position);
-    CHECK(behind.resume->relay_file == "relay-bin.000011");
-    CHECK(behind.resume->relay_pos == 948);
-    CHECK(behind.resume->source.file == "binlog.000004");
-    CHECK(behind.resume->source.pos == 652);
-    CHECK(behind.resume->gtid == "0-1-19");
-    CHECK(behind.resume->gtid_state == "0-1-19");
+    CHECK(point_text(behind.resume) == "relay-bin.000011:948 = binlog.000004:652 gtid 0-1-19 state 0-1-19");
     CHECK(behind.resume_sql == std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-19'",
                                                          "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
     CHECK(behind.resume_sql_position[2] ==
@@ -537,13 +533,8 @@ TEST_SUITE("triage") {
     const auto r = triage(d.set.inputs, opt);
     REQUIRE(r.last_good.has_value());
     CHECK(r.last_good->gtid == "0-1-20");
-    REQUIRE(r.resume.has_value());
     CHECK(r.resume_mode == resume_mode::position);
-    CHECK(r.resume->relay_file == "relay-bin.000013");
-    CHECK(r.resume->relay_pos == 1113);
-    CHECK(r.resume->source.pos == 817);
-    CHECK(r.resume->gtid == "0-1-22");
-    CHECK(r.resume->gtid_state == "0-1-22");
+    CHECK(point_text(r.resume) == "relay-bin.000013:1113 = binlog.000005:817 gtid 0-1-22 state 0-1-22");
     CHECK(r.executed_past_damage);
     REQUIRE(r.damaged_transactions.size() == 1);
     CHECK(r.damaged_transactions.front().gtid == "0-1-21");
@@ -596,5 +587,38 @@ TEST_SUITE("triage") {
     CHECK(r.resume_mode == resume_mode::server_state);
     CHECK(r.exit_code() == 1);
     CHECK_FALSE(r.unreadable);
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: a replica whose SQL thread runs gives no position; the report says so first") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.replica_sql_running = true;
+    opt.executed_origin = "the replica (SHOW SLAVE STATUS, @@gtid_slave_pos)";
+    const auto r = triage(d.set.inputs, opt);
+    CHECK_FALSE(r.executed.has_value());
+    CHECK(r.resume_mode == resume_mode::server_state);
+    REQUIRE(r.notes.size() >= 2);
+    CHECK(r.notes[0].starts_with("the replica's SQL thread is running"));
+    CHECK(r.notes[1].starts_with("the replica's executed position is unknown"));
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: info files of a reset replica name no binlog: ignored, never printed as ':4'") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.executed_position = source_position{"", 4};
+    opt.executed_relay_position = source_position{"./relay-bin.000001", 4};
+    opt.read_position = source_position{"", 4};
+    const auto r = triage(d.set.inputs, opt);
+    CHECK_FALSE(r.executed.has_value());
+    CHECK(r.resume_mode == resume_mode::server_state);
+    CHECK(has_note_with(r, "the executed position names no source binlog (:4; a replica reset or never started): ignored"));
+    CHECK(has_note_with(r, "master.info names no source binlog"));
+    CHECK(has_note_with(r, "the SQL thread had executed up to ./relay-bin.000001:4 in the relay logs"));
+    CHECK_FALSE(has_note_with(r, "(source :"));
+    CHECK_FALSE(has_note_with(r, "up to :4"));
   }
 }
