@@ -10,6 +10,9 @@
 #   step TEXT          names the step that a later `fail` reports
 #   fail TEXT          prints "<test_name>: FAILED at step '<step>': TEXT" and exits 1
 #   need_tools T...    fails unless every tool is on PATH
+#   sql DIR            runs the SQL on stdin as root on the sandbox server in DIR
+#   q DIR SQL          one query there, the result without column names
+#   slave_status_field DIR FIELD   one field of SHOW SLAVE STATUS there (empty if none)
 #   u32 FILE OFFSET, u8 FILE OFFSET   little-endian integers read from FILE
 #   events FILE        "offset length type server_id" for each event of a binlog or relay
 #                      log, from the 19-byte common headers alone (a walk independent of
@@ -36,6 +39,13 @@ need_tools() {
   done
 }
 
+sql() { "$sandbox" sql "$1" --batch; }
+q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
+slave_status_field() {
+  "$sandbox" sql "$1" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$2" '
+    { line = $0; sub(/^ +/, "", line) }
+    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
+}
 u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
 u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
 events() {

@@ -53,14 +53,6 @@ cleanup_hook() {
   "$pair" stop "$work" >/dev/null 2>&1 || true
 }
 
-sql() { "$sandbox" sql "$1" --batch; }
-q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
-# field DIR NAME: one field of SHOW SLAVE STATUS.
-field() {
-  "$sandbox" sql "$1" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$2" '
-    { line = $0; sub(/^ +/, "", line) }
-    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
-}
 flip() {  # flip FILE OFFSET
   local old new
   old=$(u8 "$1" "$2")
@@ -175,8 +167,8 @@ SQL
 "$pair" wait-received "$work" 180 || fail "IO thread did not fetch the tail"
 q "$rep" 'STOP SLAVE' || fail "STOP SLAVE"
 base_gtid=$(q "$rep" 'SELECT @@gtid_slave_pos')
-base_relay_file=$(field "$rep" Relay_Log_File)
-base_relay_pos=$(field "$rep" Relay_Log_Pos)
+base_relay_file=$(slave_status_field "$rep" Relay_Log_File)
+base_relay_pos=$(slave_status_field "$rep" Relay_Log_Pos)
 source_gtid=$(q "$src" 'SELECT @@gtid_binlog_pos')
 behind=$(( ${source_gtid##*-} - ${base_gtid##*-} ))
 echo "replica executed $base_gtid ($base_relay_file:$base_relay_pos), source at $source_gtid: $behind behind"
@@ -212,10 +204,10 @@ wait_caught_up() {  # DIR
   while :; do
     have=$(q "$1" 'SELECT @@gtid_slave_pos')
     [[ $have == "$want" ]] && return 0
-    errno=$(field "$1" Last_SQL_Errno)
-    [[ -z $errno || $errno == 0 ]] || fail "SQL thread stopped with $errno: $(field "$1" Last_SQL_Error)"
-    errno=$(field "$1" Last_IO_Errno)
-    [[ -z $errno || $errno == 0 ]] || fail "IO thread stopped with $errno: $(field "$1" Last_IO_Error)"
+    errno=$(slave_status_field "$1" Last_SQL_Errno)
+    [[ -z $errno || $errno == 0 ]] || fail "SQL thread stopped with $errno: $(slave_status_field "$1" Last_SQL_Error)"
+    errno=$(slave_status_field "$1" Last_IO_Errno)
+    [[ -z $errno || $errno == 0 ]] || fail "IO thread stopped with $errno: $(slave_status_field "$1" Last_IO_Error)"
     ((SECONDS < deadline)) || fail "not caught up in 180 s: replica $have, source $want"
     sleep 0.3
   done
@@ -305,9 +297,9 @@ prep_caught_up() {
   local deadline=$((SECONDS + 180))
   local errno
   until [[ $(q "$1" 'SELECT @@gtid_slave_pos') == "$source_gtid" ]]; do
-    errno=$(field "$1" Last_SQL_Errno)
-    [[ -z $errno || $errno == 0 ]] || fail "the copy's SQL thread stopped with $errno: $(field "$1" Last_SQL_Error)"
-    ((SECONDS < deadline)) || fail "the copy's SQL thread did not execute its relay logs: at $(q "$1" 'SELECT @@gtid_slave_pos'), $(field "$1" Slave_SQL_Running_State)"
+    errno=$(slave_status_field "$1" Last_SQL_Errno)
+    [[ -z $errno || $errno == 0 ]] || fail "the copy's SQL thread stopped with $errno: $(slave_status_field "$1" Last_SQL_Error)"
+    ((SECONDS < deadline)) || fail "the copy's SQL thread did not execute its relay logs: at $(q "$1" 'SELECT @@gtid_slave_pos'), $(slave_status_field "$1" Slave_SQL_Running_State)"
     sleep 0.3
   done
   q "$1" 'STOP SLAVE' || fail "STOP SLAVE"
@@ -371,7 +363,7 @@ run_case() {
   run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
   wait_caught_up "$d"
   if run_list "$d" "$d/triage.json" after_catch_up_sql; then wait_caught_up "$d"; fi
-  [[ $(field "$d" Using_Gtid) == Slave_Pos ]] || fail "the replica is left with Using_Gtid $(field "$d" Using_Gtid)"
+  [[ $(slave_status_field "$d" Using_Gtid) == Slave_Pos ]] || fail "the replica is left with Using_Gtid $(slave_status_field "$d" Using_Gtid)"
   "$pair" checksums "$d" >"$d/replica.checksums" || fail "checksums on the replica"
   diff -u "$work/source.checksums" "$d/replica.checksums" || fail "the replica's tables differ from the source's"
   [[ $(q "$d" 'SELECT @@gtid_slave_pos') == "$(q "$src" 'SELECT @@gtid_binlog_pos')" ]] || fail "GTID positions differ"

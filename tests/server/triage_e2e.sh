@@ -81,15 +81,8 @@ relay_index=$rep/relay/relay-bin.index
 replica_id=2
 cleanup_hook() { "$pair" stop "$work" >/dev/null 2>&1 || true; }
 
-# sql DIR: runs the SQL on stdin as root; fails at the first error.
-sql() { "$sandbox" sql "$1" --batch; }
-# q DIR SQL: one query, result without column names.
-q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
-slave_field() {
-  "$sandbox" sql "$rep" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$1" '
-    { line = $0; sub(/^ +/, "", line) }
-    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
-}
+# slave_field FIELD: one field of the replica's SHOW SLAVE STATUS.
+slave_field() { slave_status_field "$rep" "$1"; }
 
 
 relay_files() { sed 's|^.*/||' "$relay_index"; }
