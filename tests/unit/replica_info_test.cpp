@@ -4,6 +4,10 @@
 // file layouts as the MySQL and MariaDB manuals describe them, and SHOW RELAYLOG EVENTS.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -615,5 +619,32 @@ TEST_SUITE("triage") {
     CHECK(has_note_with(r, "the SQL thread had executed up to ./relay-bin.000001:4 in the relay logs"));
     CHECK_FALSE(has_note_with(r, "(source :"));
     CHECK_FALSE(has_note_with(r, "up to :4"));
+  }
+}
+
+TEST_SUITE("replica_info") {
+  TEST_CASE("inputs: an index that lost a relay log keeps it in the list; one naming other things is a file") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("bk-index-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto one = testdata_path(relay_dir + "relay-bin.000001");
+    fs::copy_file(one, dir / "relay-bin.000001");
+    fs::copy_file(one, dir / "relay-bin.000003");
+    {
+      std::ofstream idx(dir / "relay-bin.index");
+      idx << "./relay-bin.000001\n./relay-bin.000002\n./relay-bin.000003\n";
+      std::ofstream other(dir / "notes.index");
+      other << "./relay-bin.000001\n./readme\n";
+    }
+    auto files = expand_inputs({(dir / "relay-bin.index").string()});
+    REQUIRE(files.has_value());
+    CHECK(*files == std::vector<std::string>{(dir / "relay-bin.000001").string(), (dir / "relay-bin.000002").string(),
+                                             (dir / "relay-bin.000003").string()});
+    // A missing line that names no log: not an index, read as a file (and reported as not a binlog).
+    auto other = expand_inputs({(dir / "notes.index").string()});
+    REQUIRE(other.has_value());
+    CHECK(*other == std::vector<std::string>{(dir / "notes.index").string()});
+    fs::remove_all(dir);
   }
 }
