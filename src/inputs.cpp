@@ -32,6 +32,16 @@ bool looks_like_binlog(const std::string& path) {
   return std::equal(binlog_magic.begin(), binlog_magic.end(), reinterpret_cast<unsigned char*>(magic));
 }
 
+namespace {
+// NAME.NNNNNN: a binlog or relay log as servers name them.
+bool is_log_name(const std::string& name) {
+  const auto dot = name.find_last_of('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return false;
+  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
+}  // namespace
+
 result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args, std::string* failed_path) {
   std::vector<std::string> out;
   for (const auto& arg : args) {
@@ -65,7 +75,7 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       std::string line;
       auto dir = fs::path(arg).parent_path();
       std::vector<std::string> listed;
-      bool all_exist = true;
+      bool all_exist = true, any_exists = false, all_log_names = true;
       while (std::getline(idx, line)) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
         if (line.empty()) continue;
@@ -80,11 +90,15 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
           p = dir / p.filename();
         }
         if (!fs::exists(p, ec)) all_exist = false;
+        else any_exists = true;
+        all_log_names = all_log_names && is_log_name(p.filename().string());
         listed.push_back(p.lexically_normal().string());
       }
       // Only a text file whose every line names an existing file is an index; anything
-      // else is read as a binlog (and reported as such if it is not one).
-      if (!listed.empty() && all_exist) {
+      // else is read as a binlog (and reported as such if it is not one). Lines that all
+      // name logs (NAME.NNNNNN), some of them there, are an index that lost files: the
+      // missing ones stay in the list for the reader to report.
+      if (!listed.empty() && (all_exist || (any_exists && all_log_names))) {
         out.insert(out.end(), listed.begin(), listed.end());
         continue;
       }

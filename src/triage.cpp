@@ -1,6 +1,7 @@
 #include "binlogkit/triage.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,8 +9,10 @@
 #include <cstring>
 
 #include "binlogkit/crc32.hpp"
+#include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/sql_quote.hpp"
 
 namespace binlogkit {
 
@@ -169,13 +172,14 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-std::string sql_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '\'';
+// A name from the files (a source binlog) as a string literal that reads the same in
+// every client character set and sql_mode (sql_quote.hpp's plain literal: printable
+// ASCII, quotes doubled). CHANGE MASTER takes no hex literal, so a name that would need
+// one (a byte outside printable ASCII, or a backslash: no server writes such a name) gets
+// no plan at all: std::nullopt.
+std::optional<std::string> plan_literal(std::string_view s) {
+  std::string out;
+  if (s.empty() || !append_plain_literal(out, s)) return std::nullopt;
   return out;
 }
 
@@ -260,6 +264,20 @@ class scanner {
   const triage_input* completed_input_ = nullptr;
   std::uint64_t completed_offset_ = 0;
   std::optional<compact_point> last_good_prior_;
+  // Tables mapped by the open transaction (and by the one lost at the latest damage).
+  std::vector<std::string> txn_tables_;
+  std::string last_completed_gtid_;
+  void note_table(const any_event& d, std::vector<std::string>& into) const;
+  void capture_executed(const triage_input& in, std::uint64_t end);
+  void capture_at(const triage_input& in, std::uint64_t end);
+  const triage_input* last_completed_input_ = nullptr;
+  std::uint64_t last_completed_end_ = 0;
+  source_position last_completed_source_;
+
+ public:
+  // The point where the executed position given in the options ends a transaction, with
+  // the GTID state there (MariaDB: also after damage; MySQL: before it).
+  std::optional<resume_point> executed_capture;
 };
 
 scanner::compact_point scanner::point_after(const triage_input& in, std::uint64_t end) const {
@@ -284,6 +302,47 @@ resume_point scanner::render(const compact_point& c) const {
   return p;
 }
 
+void scanner::note_table(const any_event& d, std::vector<std::string>& into) const {
+  const auto* tm = std::get_if<table_map_event>(&d);
+  if (tm == nullptr || into.size() >= 64) return;
+  std::string name = sql_identifier(tm->database) + "." + sql_identifier(tm->table);
+  if (std::find(into.begin(), into.end(), name) == into.end()) into.push_back(std::move(name));
+}
+
+// Called where a transaction completes: if the options' executed position (or, on
+// MariaDB, the executed GTID of a single domain) is this point, keep it complete.
+void scanner::capture_executed(const triage_input& in, std::uint64_t end) {
+  if (executed_capture) return;
+  const source_position here{source_names_[source_file_], source_pos_};
+  bool match = opt_.executed_position && opt_.executed_position->file == here.file &&
+               opt_.executed_position->pos == here.pos;
+  const gtid_ref& g = tracker_.gtid();
+  if (!match && opt_.executed_gtids && g.k == gtid_ref::kind::mariadb) {
+    // "d-s-n" of one domain only: with several, one position cannot stand for the state.
+    const auto& text = *opt_.executed_gtids;
+    match = text.find(',') == std::string::npos && text == g.text();
+  }
+  if (match) capture_at(in, end);
+}
+
+void scanner::capture_at(const triage_input& in, std::uint64_t end) {
+  const source_position here{source_names_[source_file_], source_pos_};
+  const gtid_ref& g = tracker_.gtid();
+  resume_point p;
+  p.relay_file = in.name;
+  p.relay_pos = end;
+  p.source = here;
+  p.gtid = g.text();
+  if (!damaged_) {
+    p.gtid_state = gtids_.text(rep_.flavor);
+  } else if (g.k == gtid_ref::kind::mariadb) {
+    gtid_state after = gtids_;
+    after.mariadb[g.domain_id] = {g.domain_id, g.server_id, g.seq_no};
+    p.gtid_state = after.text(flavor::mariadb);
+  }
+  executed_capture = std::move(p);
+}
+
 std::uint32_t scanner::source_name_index(std::string_view name) {
   if (source_names_[source_file_] == name) return source_file_;
   source_names_.emplace_back(name);
@@ -302,6 +361,18 @@ void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint
   d.tail = tail;
   rep_.damage.push_back(std::move(d));
   note_source_at_damage();
+  // The transaction the damage falls in (one record per lost transaction).
+  if ((tracker_.in_transaction() || !skip_to_boundary_) && rep_.damaged_transactions.size() < 1000) {
+    damaged_transaction t;
+    t.file = in.name;
+    t.offset = offset;
+    if (tracker_.in_transaction()) {
+      t.gtid = tracker_.gtid().text();
+      t.tables = txn_tables_;
+    }
+    t.after_gtid = last_completed_gtid_;
+    rep_.damaged_transactions.push_back(std::move(t));
+  }
   damaged_ = true;
   // Whatever transaction was open is lost: wait for the next one to begin.
   if (tracker_.in_transaction()) tracker_ = transaction_tracker{};
@@ -386,6 +457,14 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
       const std::uint32_t next = source_name_index(r.next_file);
       if (next != source_file_ && source_file_ != 0 && source_pos_ > binlog_magic_size) {
         source_rotates_.push_back({source_names_[source_file_], source_pos_, source_names_[next]});
+        // Right after the SQL thread applied this rotate, the server shows the new name
+        // with the old position: the point where the old file's last transaction ended.
+        if (opt_.executed_position && !executed_capture && opt_.executed_position->file == r.next_file &&
+            opt_.executed_position->pos == source_pos_) {
+          if (last_completed_input_ != nullptr && last_completed_source_ == source_position{source_names_[source_file_], source_pos_}) {
+            capture_at(*last_completed_input_, last_completed_end_);
+          }
+        }
       }
       source_file_ = next;
       source_pos_ = r.position;
@@ -430,6 +509,9 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   // After damage, the events up to the next transaction boundary belong to a transaction
   // whose start (or part) was lost: none of them counts. The boundary is the next GTID
   // event; in logs without GTIDs, the end of the broken transaction or the next BEGIN.
+  if (skip_to_boundary_ && !rep_.damaged_transactions.empty() && !is_gtid) {
+    note_table(d, rep_.damaged_transactions.back().tables);
+  }
   if (skip_to_boundary_) {
     if (is_gtid) {
       skip_to_boundary_ = false;
@@ -498,6 +580,8 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     add_damage(in, ev.offset, ev.raw.size(), *step.violation);
     return;
   }
+  if (step.begins) txn_tables_.clear();
+  note_table(d, txn_tables_);
   if (step.begins) {
     any_transaction_ = true;
     txn_input_ = &in;
@@ -507,6 +591,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   }
   if (step.completes && step.extends) {
     // The transaction that just closed ends at this XID instead.
+    capture_executed(in, ev.end_offset());
     if (!damaged_ && last_good_) {
       last_good_ = point_after(in, ev.end_offset());
     } else if (damaged_ && !rep_.intact_after_damage.empty()) {
@@ -518,6 +603,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     return;
   }
   if (step.completes) {
+    last_completed_gtid_ = tracker_.gtid().text();
     if (!damaged_) {
       gtids_.add(tracker_.gtid());
       ++rep_.transactions_before_damage;
@@ -545,14 +631,24 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
         rep_.intact_after_damage.push_back(std::move(tr));
       }
     }
+    capture_executed(in, ev.end_offset());
+    last_completed_input_ = &in;
+    last_completed_end_ = ev.end_offset();
+    last_completed_source_ = {source_names_[source_file_], source_pos_};
   }
 }
 
 void scanner::scan_file(const triage_input& in, std::size_t index, bool last_file) {
   rep_.files.push_back(in.name);
+  if (in.missing) {
+    // Its events are lost, as if every byte were damaged: what follows is after damage.
+    add_damage(in, 0, 0, error{errc::io_error, 0, -1, "listed in the index but missing: every event in it is lost"});
+    return;
+  }
   any_file_ = true;
   event_reader reader(in.data);
   bool first_event = true;
+  std::uint64_t event_in_file = 0;  // 0: the file's first event (its format description)
   bool saw_checksums = false;
   std::uint64_t next_progress = opt_.progress_interval;
   event_view current;
@@ -657,13 +753,17 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
     }
     if (first_event && opt_.relay.has_value()) relay_ = *opt_.relay;
     first_event = false;
+    const std::uint64_t nth = event_in_file++;
 
-    // Relay-log detection: a second format description, or a rotate from another server
-    // before any transaction (the receiver's fake rotate naming the source's binlog).
+    // Relay-log detection: a second format description, or a rotate from another server:
+    // the receiver's fake rotate naming the source's binlog (log_pos 0 or artificial), or
+    // the source's own rotate (log_pos: the end of the binlog it closes) as the first event
+    // after the relay log's format description. MariaDB writes it there when the source's
+    // rotate arrives: after relay_log_purge removed the relay log before, it heads the set.
     if (!opt_.relay.has_value() && !relay_ && ev.offset > 4 &&
         ((ev.type() == event_type::format_description && ev.header.server_id != relay_server_id_) ||
          (ev.type() == event_type::rotate && ev.header.server_id != relay_server_id_ &&
-          (ev.header.log_pos == 0 || (ev.header.flags & flag_artificial) != 0)))) {
+          (ev.header.log_pos == 0 || (ev.header.flags & flag_artificial) != 0 || nth == 1)))) {
       relay_ = true;
     }
 
@@ -727,32 +827,52 @@ void scanner::finish(const std::vector<triage_input>& inputs) {
   rep_.unverifiable = !rep_.checksums;
 }
 
-std::vector<std::string> mariadb_plan_gtid(const resume_point& p) {
-  return {
-      "STOP SLAVE",
-      "RESET SLAVE",
-      fmt::format("SET GLOBAL gtid_slave_pos = {}", sql_quote(p.gtid_state)),
-      "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
-      "START SLAVE",
-  };
+// ---- plans ---------------------------------------------------------------------------
+// Statements only (the JSON lists them to be run in order); triage_report_text prints the
+// comments beside them.
+
+// MariaDB, the GTID state known: the relay logs go (RESET SLAVE), the replica fetches again
+// from that state.
+std::vector<std::string> mariadb_plan_gtid(const std::string& state) {
+  auto lit = plan_literal(state);
+  if (!lit) return {};
+  return {"STOP SLAVE", "RESET SLAVE", fmt::format("SET GLOBAL gtid_slave_pos = {}", *lit),
+          "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"};
 }
 
+// MariaDB, the executed position unknown: the server's own gtid_slave_pos (crash-safe, kept
+// by the SQL thread in both replication modes) decides.
+std::vector<std::string> mariadb_plan_server_state() {
+  return {"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"};
+}
+
+// MySQL, the executed set decides: RESET also forgets the retrieved set of the damaged relay
+// logs, which auto-positioning would otherwise not fetch again.
+std::vector<std::string> mysql_plan_auto_position(bool mysql8) {
+  if (mysql8) {
+    return {"STOP REPLICA", "RESET REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1", "START REPLICA"};
+  }
+  return {"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"};
+}
+
+// File/position (CHANGE MASTER with a position discards the relay logs); names are quoted
+// for every sql_mode and read as utf8mb4.
 std::vector<std::string> plan_position_legacy(const resume_point& p, bool mariadb) {
-  std::vector<std::string> v{"STOP SLAVE"};
-  v.push_back(fmt::format("CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}{}",
-                          sql_quote(p.source.file), p.source.pos,
-                          mariadb ? ", MASTER_USE_GTID = no" : ""));
-  v.push_back("START SLAVE");
-  return v;
+  auto file = plan_literal(p.source.file);
+  if (!file) return {};
+  return {"SET NAMES utf8mb4", "STOP SLAVE",
+          fmt::format("CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}{}", *file, p.source.pos,
+                      mariadb ? ", MASTER_USE_GTID = no" : ""),
+          "START SLAVE"};
 }
 
 std::vector<std::string> plan_position_mysql8(const resume_point& p) {
-  return {
-      "STOP REPLICA",
-      fmt::format("CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0, SOURCE_LOG_FILE = {}, SOURCE_LOG_POS = {}",
-                  sql_quote(p.source.file), p.source.pos),
-      "START REPLICA",
-  };
+  auto file = plan_literal(p.source.file);
+  if (!file) return {};
+  return {"SET NAMES utf8mb4", "STOP REPLICA",
+          fmt::format("CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0, SOURCE_LOG_FILE = {}, SOURCE_LOG_POS = {}",
+                      *file, p.source.pos),
+          "START REPLICA"};
 }
 
 std::optional<std::map<std::uint32_t, mariadb_gtid>> parse_mariadb_gtid_list(std::string_view text) {
@@ -894,7 +1014,329 @@ std::optional<source_position> parse_source_position(std::string_view text) {
 int triage_report::exit_code() const noexcept {
   if (unreadable && !last_good) return 2;
   if (damage.empty()) return 0;
-  return resume ? 1 : 3;
+  return resume_mode != resume_mode::none ? 1 : 3;
+}
+
+namespace {
+
+// Right after the SQL thread has applied the source's Rotate, MariaDB (and relay-log.info)
+// shows the new binlog's name with the old binlog's position. Such a position is read as
+// the point in the old file it means (taken literally it lies past transactions the replica
+// never applied); relay-log.info's relay position wins over its source position where it is
+// the last good point.
+std::optional<source_position> normalise_executed_position(triage_report& rep, const scanner& sc,
+                                                           const triage_options& options) {
+  std::optional<source_position> executed_pos = options.executed_position;
+  if (executed_pos && executed_pos->file.empty()) {
+    rep.notes.push_back(fmt::format("the executed position names no source binlog (:{}; a replica reset or never "
+                                    "started): ignored",
+                                    executed_pos->pos));
+    return std::nullopt;
+  }
+  if (!executed_pos) return executed_pos;
+  for (const auto& r : sc.source_rotates()) {
+    if (executed_pos->file == r.to_file && executed_pos->pos == r.from_pos) {
+      rep.notes.push_back(fmt::format(
+          "the executed position {}:{} names the binlog after the source's rotate with the position "
+          "where {} ended (as the server shows it right after a rotate): read as {}:{}",
+          executed_pos->file, executed_pos->pos, r.from_file, r.from_file, r.from_pos));
+      executed_pos = source_position{r.from_file, r.from_pos};
+      break;
+    }
+  }
+  if (options.executed_relay_position && rep.last_good &&
+      base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
+      options.executed_relay_position->pos == rep.last_good->relay_pos &&
+      compare_positions(*executed_pos, rep.last_good->source) != 0) {
+    rep.notes.push_back(fmt::format(
+        "relay-log.info's relay position {}:{} is the last good point; its source position {}:{} is not "
+        "that point's ({}:{}): using the relay position",
+        options.executed_relay_position->file, options.executed_relay_position->pos, executed_pos->file,
+        executed_pos->pos, rep.last_good->source.file, rep.last_good->source.pos));
+    executed_pos = rep.last_good->source;
+  }
+  return executed_pos;
+}
+
+// The executed point as complete as the files allow: the transaction end that the given
+// position (or a single-domain MariaDB GTID) names, with its GTID state; the given GTIDs
+// win over a state computed from the files.
+std::optional<executed_point> executed_from(triage_report& rep, const scanner& sc, const triage_options& options,
+                                            const std::optional<source_position>& pos) {
+  std::optional<std::string> gtids;
+  if (options.executed_gtids) {
+    const bool ok = rep.flavor == flavor::mariadb ? parse_mariadb_gtid_list(*options.executed_gtids).has_value()
+                                                  : parse_mysql_gtid_set(*options.executed_gtids).has_value();
+    if (ok) {
+      gtids = std::string(trim_blanks(*options.executed_gtids));
+    } else {
+      rep.notes.push_back(fmt::format("--executed-gtids '{}' is not a {}: ignored", *options.executed_gtids,
+                                      rep.flavor == flavor::mariadb ? "d-s-n list" : "MySQL GTID set"));
+    }
+  }
+  if (!pos && !gtids) return std::nullopt;
+  executed_point e;
+  e.origin = !options.executed_origin.empty() ? options.executed_origin
+             : gtids                          ? "--executed-gtids"
+                                              : "--executed-position";
+  const bool captured = sc.executed_capture &&
+                        (!pos || (sc.executed_capture->source == *pos));
+  if (captured) {
+    e.point = *sc.executed_capture;
+  } else if (pos && rep.last_good && rep.last_good->source == *pos) {
+    e.point = *rep.last_good;
+  } else if (pos) {
+    e.point.source = *pos;
+    if (options.executed_relay_position) {
+      e.point.relay_file = options.executed_relay_position->file;
+      e.point.relay_pos = options.executed_relay_position->pos;
+    }
+  }
+  if (gtids) e.point.gtid_state = *gtids;
+  return e;
+}
+
+// Where the executed point stands against the last good one: -1 before, 0 at, 1 past;
+// nullopt when the two cannot be compared (GTIDs of other sources only).
+std::optional<int> executed_vs_last_good(triage_report& rep, const executed_point& ex) {
+  const resume_point& good = *rep.last_good;
+  if (!ex.point.source.file.empty()) return compare_positions(ex.point.source, good.source);
+  if (ex.point.gtid_state.empty()) return std::nullopt;
+  bool behind = false, ahead = false;
+  if (rep.flavor == flavor::mariadb) {
+    auto executed = parse_mariadb_gtid_list(ex.point.gtid_state);
+    if (!executed) {
+      rep.notes.push_back(fmt::format("the executed GTIDs '{}' are not a d-s-n list: ignored", ex.point.gtid_state));
+      return std::nullopt;
+    }
+    auto last = parse_mariadb_gtid_list(good.gtid_state).value_or(std::map<std::uint32_t, mariadb_gtid>{});
+    for (const auto& [domain, g] : *executed) {
+      auto it = last.find(domain);
+      if (it == last.end()) continue;
+      behind = behind || g.seq_no < it->second.seq_no;
+      ahead = ahead || g.seq_no > it->second.seq_no;
+    }
+  } else {
+    // A MySQL executed set against the set at the last good point, per source UUID (and
+    // tag) that these files carry: the replica's own transactions are not compared.
+    auto executed = parse_mysql_gtid_set(ex.point.gtid_state);
+    if (!executed) {
+      rep.notes.push_back(fmt::format("the executed GTIDs '{}' are not a MySQL GTID set: ignored", ex.point.gtid_state));
+      return std::nullopt;
+    }
+    auto last = parse_mysql_gtid_set(good.gtid_state).value_or(mysql_gtid_intervals{});
+    for (const auto& [key, iv] : last) {
+      auto it = executed->find(key);
+      const auto* x = it == executed->end() ? nullptr : &it->second;
+      behind = behind || has_numbers_outside(iv, x);
+      ahead = ahead || (x != nullptr && has_numbers_outside(*x, &iv));
+    }
+  }
+  if (behind) return -1;  // behind in one domain: resuming there skips nothing
+  return ahead ? 1 : 0;
+}
+
+void note_unknown_executed(triage_report& rep) {
+  const bool mariadb = rep.flavor == flavor::mariadb;
+  rep.notes.insert(rep.notes.begin(),
+                   fmt::format("the replica's executed position is unknown (no relay-log.info, --executed-position, "
+                               "--executed-gtids or --replica given): the last good received point is no resume point, "
+                               "the SQL thread may be far behind it. The plan lets the server resume from its own "
+                               "executed state ({}); or learn the position with {} and run triage again with {}",
+                               mariadb ? "gtid_slave_pos" : "gtid_executed with GTID auto-positioning",
+                               mariadb ? "SHOW SLAVE STATUS and SELECT @@GLOBAL.gtid_slave_pos"
+                                       : "SHOW REPLICA STATUS and SELECT @@GLOBAL.gtid_executed",
+                               mariadb ? "--executed-gtids" : "--executed-gtids or --executed-position"));
+  rep.learn_executed_sql = mariadb ? std::vector<std::string>{"SHOW SLAVE STATUS", "SELECT @@GLOBAL.gtid_slave_pos"}
+                                   : std::vector<std::string>{"SHOW REPLICA STATUS", "SELECT @@GLOBAL.gtid_executed"};
+}
+
+// The resume rule: never past what the replica executed (nothing skipped), never before it
+// (nothing applied twice). Without the executed point a relay-log set gets the server's own
+// state, never the last good received point.
+void choose_resume(triage_report& rep, const triage_options& options, const std::optional<source_position>& pos) {
+  const bool mariadb = rep.flavor == flavor::mariadb;
+  if (!rep.executed && rep.damage.empty()) {
+    rep.resume = rep.last_good;  // nothing to resume: kept for scripts that read it
+    return;
+  }
+  if (!rep.executed) {
+    if (!rep.relay) {
+      // A server's own binlog: its last good transaction is what a reader can trust.
+      if (rep.last_good) {
+        rep.resume = rep.last_good;
+        rep.resume_mode = resume_mode::position;
+      } else {
+        rep.notes.push_back("no complete transaction precedes the first damage: no resume point can be trusted");
+      }
+      return;
+    }
+    note_unknown_executed(rep);
+    if (options.replica_sql_running) {
+      rep.notes.insert(rep.notes.begin(),
+                       "the replica's SQL thread is running: its executed position moves while triage reads, so none "
+                       "was taken; STOP SLAVE SQL_THREAD and run triage again for a position, or follow the plan "
+                       "that lets the server decide");
+    }
+    const bool has_gtids = mariadb || (rep.last_good && !rep.last_good->gtid_state.empty());
+    if (has_gtids) {
+      rep.resume_mode = resume_mode::server_state;
+    } else {
+      rep.notes.push_back(
+          "these relay logs carry no GTIDs: no plan can let the server decide; run triage again with the "
+          "executed position (relay-log.info, or Relay_Master_Log_File:Exec_Master_Log_Pos)");
+    }
+    return;
+  }
+  const executed_point& ex = *rep.executed;
+  if (options.executed_relay_position && !options.executed_gtids && !options.executed_origin.starts_with("the replica")) {
+    rep.notes.push_back(
+        "relay-log.info is written every sync_relay_log_info transactions and at STOP SLAVE: after a crash it may "
+        "lag what the replica applied (the plan then applies transactions twice); on a GTID replica pass "
+        "--executed-gtids (SELECT @@GLOBAL.gtid_slave_pos / gtid_executed, crash-safe) instead");
+  }
+  std::optional<int> c;
+  if (rep.last_good) c = executed_vs_last_good(rep, ex);
+  if (rep.last_good && c && *c == 0) {
+    rep.resume = rep.last_good;  // its GTID state is the source's (a MySQL replica's own GTIDs left out)
+  } else {
+    rep.resume = ex.point;
+  }
+  rep.resume_mode = rep.resume->source.file.empty() ? resume_mode::gtid_only : resume_mode::position;
+  if (rep.resume_mode == resume_mode::gtid_only && rep.resume->gtid_state.empty()) {
+    rep.resume.reset();
+    rep.resume_mode = resume_mode::none;
+    return;
+  }
+  if (!rep.last_good || !c) return;
+  const std::string ex_text = ex.point.source.file.empty()
+                                  ? fmt::format("GTIDs {}", ex.point.gtid_state)
+                                  : fmt::format("position {}:{}", ex.point.source.file, ex.point.source.pos);
+  const std::string good_text = fmt::format("{}:{}{}", rep.last_good->source.file, rep.last_good->source.pos,
+                                            rep.last_good->gtid.empty() ? "" : " (GTID " + rep.last_good->gtid + ")");
+  if (*c < 0) {
+    rep.notes.push_back(fmt::format("the replica's executed point ({}, from {}) is before the last good point {}: "
+                                    "resuming at the executed point so that nothing is skipped",
+                                    ex_text, ex.origin, good_text));
+  } else if (*c > 0) {
+    if (pos && rep.source_at_damage && compare_positions(*pos, *rep.source_at_damage) <= 0) {
+      rep.notes.push_back(fmt::format(
+          "the replica's executed point ({}) is past the last good point {} only by events that belong to "
+          "no transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
+          "applied; resuming there",
+          ex_text, good_text, rep.source_at_damage->file, rep.source_at_damage->pos));
+    } else {
+      rep.notes.push_back(fmt::format(
+          "the replica's executed point ({}, from {}) is past the last good point {}: the replica applied events at or "
+          "after the damage; resuming there so that nothing is applied twice, but check the data the damaged events "
+          "touched",
+          ex_text, ex.origin, good_text));
+      rep.executed_past_damage = true;
+    }
+  }
+}
+
+// Which damaged transactions the replica applied: MariaDB by GTID (a lost GTID event by the
+// transaction before it), else every one when the executed position is past the damage.
+void mark_applied_damage(triage_report& rep) {
+  if (!rep.executed || rep.damaged_transactions.empty()) return;
+  std::optional<std::map<std::uint32_t, mariadb_gtid>> executed;
+  if (rep.flavor == flavor::mariadb && !rep.executed->point.gtid_state.empty()) {
+    executed = parse_mariadb_gtid_list(rep.executed->point.gtid_state);
+  }
+  for (auto& t : rep.damaged_transactions) {
+    if (executed) {
+      auto applied_past = [&](const std::string& gtid, bool inclusive) {
+        auto g = parse_mariadb_gtid_list(gtid);
+        if (!g || g->size() != 1) return false;
+        auto it = executed->find(g->begin()->first);
+        return it != executed->end() &&
+               (inclusive ? it->second.seq_no >= g->begin()->second.seq_no : it->second.seq_no > g->begin()->second.seq_no);
+      };
+      t.applied = !t.gtid.empty() ? applied_past(t.gtid, true) : applied_past(t.after_gtid, false);
+    } else {
+      t.applied = rep.executed_past_damage;
+    }
+    if (!t.applied) continue;
+    for (const auto& name : t.tables) {
+      if (std::find(rep.check_tables.begin(), rep.check_tables.end(), name) == rep.check_tables.end()) {
+        rep.check_tables.push_back(name);
+      }
+    }
+    rep.notes.push_back(fmt::format(
+        "the replica applied {} from damaged events ({} offset {}){}: its data may be wrong; compare {} with the "
+        "source (CHECKSUM TABLE ... EXTENDED on both) and re-sync what differs, or re-clone the replica",
+        t.gtid.empty() ? (t.after_gtid.empty() ? std::string("a transaction whose GTID event was lost")
+                                               : "the transaction after " + t.after_gtid)
+                       : "transaction " + t.gtid,
+        t.file, t.offset, t.tables.empty() ? std::string(" (tables unknown: statement events or lost table maps)")
+                                           : fmt::format(", tables {}", fmt::join(t.tables, ", ")),
+        t.tables.empty() ? std::string("every table") : fmt::format("{}", fmt::join(t.tables, ", "))));
+  }
+}
+
+void write_plans(triage_report& rep) {
+  const bool mariadb = rep.flavor == flavor::mariadb;
+  const bool gtid_files = rep.last_good ? !rep.last_good->gtid_state.empty() : mariadb;
+  switch (rep.resume_mode) {
+    case resume_mode::none:
+      return;
+    case resume_mode::server_state:
+      if (mariadb) {
+        rep.resume_sql = mariadb_plan_server_state();
+      } else {
+        rep.resume_sql = mysql_plan_auto_position(false);
+        rep.resume_sql_mysql = mysql_plan_auto_position(true);
+      }
+      return;
+    case resume_mode::gtid_only:
+      if (mariadb) {
+        rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state);
+      } else {
+        rep.resume_sql = mysql_plan_auto_position(false);
+        rep.resume_sql_mysql = mysql_plan_auto_position(true);
+      }
+      return;
+    case resume_mode::position:
+      break;
+  }
+  rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
+  if (rep.resume_sql_position.empty()) {
+    rep.notes.push_back(fmt::format(
+        "the source file name {} cannot be quoted as CHANGE MASTER takes it (not printable ASCII, or a "
+        "backslash: no server names a binlog so): no file/position plan",
+        string_literal(rep.resume->source.file)));
+  }
+  if (mariadb && !rep.resume->gtid_state.empty()) {
+    rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state);
+  } else {
+    rep.resume_sql = rep.resume_sql_position;
+  }
+  if (!mariadb) rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
+  if (gtid_files && !rep.resume_sql_position.empty()) {
+    // A file/position plan leaves a GTID replica in file/position mode: once caught up, back.
+    rep.after_catch_up_sql = mariadb
+                                 ? std::vector<std::string>{"STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+                                                            "START SLAVE"}
+                                 : std::vector<std::string>{"STOP SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1",
+                                                            "START SLAVE"};
+    if (!mariadb) {
+      rep.after_catch_up_sql_mysql = {"STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1",
+                                      "START REPLICA"};
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(resume_mode m) noexcept {
+  switch (m) {
+    case resume_mode::none: return "none";
+    case resume_mode::position: return "position";
+    case resume_mode::gtid_only: return "gtid";
+    case resume_mode::server_state: return "server_state";
+  }
+  return "none";
 }
 
 triage_report triage(const std::vector<triage_input>& inputs, const triage_options& options) {
@@ -906,142 +1348,23 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   }
   sc.finish(inputs);
 
-  bool gtid_only = false;
-  // Right after the SQL thread has applied the source's Rotate, MariaDB (and relay-log.info)
-  // shows the new binlog's name with the old binlog's position. Read such a position as
-  // the point in the old file it means; taken literally it lies past transactions the
-  // replica never applied.
-  std::optional<source_position> executed_pos = options.executed_position;
-  if (executed_pos) {
-    for (const auto& r : sc.source_rotates()) {
-      if (executed_pos->file == r.to_file && executed_pos->pos == r.from_pos) {
-        rep.notes.push_back(fmt::format(
-            "the executed position {}:{} names the binlog after the source's rotate with the position "
-            "where {} ended (as the server shows it right after a rotate): read as {}:{}",
-            executed_pos->file, executed_pos->pos, r.from_file, r.from_file, r.from_pos));
-        executed_pos = source_position{r.from_file, r.from_pos};
-        break;
-      }
-    }
-  }
-  // relay-log.info's relay position is exact: where it equals the last good point, the
-  // replica executed exactly that much, whatever source coordinates the file shows.
-  if (executed_pos && options.executed_relay_position && rep.last_good &&
-      base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
-      options.executed_relay_position->pos == rep.last_good->relay_pos &&
-      compare_positions(*executed_pos, rep.last_good->source) != 0) {
-    rep.notes.push_back(fmt::format(
-        "relay-log.info's relay position {}:{} is the last good point; its source position {}:{} is not "
-        "that point's ({}:{}): using the relay position",
-        options.executed_relay_position->file, options.executed_relay_position->pos, executed_pos->file,
-        executed_pos->pos, rep.last_good->source.file, rep.last_good->source.pos));
-    executed_pos = rep.last_good->source;
-  }
-  if (rep.last_good) {
-    rep.resume = rep.last_good;
-    if (executed_pos) {
-      const source_position& ex = *executed_pos;
-      int c = compare_positions(ex, rep.last_good->source);
-      if (c < 0) {
-        rep.resume->source = ex;
-        rep.resume->gtid_state.clear();
-        rep.notes.push_back(fmt::format(
-            "the executed position {}:{} is before the last good position {}:{}: resuming at the "
-            "executed position so that nothing is skipped",
-            ex.file, ex.pos, rep.last_good->source.file,
-            rep.last_good->source.pos));
-      } else if (c > 0 && !rep.damage.empty()) {
-        rep.resume->source = ex;
-        rep.resume->gtid_state.clear();
-        if (rep.source_at_damage && compare_positions(ex, *rep.source_at_damage) <= 0) {
-          rep.notes.push_back(fmt::format(
-              "the executed position {}:{} is past the last good position {}:{} only by events that belong to "
-              "no transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
-              "applied; resuming there",
-              ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos, rep.source_at_damage->file,
-              rep.source_at_damage->pos));
-        } else {
-          rep.notes.push_back(fmt::format(
-              "the executed position {}:{} is past the last good position {}:{}: the replica applied "
-              "events at or after the damage; resuming there so that nothing is applied twice, but "
-              "check the data the damaged events touched",
-              ex.file, ex.pos, rep.last_good->source.file, rep.last_good->source.pos));
-        }
-      }
-    }
-    if (options.executed_gtids && rep.flavor == flavor::mariadb) {
-      // gtid_slave_pos form "d-s-n,d-s-n": per domain, the replica's executed sequence
-      // number against the last good one. Behind: resume at what it executed (nothing is
-      // skipped). Ahead: it applied past the damage; keep its position (nothing twice).
-      auto executed = parse_mariadb_gtid_list(*options.executed_gtids);
-      if (!executed) {
-        rep.notes.push_back(fmt::format("--executed-gtids '{}' is not a d-s-n list: ignored", *options.executed_gtids));
-      } else {
-        auto good = parse_mariadb_gtid_list(rep.last_good->gtid_state).value_or(std::map<std::uint32_t, mariadb_gtid>{});
-        bool behind = false, ahead = false;
-        for (const auto& [domain, g] : *executed) {
-          auto it = good.find(domain);
-          if (it == good.end()) continue;
-          if (g.seq_no < it->second.seq_no) behind = true;
-          if (g.seq_no > it->second.seq_no) ahead = true;
-        }
-        if (behind || ahead) {
-          rep.resume->gtid_state = *options.executed_gtids;
-          gtid_only = true;  // the file/position of that state is not in these files
-          if (behind) {
-            rep.notes.push_back(fmt::format(
-                "the replica's executed GTIDs {} are behind the last good state {}: resuming from what it "
-                "executed so that nothing is skipped",
-                *options.executed_gtids, rep.last_good->gtid_state));
-          } else {
-            rep.notes.push_back(fmt::format(
-                "the replica's executed GTIDs {} are past the last good state {}: it applied events at or after "
-                "the damage; resuming from what it executed so that nothing is applied twice, but check the data "
-                "the damaged events touched",
-                *options.executed_gtids, rep.last_good->gtid_state));
-          }
-        }
-      }
-    }
-    if (options.executed_gtids && rep.flavor != flavor::mariadb) {
-      // A MySQL executed set against the set at the last good point, per source UUID (and
-      // tag) that these files carry: the replica's own transactions are not compared.
-      auto executed = parse_mysql_gtid_set(*options.executed_gtids);
-      if (!executed) {
-        rep.notes.push_back(fmt::format("--executed-gtids '{}' is not a MySQL GTID set: ignored", *options.executed_gtids));
-      } else {
-        auto good = parse_mysql_gtid_set(rep.last_good->gtid_state).value_or(mysql_gtid_intervals{});
-        bool behind = false, ahead = false;
-        for (const auto& [key, iv] : good) {
-          auto it = executed->find(key);
-          const auto* ex = it == executed->end() ? nullptr : &it->second;
-          behind = behind || has_numbers_outside(iv, ex);
-          ahead = ahead || (ex != nullptr && has_numbers_outside(*ex, &iv));
-        }
-        if (behind || ahead) {
-          rep.resume->gtid_state = *options.executed_gtids;
-          gtid_only = true;
-          rep.notes.push_back(fmt::format(
-              "the replica's executed GTID set {} {} the set at the last good point {}: resume with GTID "
-              "auto-positioning, which sends exactly the transactions the replica lacks{}",
-              *options.executed_gtids, behind && ahead ? "differs from" : behind ? "lacks transactions of" : "goes past",
-              rep.last_good->gtid_state,
-              ahead ? "; it applied events at or after the damage: check the data the damaged events touched" : ""));
-        }
-      }
-    }
-  } else if (!rep.damage.empty()) {
-    rep.notes.push_back("no complete transaction precedes the first damage: no resume point can be trusted");
-  }
+  const std::optional<source_position> executed_pos = normalise_executed_position(rep, sc, options);
+  rep.executed = executed_from(rep, sc, options, executed_pos);
+  choose_resume(rep, options, executed_pos);
+  mark_applied_damage(rep);
+  write_plans(rep);
   if (options.executed_relay_position) {
     const auto& r = *options.executed_relay_position;
     rep.notes.push_back(fmt::format("the SQL thread had executed up to {}:{} in the relay logs{}", r.file, r.pos,
-                                    options.executed_position
+                                    options.executed_position && !options.executed_position->file.empty()
                                         ? fmt::format(" (source {}:{})", options.executed_position->file,
                                                       options.executed_position->pos)
                                         : std::string()));
   }
-  if (options.read_position && rep.source_end) {
+  if (options.read_position && options.read_position->file.empty()) {
+    rep.notes.push_back("master.info names no source binlog (a replica reset or never started): its read position "
+                        "is ignored");
+  } else if (options.read_position && rep.source_end) {
     const int c = compare_positions(*rep.source_end, *options.read_position);
     if (c < 0) {
       rep.notes.push_back(fmt::format(
@@ -1056,21 +1379,6 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
     }
   }
 
-  if (rep.resume) {
-    const bool mariadb = rep.flavor == flavor::mariadb;
-    if (!gtid_only) rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
-    if (mariadb && !rep.resume->gtid_state.empty()) {
-      rep.resume_sql = mariadb_plan_gtid(*rep.resume);
-    } else {
-      rep.resume_sql = rep.resume_sql_position;
-    }
-    if (!mariadb && gtid_only) {
-      rep.resume_sql = {"STOP SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"};
-      rep.resume_sql_mysql = {"STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1", "START REPLICA"};
-    } else if (!mariadb) {
-      rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
-    }
-  }
   if (rep.unverifiable && !rep.unreadable) {
     rep.notes.push_back(
         "the files carry no checksums: a changed byte that leaves every length intact cannot be "

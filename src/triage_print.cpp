@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "binlogkit/event_type.hpp"
@@ -12,14 +13,16 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// One point, complete: a part that is not known is null, never another point's value.
 json point_json(const resume_point& p) {
+  auto text = [](const std::string& v) { return v.empty() ? json(nullptr) : json(v); };
   json j;
-  j["relay_file"] = p.relay_file;
-  j["relay_pos"] = p.relay_pos;
-  j["source_file"] = p.source.file;
-  j["source_pos"] = p.source.pos;
-  j["gtid"] = p.gtid;
-  j["gtid_state"] = p.gtid_state;
+  j["relay_file"] = text(p.relay_file);
+  j["relay_pos"] = p.relay_file.empty() ? json(nullptr) : json(p.relay_pos);
+  j["source_file"] = text(p.source.file);
+  j["source_pos"] = p.source.file.empty() ? json(nullptr) : json(p.source.pos);
+  j["gtid"] = text(p.gtid);
+  j["gtid_state"] = text(p.gtid_state);
   return j;
 }
 
@@ -45,6 +48,54 @@ void hexdump(std::string& out, bytes data, std::uint64_t from, std::uint64_t to,
       }
     }
     fmt::format_to(std::back_inserter(out), "  |{}|\n", chars);
+  }
+}
+
+// The comment for one statement of a plan.
+std::string_view statement_comment(std::string_view s) {
+  if (s.starts_with("SET NAMES")) return "names below are utf8mb4";
+  if (s.starts_with("STOP")) return "stop both replica threads";
+  if (s.starts_with("RESET")) return "discard the relay logs (copy them aside first to keep them)";
+  if (s.starts_with("SET GLOBAL gtid_slave_pos")) return "the GTID state the replica resumes after";
+  if (s.find("MASTER_USE_GTID = slave_pos") != std::string_view::npos) return "fetch from the source after gtid_slave_pos";
+  if (s.find("AUTO_POSITION = 1") != std::string_view::npos) return "fetch every transaction the replica lacks";
+  if (s.find("LOG_POS") != std::string_view::npos) return "fetch from this source position (discards the relay logs)";
+  if (s.starts_with("START")) return "start replicating; watch it catch up";
+  return "";
+}
+
+void statements(std::string& out, const std::vector<std::string>& list) {
+  for (const auto& s : list) fmt::format_to(std::back_inserter(out), "{};{}{}\n", s, s.size() < 60 ? std::string(60 - s.size(), ' ') : " ", fmt::format("-- {}", statement_comment(s)));
+}
+
+void plan_text(std::string& out, const triage_report& r) {
+  auto it = std::back_inserter(out);
+  out += "\n-- Resume plan (run on the replica):\n";
+  if (r.resume_mode == resume_mode::server_state) {
+    out += "-- the executed position is unknown: the server resumes from its own executed state.\n";
+  }
+  statements(out, r.resume_sql);
+  if (!r.resume_sql_position.empty() && r.resume_sql != r.resume_sql_position) {
+    out += "\n-- Or by file and position:\n";
+    statements(out, r.resume_sql_position);
+  }
+  if (!r.resume_sql_mysql.empty()) {
+    out += "\n-- MySQL 8.0.23 and later:\n";
+    statements(out, r.resume_sql_mysql);
+  }
+  if (!r.after_catch_up_sql.empty()) {
+    out += "\n-- After a file/position plan, once the replica has caught up, back to GTID positioning:\n";
+    statements(out, r.after_catch_up_sql);
+    if (!r.after_catch_up_sql_mysql.empty()) statements(out, r.after_catch_up_sql_mysql);
+  }
+  out += "\n-- Check: once caught up, the replica's GTID position equals the source's ";
+  out += r.flavor == flavor::mariadb ? "(@@gtid_slave_pos on the replica, @@gtid_binlog_pos on the source)"
+                                     : "(@@gtid_executed on both)";
+  out += "\n-- and tables compare equal (CHECKSUM TABLE ... EXTENDED on both): ";
+  if (r.check_tables.empty()) {
+    out += "every table the relay logs touch.\n";
+  } else {
+    fmt::format_to(it, "first {}.\n", fmt::join(r.check_tables, ", "));
   }
 }
 
@@ -77,7 +128,26 @@ std::string triage_report_json(const triage_report& r) {
     j["source_at_damage"] = nullptr;
   }
   j["last_good"] = r.last_good ? point_json(*r.last_good) : json(nullptr);
-  j["resume"] = r.resume ? point_json(*r.resume) : json(nullptr);
+  if (r.executed) {
+    json e = point_json(r.executed->point);
+    e["origin"] = r.executed->origin;
+    j["executed"] = std::move(e);
+  } else {
+    j["executed"] = nullptr;
+  }
+  j["executed_known"] = r.executed.has_value();
+  json resume = r.resume && r.resume_mode != resume_mode::server_state ? point_json(*r.resume) : json(json::object());
+  resume["mode"] = to_string(r.resume_mode);
+  j["resume"] = r.resume_mode == resume_mode::none && !r.resume ? json(nullptr) : std::move(resume);
+  auto& dt = j["damaged_transactions"] = json::array();
+  for (const auto& t : r.damaged_transactions) {
+    dt.push_back({{"file", t.file},
+                  {"offset", t.offset},
+                  {"gtid", t.gtid.empty() ? json(nullptr) : json(t.gtid)},
+                  {"after_gtid", t.after_gtid.empty() ? json(nullptr) : json(t.after_gtid)},
+                  {"tables", t.tables},
+                  {"applied", r.executed ? json(t.applied) : json(nullptr)}});
+  }
   json after;
   after["count"] = r.intact_after_damage_count;
   auto& list = after["transactions"] = json::array();
@@ -97,6 +167,10 @@ std::string triage_report_json(const triage_report& r) {
   j["resume_sql"] = r.resume_sql;
   j["resume_sql_position"] = r.resume_sql_position;
   if (!r.resume_sql_mysql.empty()) j["resume_sql_mysql_8_0_23"] = r.resume_sql_mysql;
+  j["after_catch_up_sql"] = r.after_catch_up_sql;
+  if (!r.after_catch_up_sql_mysql.empty()) j["after_catch_up_sql_mysql_8_0_23"] = r.after_catch_up_sql_mysql;
+  j["learn_executed_sql"] = r.learn_executed_sql;
+  j["check_tables"] = r.check_tables;
   j["notes"] = r.notes;
   j["exit"] = r.exit_code();
   return j.dump(2, ' ', false, json::error_handler_t::replace);
@@ -141,25 +215,29 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
     }
     if (r.intact_after_damage_count > 5) fmt::format_to(it, "  … and {} more\n", r.intact_after_damage_count - 5);
   }
-  for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", n);
-  if (!r.resume_sql.empty() && !r.damage.empty()) {
-    out += "\n-- Resume plan (run on the replica):\n";
-    out += "-- 1. stop the replica threads; 2. set the damaged relay logs aside (RESET discards them);\n";
-    out += "-- 3. point the replica at the last good position; 4. start it and watch it catch up.\n";
-    for (const auto& s : r.resume_sql) fmt::format_to(it, "{};\n", s);
-    if (r.resume_sql != r.resume_sql_position) {
-      out += "\n-- Or by file and position:\n";
-      for (const auto& s : r.resume_sql_position) fmt::format_to(it, "{};\n", s);
-    }
-    if (!r.resume_sql_mysql.empty()) {
-      out += "\n-- MySQL 8.0.23 and later:\n";
-      for (const auto& s : r.resume_sql_mysql) fmt::format_to(it, "{};\n", s);
-      out += "-- With GTID auto-positioning (SOURCE_AUTO_POSITION=1) no position is needed: the\n"
-             "-- replica asks the source for every transaction it has not executed.\n";
-    }
-  } else if (!r.damage.empty()) {
-    out += "\nno resume point can be trusted: re-clone the replica or resume from a known executed position\n";
+  if (r.executed) {
+    const auto& e = r.executed->point;
+    fmt::format_to(it, "executed (from {}): {}{}\n", r.executed->origin,
+                   e.source.file.empty() ? std::string("position not known") : fmt::format("source {}:{}", e.source.file, e.source.pos),
+                   e.gtid_state.empty() ? "" : fmt::format(", GTID state {}", e.gtid_state));
+  } else if (r.relay && !r.damage.empty()) {
+    out += "executed: unknown\n";
   }
+  if (r.resume && r.resume_mode != resume_mode::server_state && !r.damage.empty()) {
+    fmt::format_to(it, "resume at: {}{}\n",
+                   r.resume->source.file.empty() ? std::string("the executed GTIDs")
+                                                 : fmt::format("source {}:{}", r.resume->source.file, r.resume->source.pos),
+                   r.resume->gtid_state.empty() ? "" : fmt::format(", GTID state {}", r.resume->gtid_state));
+  }
+  for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", n);
+  if (r.damage.empty()) return out;
+  if (r.resume_sql.empty()) {
+    out += "\nno resume point can be trusted: re-clone the replica, or run triage again with the replica's "
+           "executed position\n";
+    for (const auto& s : r.learn_executed_sql) fmt::format_to(it, "{};\n", s);
+    return out;
+  }
+  plan_text(out, r);
   return out;
 }
 

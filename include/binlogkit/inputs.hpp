@@ -16,7 +16,8 @@ namespace binlogkit {
 // Each argument may be:
 //   - "-": standard input, read to its end;
 //   - an index file (binlog.index, relay-bin.index): its lines name the files, relative to
-//     the index's directory when not absolute;
+//     the index's directory when not absolute (a listed log that is missing stays in the
+//     list: opening it fails, and triage reports it as lost);
 //   - a directory: every file in it named NAME.NNNNNN (digits), in numeric order;
 //   - a FIFO or character device: taken as is (read as a stream; it is never opened here,
 //     so nothing waits for its writer twice);

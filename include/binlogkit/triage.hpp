@@ -1,6 +1,6 @@
 // Corruption triage of a binlog or a relay-log set: every damaged byte range, the last
-// good source position at a transaction boundary, and the statements that resume
-// replication there.
+// good source position at a transaction boundary, the transactions the damage falls in,
+// and the statements that resume replication without skipping or repeating one.
 //
 // Detection uses every redundancy the format has: header plausibility, the length chain,
 // CRC32 when present, body structure, the transaction grammar (transaction.hpp), and
@@ -27,11 +27,13 @@ namespace binlogkit {
 struct triage_input {
   std::string name;  // as it should appear in the report (and in source coordinates)
   bytes data;        // valid for the duration of the triage call
+  bool missing = false;  // listed (in the index) but not there: every event of it is lost
 };
 
 struct source_position {
   std::string file;
   std::uint64_t pos = 0;
+  friend bool operator==(const source_position&, const source_position&) = default;
 };
 // Orders binlog names by their numeric suffix (binlog.000009 < binlog.000010).
 [[nodiscard]] int compare_positions(const source_position& a, const source_position& b) noexcept;
@@ -51,6 +53,13 @@ struct triage_options {
   // From master.info: how far the IO thread had read from the source. Relay logs that end
   // before it lost what the receiver had fetched (a torn tail).
   std::optional<source_position> read_position;
+  // Where the executed position / GTIDs above came from, as the report names it
+  // ("relay-log.info", "--executed-position", "--executed-gtids", "the replica (SHOW SLAVE
+  // STATUS)"). Empty: "given".
+  std::string executed_origin;
+  // The replica's SQL thread was running when asked (--replica): its position moves, so
+  // none was taken; the report says so and prints the plan that lets the server decide.
+  bool replica_sql_running = false;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
   // Called as the scan passes each `progress_interval` bytes of inputs[input], with the
@@ -80,12 +89,38 @@ struct transaction_record {
 };
 
 struct resume_point {
-  std::string relay_file;
+  std::string relay_file;  // empty when the point is not in these files
   std::uint64_t relay_pos = 0;
-  source_position source;
+  source_position source;  // file empty when only GTIDs are known
   std::string gtid;        // the last complete transaction's GTID
   std::string gtid_state;  // MySQL: executed GTID set; MariaDB: gtid_slave_pos value
 };
+
+// What the replica had applied, as far as triage was told, and from where.
+struct executed_point {
+  resume_point point;  // each part empty / 0 when not known
+  std::string origin;  // "relay-log.info", "--executed-gtids", ...
+};
+
+// A transaction that damaged bytes fall in (its GTID when its GTID event was read), with
+// the tables its row events map: what a replica that applied it may hold wrongly.
+struct damaged_transaction {
+  std::string file;             // relay log / binlog of the damage
+  std::uint64_t offset = 0;     // where the damage begins
+  std::string gtid;             // empty: its GTID event was lost
+  std::string after_gtid;       // the GTID of the last complete transaction before it
+  std::vector<std::string> tables;  // `db`.`table` of its Table_map events read before the damage
+  bool applied = false;         // the executed position / GTIDs are past it
+};
+
+// How the plan resumes.
+enum class resume_mode : std::uint8_t {
+  none = 0,          // no plan (clean, or nothing can be trusted)
+  position = 1,      // at `resume` (file/position and GTID state known)
+  gtid_only = 2,     // at the executed GTIDs given (no file/position in these files)
+  server_state = 3,  // executed position unknown: the server resumes from its own state
+};
+[[nodiscard]] std::string_view to_string(resume_mode m) noexcept;
 
 struct triage_report {
   std::vector<std::string> files;
@@ -107,18 +142,35 @@ struct triage_report {
   // falls in, else the position before the damaged event. An executed position after the
   // last good point but not past this one applied nothing of the damaged part.
   std::optional<source_position> source_at_damage;
-  std::vector<std::string> notes;
+  std::optional<executed_point> executed;  // what the replica applied (when told)
+  enum resume_mode resume_mode = resume_mode::none;
+  std::vector<damaged_transaction> damaged_transactions;  // those the damage falls in
+  bool executed_past_damage = false;  // the executed position lies past the first damage
+  std::vector<std::string> notes;        // the first one says so when the executed position is unknown
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
   std::vector<std::string> resume_sql_position;  // file/position plan
   std::vector<std::string> resume_sql_mysql;     // MySQL 8.0.23+ form, for MySQL sources
+  // After a file/position plan on a GTID replica: run once it has caught up (back to
+  // MASTER_USE_GTID=slave_pos / SOURCE_AUTO_POSITION=1).
+  std::vector<std::string> after_catch_up_sql;
+  std::vector<std::string> after_catch_up_sql_mysql;
+  // What to run on the replica to learn its executed position (when triage was not told).
+  std::vector<std::string> learn_executed_sql;
+  std::vector<std::string> check_tables;  // `db`.`table` the damaged transactions touched
   bool unreadable = false;
   bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen
 
-  // 0 nothing damaged, 1 damaged but a resume point was found, 3 no resume point can be
-  // trusted, 2 unreadable input.
+  // 0 nothing damaged, 1 damaged with a plan that skips nothing (a resume point, or the
+  // server's own executed state), 3 no resume point can be trusted, 2 unreadable input.
   [[nodiscard]] int exit_code() const noexcept;
 };
 
+// The resume rule: a plan never skips a transaction the replica has not executed, and
+// never applies one twice. For a relay-log set the resume point is the executed point the
+// options give (completed from the files), not the last good received point; past the
+// damage it names the damaged transactions applied. Without one, a damaged relay-log set
+// gets only the plan that lets the server resume from its own state (resume_mode
+// server_state; none without GTIDs: exit 3). A server's own binlog resumes at last_good.
 [[nodiscard]] triage_report triage(const std::vector<triage_input>& inputs,
                                    const triage_options& options = {});
 

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 
 #include "connect_options.hpp"
 
@@ -14,8 +15,9 @@ namespace binlogkit_cli {
 
 using command_runner = std::function<std::optional<int>()>;
 
-// `dump`, `verify`, `triage` and `salvage`: commands that read files.
-[[nodiscard]] command_runner add_inspect_commands(CLI::App& app);
+// `dump`, `verify`, `triage` and `salvage`: commands that read files (triage --replica
+// also asks the replica, with `password` as for replay).
+[[nodiscard]] command_runner add_inspect_commands(CLI::App& app, const command_line_password& password);
 
 // `sql` (binlog to SQL text) and `replay` (binlog applied to a server). `password` is what
 // take_passwords() found on the command line, for replay's connection.

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -20,11 +21,13 @@
 #include "binlogkit/file_output.hpp"
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/replica_probe.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/transaction.hpp"
 #include "binlogkit/triage.hpp"
 #include "binlogkit/verify.hpp"
 #include "commands.hpp"
+#include "connect_options.hpp"
 #include "dump_select.hpp"
 #include "exit_codes.hpp"
 #include "filter_args.hpp"
@@ -351,6 +354,7 @@ int run_verify(const verify_args& a) {
 struct opened_set {
   std::vector<bk::source> sources;
   std::vector<bk::triage_input> inputs;
+  std::vector<std::optional<std::size_t>> source_of;  // per input: its source (none: missing)
   std::uint64_t bytes = 0;
 };
 
@@ -364,18 +368,38 @@ bk::source_kind kind_for(const std::string& path) {
   return age < 60 ? bk::source_kind::pread : bk::source_kind::automatic;
 }
 
-// Opens every file of the set (index, directory or files).
-std::optional<opened_set> open_set(const std::vector<std::string>& args) {
-  auto got = bk::open_inputs(args, kind_for);
-  if (!got.ok()) {
-    fmt::print(stderr, "binlogkit: {}\n", got.failure);
+// Opens every file of the set (index, directory or files). `allow_missing`: a file the
+// index lists that does not exist becomes a missing input (triage reports it as lost).
+std::optional<opened_set> open_set(const std::vector<std::string>& args, bool allow_missing = false) {
+  std::string failed;
+  auto files = bk::expand_inputs(args, &failed);
+  if (!files) {
+    fmt::print(stderr, "binlogkit: {}\n", bk::input_error_text(failed, files.error()));
     return std::nullopt;
   }
   opened_set set;
-  set.sources = std::move(got.sources);
-  for (const auto& s : set.sources) {
-    set.bytes += s.data().size();
-    set.inputs.push_back({s.name(), s.data()});
+  for (const auto& f : *files) {
+    std::error_code ec;
+    if (allow_missing && f != "-" && !std::filesystem::exists(f, ec)) {
+      set.source_of.emplace_back(std::nullopt);
+      continue;
+    }
+    auto src = bk::open_input(f, kind_for(f));
+    if (!src) {
+      fmt::print(stderr, "binlogkit: {}\n", bk::input_error_text(f, src.error()));
+      return std::nullopt;
+    }
+    set.source_of.emplace_back(set.sources.size());
+    set.sources.push_back(std::move(*src));
+  }
+  for (std::size_t i = 0; i < set.source_of.size(); ++i) {
+    if (const auto& at = set.source_of[i]) {
+      const auto& src = set.sources[*at];
+      set.bytes += src.data().size();
+      set.inputs.push_back({src.name(), src.data()});
+    } else {
+      set.inputs.push_back({(*files)[i], {}, true});
+    }
   }
   return set;
 }
@@ -388,7 +412,7 @@ bk::triage_report triage_with_progress(opened_set& set, bk::triage_options opt, 
   for (std::size_t i = 0; i < set.inputs.size(); ++i) base[i + 1] = base[i] + set.inputs[i].data.size();
   for (const auto& src : set.sources) src.advise_sequential();
   opt.progress = [&set, &meter, &base](std::size_t input, std::uint64_t offset) {
-    set.sources[input].release_before(offset);
+    if (const auto& at = set.source_of[input]) set.sources[*at].release_before(offset);
     meter.reach(base[input] + offset);
   };
   if (meter.enabled()) opt.progress_interval = 4u << 20;
@@ -403,7 +427,34 @@ struct triage_args {
   bool json = false, relay = false, binlog = false;
   std::string executed_position, executed_gtids, relay_log_info, master_info;
   std::string progress = "auto";
+  bool replica = false;  // --replica: ask the replica itself (read-only) what it executed
+  connect_args conn;
 };
+
+// --replica: SHOW SLAVE STATUS and @@gtid_slave_pos (or MySQL's) of the replica; what the
+// command line gives explicitly (--executed-*, info files) wins, as it is applied after.
+// An exit code when triage ends here: the options printed (--print-defaults, 0), or an
+// error printed (2: the replica cannot be asked).
+std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt) {
+  auto conn = resolve_connection(a.conn, "binlogkit triage");
+  if (conn.printed) return exit_code::ok;
+  if (!conn.error.empty()) {
+    fmt::print(stderr, "binlogkit triage: {}\n", conn.error);
+    return exit_code::usage;
+  }
+  std::string err;
+  auto status = bk::read_replica_status(conn.options, err);
+  if (!status) {
+    fmt::print(stderr, "binlogkit: --replica: {}\n", err);
+    return exit_code::unreadable;
+  }
+  if (!status->configured) {
+    fmt::print(stderr, "binlogkit: --replica: the server is not a replica (SHOW SLAVE STATUS is empty)\n");
+    return exit_code::unreadable;
+  }
+  bk::apply_replica_status(*status, opt);
+  return std::nullopt;
+}
 
 // The replica's position files and the cross-check options; false (message printed) when
 // one cannot be read.
@@ -417,6 +468,7 @@ bool triage_options_from(const triage_args& o, bk::triage_options& opt) {
     }
     opt.executed_position = bk::source_position{info->source_file, info->source_pos};
     opt.executed_relay_position = bk::source_position{info->relay_file, info->relay_pos};
+    opt.executed_origin = "relay-log.info";
   }
   if (!o.master_info.empty()) {
     auto text = bk::read_text_file(o.master_info);
@@ -428,13 +480,17 @@ bool triage_options_from(const triage_args& o, bk::triage_options& opt) {
     opt.read_position = bk::source_position{info->source_file, info->read_pos};
   }
   if (!o.executed_position.empty()) {
+    opt.executed_origin = "--executed-position";
     opt.executed_position = bk::parse_source_position(o.executed_position);
     if (!opt.executed_position) {
       fmt::print(stderr, "binlogkit: --executed-position wants FILE:POS, got '{}'\n", o.executed_position);
       return false;
     }
   }
-  if (!o.executed_gtids.empty()) opt.executed_gtids = o.executed_gtids;
+  if (!o.executed_gtids.empty()) {
+    opt.executed_gtids = o.executed_gtids;
+    opt.executed_origin = "--executed-gtids";
+  }
   if (o.relay) opt.relay = true;
   if (o.binlog) opt.relay = false;
   return true;
@@ -452,9 +508,12 @@ std::string triage_verdict(const bk::triage_report& r) {
 
 int run_triage(const triage_args& a) {
   stopwatch clock;
-  auto set = open_set(a.inputs);
+  auto set = open_set(a.inputs, true);
   if (!set) return exit_code::unreadable;
   bk::triage_options opt;
+  if (a.replica) {
+    if (auto rc = ask_replica(a, opt)) return *rc;
+  }
   if (!triage_options_from(a, opt)) return exit_code::unreadable;
   auto report = triage_with_progress(*set, opt, "triage", a.progress);
   for (const auto& src : set->sources) {
@@ -586,6 +645,10 @@ CLI::App* add_triage(CLI::App& app, triage_args& a) {
   triage->add_option("--master-info", a.master_info, "The replica's master.info: how far it had read from the source");
   triage->add_flag("--relay", a.relay, "Read the files as relay logs");
   triage->add_flag("--binlog", a.binlog, "Read the files as a server's own binlogs");
+  triage->add_flag("--replica", a.replica,
+                   "Ask the replica (read-only: SHOW SLAVE STATUS, @@gtid_slave_pos / @@gtid_executed) what it "
+                   "executed; connection options as the mysql client's below");
+  add_connection_options(triage, a.conn);
   add_progress_option(triage, a.progress);
   return triage;
 }
@@ -602,13 +665,14 @@ CLI::App* add_salvage(CLI::App& app, salvage_args& a) {
 
 }  // namespace
 
-command_runner add_inspect_commands(CLI::App& app) {
+command_runner add_inspect_commands(CLI::App& app, const command_line_password& password) {
   auto da = std::make_shared<dump_args>();
   auto va = std::make_shared<verify_args>();
   auto ta = std::make_shared<triage_args>();
   auto sa = std::make_shared<salvage_args>();
   auto* dump = add_dump(app, *da);
   auto* verify = add_verify(app, *va);
+  ta->conn.password = password;
   auto* triage = add_triage(app, *ta);
   auto* salvage = add_salvage(app, *sa);
   return [=]() -> std::optional<int> {

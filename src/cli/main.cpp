@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.set_version_flag("--version", "binlogkit 0.1.0");
   app.footer(exit_overview);
-  auto run_inspect = cli::add_inspect_commands(app);
+  auto run_inspect = cli::add_inspect_commands(app, password);
   auto run_replay = cli::add_replay_commands(app, password);
   app.set_help_flag("-h,--help", "Print this help and exit");
 

@@ -407,5 +407,5 @@ command_runner add_replay_commands(CLI::App& app, const command_line_password& p
 }  // namespace binlogkit_cli
 
 namespace binlogkit_cli {
-bool connects(const CLI::App& command) { return command.get_name() == "replay"; }
+bool connects(const CLI::App& command) { return command.get_name() == "replay" || command.get_name() == "triage"; }
 }  // namespace binlogkit_cli

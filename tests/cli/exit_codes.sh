@@ -34,7 +34,9 @@ assert r["resume_sql"], "no resume statements"
 # --executed-gtids behind the last good state: resume from what the replica executed
 set +e; out=$("$bin" triage --executed-gtids 0-1-1 "$work/flipped"); set -e
 grep -q "SET GLOBAL gtid_slave_pos = '0-1-1'" <<<"$out" || fail "executed GTIDs behind the damage not used"
-grep -q "MASTER_LOG_FILE" <<<"$out" && fail "a file/position plan was printed for a GTID-only resume point"
+# ... and the file/position plan, when printed, is that same point: 0-1-1 ends at 475.
+grep -q "MASTER_LOG_FILE = 'flipped', MASTER_LOG_POS = 475, MASTER_USE_GTID = no" <<<"$out" ||
+  fail "the file/position plan is not where 0-1-1 ends (475)"
 
 # dump from standard input equals dump of the file; every --json line parses
 diff <("$bin" dump - <"$td/mixed.000002" | sed 's/^# at \([0-9]*\)$/# at \1/') <("$bin" dump "$td/mixed.000002") >/dev/null ||

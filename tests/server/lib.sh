@@ -10,6 +10,13 @@
 #   step TEXT          names the step that a later `fail` reports
 #   fail TEXT          prints "<test_name>: FAILED at step '<step>': TEXT" and exits 1
 #   need_tools T...    fails unless every tool is on PATH
+#   sql DIR            runs the SQL on stdin as root on the sandbox server in DIR
+#   q DIR SQL          one query there, the result without column names
+#   slave_status_field DIR FIELD   one field of SHOW SLAVE STATUS there (empty if none)
+#   u32 FILE OFFSET, u8 FILE OFFSET   little-endian integers read from FILE
+#   events FILE        "offset length type server_id" for each event of a binlog or relay
+#                      log, from the 19-byte common headers alone (a walk independent of
+#                      binlogkit's reader)
 #   make_work PREFIX   creates $work (mktemp) and installs the exit trap: it calls
 #                      cleanup_hook if the test defines one (kill a background replay,
 #                      stop a replication pair), stops every sandbox server in $work,
@@ -50,6 +57,26 @@ count_matches() {
   local n
   n=$(grep -c -- "$1" "$2") || [[ $? == 1 ]] || fail "grep failed on $2"
   echo "$n"
+}
+
+sql() { "$sandbox" sql "$1" --batch; }
+q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
+slave_status_field() {
+  "$sandbox" sql "$1" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$2" '
+    { line = $0; sub(/^ +/, "", line) }
+    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
+}
+u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
+u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
+events() {
+  local f=$1 size off=4 len
+  size=$(stat -c %s -- "$f")
+  while ((off + 19 <= size)); do
+    len=$(u32 "$f" $((off + 9)))
+    ((len >= 19)) || fail "bad event length $len at $f:$off"
+    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
+    off=$((off + len))
+  done
 }
 
 make_work() {

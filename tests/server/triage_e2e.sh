@@ -24,11 +24,15 @@
 #                    holds only tail events (not executed yet) is inverted.
 #  4. The replica server is started again and its SQL thread runs until it stops at the
 #     damage, as in a real incident; then STOP SLAVE.
-#  5. `binlogkit triage --json RELAY-INDEX` must exit 1 (damaged, resume point found) and
-#     name the damaged file. Its resume_sql (a list of statements, or one string with
-#     statements separated by ";\n") is printed and run on the replica.
-#  6. The replica must catch up with the source, and CHECKSUM TABLE of every table must
-#     be the same on both.
+#  5. `binlogkit triage --json RELAY-INDEX` must exit 1 (damaged, with a plan), name the
+#     damaged file and, told nothing about the executed position, say so and resume from
+#     the server's own state (resume.mode server_state). With relay-log.info and
+#     master.info it must resume exactly where the replica's last applied transaction
+#     ends in the source's binlog. The plan is run on the replica: for torn-tail the one
+#     of the info files (file/position, then after_catch_up_sql back to GTIDs), for
+#     flip-middle the one given nothing (RESET SLAVE, MASTER_USE_GTID=slave_pos).
+#  6. The replica must catch up with the source, use GTIDs again, and CHECKSUM TABLE ...
+#     EXTENDED of every table must be the same on both.
 # Exit 0 on success, non-zero with a message naming the failed step. The servers are
 # always stopped and the directory removed (KEEP_WORK=1 keeps the directory for a look).
 # TRIAGE_EXTRA_ARGS: more arguments for triage (split at spaces).
@@ -60,7 +64,7 @@ source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
 bin=$(cd -- "$(dirname -- "$bin")" && pwd -P)/$(basename -- "$bin")
-need_tools mariadbd mariadb-install-db mariadb mariadb-admin od dd truncate timeout
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin od dd truncate timeout jq
 if command -v jq >/dev/null 2>&1; then
   json_tool=jq
 elif command -v python3 >/dev/null 2>&1; then
@@ -77,56 +81,11 @@ relay_index=$rep/relay/relay-bin.index
 replica_id=2
 cleanup_hook() { "$pair" stop "$work" >/dev/null 2>&1 || true; }
 
-# sql DIR: runs the SQL on stdin as root; fails at the first error.
-sql() { "$sandbox" sql "$1" --batch; }
-# q DIR SQL: one query, result without column names.
-q() { "$sandbox" sql "$1" --batch --skip-column-names -e "$2"; }
-slave_field() {
-  "$sandbox" sql "$rep" --batch -e 'SHOW SLAVE STATUS\G' | awk -v f="$1" '
-    { line = $0; sub(/^ +/, "", line) }
-    index(line, f ": ") == 1 { print substr(line, length(f) + 3); exit }'
-}
+# slave_field FIELD: one field of the replica's SHOW SLAVE STATUS.
+slave_field() { slave_status_field "$rep" "$1"; }
 
-# u32 FILE OFFSET / u8 FILE OFFSET: little-endian integers read from FILE.
-u32() { od -An -tu4 -j "$2" -N4 -- "$1" | tr -d ' '; }
-u8() { od -An -tu1 -j "$2" -N1 -- "$1" | tr -d ' '; }
-
-# events FILE: "offset length type server_id" for each event, from the 19-byte common
-# headers alone (an independent walk, not binlogkit's).
-events() {
-  local f=$1 size off=4 len
-  size=$(stat -c %s -- "$f")
-  while ((off + 19 <= size)); do
-    len=$(u32 "$f" $((off + 9)))
-    ((len >= 19)) || fail "bad event length $len at $f:$off"
-    echo "$off $len $(u8 "$f" $((off + 4))) $(u32 "$f" $((off + 5)))"
-    off=$((off + len))
-  done
-}
 
 relay_files() { sed 's|^.*/||' "$relay_index"; }
-
-# The SQL script of triage's resume_sql: a JSON list of statements or one string.
-resume_sql_script() {
-  if [[ $json_tool == jq ]]; then
-    jq -r 'if (.resume_sql | type) == "array"
-           then .resume_sql[] | sub("[;\\s]+$"; "") | . + ";"
-           elif (.resume_sql | type) == "string" then .resume_sql
-           else error("resume_sql is missing or neither a list nor a string") end' "$1"
-  else
-    python3 - "$1" <<'PY'
-import json, sys
-plan = json.load(open(sys.argv[1])).get("resume_sql")
-if isinstance(plan, list):
-    for s in plan:
-        print(s.rstrip().rstrip(";").rstrip() + ";")
-elif isinstance(plan, str):
-    print(plan)
-else:
-    sys.exit("resume_sql is missing or neither a list nor a string")
-PY
-  fi
-}
 
 # Base names of the files in triage's damage list, one per line.
 damage_files() {
@@ -309,8 +268,11 @@ for f in $(q "$src" 'SHOW BINARY LOGS' | cut -f1); do
 done
 [[ -n $expected ]] || fail "GTID $applied_gtid not found in the source's binlogs"
 echo "the replica applied $applied_gtid, which ends at $expected in the source's binlog"
-point=$(resume_point "$work/triage.json") || fail "no resume point in triage's output"
-[[ $point == "$expected" ]] || fail "triage resumes at $point, the last applied transaction ends at $expected"
+# Told nothing, the last good received point is no resume point: the server decides.
+[[ $(jq -r '.resume.mode' "$work/triage.json") == server_state ]] ||
+  fail "given nothing, triage resumes in mode $(jq -r '.resume.mode' "$work/triage.json"), expected server_state"
+[[ $(jq -r '.notes[0]' "$work/triage.json") == "the replica's executed position is unknown"* ]] ||
+  fail "given nothing, the first note does not say that the executed position is unknown"
 
 step "binlogkit triage with the replica's relay-log.info and master.info"
 info=$(find "$rep" -name relay-log.info -print -quit)
@@ -344,13 +306,24 @@ fi
 echo "relay-log.info: $(tr '\n' ' ' <"$info")"
 
 step "carry out the resume plan"
-plan=$(resume_sql_script "$work/triage.json") || fail "no usable resume_sql in triage's output"
+case $mode in
+  torn-tail) plan_json=$work/triage-info.json plan_key=resume_sql_position ;;
+  flip-middle) plan_json=$work/triage.json plan_key=resume_sql ;;
+esac
+plan=$(jq -r --arg k "$plan_key" '.[$k][] | . + ";"' "$plan_json") || fail "no $plan_key in triage's output"
 [[ -n ${plan//[[:space:]]/} ]] || fail "resume_sql is empty"
 echo "$plan"
 sql "$rep" <<<"$plan" || fail "the resume plan failed on the replica"
 
 step "wait until the replica has caught up"
 "$pair" wait-caught-up "$work" 180 || fail "replica did not catch up after the resume plan"
+after=$(jq -r '.after_catch_up_sql[]? | . + ";"' "$plan_json")
+if [[ -n $after ]]; then
+  echo "$after"
+  sql "$rep" <<<"$after" || fail "after_catch_up_sql failed on the replica"
+  "$pair" wait-caught-up "$work" 180 || fail "replica did not catch up after after_catch_up_sql"
+fi
+[[ $(slave_field Using_Gtid) == Slave_Pos ]] || fail "the plan leaves the replica with Using_Gtid $(slave_field Using_Gtid)"
 
 step "compare checksums"
 "$pair" checksums "$src" >"$work/source.checksums" || fail "checksums on the source"

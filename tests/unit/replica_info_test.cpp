@@ -4,6 +4,10 @@
 // file layouts as the MySQL and MariaDB manuals describe them, and SHOW RELAYLOG EVENTS.
 #include <doctest/doctest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -190,11 +194,25 @@ TEST_SUITE("replica_info") {
     REQUIRE(r.resume.has_value());
     CHECK(r.resume->source.file == "binlog.000003");
     CHECK(r.resume->source.pos == 4065);
-    CHECK(r.resume->gtid_state.empty());
-    CHECK(has_note_with(r, "the executed position binlog.000003:4065 is before the last good position binlog.000005:817"));
-    REQUIRE(r.resume_sql_position.size() == 3);
-    CHECK(r.resume_sql_position[1] ==
-          "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000003', MASTER_LOG_POS = 4065, MASTER_USE_GTID = no");
+    // One point, complete: the relay position, GTID and GTID state of that transaction end.
+    CHECK(r.resume->relay_file == "relay-bin.000009");
+    CHECK(r.resume->relay_pos == 741);
+    CHECK(r.resume->gtid == "0-1-17");
+    CHECK(r.resume->gtid_state == "0-1-17");
+    REQUIRE(r.executed.has_value());
+    CHECK(r.executed->origin == "--executed-position");
+    CHECK(r.executed->point.gtid_state == "0-1-17");
+    CHECK(has_note_with(r, "the replica's executed point (position binlog.000003:4065, from --executed-position) is "
+                           "before the last good point binlog.000005:817 (GTID 0-1-22)"));
+    CHECK(has_note_with(r, "relay-log.info is written every sync_relay_log_info transactions"));
+    CHECK(r.resume_sql == std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-17'",
+                                                    "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
+    CHECK(r.resume_sql_position ==
+          std::vector<std::string>{"SET NAMES utf8mb4", "STOP SLAVE",
+                                   "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000003', MASTER_LOG_POS = 4065, MASTER_USE_GTID = no",
+                                   "START SLAVE"});
+    CHECK(r.after_catch_up_sql ==
+          std::vector<std::string>{"STOP SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
   }
 
   TEST_CASE("triage: an executed position shown right after the source's rotate means the old file") {
@@ -212,7 +230,11 @@ TEST_SUITE("replica_info") {
     CHECK(r.resume->source.file == "binlog.000003");
     CHECK(r.resume->source.pos == 4270);
     CHECK(has_note_with(r, "read as binlog.000003:4270"));
-    CHECK(has_note_with(r, "the executed position binlog.000003:4270 is before the last good position binlog.000005:817"));
+    CHECK(has_note_with(r, "executed point (position binlog.000003:4270, from --executed-position) is before the last good point binlog.000005:817"));
+    // The transaction that ends there, found through the rotate: 0-1-18.
+    CHECK(r.resume->gtid == "0-1-18");
+    CHECK(r.resume->gtid_state == "0-1-18");
+    CHECK(r.resume->relay_pos == 946);  // the Query at 783 ends there
     // The same position in the new file's own coordinates is taken as it is.
     opt.executed_position = source_position{"binlog.000004", 383};
     r = triage(set.inputs, opt);
@@ -327,26 +349,300 @@ TEST_SUITE("replica_info") {
     auto same = triage(in, opt);
     REQUIRE(same.resume.has_value());
     CHECK(same.resume->gtid_state == u + ":1-3");
-    CHECK(same.resume_sql_position.size() == 3);
+    CHECK(same.resume_mode == resume_mode::position);
+    CHECK(same.resume_sql_position ==
+          std::vector<std::string>{"SET NAMES utf8mb4", "STOP SLAVE",
+                                   "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog_transaction_with_GTID.000001', MASTER_LOG_POS = 766",
+                                   "START SLAVE"});
+    // A file/position plan on a GTID replica: back to auto-positioning once caught up.
+    CHECK(same.after_catch_up_sql == std::vector<std::string>{"STOP SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"});
 
     opt.executed_gtids = u + ":1-2";
     auto behind = triage(in, opt);
     REQUIRE(behind.resume.has_value());
     CHECK(behind.resume->gtid_state == u + ":1-2");
+    CHECK(behind.resume->source.file.empty());
+    CHECK(behind.resume_mode == resume_mode::gtid_only);
     CHECK(behind.resume_sql_position.empty());
-    CHECK(behind.resume_sql == std::vector<std::string>{"STOP SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"});
-    CHECK(behind.resume_sql_mysql ==
-          std::vector<std::string>{"STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1", "START REPLICA"});
-    CHECK(has_note_with(behind, "lacks transactions of the set at the last good point " + u + ":1-3"));
+    // RESET also drops the retrieved set of the relay logs, which auto-positioning would not fetch again.
+    CHECK(behind.resume_sql ==
+          std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_AUTO_POSITION = 1", "START SLAVE"});
+    CHECK(behind.resume_sql_mysql == std::vector<std::string>{"STOP REPLICA", "RESET REPLICA",
+                                                              "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1",
+                                                              "START REPLICA"});
+    CHECK(has_note_with(behind, "executed point (GTIDs " + u + ":1-2, from --executed-gtids) is before the last good point"));
 
     opt.executed_gtids = u + ":1-4";
     auto ahead = triage(in, opt);
-    CHECK(has_note_with(ahead, "goes past the set at the last good point"));
+    CHECK(has_note_with(ahead, "executed point (GTIDs " + u + ":1-4, from --executed-gtids) is past the last good point"));
     CHECK(has_note_with(ahead, "check the data the damaged events touched"));
 
     opt.executed_gtids = "not a set";
     auto bad = triage(in, opt);
     CHECK(has_note_with(bad, "is not a MySQL GTID set: ignored"));
-    CHECK(bad.resume_sql_position.size() == 3);
+    CHECK_FALSE(bad.executed.has_value());
+    CHECK(bad.resume_sql_position.empty());  // clean, nothing given: no plan
+  }
+}
+
+namespace {
+
+// The testdata relay-log set with one byte of relay-bin.000013 inverted (README/events.txt:
+// 0-1-21 is the Query at 717-838, source end binlog.000005:542; 0-1-22 maps app.accounts at
+// 974 and writes it at 1033-1082, source end 817 at 1113).
+struct damaged_relay_set {
+  relay_set set = load_relay_set();
+  std::vector<std::uint8_t> copy;
+  explicit damaged_relay_set(std::size_t offset) {
+    copy.assign(set.inputs.back().data.begin(), set.inputs.back().data.end());
+    copy[offset] ^= 0xff;
+    set.inputs.back().data = {copy.data(), copy.size()};
+  }
+};
+
+// The resume point, every part of it, as one text: a mismatch shows the whole point.
+std::string point_text(const std::optional<resume_point>& p) {
+  if (!p) return "none";
+  return p->relay_file + ":" + std::to_string(p->relay_pos) + " = " + p->source.file + ":" +
+         std::to_string(p->source.pos) + " gtid " + p->gtid + " state " + p->gtid_state;
+}
+
+}  // namespace
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: a relay-log set whose head was purged starts with the source's rotate: intact") {
+    // relay_log_purge=ON leaves the oldest relay log starting with the source's own Rotate
+    // (log_pos: the end of the binlog it closes, e.g. 16646 in relay-bin.000005), not the
+    // receiver's artificial one: a relay log, not damage.
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    for (std::size_t first : {4u, 9u, 11u}) {
+      CAPTURE(set.inputs[first].name);
+      std::vector<triage_input> in(set.inputs.begin() + static_cast<std::ptrdiff_t>(first), set.inputs.end());
+      const auto r = triage(in);
+      CHECK(r.relay);
+      CHECK(r.damage.empty());
+      CHECK(r.exit_code() == 0);
+      CHECK(point_text(r.last_good) == "relay-bin.000013:1113 = binlog.000005:817 gtid 0-1-22 state 0-1-22");
+    }
+  }
+
+  TEST_CASE("triage: without the executed position a damaged relay-log set gets the server's own state") {
+    damaged_relay_set d(1050);  // inside 0-1-22's Write_rows
+    const auto r = triage(d.set.inputs);
+    REQUIRE(r.last_good.has_value());
+    CHECK(r.last_good->relay_file == "relay-bin.000013");
+    CHECK(r.last_good->relay_pos == 838);
+    CHECK(r.last_good->gtid == "0-1-21");
+    CHECK_FALSE(r.executed.has_value());
+    CHECK_FALSE(r.resume.has_value());  // never the last good received point as a guess
+    CHECK(r.resume_mode == resume_mode::server_state);
+    CHECK(r.exit_code() == 1);
+    REQUIRE_FALSE(r.notes.empty());
+    CHECK(r.notes.front().starts_with("the replica's executed position is unknown"));
+    CHECK(r.resume_sql ==
+          std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
+    CHECK(r.resume_sql_position.empty());
+    CHECK(r.learn_executed_sql == std::vector<std::string>{"SHOW SLAVE STATUS", "SELECT @@GLOBAL.gtid_slave_pos"});
+    REQUIRE(r.damaged_transactions.size() == 1);
+    const auto& t = r.damaged_transactions.front();
+    CHECK(t.file == "relay-bin.000013");
+    CHECK(t.offset == 1033);
+    CHECK(t.gtid == "0-1-22");
+    CHECK(t.after_gtid == "0-1-21");
+    CHECK(t.tables == std::vector<std::string>{"`app`.`accounts`"});
+    CHECK_FALSE(t.applied);
+    // JSON: three distinct points; resume carries only its mode.
+    const auto json = triage_report_json(r);
+    CHECK(json.find("\"executed\": null") != std::string::npos);
+    CHECK(json.find("\"resume\": {\n    \"mode\": \"server_state\"\n  }") != std::string::npos);
+  }
+
+  TEST_CASE("triage: MariaDB executed GTIDs equal to, one ahead of and behind the last good point") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    // Equal: the last good point, complete.
+    opt.executed_gtids = "0-1-21";
+    auto same = triage(d.set.inputs, opt);
+    CHECK(same.resume_mode == resume_mode::position);
+    CHECK(point_text(same.resume) == "relay-bin.000013:838 = binlog.000005:542 gtid 0-1-21 state 0-1-21");
+    CHECK_FALSE(has_note_with(same, "is past the last good point"));
+    CHECK_FALSE(same.damaged_transactions.front().applied);
+    CHECK(same.check_tables.empty());
+
+    // Compared by GTID (two domains: no single transaction end stands for the state; domain
+    // 5 is not in these files and is not compared): equal is the last good point, with the
+    // replica's whole state kept for the plan.
+    opt.executed_gtids = "0-1-21,5-9-100";
+    auto same2 = triage(d.set.inputs, opt);
+    REQUIRE(same2.resume.has_value());
+    CHECK(same2.resume_mode == resume_mode::position);
+    CHECK(same2.resume->relay_pos == 838);
+    CHECK(same2.resume->source.pos == 542);
+    CHECK_FALSE(has_note_with(same2, "is past the last good point"));
+    opt.executed_gtids = "0-1-22,5-9-100";
+    auto ahead2 = triage(d.set.inputs, opt);
+    REQUIRE(ahead2.resume.has_value());
+    CHECK(ahead2.resume_mode == resume_mode::gtid_only);
+    CHECK(ahead2.resume->gtid_state == "0-1-22,5-9-100");
+    CHECK(ahead2.damaged_transactions.front().applied);
+    opt.executed_gtids = "0-1-20,5-9-100";
+    auto behind2 = triage(d.set.inputs, opt);
+    REQUIRE(behind2.resume.has_value());
+    CHECK(behind2.resume_mode == resume_mode::gtid_only);
+    CHECK(behind2.resume->gtid_state == "0-1-20,5-9-100");
+    CHECK(has_note_with(behind2, "executed point (GTIDs 0-1-20,5-9-100, from --executed-gtids) is before"));
+
+    // One ahead: it applied 0-1-22, the damaged transaction. Resume after it (nothing
+    // twice) and name it with its table.
+    opt.executed_gtids = "0-1-22";
+    auto ahead = triage(d.set.inputs, opt);
+    REQUIRE(ahead.resume.has_value());
+    CHECK(ahead.resume_mode == resume_mode::gtid_only);
+    CHECK(ahead.resume->source.file.empty());
+    CHECK(ahead.resume->gtid_state == "0-1-22");
+    CHECK(ahead.resume_sql == std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-22'",
+                                                        "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
+    CHECK(has_note_with(ahead, "executed point (GTIDs 0-1-22, from --executed-gtids) is past the last good point"));
+    CHECK(ahead.damaged_transactions.front().applied);
+    CHECK(has_note_with(ahead, "the replica applied transaction 0-1-22 from damaged events (relay-bin.000013 offset "
+                               "1033), tables `app`.`accounts`"));
+    CHECK(ahead.check_tables == std::vector<std::string>{"`app`.`accounts`"});
+
+    // Behind: the point where 0-1-19 ended (relay-bin.000011 at 948, binlog.000004:652).
+    opt.executed_gtids = "0-1-19";
+    auto behind = triage(d.set.inputs, opt);
+    CHECK(behind.resume_mode == resume_mode::position);
+    CHECK(point_text(behind.resume) == "relay-bin.000011:948 = binlog.000004:652 gtid 0-1-19 state 0-1-19");
+    CHECK(behind.resume_sql == std::vector<std::string>{"STOP SLAVE", "RESET SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-19'",
+                                                         "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
+    CHECK(behind.resume_sql_position[2] ==
+          "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000004', MASTER_LOG_POS = 652, MASTER_USE_GTID = no");
+    CHECK(has_note_with(behind, "executed point (position binlog.000004:652, from --executed-gtids) is before the last good point "
+                                "binlog.000005:542 (GTID 0-1-21)"));
+    CHECK_FALSE(behind.damaged_transactions.front().applied);
+  }
+
+  TEST_CASE("triage: an executed position past the damage resumes there and names what was applied") {
+    damaged_relay_set d(780);  // inside 0-1-21's Query (a statement: no table map)
+    triage_options opt;
+    opt.executed_position = source_position{"binlog.000005", 817};  // the end of 0-1-22
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.last_good.has_value());
+    CHECK(r.last_good->gtid == "0-1-20");
+    CHECK(r.resume_mode == resume_mode::position);
+    CHECK(point_text(r.resume) == "relay-bin.000013:1113 = binlog.000005:817 gtid 0-1-22 state 0-1-22");
+    CHECK(r.executed_past_damage);
+    REQUIRE(r.damaged_transactions.size() == 1);
+    CHECK(r.damaged_transactions.front().gtid == "0-1-21");
+    CHECK(r.damaged_transactions.front().applied);
+    CHECK(has_note_with(r, "the replica applied transaction 0-1-21 from damaged events (relay-bin.000013 offset 717) "
+                           "(tables unknown"));
+
+    // Before the last good point: resume there, not at the last good received point.
+    opt.executed_position = source_position{"binlog.000004", 652};
+    const auto before = triage(d.set.inputs, opt);
+    REQUIRE(before.resume.has_value());
+    CHECK(before.resume->source.pos == 652);
+    CHECK(before.resume->gtid_state == "0-1-19");
+    CHECK_FALSE(before.damaged_transactions.front().applied);
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: plan names are quoted by doubling quotes; one that needs more gets no position plan") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.executed_position = source_position{"bin'log.000004", 652};
+    auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "bin'log.000004");
+    REQUIRE(r.resume_sql_position.size() == 4);
+    CHECK(r.resume_sql_position[0] == "SET NAMES utf8mb4");
+    // Right with and without NO_BACKSLASH_ESCAPES: no backslash escape anywhere.
+    CHECK(r.resume_sql_position[2] ==
+          "CHANGE MASTER TO MASTER_LOG_FILE = 'bin''log.000004', MASTER_LOG_POS = 652, MASTER_USE_GTID = no");
+    opt.executed_position = source_position{"bin\\'log.000004", 652};
+    r = triage(d.set.inputs, opt);
+    CHECK(r.resume_sql_position.empty());
+    CHECK(r.resume_sql.empty());  // no GTID state known for that point either
+    CHECK(has_note_with(r, "cannot be quoted as CHANGE MASTER takes it"));
+  }
+
+  TEST_CASE("triage: a relay log the index lists but that is missing is lost, not unreadable") {
+    auto set = load_relay_set();
+    REQUIRE(set.inputs.size() == 13);
+    set.inputs[9].data = {};
+    set.inputs[9].missing = true;  // relay-bin.000010: binlog.000003's end, 0-1-18 is in 000009
+    const auto r = triage(set.inputs);
+    REQUIRE_FALSE(r.damage.empty());
+    CHECK(r.damage.front().file == "relay-bin.000010");
+    CHECK(r.damage.front().code == errc::io_error);
+    REQUIRE(r.last_good.has_value());
+    CHECK(r.last_good->relay_file == "relay-bin.000009");
+    CHECK(r.last_good->gtid == "0-1-18");
+    CHECK(r.resume_mode == resume_mode::server_state);
+    CHECK(r.exit_code() == 1);
+    CHECK_FALSE(r.unreadable);
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: a replica whose SQL thread runs gives no position; the report says so first") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.replica_sql_running = true;
+    opt.executed_origin = "the replica (SHOW SLAVE STATUS, @@gtid_slave_pos)";
+    const auto r = triage(d.set.inputs, opt);
+    CHECK_FALSE(r.executed.has_value());
+    CHECK(r.resume_mode == resume_mode::server_state);
+    REQUIRE(r.notes.size() >= 2);
+    CHECK(r.notes[0].starts_with("the replica's SQL thread is running"));
+    CHECK(r.notes[1].starts_with("the replica's executed position is unknown"));
+  }
+}
+
+TEST_SUITE("triage") {
+  TEST_CASE("triage: info files of a reset replica name no binlog: ignored, never printed as ':4'") {
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.executed_position = source_position{"", 4};
+    opt.executed_relay_position = source_position{"./relay-bin.000001", 4};
+    opt.read_position = source_position{"", 4};
+    const auto r = triage(d.set.inputs, opt);
+    CHECK_FALSE(r.executed.has_value());
+    CHECK(r.resume_mode == resume_mode::server_state);
+    CHECK(has_note_with(r, "the executed position names no source binlog (:4; a replica reset or never started): ignored"));
+    CHECK(has_note_with(r, "master.info names no source binlog"));
+    CHECK(has_note_with(r, "the SQL thread had executed up to ./relay-bin.000001:4 in the relay logs"));
+    CHECK_FALSE(has_note_with(r, "(source :"));
+    CHECK_FALSE(has_note_with(r, "up to :4"));
+  }
+}
+
+TEST_SUITE("replica_info") {
+  TEST_CASE("inputs: an index that lost a relay log keeps it in the list; one naming other things is a file") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("bk-index-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    const auto one = testdata_path(relay_dir + "relay-bin.000001");
+    fs::copy_file(one, dir / "relay-bin.000001");
+    fs::copy_file(one, dir / "relay-bin.000003");
+    {
+      std::ofstream idx(dir / "relay-bin.index");
+      idx << "./relay-bin.000001\n./relay-bin.000002\n./relay-bin.000003\n";
+      std::ofstream other(dir / "notes.index");
+      other << "./relay-bin.000001\n./readme\n";
+    }
+    auto files = expand_inputs({(dir / "relay-bin.index").string()});
+    REQUIRE(files.has_value());
+    CHECK(*files == std::vector<std::string>{(dir / "relay-bin.000001").string(), (dir / "relay-bin.000002").string(),
+                                             (dir / "relay-bin.000003").string()});
+    // A missing line that names no log: not an index, read as a file (and reported as not a binlog).
+    auto other = expand_inputs({(dir / "notes.index").string()});
+    REQUIRE(other.has_value());
+    CHECK(*other == std::vector<std::string>{(dir / "notes.index").string()});
+    fs::remove_all(dir);
   }
 }

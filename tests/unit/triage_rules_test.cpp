@@ -152,13 +152,15 @@ TEST_SUITE("triage rules") {
     CHECK(r.resume->source.pos == 542);
     CHECK(r.resume->gtid_state.empty());
     const std::vector<std::string> plan{
-        "STOP SLAVE",
+        "SET NAMES utf8mb4", "STOP SLAVE",
         "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000005', MASTER_LOG_POS = 542, MASTER_USE_GTID = no",
         "START SLAVE"};
     CHECK(r.resume_sql_position == plan);
     CHECK(r.resume_sql == plan);
     CHECK(joined(r.resume_sql).find("gtid_slave_pos") == std::string::npos);
-    CHECK(has_note_with(r, "the executed position binlog.000005:542 is past the last good position"));
+    CHECK(has_note_with(r, "the replica's executed point (position binlog.000005:542, from --executed-position) is "
+                           "past the last good point binlog.000004:933 (GTID 0-1-20)"));
+    CHECK(has_note_with(r, "the replica applied transaction 0-1-21 from damaged events"));
   }
 
   TEST_CASE("triage: MariaDB --executed-gtids equal to, one behind and one past the last good state") {
@@ -172,7 +174,7 @@ TEST_SUITE("triage rules") {
     auto same = triage(in, opt);
     REQUIRE(same.resume.has_value());
     CHECK(same.resume->gtid_state == "0-1-20");
-    CHECK(same.resume_sql_position.size() == 3);
+    CHECK(same.resume_sql_position.size() == 4);
     CHECK(joined(same.resume_sql).find("SET GLOBAL gtid_slave_pos = '0-1-20'") != std::string::npos);
     CHECK_FALSE(has_note_with(same, "the replica's executed GTIDs"));
 
@@ -184,20 +186,25 @@ TEST_SUITE("triage rules") {
     CHECK(ahead.resume_sql_position.empty());
     CHECK(joined(ahead.resume_sql).find("SET GLOBAL gtid_slave_pos = '0-1-21'") != std::string::npos);
     CHECK(joined(ahead.resume_sql).find("MASTER_LOG_FILE") == std::string::npos);
-    CHECK(has_note_with(ahead, "the replica's executed GTIDs 0-1-21 are past the last good state 0-1-20"));
+    CHECK(has_note_with(ahead, "the replica's executed point (GTIDs 0-1-21, from --executed-gtids) is past the "
+                               "last good point binlog.000004:933 (GTID 0-1-20)"));
 
     opt.executed_gtids = "0-1-19";  // one behind: resume from what it executed
     auto behind = triage(in, opt);
     REQUIRE(behind.resume.has_value());
     CHECK(behind.resume->gtid_state == "0-1-19");
-    CHECK(behind.resume_sql_position.empty());
+    // The position of 0-1-19's end, found in the files: a file/position plan is there too.
+    REQUIRE(behind.resume_sql_position.size() == 4);
+    CHECK(behind.resume_sql_position[2] ==
+          "CHANGE MASTER TO MASTER_LOG_FILE = 'binlog.000004', MASTER_LOG_POS = 652, MASTER_USE_GTID = no");
     CHECK(joined(behind.resume_sql).find("SET GLOBAL gtid_slave_pos = '0-1-19'") != std::string::npos);
-    CHECK(has_note_with(behind, "the replica's executed GTIDs 0-1-19 are behind the last good state 0-1-20"));
+    CHECK(has_note_with(behind, "the replica's executed point (position binlog.000004:652, from --executed-gtids) "
+                                "is before the last good point binlog.000004:933 (GTID 0-1-20)"));
 
     opt.executed_gtids = "5-1-100";  // another domain only: nothing to compare
     auto other = triage(in, opt);
     REQUIRE(other.resume.has_value());
     CHECK(other.resume->gtid_state == "0-1-20");
-    CHECK(other.resume_sql_position.size() == 3);
+    CHECK(other.resume_sql_position.size() == 4);
   }
 }
