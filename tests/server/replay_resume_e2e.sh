@@ -116,6 +116,20 @@ slot_rows() { # 0 too before a kill let the progress table be created
   c=$(q "$b" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id LIKE 'resume-test#%'" 2>/dev/null || true)
   [[ $c =~ ^[0-9]+$ ]] && echo "$c" || echo 0
 }
+# Waits until the server has no connection but this one: a replay killed with SIGKILL
+# leaves its last packet running on the server (a batch holds up to 64 transactions),
+# and what is recorded may still grow until that connection ends.
+wait_target_idle() {
+  local i others
+  for ((i = 0; i < 300; i++)); do
+    others=$(q "$b" "SELECT COUNT(*) FROM information_schema.processlist
+                     WHERE id <> CONNECTION_ID() AND command <> 'Daemon'")
+    ((others == 0)) && return 0
+    sleep 0.05
+  done
+  fail "the killed replay's connections still run on the target after 15 s"
+}
+
 consistent() { # the progress row agrees with the data; prints the recorded count
   local row n m
   # One statement, one read view: a killed replay's last packet may still be running.
@@ -156,6 +170,7 @@ while (((kills < 10 || (parallel > 1 && !refused)) && attempts < 100)); do
     kill -9 "$replay_pid" 2>/dev/null || true
     wait "$replay_pid" 2>/dev/null || true
     replay_pid=""
+    wait_target_idle
     n=$(consistent)
     if ((n < total)); then
       kills=$((kills + 1))

@@ -81,10 +81,11 @@ replica_opts=(--max-relay-log-size=16384 --max-binlog-size=32768 --relay-log-pur
 # triage_expect_clean WHAT: triage of the live replica's relay logs exits 0.
 triage_expect_clean() {
   local rc=0 out
-  out=$("$bin" triage --json "$rep/relay/relay-bin.index" 2>&1) || rc=$?
-  [[ -n $out ]] || fail "$1: triage printed nothing"
+  out=$("$bin" triage --json "$rep/relay/relay-bin.index" 2>"$work/triage-clean.err") || rc=$?
+  [[ -n $out ]] || { cat "$work/triage-clean.err" >&2; fail "$1: triage printed nothing"; }
   if ((rc != 0)); then
     echo "$out" >&2
+    cat "$work/triage-clean.err" >&2
     fail "$1: triage exit $rc on an intact relay-log set, expected 0"
   fi
   [[ $(jq -r .verdict <<<"$out") == clean ]] || fail "$1: verdict $(jq -r .verdict <<<"$out")"
