@@ -10,6 +10,8 @@
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
+#include "binlogkit/row_text.hpp"
+#include "binlogkit/sql_quote.hpp"
 
 namespace binlogkit {
 
@@ -169,14 +171,14 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
-std::string sql_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out += '\\';
-    out += c;
-  }
-  out += '\'';
-  return out;
+// A source binlog name as the string CHANGE MASTER TO takes, which has no hex form: only
+// printable ASCII without a quote or backslash reads back as written in every client
+// character set (in big5, cp932, gbk and sjis a backslash can be a second byte) and under
+// every sql_mode (NO_BACKSLASH_ESCAPES). nullopt for any other name.
+std::optional<std::string> file_literal(std::string_view name) {
+  std::string s;
+  if (!append_plain_literal(s, name)) return std::nullopt;
+  return s;
 }
 
 // ---- the scan ------------------------------------------------------------------------
@@ -731,26 +733,29 @@ std::vector<std::string> mariadb_plan_gtid(const resume_point& p) {
   return {
       "STOP SLAVE",
       "RESET SLAVE",
-      fmt::format("SET GLOBAL gtid_slave_pos = {}", sql_quote(p.gtid_state)),
+      fmt::format("SET GLOBAL gtid_slave_pos = {}", string_literal(p.gtid_state)),
       "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
       "START SLAVE",
   };
 }
 
+// Empty when the source file name cannot be written (file_literal).
 std::vector<std::string> plan_position_legacy(const resume_point& p, bool mariadb) {
-  std::vector<std::string> v{"STOP SLAVE"};
-  v.push_back(fmt::format("CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}{}",
-                          sql_quote(p.source.file), p.source.pos,
-                          mariadb ? ", MASTER_USE_GTID = no" : ""));
-  v.push_back("START SLAVE");
-  return v;
+  auto file = file_literal(p.source.file);
+  if (!file) return {};
+  return {"STOP SLAVE",
+          fmt::format("CHANGE MASTER TO MASTER_LOG_FILE = {}, MASTER_LOG_POS = {}{}", *file, p.source.pos,
+                      mariadb ? ", MASTER_USE_GTID = no" : ""),
+          "START SLAVE"};
 }
 
 std::vector<std::string> plan_position_mysql8(const resume_point& p) {
+  auto file = file_literal(p.source.file);
+  if (!file) return {};
   return {
       "STOP REPLICA",
       fmt::format("CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0, SOURCE_LOG_FILE = {}, SOURCE_LOG_POS = {}",
-                  sql_quote(p.source.file), p.source.pos),
+                  *file, p.source.pos),
       "START REPLICA",
   };
 }
@@ -1069,6 +1074,15 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
       rep.resume_sql_mysql = {"STOP REPLICA", "CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 1", "START REPLICA"};
     } else if (!mariadb) {
       rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
+    }
+    if (!gtid_only && !file_literal(rep.resume->source.file)) {
+      std::string shown;
+      append_one_line(shown, rep.resume->source.file, true);
+      rep.notes.push_back(fmt::format(
+          "the source binlog name \"{}\" is not printable ASCII without quotes and backslashes, so no "
+          "quoting of it reads the same in every client character set and sql_mode: the statements that "
+          "resume by file and position are left out",
+          shown));
     }
   }
   if (rep.unverifiable && !rep.unreadable) {

@@ -147,7 +147,7 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
     out += "-- 1. stop the replica threads; 2. set the damaged relay logs aside (RESET discards them);\n";
     out += "-- 3. point the replica at the last good position; 4. start it and watch it catch up.\n";
     for (const auto& s : r.resume_sql) fmt::format_to(it, "{};\n", s);
-    if (r.resume_sql != r.resume_sql_position) {
+    if (!r.resume_sql_position.empty() && r.resume_sql != r.resume_sql_position) {
       out += "\n-- Or by file and position:\n";
       for (const auto& s : r.resume_sql_position) fmt::format_to(it, "{};\n", s);
     }
@@ -157,6 +157,8 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
       out += "-- With GTID auto-positioning (SOURCE_AUTO_POSITION=1) no position is needed: the\n"
              "-- replica asks the source for every transaction it has not executed.\n";
     }
+  } else if (!r.damage.empty() && r.resume) {
+    out += "\nno resume statements (see the notes): point the replica at the resume position above yourself\n";
   } else if (!r.damage.empty()) {
     out += "\nno resume point can be trusted: re-clone the replica or resume from a known executed position\n";
   }

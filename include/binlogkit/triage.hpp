@@ -109,7 +109,7 @@ struct triage_report {
   std::optional<source_position> source_at_damage;
   std::vector<std::string> notes;
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
-  std::vector<std::string> resume_sql_position;  // file/position plan
+  std::vector<std::string> resume_sql_position;  // file/position plan (empty: the name cannot be quoted, see notes)
   std::vector<std::string> resume_sql_mysql;     // MySQL 8.0.23+ form, for MySQL sources
   bool unreadable = false;
   bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen

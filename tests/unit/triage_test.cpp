@@ -995,6 +995,40 @@ TEST_SUITE("triage") {
     CHECK_MESSAGE(plan.find("321066") != std::string::npos, plan);
   }
 
+  TEST_CASE("triage: a source binlog name that no quoting keeps intact gets no file/position statements") {
+    // corrupt-relay-bin.000624 (no checksums) with its receiver's ROTATE (at 98) naming
+    // another source binlog of the same length, "mysql-bin.010260" -> the bytes below. In
+    // CHANGE MASTER TO only a quoted string is taken: with a backslash before the quote,
+    // NO_BACKSLASH_ESCAPES (or a gbk/big5/sjis client, where 0xbf 0x5c is one character)
+    // ends the string at that quote and what follows it runs as written.
+    std::vector<std::uint8_t> data;
+    triage_report ok = triage_one("stoneatom+stonedb/mysql-test__std_data__corrupt-relay-bin.000624", data);
+    REQUIRE(ok.resume.has_value());
+    const std::string plain = "mysql-bin.010260";
+    const std::string evil = "\xbf'\\,\"e\"#abc.0260";  // 16 bytes, as the name it replaces
+    REQUIRE(evil.size() == plain.size());
+    auto at = std::search(data.begin(), data.end(), plain.begin(), plain.end());
+    REQUIRE(at != data.end());
+    std::copy(evil.begin(), evil.end(), at);
+    const auto r = triage({{"corrupt-relay-bin.000624", as_bytes(data)}});
+    INFO(describe(r));
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == evil);
+    CHECK(r.resume->source.pos == 321066);
+    CHECK(r.exit_code() == 1);
+    CHECK(r.resume_sql.empty());
+    CHECK(r.resume_sql_position.empty());
+    CHECK(r.resume_sql_mysql.empty());
+    CHECK(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+      return n.find("the statements that resume by file and position are left out") != std::string::npos;
+    }));
+    const std::string text = triage_report_text(r, {{"corrupt-relay-bin.000624", as_bytes(data)}});
+    CHECK(text.find("CHANGE MASTER") == std::string::npos);
+    CHECK(text.find("CHANGE REPLICATION SOURCE") == std::string::npos);
+    CHECK(text.find("no resume statements (see the notes)") != std::string::npos);
+    CHECK(text.find("no resume point can be trusted") == std::string::npos);
+  }
+
   TEST_CASE("triage: mdev-39404: a MariaDB GTID event whose CRC32 fails") {
     // 657 bytes (MariaDB 10.6, CRC32): FORMAT_DESCRIPTION 4-256 verifies (cb5fac99); at
     // 256 a GTID (0xa2) of size 0x191 = 401 ending at 657 = the file's size, stored CRC32
