@@ -171,12 +171,24 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// The source binlog that a binlog read from `path` is: its base name, without the .gz of a
+// compressed copy. Standard input ("-") keeps its name: no source binlog is called that, and
+// no resume statement is written for it.
+std::string source_binlog_name(std::string_view path) {
+  std::string n = base_name(path);
+  if (n.size() > 3 && n.ends_with(".gz")) n.resize(n.size() - 3);
+  return n;
+}
+
+constexpr std::string_view stdin_name = "-";
+
 // A source binlog name as the string CHANGE MASTER TO takes, which has no hex form: only
 // printable ASCII without a quote or backslash reads back as written in every client
 // character set (in big5, cp932, gbk and sjis a backslash can be a second byte) and under
 // every sql_mode (NO_BACKSLASH_ESCAPES). nullopt for any other name.
 std::optional<std::string> file_literal(std::string_view name) {
   std::string s;
+  if (name == stdin_name) return std::nullopt;
   if (!append_plain_literal(s, name)) return std::nullopt;
   return s;
 }
@@ -401,7 +413,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     }
   } else {
     if (source_input_ != &in) {  // once per file, not per event
-      source_file_ = source_name_index(base_name(in.name));
+      source_file_ = source_name_index(source_binlog_name(in.name));
       source_input_ = &in;
     }
     source_pos_ = ev.end_offset();
@@ -1075,7 +1087,13 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
     } else if (!mariadb) {
       rep.resume_sql_mysql = plan_position_mysql8(*rep.resume);
     }
-    if (!gtid_only && !file_literal(rep.resume->source.file)) {
+    if (rep.damage.empty()) {
+      // Nothing to resume from: no plan is printed, so nothing is left out of one.
+    } else if (!gtid_only && rep.resume->source.file == stdin_name) {
+      rep.notes.push_back(
+          "the binlog was read from standard input, so the name of the source binlog is not known: the "
+          "statements that resume by file and position are left out");
+    } else if (!gtid_only && !file_literal(rep.resume->source.file)) {
       std::string shown;
       append_one_line(shown, rep.resume->source.file, true);
       rep.notes.push_back(fmt::format(

@@ -174,8 +174,10 @@ for cmd in dump verify triage sql salvage; do
   result() {
     if [[ $cmd == salvage ]]; then md5sum <"$work/salvaged"; return; fi
     if [[ $1 == - ]]; then sed -e "s|^-:|F:|; s|: - at |: F at |; s|source -:|source F:|g" "$work/out"; return; fi
-    local base=${1##*/}
-    sed -e "s|$1|F|g; s|source $base:|source F:|g; s|'$base'|'F'|g; s|: $base at |: F at |g" "$work/out"
+    # A binlog's source coordinates name it without the .gz of a compressed copy.
+    local base=${1##*/} src=${1##*/}
+    src=${src%.gz}
+    sed -e "s|$1|F|g; s|source $src:|source F:|g; s|'$src'|'F'|g; s|: $base at |: F at |g" "$work/out"
   }
   expect 0 run_cmd "$cmd" "$td/mixed.000001"
   want=$(result "$td/mixed.000001")

@@ -1029,6 +1029,35 @@ TEST_SUITE("triage") {
     CHECK(text.find("no resume point can be trusted") == std::string::npos);
   }
 
+  TEST_CASE("triage: a binlog read as NAME.gz resumes at NAME; one read from standard input by GTID only") {
+    // mixed.000001 (MariaDB 10.11, CRC32) with a byte in its middle changed: the source
+    // coordinates of a binlog are its own name, which for a compressed copy is the name
+    // without .gz, and for standard input is not known (no MASTER_LOG_FILE = '-').
+    auto data = read_file(testdata_path("mariadb-10.11/mixed.000001"));
+    REQUIRE(data.size() > 100);
+    data[data.size() / 2] ^= 0xff;
+    const auto gz = triage({{"mixed.000001.gz", as_bytes(data)}});
+    INFO(describe(gz));
+    REQUIRE(gz.resume.has_value());
+    CHECK(gz.resume->source.file == "mixed.000001");
+    std::string plan;
+    for (const auto& q : gz.resume_sql_position) plan += q + ";";
+    CHECK_MESSAGE(plan.find("MASTER_LOG_FILE = 'mixed.000001', MASTER_LOG_POS = ") != std::string::npos, plan);
+
+    const auto in = triage({{"-", as_bytes(data)}});
+    REQUIRE(in.resume.has_value());
+    CHECK(in.resume->source.pos == gz.resume->source.pos);
+    CHECK(in.resume_sql_position.empty());
+    CHECK(in.resume_sql_mysql.empty());
+    std::string all;
+    for (const auto& q : in.resume_sql) all += q + ";";
+    CHECK_MESSAGE(all.find("MASTER_LOG_FILE") == std::string::npos, all);
+    CHECK_MESSAGE(all.find("SET GLOBAL gtid_slave_pos = '") != std::string::npos, all);
+    CHECK(std::any_of(in.notes.begin(), in.notes.end(), [](const std::string& n) {
+      return n.find("read from standard input") != std::string::npos;
+    }));
+  }
+
   TEST_CASE("triage: mdev-39404: a MariaDB GTID event whose CRC32 fails") {
     // 657 bytes (MariaDB 10.6, CRC32): FORMAT_DESCRIPTION 4-256 verifies (cb5fac99); at
     // 256 a GTID (0xa2) of size 0x191 = 401 ending at 657 = the file's size, stored CRC32
