@@ -520,8 +520,14 @@ int run_salvage(const salvage_args& a) {
              report.last_good->gtid.empty() ? "" : fmt::format(" (GTID {})", report.last_good->gtid));
   const std::uint64_t cut = size - copy->size();
   print_summary("salvage",
-                report.damage.empty()
+                report.damage.empty() && cut == 0
                     ? fmt::format("{} had no damage: copied whole ({} bytes) to {}", a.in, copy->size(), a.out)
+                : report.damage.empty()
+                    // Events after the last transaction (a closing ROTATE, an unfinished
+                    // transaction of a relay log) are not part of the copy.
+                    ? fmt::format("{} had no damage: wrote {} ({} bytes, {} transactions); left out the {} bytes "
+                                  "after its last complete transaction",
+                                  a.in, a.out, copy->size(), report.transactions_before_damage, cut)
                     : fmt::format("wrote {} ({} bytes, {} transactions); cut {} bytes from {} ({} damaged range(s))",
                                   a.out, copy->size(), report.transactions_before_damage, cut, a.in,
                                   report.damage.size()),

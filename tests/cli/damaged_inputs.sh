@@ -204,6 +204,13 @@ done
 # salvage of a set: one file only
 expect 2 bk salvage "$work/dir" "$work/salvaged"
 err_is "binlogkit: salvage takes one binlog or relay-log file"
+# An undamaged binlog ends with a ROTATE after its last transaction: the copy leaves it out,
+# and the summary says so instead of "copied whole".
+rm -f "$work/salvaged"
+expect 0 bk salvage "$td/mixed.000001" "$work/salvaged"
+grep -Eq "^binlogkit salvage: $td/mixed.000001 had no damage: wrote $work/salvaged \(11401 bytes, 24 transactions\); left out the 43 bytes after its last complete transaction, [0-9]+\.[0-9]{2} s\$" "$work/err" ||
+  { cat "$work/err"; fail "salvage of an undamaged binlog: the summary does not say what was left out"; }
+rm -f "$work/salvaged"
 
 # ---- item 4: a mapped input truncated while read ----------------------------------------
 python3 - "$td/mixed.000001" "$work/big.000001" <<'EOF'
