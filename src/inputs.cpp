@@ -66,6 +66,8 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       auto dir = fs::path(arg).parent_path();
       std::vector<std::string> listed;
       bool all_exist = true;
+      bool all_numbered = true;  // every line ends in a NAME.NNNNNN file name
+      std::string missing;       // the first listed file that does not exist
       while (std::getline(idx, line)) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
         if (line.empty()) continue;
@@ -79,7 +81,11 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
         } else if (!fs::exists(p, ec)) {
           p = dir / p.filename();
         }
-        if (!fs::exists(p, ec)) all_exist = false;
+        if (!fs::exists(p, ec)) {
+          if (all_exist) missing = p.lexically_normal().string();
+          all_exist = false;
+        }
+        if (!numbered(p.filename().string())) all_numbered = false;
         listed.push_back(p.lexically_normal().string());
       }
       // Only a text file whose every line names an existing file is an index; anything
@@ -87,6 +93,12 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       if (!listed.empty() && all_exist) {
         out.insert(out.end(), listed.begin(), listed.end());
         continue;
+      }
+      // Every line names a binlog but one of them is not there: an index (a purged or
+      // moved binlog, a relative path), not a binlog without its magic.
+      if (!listed.empty() && all_numbered) {
+        if (failed_path != nullptr) *failed_path = arg + ": lists " + missing;
+        return make_error(errc::io_error, 0, -1, "no such file or directory");
       }
     }
     out.push_back(arg);

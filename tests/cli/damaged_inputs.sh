@@ -212,6 +212,15 @@ grep -Eq "^binlogkit salvage: $td/mixed.000001 had no damage: wrote $work/salvag
   { cat "$work/err"; fail "salvage of an undamaged binlog: the summary does not say what was left out"; }
 rm -f "$work/salvaged"
 
+# An index naming a binlog that is not there (purged, moved, a path the server wrote
+# relative to another directory) says which, for every command; it is no "not a binlog".
+printf 'mixed.000001\nmixed.000009\n' >"$work/dir/gone.index"
+for cmd in dump verify triage sql salvage; do
+  expect 2 run_cmd "$cmd" "$work/dir/gone.index"
+  err_is "binlogkit: $work/dir/gone.index: lists $work/dir/mixed.000009: no such file or directory"
+done
+rm "$work/dir/gone.index"
+
 # ---- item 4: a mapped input truncated while read ----------------------------------------
 python3 - "$td/mixed.000001" "$work/big.000001" <<'EOF'
 import struct, sys
