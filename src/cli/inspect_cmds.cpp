@@ -122,7 +122,13 @@ std::optional<std::uint64_t> start_boundary(const bk::source& src, std::uint64_t
   std::uint64_t before = bk::binlog_magic_size, before_tx = before, tx_begin = before;
   for (;;) {
     auto next = reader.next();
-    if (!next || !next->has_value()) return pos;  // damage or the end first: the dump reports it
+    if (!next) return pos;  // damage first: the dump reports it
+    if (!next->has_value()) {
+      if (pos <= src.data().size()) return pos;
+      why = fmt::format("{}: --start-position {} is past the end of the file ({} bytes)", src.name(), pos,
+                        src.data().size());
+      return std::nullopt;
+    }
     const bk::event_view& ev = **next;
     if (ev.offset == pos) return pos;
     if (ev.offset > pos) {

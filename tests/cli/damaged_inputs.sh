@@ -221,6 +221,15 @@ for cmd in dump verify triage sql salvage; do
 done
 rm "$work/dir/gone.index"
 
+# A start position past the end of the first file (a digit too many) names no event of
+# it: exit 2, not every transaction of the file skipped with exit 0.
+for cmd in dump sql; do
+  expect 2 bk "$cmd" --start-position 114440 "$td/mixed.000001" "$td/mixed.000002"
+  prefix=binlogkit
+  [[ $cmd == dump ]] && prefix="binlogkit dump"
+  err_is "$prefix: $td/mixed.000001: --start-position 114440 is past the end of the file (11444 bytes)"
+done
+
 # ---- item 4: a mapped input truncated while read ----------------------------------------
 python3 - "$td/mixed.000001" "$work/big.000001" <<'EOF'
 import struct, sys
