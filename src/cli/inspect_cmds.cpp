@@ -492,6 +492,12 @@ struct salvage_args {
 
 int run_salvage(const salvage_args& a) {
   stopwatch clock;
+  if (a.out == "-") {
+    // Every input may be "-" (standard input), so "-" as OUT reads as standard output, which
+    // a copy written beside OUT and linked in place cannot be.
+    fmt::print(stderr, "binlogkit salvage: OUT is a new file, not standard output (./- for a file named -)\n");
+    return exit_code::usage;
+  }
   auto set = open_set({a.in});
   if (!set) return exit_code::unreadable;
   if (set->inputs.size() != 1) {

@@ -212,6 +212,11 @@ grep -Eq "^binlogkit salvage: $td/mixed.000001 had no damage: wrote $work/salvag
   { cat "$work/err"; fail "salvage of an undamaged binlog: the summary does not say what was left out"; }
 rm -f "$work/salvaged"
 
+# OUT "-" is not standard output (a file named "-" appeared in the working directory).
+(cd "$work" && expect 2 bk salvage "$td/mixed.000001" -)
+err_is "binlogkit salvage: OUT is a new file, not standard output (./- for a file named -)"
+[[ ! -e $work/- ]] || fail "salvage wrote a file named -"
+
 # An index naming a binlog that is not there (purged, moved, a path the server wrote
 # relative to another directory) says which, for every command; it is no "not a binlog".
 printf 'mixed.000001\nmixed.000009\n' >"$work/dir/gone.index"
