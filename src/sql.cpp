@@ -1815,6 +1815,12 @@ result<std::optional<rendered_transaction>> transaction_stream::next_events() {
       return unexpected<error>(n.error());
     }
     if (!n->has_value()) {
+      // --start-position applies to the first file: one past its end names no event of it
+      // (a mistyped number), and every transaction of the file would be skipped.
+      if (file_ == 0 && m.filter.start_position > inputs_[0].data.size()) {
+        return make_error(errc::bad_value, inputs_[0].data.size(), -1,
+                          "the start position lies past the end of the first file: no event of it starts there");
+      }
       m.reader.reset();
       ++file_;
       continue;

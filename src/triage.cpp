@@ -172,6 +172,18 @@ std::string base_name(std::string_view path) {
   return std::string(slash == std::string_view::npos ? path : path.substr(slash + 1));
 }
 
+// Standard input's name: no source binlog is called that, and no file/position statement is
+// written for a binlog read from it.
+constexpr std::string_view stdin_name = "-";
+
+// The source binlog that a binlog read from `path` is: its base name, without the .gz of a
+// compressed copy.
+std::string source_binlog_name(std::string_view path) {
+  std::string n = base_name(path);
+  if (n.size() > 3 && n.ends_with(".gz")) n.resize(n.size() - 3);
+  return n;
+}
+
 // A name from the files (a source binlog) as a string literal that reads the same in
 // every client character set and sql_mode (sql_quote.hpp's plain literal: printable
 // ASCII, quotes doubled). CHANGE MASTER takes no hex literal, so a name that would need
@@ -179,7 +191,7 @@ std::string base_name(std::string_view path) {
 // no plan at all: std::nullopt.
 std::optional<std::string> plan_literal(std::string_view s) {
   std::string out;
-  if (s.empty() || !append_plain_literal(out, s)) return std::nullopt;
+  if (s.empty() || s == stdin_name || !append_plain_literal(out, s)) return std::nullopt;
   return out;
 }
 
@@ -478,7 +490,7 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     }
   } else {
     if (source_input_ != &in) {  // once per file, not per event
-      source_file_ = source_name_index(base_name(in.name));
+      source_file_ = source_name_index(source_binlog_name(in.name));
       source_input_ = &in;
     }
     source_pos_ = ev.end_offset();
@@ -1301,7 +1313,11 @@ void write_plans(triage_report& rep) {
       break;
   }
   rep.resume_sql_position = plan_position_legacy(*rep.resume, mariadb);
-  if (rep.resume_sql_position.empty()) {
+  if (rep.resume_sql_position.empty() && rep.resume->source.file == stdin_name) {
+    rep.notes.push_back(
+        "the binlog was read from standard input, so the name of the source binlog is not known: the "
+        "statements that resume by file and position are left out");
+  } else if (rep.resume_sql_position.empty()) {
     rep.notes.push_back(fmt::format(
         "the source file name {} cannot be quoted as CHANGE MASTER takes it (not printable ASCII, or a "
         "backslash: no server names a binlog so): no file/position plan",

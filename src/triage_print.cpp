@@ -231,6 +231,10 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
   }
   for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", n);
   if (r.damage.empty()) return out;
+  if (r.resume_sql.empty() && r.resume) {
+    out += "\nno resume statements (see the notes): point the replica at the resume position above yourself\n";
+    return out;
+  }
   if (r.resume_sql.empty()) {
     out += "\nno resume point can be trusted: re-clone the replica, or run triage again with the replica's "
            "executed position\n";

@@ -22,8 +22,10 @@ namespace binlogkit {
 //   - a FIFO or character device: taken as is (read as a stream; it is never opened here,
 //     so nothing waits for its writer twice);
 //   - a file, taken as is (a .gz one is inflated when opened).
-// Errors: io_error (detail names what failed) for a missing path or an empty directory;
-// `failed_path`, when given, receives the argument at fault.
+// Errors: io_error (detail names what failed) for a missing path, an empty directory, or
+// an index file (every line a NAME.NNNNNN file name) naming a file that does not exist;
+// `failed_path`, when given, receives the argument at fault ("INDEX: lists FILE" for an
+// index naming a missing file).
 [[nodiscard]] result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args,
                                                              std::string* failed_path = nullptr);
 

@@ -148,7 +148,7 @@ struct triage_report {
   bool executed_past_damage = false;  // the executed position lies past the first damage
   std::vector<std::string> notes;        // the first one says so when the executed position is unknown
   std::vector<std::string> resume_sql;           // preferred plan (GTID where possible)
-  std::vector<std::string> resume_sql_position;  // file/position plan
+  std::vector<std::string> resume_sql_position;  // file/position plan (empty: the name cannot be quoted, see notes)
   std::vector<std::string> resume_sql_mysql;     // MySQL 8.0.23+ form, for MySQL sources
   // After a file/position plan on a GTID replica: run once it has caught up (back to
   // MASTER_USE_GTID=slave_pos / SOURCE_AUTO_POSITION=1).

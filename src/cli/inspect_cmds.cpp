@@ -125,7 +125,13 @@ std::optional<std::uint64_t> start_boundary(const bk::source& src, std::uint64_t
   std::uint64_t before = bk::binlog_magic_size, before_tx = before, tx_begin = before;
   for (;;) {
     auto next = reader.next();
-    if (!next || !next->has_value()) return pos;  // damage or the end first: the dump reports it
+    if (!next) return pos;  // damage first: the dump reports it
+    if (!next->has_value()) {
+      if (pos <= src.data().size()) return pos;
+      why = fmt::format("{}: --start-position {} is past the end of the file ({} bytes)", src.name(), pos,
+                        src.data().size());
+      return std::nullopt;
+    }
     const bk::event_view& ev = **next;
     if (ev.offset == pos) return pos;
     if (ev.offset > pos) {
@@ -545,6 +551,12 @@ struct salvage_args {
 
 int run_salvage(const salvage_args& a) {
   stopwatch clock;
+  if (a.out == "-") {
+    // Every input may be "-" (standard input), so "-" as OUT reads as standard output, which
+    // a copy written beside OUT and linked in place cannot be.
+    fmt::print(stderr, "binlogkit salvage: OUT is a new file, not standard output (./- for a file named -)\n");
+    return exit_code::usage;
+  }
   auto set = open_set({a.in});
   if (!set) return exit_code::unreadable;
   if (set->inputs.size() != 1) {
@@ -579,8 +591,14 @@ int run_salvage(const salvage_args& a) {
              report.last_good->gtid.empty() ? "" : fmt::format(" (GTID {})", report.last_good->gtid));
   const std::uint64_t cut = size - copy->size();
   print_summary("salvage",
-                report.damage.empty()
+                report.damage.empty() && cut == 0
                     ? fmt::format("{} had no damage: copied whole ({} bytes) to {}", a.in, copy->size(), a.out)
+                : report.damage.empty()
+                    // Events after the last transaction (a closing ROTATE, an unfinished
+                    // transaction of a relay log) are not part of the copy.
+                    ? fmt::format("{} had no damage: wrote {} ({} bytes, {} transactions); left out the {} bytes "
+                                  "after its last complete transaction",
+                                  a.in, a.out, copy->size(), report.transactions_before_damage, cut)
                     : fmt::format("wrote {} ({} bytes, {} transactions); cut {} bytes from {} ({} damaged range(s))",
                                   a.out, copy->size(), report.transactions_before_damage, cut, a.in,
                                   report.damage.size()),

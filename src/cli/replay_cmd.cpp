@@ -104,6 +104,11 @@ int run_sql(const sql_args& a) {
     return exit_code::unreadable;
   }
   std::vector<bk::source> sources = std::move(opened.sources);
+  if (!sources.empty() && filter.start_position > sources[0].data().size()) {
+    fmt::print(stderr, "binlogkit: {}: --start-position {} is past the end of the file ({} bytes)\n", sources[0].name(),
+               filter.start_position, sources[0].data().size());
+    return exit_code::usage;
+  }
   std::vector<bk::binlog_input> inputs;
   for (const auto& s : sources) s.advise_sequential();
   for (const auto& s : sources) inputs.push_back({s.name(), s.data()});

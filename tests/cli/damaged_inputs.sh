@@ -174,8 +174,10 @@ for cmd in dump verify triage sql salvage; do
   result() {
     if [[ $cmd == salvage ]]; then md5sum <"$work/salvaged"; return; fi
     if [[ $1 == - ]]; then sed -e "s|^-:|F:|; s|: - at |: F at |; s|source -:|source F:|g" "$work/out"; return; fi
-    local base=${1##*/}
-    sed -e "s|$1|F|g; s|source $base:|source F:|g; s|'$base'|'F'|g; s|: $base at |: F at |g" "$work/out"
+    # A binlog's source coordinates name it without the .gz of a compressed copy.
+    local base=${1##*/} src=${1##*/}
+    src=${src%.gz}
+    sed -e "s|$1|F|g; s|source $src:|source F:|g; s|'$src'|'F'|g; s|: $base at |: F at |g" "$work/out"
   }
   expect 0 run_cmd "$cmd" "$td/mixed.000001"
   want=$(result "$td/mixed.000001")
@@ -202,6 +204,41 @@ done
 # salvage of a set: one file only
 expect 2 bk salvage "$work/dir" "$work/salvaged"
 err_is "binlogkit: salvage takes one binlog or relay-log file"
+# An undamaged binlog ends with a ROTATE after its last transaction: the copy leaves it out,
+# and the summary says so instead of "copied whole".
+rm -f "$work/salvaged"
+expect 0 bk salvage "$td/mixed.000001" "$work/salvaged"
+grep -Eq "^binlogkit salvage: $td/mixed.000001 had no damage: wrote $work/salvaged \(11401 bytes, 24 transactions\); left out the 43 bytes after its last complete transaction, [0-9]+\.[0-9]{2} s\$" "$work/err" ||
+  { cat "$work/err"; fail "salvage of an undamaged binlog: the summary does not say what was left out"; }
+rm -f "$work/salvaged"
+
+# OUT "-" is not standard output (a file named "-" appeared in the working directory).
+(cd "$work" && expect 2 bk salvage "$td/mixed.000001" -)
+err_is "binlogkit salvage: OUT is a new file, not standard output (./- for a file named -)"
+[[ ! -e $work/- ]] || fail "salvage wrote a file named -"
+
+# An index naming a binlog that is not there (purged, moved, a path the server wrote
+# relative to another directory) names that file, for every command; it is no "not a
+# binlog". triage reads it as a lost file of the set: damage, with the resume point
+# before it.
+printf 'mixed.000001\nmixed.000009\n' >"$work/dir/gone.index"
+for cmd in dump verify sql salvage; do
+  expect 2 run_cmd "$cmd" "$work/dir/gone.index"
+  err_is "binlogkit: $work/dir/mixed.000009: cannot open file: No such file or directory"
+done
+expect 1 run_cmd triage "$work/dir/gone.index"
+grep -q "mixed.000009" "$work/out" || { cat "$work/out"; fail "triage does not name the lost mixed.000009"; }
+grep -q "resume at source mixed.000001:11401" "$work/err" || { cat "$work/err"; fail "triage does not resume at the end of mixed.000001"; }
+rm "$work/dir/gone.index"
+
+# A start position past the end of the first file (a digit too many) names no event of
+# it: exit 2, not every transaction of the file skipped with exit 0.
+for cmd in dump sql; do
+  expect 2 bk "$cmd" --start-position 114440 "$td/mixed.000001" "$td/mixed.000002"
+  prefix=binlogkit
+  [[ $cmd == dump ]] && prefix="binlogkit dump"
+  err_is "$prefix: $td/mixed.000001: --start-position 114440 is past the end of the file (11444 bytes)"
+done
 
 # ---- item 4: a mapped input truncated while read ----------------------------------------
 python3 - "$td/mixed.000001" "$work/big.000001" <<'EOF'

@@ -791,6 +791,30 @@ TEST_SUITE("sql") {
     CHECK(gtids(render_all(b, f)) == std::vector<std::string>{"0-1-3", "0-1-4"});
   }
 
+  TEST_CASE("render: a start position past the end of the first file is an error, not a skipped file") {
+    binlog_builder a(server::mariadb_10_11), b(server::mariadb_10_11);
+    for (auto* f : {&a, &b}) {
+      f->add(event_type::mariadb_gtid, mariadb_gtid_body(1, 0, mariadb_gtid_event::fl_transactional));
+      f->add(event_type::query, query_body("d", "INSERT INTO t VALUES (1)", status_vars()));
+      f->add(event_type::xid, xid_body(1));
+    }
+    sql_filter f;
+    f.start_position = a.span().size() * 10;  // a digit too many
+    transaction_stream s({{"a.000001", a.span()}, {"a.000002", b.span()}}, f, {});
+    auto n = s.next();
+    REQUIRE_FALSE(n);
+    CHECK(n.error().code == errc::bad_value);
+    CHECK(n.error().offset == a.span().size());
+    CHECK(std::string(n.error().detail).find("past the end of the first file") != std::string::npos);
+    // At the very end of the first file: nothing of it, the second file whole.
+    f.start_position = a.span().size();
+    transaction_stream e({{"a.000001", a.span()}, {"a.000002", b.span()}}, f, {});
+    auto first = e.next();
+    REQUIRE(first);
+    REQUIRE(*first);
+    CHECK((*first)->file_index == 1);
+  }
+
   TEST_CASE("render: resume skips through the recorded end and checks it is a boundary") {
     binlog_builder b(server::mariadb_10_11);
     std::uint64_t end2 = 0;

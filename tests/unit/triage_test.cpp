@@ -1079,6 +1079,73 @@ TEST_SUITE("triage") {
     CHECK(told.after_catch_up_sql.empty());  // no GTIDs: no auto-positioning to go back to
   }
 
+  TEST_CASE("triage: a source binlog name that no quoting keeps intact gets no file/position statements") {
+    // corrupt-relay-bin.000624 (no checksums) with its receiver's ROTATE (at 98) naming
+    // another source binlog of the same length, "mysql-bin.010260" -> the bytes below. In
+    // CHANGE MASTER TO only a quoted string is taken: with a backslash before the quote,
+    // NO_BACKSLASH_ESCAPES (or a gbk/big5/sjis client, where 0xbf 0x5c is one character)
+    // ends the string at that quote and what follows it runs as written.
+    std::vector<std::uint8_t> data;
+    triage_report ok = triage_one("stoneatom+stonedb/mysql-test__std_data__corrupt-relay-bin.000624", data);
+    CHECK(ok.exit_code() == 3);  // executed position unknown, no GTIDs: no plan at all
+    const std::string plain = "mysql-bin.010260";
+    const std::string evil = "\xbf'\\,\"e\"#abc.0260";  // 16 bytes, as the name it replaces
+    REQUIRE(evil.size() == plain.size());
+    auto at = std::search(data.begin(), data.end(), plain.begin(), plain.end());
+    REQUIRE(at != data.end());
+    std::copy(evil.begin(), evil.end(), at);
+    // The replica's executed position names the same file (relay-log.info would).
+    triage_options opt;
+    opt.executed_position = source_position{evil, 321066};
+    const auto r = triage({{"corrupt-relay-bin.000624", as_bytes(data)}}, opt);
+    INFO(describe(r));
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == evil);
+    CHECK(r.resume->source.pos == 321066);
+    CHECK(r.exit_code() == 1);
+    CHECK(r.resume_sql.empty());
+    CHECK(r.resume_sql_position.empty());
+    CHECK(r.resume_sql_mysql.empty());
+    CHECK(std::any_of(r.notes.begin(), r.notes.end(), [](const std::string& n) {
+      return n.find("cannot be quoted as CHANGE MASTER takes it") != std::string::npos &&
+             n.find("no file/position plan") != std::string::npos;
+    }));
+    const std::string text = triage_report_text(r, {{"corrupt-relay-bin.000624", as_bytes(data)}});
+    CHECK(text.find("CHANGE MASTER TO") == std::string::npos);
+    CHECK(text.find("CHANGE REPLICATION SOURCE") == std::string::npos);
+    CHECK(text.find("no resume statements (see the notes)") != std::string::npos);
+    CHECK(text.find("no resume point can be trusted") == std::string::npos);
+  }
+
+  TEST_CASE("triage: a binlog read as NAME.gz resumes at NAME; one read from standard input by GTID only") {
+    // mixed.000001 (MariaDB 10.11, CRC32) with a byte in its middle changed: the source
+    // coordinates of a binlog are its own name, which for a compressed copy is the name
+    // without .gz, and for standard input is not known (no MASTER_LOG_FILE = '-').
+    auto data = read_file(testdata_path("mariadb-10.11/mixed.000001"));
+    REQUIRE(data.size() > 100);
+    data[data.size() / 2] ^= 0xff;
+    const auto gz = triage({{"mixed.000001.gz", as_bytes(data)}});
+    INFO(describe(gz));
+    REQUIRE(gz.resume.has_value());
+    CHECK(gz.resume->source.file == "mixed.000001");
+    std::string plan;
+    for (const auto& q : gz.resume_sql_position) plan += q + ";";
+    CHECK_MESSAGE(plan.find("MASTER_LOG_FILE = 'mixed.000001', MASTER_LOG_POS = ") != std::string::npos, plan);
+
+    const auto in = triage({{"-", as_bytes(data)}});
+    REQUIRE(in.resume.has_value());
+    CHECK(in.resume->source.pos == gz.resume->source.pos);
+    CHECK(in.resume_sql_position.empty());
+    CHECK(in.resume_sql_mysql.empty());
+    std::string all;
+    for (const auto& q : in.resume_sql) all += q + ";";
+    CHECK_MESSAGE(all.find("MASTER_LOG_FILE") == std::string::npos, all);
+    CHECK_MESSAGE(all.find("SET GLOBAL gtid_slave_pos = '") != std::string::npos, all);
+    CHECK(std::any_of(in.notes.begin(), in.notes.end(), [](const std::string& n) {
+      return n.find("read from standard input") != std::string::npos;
+    }));
+  }
+
   TEST_CASE("triage: mdev-39404: a MariaDB GTID event whose CRC32 fails") {
     // 657 bytes (MariaDB 10.6, CRC32): FORMAT_DESCRIPTION 4-256 verifies (cb5fac99); at
     // 256 a GTID (0xa2) of size 0x191 = 401 ending at 657 = the file's size, stored CRC32
