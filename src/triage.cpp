@@ -1128,6 +1128,10 @@ std::optional<int> executed_vs_last_good(triage_report& rep, const executed_poin
       behind = behind || g.seq_no < it->second.seq_no;
       ahead = ahead || g.seq_no > it->second.seq_no;
     }
+    // A domain of these files that the executed GTIDs do not name: the replica executed
+    // nothing of it, so it is behind there (resuming at the last good state would skip
+    // that domain's transactions up to it).
+    for (const auto& [domain, g] : last) behind = behind || executed->count(domain) == 0;
   } else {
     // A MySQL executed set against the set at the last good point, per source UUID (and
     // tag) that these files carry: the replica's own transactions are not compared.

@@ -201,10 +201,17 @@ TEST_SUITE("triage rules") {
     CHECK(has_note_with(behind, "the replica's executed point (position binlog.000004:652, from --executed-gtids) "
                                 "is before the last good point binlog.000004:933 (GTID 0-1-20)"));
 
-    opt.executed_gtids = "5-1-100";  // another domain only: nothing to compare
+    opt.executed_gtids = "5-1-100";  // another domain only: nothing of domain 0 executed
     auto other = triage(in, opt);
+    INFO(joined(other.notes));
     REQUIRE(other.resume.has_value());
-    CHECK(other.resume->gtid_state == "0-1-20");
-    CHECK(other.resume_sql_position.size() == 4);
+    // Behind in domain 0: the plan is the replica's own state, never the last good 0-1-20
+    // (which would skip 0-1-1 … 0-1-20 on a replica that executed none of them).
+    CHECK(other.resume->gtid_state == "5-1-100");
+    CHECK(other.resume_sql_position.empty());
+    CHECK(joined(other.resume_sql).find("SET GLOBAL gtid_slave_pos = '5-1-100'") != std::string::npos);
+    CHECK(joined(other.resume_sql).find("0-1-20") == std::string::npos);
+    CHECK(has_note_with(other, "the replica's executed point (GTIDs 5-1-100, from --executed-gtids) is before the "
+                               "last good point binlog.000004:933 (GTID 0-1-20)"));
   }
 }
