@@ -243,8 +243,8 @@ resolved_connection resolve_connection(const connect_args& a, const char* progra
 std::optional<std::string> prompt_password() {
   int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY);
   if (fd < 0) return std::nullopt;
-  const char prompt[] = "Enter password: ";
-  (void)!::write(fd, prompt, sizeof prompt - 1);
+  // Echo off (TCSAFLUSH drops what was typed before) first, then the prompt: what is
+  // typed once the prompt shows is kept.
   termios old{};
   bool restore = ::tcgetattr(fd, &old) == 0;
   if (restore) {
@@ -252,6 +252,8 @@ std::optional<std::string> prompt_password() {
     quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
     ::tcsetattr(fd, TCSAFLUSH, &quiet);
   }
+  const char prompt[] = "Enter password: ";
+  (void)!::write(fd, prompt, sizeof prompt - 1);
   std::string pw;
   char c;
   while (::read(fd, &c, 1) == 1 && c != '\n' && c != '\r') pw += c;

@@ -276,7 +276,13 @@ grep -q "server_id" "$work/same.err" || { cat "$work/same.err" >&2; fail "the re
 b=$work/b-position
 "$sandbox" sql "$b" -e "SELECT GET_LOCK('binlogkit.replay.held', 0), SLEEP(30)" >/dev/null 2>&1 &
 lock_pid=$!
-sleep 1
+# Until the lock is taken (a fixed pause could end first on a loaded machine).
+for _ in $(seq 1 300); do
+  [[ $(q "$b" "SELECT IS_USED_LOCK('binlogkit.replay.held') IS NOT NULL") == 1 ]] && break
+  kill -0 "$lock_pid" 2>/dev/null || fail "the session meant to hold the lock ended"
+  sleep 0.1
+done
+[[ $(q "$b" "SELECT IS_USED_LOCK('binlogkit.replay.held') IS NOT NULL") == 1 ]] || fail "the lock was never taken"
 if replay_to "$b" "${to_drop[@]}" --start-position "$dump_pos" --replay-id held 2>"$work/held.err"; then
   fail "a replay whose id is locked was not refused"
 fi

@@ -105,9 +105,21 @@ if command -v script >/dev/null 2>&1; then
   q "DROP DATABASE db1"
   cmd=$(printf '%q ' env -u MYSQL_PWD "$bin" replay --no-defaults --user bk --password-prompt --host 127.0.0.1 \
     --port "$port" --ssl-mode VERIFY_CA --ssl-ca "$tls/ca.pem" --progress=none --replay-id prompt "$binlog")
-  # The prompt flushes what was typed before it: type after a pause.
+  # The prompt drops what was typed before it: type once it shows (a fixed pause was too
+  # short on a loaded machine), and keep the terminal's input open until the replay ends.
   rc=0
-  { sleep 3; printf 'bk\n'; sleep 1; } | timeout 60 script -qec "$cmd" /dev/null >"$work/out" 2>&1 || rc=$?
+  mkfifo "$work/typed"
+  timeout 60 script -qec "$cmd" /dev/null <"$work/typed" >"$work/out" 2>&1 &
+  typist=$!
+  exec 4>"$work/typed"
+  for _ in $(seq 1 600); do
+    grep -q "Enter password: " "$work/out" && break
+    kill -0 "$typist" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$typist" 2>/dev/null; then printf 'bk\n' >&4; fi
+  wait "$typist" || rc=$?
+  exec 4>&-
   cat "$work/out"
   ((rc == 0)) || fail "replay with --password-prompt exit $rc"
   grep -q "Enter password: " "$work/out" || fail "no password prompt on the terminal"

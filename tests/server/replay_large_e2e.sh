@@ -12,8 +12,8 @@
 #     that holds each transaction whole (--stream-threshold 0), the serial one's under 48 MiB.
 #  3. --stop-position inside the 20-UPDATE transaction: nothing of it is applied (it is
 #     read ahead before its first piece goes out), everything before it is.
-#  4. A copy of the binlog cut inside that transaction: the same, with the note that the
-#     file ends inside an event.
+#  4. A copy of the binlog cut inside that transaction and flagged in use (a server that
+#     crashed while writing it): the same, with the note that the file ends inside an event.
 #  5. A replay killed with SIGKILL while a large transaction is open on the target (rows
 #     sent, not committed), then --resume: A's checksums, every transaction once. Serial
 #     and --parallel 4.
@@ -30,7 +30,7 @@ test_name=replay_large_e2e
 source "$root/tests/server/lib.sh"
 
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
-need_tools mariadbd mariadb-install-db mariadb mariadb-admin
+need_tools mariadbd mariadb-install-db mariadb mariadb-admin python3
 [[ -x /usr/bin/time ]] || fail "/usr/bin/time not found (apt-get install time)"
 
 export TZ=UTC
@@ -154,9 +154,14 @@ done
 step "a copy cut inside the large UPDATE transaction"
 cut_at=$((mid + 100))
 head -c "$cut_at" "$binlog" >"$work/cut.000001"
+# Flagged in use, as a file whose server crashed while writing it: a closed binlog cut
+# short is damage and stops the replay (damaged_replay_e2e checks that).
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(4 + 17); b = f.read(1)[0]; f.seek(4 + 17); f.write(bytes([b | 1]))' \
+  "$work/cut.000001"  # LOG_EVENT_BINLOG_IN_USE_F (outside the format description's CRC)
 start f 20
 replay f --stream-threshold 256K "$work/cut.000001" 2>"$work/f.err" || { cat "$work/f.err" >&2; fail "replay failed"; }
-grep -q "the file ends inside the event at $mid" "$work/f.err" || { cat "$work/f.err" >&2; fail "no note about the cut"; }
+grep -q "the file is flagged in use and ends inside the event at $mid" "$work/f.err" ||
+  { cat "$work/f.err" >&2; fail "no note about the cut"; }
 [[ $(q "$work/f" "SELECT SUM(n), COUNT(*) FROM app.big") == $'0\t60000' ]] || fail "part of the UPDATE transaction was applied"
 [[ $(recorded f) == "$before_upd" ]] || fail "progress records $(recorded f), want $before_upd"
 
