@@ -3,6 +3,11 @@
 // Every read is checked against the end of the span. A read past the end returns zero (or
 // an empty span), marks the cursor failed, and never touches memory outside the span, so a
 // decoder can read a run of fields and check `ok()` once. Nothing here writes to its input.
+//
+// Ownership: `bytes` and the cursor are views: they own nothing and are valid while the
+// memory they point into lives (usually a source, source.hpp). Threads: a cursor is a value
+// used by one thread at a time; the bytes are never written, so any number of cursors may
+// read the same bytes at once.
 #pragma once
 
 #include <cstddef>

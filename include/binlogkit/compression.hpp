@@ -8,6 +8,15 @@
 // statement text, or the row images, are stored as
 //   | 1 header: 0x80 | n (n = bytes of the length, 1-4) | n original length, big-endian |
 //   | zlib stream |
+//
+// Ownership: inflate_mariadb returns the inflated bytes in a vector the caller owns. A
+// payload_reader owns its inflated payload; the inner event views it yields point into that
+// buffer and are valid while the reader lives (it is move-only, and data() is deleted on an
+// rvalue). Errors name the outer event's offset and type: a declared size above
+// max_inflated_size is refused before anything is allocated (bad_body), a stream that does
+// not inflate to its declared size is decompression_failed, an inner event that does not
+// frame is truncated / bad_event_length / unknown_event_type. Threads: a payload_reader is
+// used by one thread at a time; the functions keep no shared state.
 #pragma once
 
 #include <cstdint>

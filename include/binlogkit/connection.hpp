@@ -1,6 +1,11 @@
 // How binlogkit connects to a server (MariaDB Connector/C): the settings a connecting
 // command takes, spelled as the mysql / mariadb clients spell them, and the one place
 // they are turned into Connector/C options.
+//
+// Ownership: connection_options is a plain value; a connection_handle owns its MYSQL handle
+// and closes it when destroyed. Errors come back as text (empty: success);
+// apply_connection_options's never holds the password. Threads: a handle is used by one
+// thread at a time, as Connector/C requires.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,8 @@
 // CRC32 (the zlib / ISO-HDLC polynomial, as binlog checksums use). The fastest backend found
 // at build time is used: ISA-L (carry-less multiply), else libdeflate, else zlib.
+//
+// Errors: none. Threads: pure functions without state (the backend is chosen at build time):
+// safe from any number of threads at once.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,11 @@
 //   | leading int group | 9-digit int groups | 9-digit frac groups | trailing frac group |
 //   The first byte has its top bit flipped (set = positive). A negative number has every
 //   byte inverted as well.
+//
+// Ownership: decimal_text holds its digits in place (no allocation, no view into the row);
+// format_gcvt returns a new string. Errors: decode_decimal's bad_value (below), naming the
+// offset and event type it is given. Threads: pure functions, safe from any number of
+// threads.
 #pragma once
 
 #include <array>

@@ -1,4 +1,15 @@
 // Rendering events for people (mysqlbinlog-style headers) and for programs (JSON Lines).
+//
+// dump_file writes every event of a source to a FILE*; the event_to_* functions render one
+// event_view (and its decoded form, when the caller has it) into a new string: nothing they
+// return refers to the source. Times in the text headers are local times of TZ, as
+// mysqlbinlog prints them.
+// Errors: dump_file prints what can be read, a damaged event with its checksum marked bad,
+// and returns the first error (offset, event type) after it.
+// Threads: on a large file dump_file renders segments on worker threads of its own
+// (dump_options::threads) and writes them to `out` in file order, the same bytes as one
+// thread writes; nothing else may write to `out` meanwhile. The progress callback is called
+// from those threads.
 #pragma once
 
 #include <cstdint>

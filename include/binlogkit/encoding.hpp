@@ -1,5 +1,7 @@
 // Text encodings shared by every layer that writes text: base64 for BINLOG statements and
 // JSON values. SQL names and strings: binlogkit/sql_quote.hpp (included here).
+//
+// Errors: none. Threads: functions without state; they append to the caller's string.
 #pragma once
 
 #include <cstddef>

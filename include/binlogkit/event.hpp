@@ -11,6 +11,10 @@
 //   |   17   |   2   | flags                                                   |
 // Version 4 allows a longer header (the format description says how long); extra bytes
 // are skipped.
+//
+// Errors: none here; the reader has checked each view's header, size and (by default) CRC32,
+// and the decoders (events.hpp) check the body. Threads: a view is a value; any number of
+// threads may read views of the same source at once.
 #pragma once
 
 #include <cstdint>

@@ -2,6 +2,9 @@
 // Codes 0-42 are MySQL's (libbinlogevents binlog_event.h: Log_event_type); 160-171 are
 // MariaDB's own (MariaDB log_event.h). A few codes below 160 mean nothing to MariaDB and
 // the reverse; flavor decides how an event is read where that matters.
+//
+// type_name returns static text ("Format_desc", "Unknown" for a code it does not know),
+// valid for the life of the program. Threads: pure functions, no state.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,9 @@
 // returns views into the event's bytes (valid while the source lives) or an error naming
 // the event's offset and type. The wire layout of each event is tabled beside its decoder
 // in src/events.cpp.
+//
+// Threads: the decoders are noexcept and keep no state: any number of threads may decode
+// events of the same source at once.
 #pragma once
 
 #include <array>

@@ -1,4 +1,7 @@
 // Writing a file that is either whole or absent, never torn.
+//
+// Threads: no shared state (the temporary name comes from mkstemp); calls for different
+// paths are independent.
 #pragma once
 
 #include <string>

@@ -13,6 +13,13 @@
 // Versions 1 and 3 (MySQL 3.23 – 4.1) start with START_EVENT_V3 instead: the same first
 // three fields, a 13-byte (v1) or 19-byte (v3) common header, and post-header lengths
 // fixed by the version.
+//
+// Ownership: a format_description owns its few bytes (a value, cheap to copy); the
+// event_reader keeps every one of a file alive, and event views point to the one in force.
+// Errors: decode returns truncated for an event shorter than its header and
+// bad_format_description for fields that cannot be (a header length, a post-header table or
+// a checksum byte that does not fit), with the event's offset. Threads: a value; read it from
+// any thread.
 #pragma once
 
 #include <array>

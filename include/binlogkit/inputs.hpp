@@ -1,5 +1,12 @@
 // Turning what a user names (an index file, a directory, files) into the ordered list of
 // binlog or relay-log files to read.
+//
+// Ownership: expand_inputs returns paths; open_input and open_inputs return sources that own
+// their bytes (source.hpp); the relay-log.info / master.info parsers return owned values.
+// Errors: result<T> with io_error, bad_magic or source::open's gzip errors (the offset of a
+// gzip error is the compressed byte), turned into the commands' one-line message by
+// input_error_text. Threads: input_error_text reads the errno of the last failed open on the
+// calling thread, so call it on the thread that opened; nothing else keeps state.
 #pragma once
 
 #include <cstdint>

@@ -18,6 +18,10 @@
 //   opaque  ::= 1-byte MySQL column type, length as for string, bytes
 //
 // Values are views into the document: valid while its bytes live.
+//
+// Errors: bad_value (truncated or impossible offsets and lengths, nesting past
+// json_max_depth) with the offset and event type the caller passes. Threads: pure functions;
+// a json_value is a read-only view, usable from any thread while its bytes live.
 #pragma once
 
 #include <cstddef>

@@ -12,6 +12,11 @@
 // loses them; `\n \t \r \b \s \\ \" \'` are escapes in values; `!include FILE` and
 // `!includedir DIR` (its *.cnf files in name order). A world-writable file is ignored with a
 // warning, as the server's own reader does. An option before any group is an error.
+//
+// Ownership: the result owns its text. Errors: read_option_files never throws; the result's
+// `error` names FILE:LINE and what is wrong, never a value (a password is not repeated);
+// warnings list what was skipped. Threads: it reads the environment (HOME, MARIADB_HOME,
+// MYSQL_HOME) unless the settings give them, and keeps no state.
 #pragma once
 
 #include <optional>

@@ -5,6 +5,14 @@
 // checksum setting in force, verifying CRC32 by default. It yields event views into the
 // caller's bytes; nothing is copied per event and nothing is allocated but one small
 // record per format description.
+//
+// Ownership: the reader holds a view of `data`: the bytes must outlive it and every
+// event_view it yields, and since an event_view's `format` points into the reader, the
+// reader must outlive the views whose format is used. Errors: after a framing error
+// (truncated, bad length, unknown type) the reader stops and every later call returns the
+// same error; after a checksum mismatch it has moved past the event and may go on.
+// Threads: a reader is used by one thread at a time; several readers may read the same
+// bytes at once (verify and dump do, one per segment).
 #pragma once
 
 #include <cstdint>

@@ -62,6 +62,12 @@
 // in a transaction that is not the next to commit is treated the same way (it may come from
 // running early); an error in the next one to commit stops the replay there, with every
 // earlier transaction committed and no later one.
+//
+// Errors and threads: replay() blocks the calling thread until the replay ends and never
+// throws: a failure is in replay_result (file, position, GTID, statement, server error).
+// The callbacks of replay_options (on_progress, on_note, on_warning) are called on the
+// calling thread. With parallel > 1 it runs two threads of its own while it works (the
+// connections' fiber loop and the commit-order deadlock watcher). The result owns its text.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,9 @@
 // What a running replica says about its own position, read over one connection with
 // statements that change nothing (SHOW SLAVE/REPLICA STATUS, SELECT @@...): for
 // `triage --replica`, which then knows the executed position without an info file.
+//
+// Errors: std::nullopt with `error` set when the server cannot be reached or refuses a
+// statement. Threads: one connection per call, opened and closed there; no shared state.
 #pragma once
 
 #include <cstdint>

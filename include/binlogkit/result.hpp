@@ -1,5 +1,8 @@
 // Errors as values. Decoding never throws: every decoder returns a result<T> whose member
 // names follow std::expected, so switching to it later is a `using`.
+//
+// An error is a value that owns nothing (its detail is static text): cheap to copy and keep.
+// message() renders it into a new string.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,9 @@
 // Row events as text: the "### INSERT INTO `db`.`t`" / "###   @1=…" lines mysqlbinlog -v
 // prints, with the -vv type comments ("/* INT meta=0 nullable=1 is_null=0 */").
+//
+// Ownership: everything here returns or appends owned text. Errors: append_rows_verbose
+// returns the first value or image that does not decode (naming the event's offset and
+// type), with what was rendered before it left in `out`. Threads: no shared state.
 #pragma once
 
 #include <string>

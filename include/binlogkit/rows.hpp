@@ -13,6 +13,11 @@
 //   | values of the present, non-NULL columns, in column order                 |
 // UPDATE events hold before/after image pairs; WRITE events after images; DELETE events
 // before images. The columns-present bitmaps come from the rows event.
+//
+// Errors: decode_table_schema and row_reader::next return result<T> naming the event's offset
+// and type (a length outside the event, a value that does not decode under its type and
+// metadata: bad_value); a row_reader that failed stays failed. Threads: a row_reader is used
+// by one thread at a time; a table_schema and the values are read-only and may be shared.
 #pragma once
 
 #include <cstddef>

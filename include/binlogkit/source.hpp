@@ -20,6 +20,10 @@
 // unreadable: lost_offset() (and bytes_lost_in()) say where. Faults outside a mapping of
 // ours keep the default action.
 // Sources are move-only; views from data() are valid while the source lives.
+//
+// Threads: a source's bytes are read-only: any number of threads may read them at once
+// (verify and dump do); release_range may be called from several threads; last_errno() is
+// per thread. The SIGBUS handler is process-wide and installed once.
 #pragma once
 
 #include <memory>

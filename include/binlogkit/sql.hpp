@@ -24,6 +24,12 @@
 // themselves are the source server's text, marked sql_statement::single when proven to be
 // one statement. A rendered_transaction owns its text and data: it outlives the source it
 // came from.
+//
+// Ownership: a transaction_stream holds views of its inputs' bytes (binlog_input::data): they
+// must outlive the stream. Errors: next() returns the first error with file offset and event
+// type after every whole transaction before it was handed out; notes and warnings that are
+// not errors come separately (stream_note). Threads: a stream is used by one thread at a
+// time.
 #pragma once
 
 #include <array>

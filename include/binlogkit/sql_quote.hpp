@@ -21,6 +21,10 @@
 //                cannot write the same way under every sql_mode and character set.
 //
 // ucs2, utf16, utf16le and utf32 are never client character sets (the server refuses them).
+//
+// Errors: nothing here fails: text that cannot be written safely is refused
+// (append_plain_literal returns false) or left unproven (proven_single_statement).
+// Threads: pure functions, no state.
 #pragma once
 
 #include <optional>

@@ -14,6 +14,11 @@
 // transactions. A format description from the source inside a transaction means the
 // receiver restarted and the partial transaction will be sent again: the caller, which
 // knows who wrote the format description, calls abandon().
+//
+// Ownership: a tracker copies what it keeps (the GTID, a few table ids); it holds no view of
+// the events it is fed. Errors: an event that cannot stand where it is comes back as
+// step::violation; feed() never fails otherwise. Threads: a tracker is used by one thread at
+// a time.
 #pragma once
 
 #include <cstdint>

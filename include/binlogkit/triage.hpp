@@ -7,6 +7,11 @@
 // log_pos continuity (a binlog event's log_pos is its end offset; in a relay log it grows
 // by each event's size within a source file). After damage the scan re-synchronises at
 // the next offset where a valid event begins and the chain holds for several events.
+//
+// Ownership: triage_input::data must stay valid during the triage() call; the report owns
+// all its text and outlives the inputs. Errors: damage and unreadable inputs are findings in
+// the report (damage ranges, `unreadable`), with the exit code the command uses. Threads:
+// triage() runs on the calling thread and calls its progress callback there.
 #pragma once
 
 #include <cstdint>

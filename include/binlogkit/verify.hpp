@@ -7,6 +7,11 @@
 // reader of the segment before it ends exactly where it starts, with the same format in
 // force; otherwise that reader simply goes on. The report is therefore always the one a
 // single front-to-back reader gives.
+//
+// Ownership: the report owns its problems (an error's detail is static text). Errors:
+// verify_bytes never throws; problems are listed in file order, and a framing error ends the
+// walk. Threads: with threads != 1 it reads segments on worker threads of its own (`data`
+// must not change meanwhile); the callbacks below say from which thread they are called.
 #pragma once
 
 #include <cstdint>
