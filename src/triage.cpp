@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "binlogkit/core/binlog_name.hpp"
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
@@ -71,19 +72,6 @@ struct gtid_state {
     return out;
   }
 };
-
-std::uint64_t numeric_suffix(std::string_view name, bool& ok) {
-  auto slash = name.find_last_of('/');
-  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  auto dot = name.find_last_of('.');
-  ok = false;
-  if (dot == std::string_view::npos) return 0;
-  std::uint64_t v = 0;
-  auto tail = name.substr(dot + 1);
-  auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), v);
-  ok = ec == std::errc() && p == tail.data() + tail.size();
-  return v;
-}
 
 std::string base_name(std::string_view path) {
   auto slash = path.find_last_of('/');
@@ -846,13 +834,7 @@ std::optional<mysql_gtid_intervals> parse_mysql_gtid_set(std::string_view text) 
 }
 
 int compare_positions(const source_position& a, const source_position& b) noexcept {
-  if (a.file != b.file) {
-    bool oka = false, okb = false;
-    auto na = numeric_suffix(a.file, oka);
-    auto nb = numeric_suffix(b.file, okb);
-    if (oka && okb && na != nb) return na < nb ? -1 : 1;
-    return a.file < b.file ? -1 : 1;
-  }
+  if (a.file != b.file) return compare_binlog_names(a.file, b.file) < 0 ? -1 : 1;
   if (a.pos == b.pos) return 0;
   return a.pos < b.pos ? -1 : 1;
 }

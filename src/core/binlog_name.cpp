@@ -13,8 +13,17 @@ std::string_view last_component(std::string_view path) noexcept {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+std::size_t digits(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  for (; v >= 10; v /= 10) ++n;
+  return n;
+}
+
+// A name the server wrote ("%06lu": at least six digits, no other leading zeros) gets the
+// server's form; any other keeps its width.
 std::string with_number(const binlog_name& n, std::uint64_t number) {
-  return fmt::format("{}.{:0{}}", n.base, number, std::max<std::size_t>(n.width, 6));
+  const bool server_form = n.width == std::max<std::size_t>(6, digits(n.number));
+  return fmt::format("{}.{:0{}}", n.base, number, server_form ? std::size_t{6} : n.width);
 }
 
 }  // namespace

@@ -24,10 +24,11 @@ struct binlog_name {
 [[nodiscard]] std::optional<binlog_name> parse_binlog_name(std::string_view name) noexcept;
 [[nodiscard]] inline bool is_binlog_name(std::string_view name) noexcept { return parse_binlog_name(name).has_value(); }
 
-// The name a server gives the file after / before this one: the number plus / minus one,
-// zero-padded to the digits this name has ("b.000009" -> "b.000010", "b.999999" ->
-// "b.1000000", "b.1000000" -> "b.999999" as the server wrote it: padded to 6). nullopt when
-// `name` is not NAME.NNNNNN, the number would overflow, or there is none before 0.
+// The name a server gives the file after / before this one: the number plus / minus one.
+// A name in the server's form (six digits, or more without leading zeros) stays in it
+// ("b.000009" -> "b.000010", "b.999999" -> "b.1000000", "b.1000000" -> "b.999999"); any
+// other keeps its width ("b.1" -> "b.2"). nullopt when `name` is not NAME.NNNNNN, the
+// number would overflow, or there is none before 0.
 [[nodiscard]] std::optional<std::string> next_binlog_name(std::string_view name);
 [[nodiscard]] std::optional<std::string> previous_binlog_name(std::string_view name);
 
