@@ -108,6 +108,13 @@ std::string input_error_text(const std::string& path, const error& e) {
   return text;
 }
 
+std::optional<std::string> shrank_text(const source& s) {
+  auto lost = s.lost_offset();
+  if (!lost) return std::nullopt;
+  return s.name() + ": the file shrank while it was read (nothing from offset " + std::to_string(*lost) +
+         " on could be read)";
+}
+
 input_set open_inputs(const std::vector<std::string>& args, source_kind (*kind_for)(const std::string&)) {
   input_set set;
   std::string failed;

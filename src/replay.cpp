@@ -117,10 +117,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   }
   auto res = replay_sources(opened.sources, options);
   for (const auto& s : opened.sources) {
-    auto lost = s.lost_offset();
-    if (!lost || !res.failure) continue;
-    res.failure->message = fmt::format("{}: the file shrank while it was read (nothing from offset {} on could be read)",
-                                       s.name(), *lost);
+    auto shrank = shrank_text(s);
+    if (!shrank || !res.failure) continue;
+    res.failure->message = std::move(*shrank);
     res.failure->unreadable_input = true;
     break;
   }

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "binlogkit/core/binlog_name.hpp"
+#include "binlogkit/core/exit_code.hpp"
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
@@ -851,9 +852,9 @@ std::optional<source_position> parse_source_position(std::string_view text) {
 }
 
 int triage_report::exit_code() const noexcept {
-  if (unreadable && !last_good) return 2;
-  if (damage.empty()) return 0;
-  return resume_mode != resume_mode::none ? 1 : 3;
+  if (unreadable && !last_good) return exit_code::unreadable;
+  if (damage.empty()) return exit_code::ok;
+  return resume_mode != resume_mode::none ? exit_code::damaged : exit_code::no_answer;
 }
 
 namespace {

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "binlogkit/bytes.hpp"
+#include "binlogkit/core/binlog_input.hpp"
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
 #include "binlogkit/events/gtid_set.hpp"
@@ -182,12 +183,6 @@ struct rendered_transaction {
   [[nodiscard]] std::string_view text(const sql_statement& s) const noexcept {
     return std::string_view(sql).substr(s.begin, s.size);
   }
-};
-
-// One binlog file's bytes (valid while the stream lives) and its name for messages.
-struct binlog_input {
-  std::string name;
-  bytes data;
 };
 
 // Something worth telling the user that is not an error: a stop point inside a

@@ -76,11 +76,10 @@ std::vector<std::string> expand_each(const std::vector<std::string>& args, int& 
 
 // A mapped input truncated while it was read: its result is not to be trusted.
 bool report_lost(const bk::source& src) {
-  auto lost = src.lost_offset();
-  if (!lost) return false;
+  auto text = bk::shrank_text(src);
+  if (!text) return false;
   std::fflush(stdout);
-  fmt::print(stderr, "binlogkit: {}: the file shrank while it was read (nothing from offset {} on could be read): "
-                     "the output for it is incomplete and not to be trusted from there on\n", src.name(), *lost);
+  fmt::print(stderr, "binlogkit: {}: the output for it is incomplete and not to be trusted from there on\n", *text);
   return true;
 }
 
