@@ -188,6 +188,11 @@ class scanner {
   std::string last_completed_gtid_;
   void note_table(const any_event& d, std::vector<std::string>& into) const;
   void capture_executed(const triage_input& in, std::uint64_t end);
+  // The executed GTIDs given, when they are one MariaDB GTID (a single domain: with several,
+  // one position cannot stand for the state); parsed on first use.
+  const mariadb_gtid* executed_single_gtid();
+  std::optional<mariadb_gtid> executed_single_;
+  bool executed_single_parsed_ = false;
   void capture_at(const triage_input& in, std::uint64_t end);
   const triage_input* last_completed_input_ = nullptr;
   std::uint64_t last_completed_end_ = 0;
@@ -236,12 +241,22 @@ void scanner::capture_executed(const triage_input& in, std::uint64_t end) {
   bool match = opt_.executed_position && opt_.executed_position->file == here.file &&
                opt_.executed_position->pos == here.pos;
   const gtid_ref& g = tracker_.gtid();
-  if (!match && opt_.executed_gtids && g.k == gtid_ref::kind::mariadb) {
-    // "d-s-n" of one domain only: with several, one position cannot stand for the state.
-    const auto& text = *opt_.executed_gtids;
-    match = text.find(',') == std::string::npos && text == g.text();
+  if (!match && g.k == gtid_ref::kind::mariadb) {
+    const mariadb_gtid* one = executed_single_gtid();
+    match = one != nullptr && one->domain_id == g.domain_id && one->server_id == g.server_id && one->seq_no == g.seq_no;
   }
   if (match) capture_at(in, end);
+}
+
+const mariadb_gtid* scanner::executed_single_gtid() {
+  if (!executed_single_parsed_) {
+    executed_single_parsed_ = true;
+    if (opt_.executed_gtids) {
+      auto p = mariadb_gtid_position::parse(*opt_.executed_gtids);
+      if (p && p->domains().size() == 1) executed_single_ = p->domains().begin()->second;
+    }
+  }
+  return executed_single_ ? &*executed_single_ : nullptr;
 }
 
 void scanner::capture_at(const triage_input& in, std::uint64_t end) {
