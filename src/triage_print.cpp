@@ -65,16 +65,10 @@ std::string_view statement_comment(std::string_view s) {
   return "";
 }
 
-// A name from the files (a source binlog, a table, a path) or a note that holds one, on a
-// line of the text report: control bytes and backslashes escaped as dump escapes them
-// (\n, \t, \xHH, \\), so that no line of the report is a piece of a name (and a name
-// cannot end the "--" comment a plan line is and run as SQL).
-std::string one_line(std::string_view s) {
-  std::string out;
-  append_one_line(out, s, true);
-  return out;
-}
-
+// Names from the files (source binlogs, tables, paths) and notes that hold them go on the
+// lines of the text report through one_line (row_text.hpp): control bytes and backslashes
+// escaped as dump escapes them, so that no line of the report is a piece of a name (and a
+// name cannot end the "--" comment a plan line is and run as SQL). A list of them:
 std::string one_line_list(const std::vector<std::string>& names) {
   std::string out;
   for (const auto& n : names) {
