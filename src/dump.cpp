@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "binlogkit/core/overloaded.hpp"
 #include "binlogkit/compression.hpp"
 #include "binlogkit/encoding.hpp"
 #include "segments.hpp"
@@ -28,12 +29,7 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
+using detail::overloaded;
 
 std::string hex(bytes b) {
   std::string s;

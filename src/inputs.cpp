@@ -8,20 +8,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "binlogkit/core/binlog_name.hpp"
 #include "binlogkit/format_description.hpp"
 
 namespace binlogkit {
 
 namespace fs = std::filesystem;
 
-namespace {
-bool numbered(const std::string& name) {
-  auto dot = name.find_last_of('.');
-  if (dot == std::string::npos || dot + 1 == name.size()) return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-}  // namespace
 
 bool looks_like_binlog(const std::string& path) {
   std::error_code ec;
@@ -32,15 +25,6 @@ bool looks_like_binlog(const std::string& path) {
   return std::equal(binlog_magic.begin(), binlog_magic.end(), reinterpret_cast<unsigned char*>(magic));
 }
 
-namespace {
-// NAME.NNNNNN: a binlog or relay log as servers name them.
-bool is_log_name(const std::string& name) {
-  const auto dot = name.find_last_of('.');
-  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
-}
-}  // namespace
 
 result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args, std::string* failed_path) {
   std::vector<std::string> out;
@@ -55,16 +39,13 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
     if (fs::is_directory(arg, ec)) {
       std::vector<std::string> found;
       for (const auto& entry : fs::directory_iterator(arg, ec)) {
-        if (entry.is_regular_file() && numbered(entry.path().filename().string())) {
+        if (entry.is_regular_file() && is_binlog_name(entry.path().filename().string())) {
           found.push_back(entry.path().string());
         }
       }
       if (found.empty()) return make_error(errc::io_error, 0, -1, "directory holds no NAME.NNNNNN files");
-      std::sort(found.begin(), found.end(), [](const std::string& a, const std::string& b) {
-        auto sa = a.substr(a.find_last_of('.') + 1), sb = b.substr(b.find_last_of('.') + 1);
-        if (sa.size() != sb.size()) return sa.size() < sb.size();
-        return a < b;
-      });
+      std::sort(found.begin(), found.end(),
+                [](const std::string& a, const std::string& b) { return compare_binlog_names(a, b) < 0; });
       out.insert(out.end(), found.begin(), found.end());
       continue;
     }
@@ -77,9 +58,9 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       std::vector<std::string> listed;
       bool all_exist = true, any_exists = false, all_log_names = true;
       while (std::getline(idx, line)) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (line.empty()) continue;
-        fs::path p(line);
+        const auto listed_name = index_file_line(line);
+        if (listed_name.empty()) continue;
+        fs::path p(listed_name);
         if (!p.is_absolute()) {
           // Servers write "./name" or a path relative to the data directory; resolve it
           // beside the index, falling back to the bare file name there.
@@ -91,7 +72,7 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
         }
         if (!fs::exists(p, ec)) all_exist = false;
         else any_exists = true;
-        all_log_names = all_log_names && is_log_name(p.filename().string());
+        all_log_names = all_log_names && is_binlog_name(p.filename().string());
         listed.push_back(p.lexically_normal().string());
       }
       // Only a text file whose every line names an existing file is an index; anything
@@ -125,6 +106,13 @@ std::string input_error_text(const std::string& path, const error& e) {
   const int err = source::last_errno();
   if (err != 0 && (e.detail.starts_with("cannot") || e.detail.starts_with("not a regular"))) text += std::string(": ") + std::strerror(err);
   return text;
+}
+
+std::optional<std::string> shrank_text(const source& s) {
+  auto lost = s.lost_offset();
+  if (!lost) return std::nullopt;
+  return s.name() + ": the file shrank while it was read (nothing from offset " + std::to_string(*lost) +
+         " on could be read)";
 }
 
 input_set open_inputs(const std::vector<std::string>& args, source_kind (*kind_for)(const std::string&)) {

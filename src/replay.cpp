@@ -13,6 +13,7 @@
 #include <thread>
 #include <nlohmann/json.hpp>
 
+#include "binlogkit/core/binlog_name.hpp"
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
@@ -45,12 +46,7 @@ double seconds_since(clock_type::time_point t0) {
 
 std::string default_replay_id(const std::string& first_file) {
   std::string name = basename_of(first_file);
-  auto dot = name.find_last_of('.');
-  if (dot != std::string::npos && dot + 1 < name.size() &&
-      std::all_of(name.begin() + static_cast<std::ptrdiff_t>(dot) + 1, name.end(),
-                  [](char c) { return c >= '0' && c <= '9'; })) {
-    name.resize(dot);
-  }
+  if (auto n = parse_binlog_name(name)) name.resize(n->base.size());
   // '#' separates a replay id from its connections' slots (progress_slot_id).
   std::replace(name.begin(), name.end(), '#', '_');
   if (name.empty()) name = "replay";
@@ -121,10 +117,9 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   }
   auto res = replay_sources(opened.sources, options);
   for (const auto& s : opened.sources) {
-    auto lost = s.lost_offset();
-    if (!lost || !res.failure) continue;
-    res.failure->message = fmt::format("{}: the file shrank while it was read (nothing from offset {} on could be read)",
-                                       s.name(), *lost);
+    auto shrank = shrank_text(s);
+    if (!shrank || !res.failure) continue;
+    res.failure->message = std::move(*shrank);
     res.failure->unreadable_input = true;
     break;
   }

@@ -52,6 +52,12 @@ std::string verbose_type_name(const column_def& c) {
   }
 }
 
+std::string one_line(std::string_view text) {
+  std::string out;
+  append_one_line(out, text, true);
+  return out;
+}
+
 void append_one_line(std::string& out, std::string_view text, bool escape_backslash) {
   static constexpr char hex[] = "0123456789abcdef";
   auto needs_escape = [escape_backslash](char ch) {

@@ -5,16 +5,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "binlogkit/core/overloaded.hpp"
+
 namespace binlogkit {
 
 namespace {
 
-template <class... Ts>
-struct overloaded : Ts... {
-  using Ts::operator()...;
-};
-template <class... Ts>
-overloaded(Ts...) -> overloaded<Ts...>;
+using detail::overloaded;
 
 // Skips blanks and /* ... */ comments (mysqlbinlog and servers add version comments).
 std::string_view skip_blanks(std::string_view s) {

@@ -8,9 +8,12 @@
 #include <charconv>
 #include <cstring>
 
+#include "binlogkit/core/binlog_name.hpp"
+#include "binlogkit/core/exit_code.hpp"
 #include "binlogkit/crc32.hpp"
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
+#include "binlogkit/events/gtid_set.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/sql_quote.hpp"
 
@@ -22,11 +25,10 @@ constexpr std::size_t max_listed_after_damage = 1000;
 
 // ---- GTID state -----------------------------------------------------------------------
 
+// What the files' transactions executed so far: MySQL a GTID set, MariaDB a position.
 struct gtid_state {
-  // MySQL: per (uuid, tag) sorted closed intervals.
-  std::map<std::pair<uuid_bytes, std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>> mysql;
-  // MariaDB: per domain the last GTID.
-  std::map<std::uint32_t, mariadb_gtid> mariadb;
+  gtid_set mysql;
+  mariadb_gtid_position mariadb;
 
   // What the last add() changed, so that it can be undone (resuming one transaction
   // earlier): the domain's previous GTID, or the MySQL number that was added.
@@ -34,138 +36,43 @@ struct gtid_state {
     enum class kind : std::uint8_t { none, mysql, mariadb } k = kind::none;
     std::optional<mariadb_gtid> previous;
     std::uint32_t domain = 0;
-    std::pair<uuid_bytes, std::string> key;
-    std::int64_t gno = 0;
+    mysql_gtid_source key;
+    std::uint64_t gno = 0;
   } undo_;
-  // The interval list of the last MySQL key added to: transactions of one source come in
-  // order, so most adds extend its last interval without a lookup.
-  const std::pair<uuid_bytes, std::string>* hot_key_ = nullptr;
-  std::vector<std::pair<std::int64_t, std::int64_t>>* hot_ = nullptr;
 
-  void add_mysql(const uuid_bytes& u, const std::string& tag, std::int64_t a, std::int64_t b) {
-    auto& iv = mysql[{u, tag}];
-    // Sorted appends and extensions of the last interval need no merge.
-    if (iv.empty() || a > iv.back().second + 1) {
-      iv.emplace_back(a, b);
-      return;
-    }
-    if (a >= iv.back().first) {
-      iv.back().second = std::max(iv.back().second, b);
-      return;
-    }
-    iv.emplace_back(a, b);
-    std::sort(iv.begin(), iv.end());
-    std::vector<std::pair<std::int64_t, std::int64_t>> merged;
-    for (auto& x : iv) {
-      if (!merged.empty() && x.first <= merged.back().second + 1) {
-        merged.back().second = std::max(merged.back().second, x.second);
-      } else {
-        merged.push_back(x);
-      }
-    }
-    iv = std::move(merged);
-  }
   void add(const gtid_ref& g) {
+    undo_.k = undo_record::kind::none;
     if (g.k == gtid_ref::kind::mysql) {
-      undo_.k = undo_record::kind::none;
-      if (hot_ == nullptr || hot_key_->first != g.uuid || hot_key_->second != g.tag) {
-        auto it = mysql.try_emplace({g.uuid, g.tag}).first;
-        hot_key_ = &it->first;
-        hot_ = &it->second;
-      }
-      auto& iv = *hot_;
-      if (!iv.empty() && g.gno == iv.back().second + 1) {
-        iv.back().second = g.gno;  // the common case: the next number
-      } else {
-        for (auto [a, b] : iv) {
-          if (g.gno >= a && g.gno <= b) return;  // already in the set: nothing to undo
-        }
-        add_mysql(g.uuid, g.tag, g.gno, g.gno);
-      }
+      if (!mysql.add(g)) return;  // already in the set: nothing to undo
       undo_.k = undo_record::kind::mysql;
-      undo_.key = {g.uuid, g.tag};
-      undo_.gno = g.gno;
+      undo_.key = {g.uuid, lower_tag(g.tag)};
+      undo_.gno = static_cast<std::uint64_t>(g.gno);
     } else if (g.k == gtid_ref::kind::mariadb) {
-      auto [it, fresh] = mariadb.try_emplace(g.domain_id);
+      const auto* before = mariadb.find(g.domain_id);
       undo_.k = undo_record::kind::mariadb;
       undo_.domain = g.domain_id;
-      undo_.previous = fresh ? std::nullopt : std::optional<mariadb_gtid>(it->second);
-      it->second = {g.domain_id, g.server_id, g.seq_no};
-    } else {
-      undo_.k = undo_record::kind::none;
+      undo_.previous = before == nullptr ? std::nullopt : std::optional<mariadb_gtid>(*before);
+      mariadb.set({g.domain_id, g.server_id, g.seq_no});
     }
   }
   // Takes back the last add() (once).
   void undo() {
     if (undo_.k == undo_record::kind::mariadb) {
-      if (undo_.previous) mariadb[undo_.domain] = *undo_.previous;
+      if (undo_.previous) mariadb.set(*undo_.previous);
       else mariadb.erase(undo_.domain);
     } else if (undo_.k == undo_record::kind::mysql) {
-      auto it = mysql.find(undo_.key);
-      if (it != mysql.end()) {
-        std::vector<std::pair<std::int64_t, std::int64_t>> out;
-        for (auto [a, b] : it->second) {
-          if (undo_.gno < a || undo_.gno > b) {
-            out.emplace_back(a, b);
-            continue;
-          }
-          if (a < undo_.gno) out.emplace_back(a, undo_.gno - 1);
-          if (undo_.gno < b) out.emplace_back(undo_.gno + 1, b);
-        }
-        if (out.empty()) {
-          if (hot_ == &it->second) hot_ = nullptr;
-          mysql.erase(it);
-        } else {
-          it->second = std::move(out);
-        }
-      }
+      mysql.remove(undo_.key, {undo_.gno, undo_.gno});
     }
     undo_.k = undo_record::kind::none;
   }
-  std::string text(flavor f) const {
-    std::string out;
-    if (f == flavor::mariadb) {
-      for (const auto& [d, g] : mariadb) {
-        if (!out.empty()) out += ',';
-        fmt::format_to(std::back_inserter(out), "{}-{}-{}", g.domain_id, g.server_id, g.seq_no);
-      }
-      return out;
-    }
-    const uuid_bytes* last_uuid = nullptr;
-    for (const auto& [key, iv] : mysql) {
-      if (last_uuid != nullptr && *last_uuid == key.first) {
-        out += ':';
-      } else {
-        if (!out.empty()) out += ",\n";
-        out += format_uuid(key.first);
-        out += ':';
-      }
-      last_uuid = &key.first;
-      if (!key.second.empty()) fmt::format_to(std::back_inserter(out), "{}:", key.second);
-      bool first = true;
-      for (auto [a, b] : iv) {
-        if (!first) out += ':';
-        first = false;
-        if (a == b) fmt::format_to(std::back_inserter(out), "{}", a);
-        else fmt::format_to(std::back_inserter(out), "{}-{}", a, b);
-      }
-    }
+  std::string text(flavor f) const { return f == flavor::mariadb ? mariadb.text() : mysql.text(); }
+
+  static std::string lower_tag(std::string_view t) {
+    std::string out(t);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
   }
 };
-
-std::uint64_t numeric_suffix(std::string_view name, bool& ok) {
-  auto slash = name.find_last_of('/');
-  if (slash != std::string_view::npos) name.remove_prefix(slash + 1);
-  auto dot = name.find_last_of('.');
-  ok = false;
-  if (dot == std::string_view::npos) return 0;
-  std::uint64_t v = 0;
-  auto tail = name.substr(dot + 1);
-  auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), v);
-  ok = ec == std::errc() && p == tail.data() + tail.size();
-  return v;
-}
 
 std::string base_name(std::string_view path) {
   auto slash = path.find_last_of('/');
@@ -281,6 +188,11 @@ class scanner {
   std::string last_completed_gtid_;
   void note_table(const any_event& d, std::vector<std::string>& into) const;
   void capture_executed(const triage_input& in, std::uint64_t end);
+  // The executed GTIDs given, when they are one MariaDB GTID (a single domain: with several,
+  // one position cannot stand for the state); parsed on first use.
+  const mariadb_gtid* executed_single_gtid();
+  std::optional<mariadb_gtid> executed_single_;
+  bool executed_single_parsed_ = false;
   void capture_at(const triage_input& in, std::uint64_t end);
   const triage_input* last_completed_input_ = nullptr;
   std::uint64_t last_completed_end_ = 0;
@@ -329,12 +241,22 @@ void scanner::capture_executed(const triage_input& in, std::uint64_t end) {
   bool match = opt_.executed_position && opt_.executed_position->file == here.file &&
                opt_.executed_position->pos == here.pos;
   const gtid_ref& g = tracker_.gtid();
-  if (!match && opt_.executed_gtids && g.k == gtid_ref::kind::mariadb) {
-    // "d-s-n" of one domain only: with several, one position cannot stand for the state.
-    const auto& text = *opt_.executed_gtids;
-    match = text.find(',') == std::string::npos && text == g.text();
+  if (!match && g.k == gtid_ref::kind::mariadb) {
+    const mariadb_gtid* one = executed_single_gtid();
+    match = one != nullptr && one->domain_id == g.domain_id && one->server_id == g.server_id && one->seq_no == g.seq_no;
   }
   if (match) capture_at(in, end);
+}
+
+const mariadb_gtid* scanner::executed_single_gtid() {
+  if (!executed_single_parsed_) {
+    executed_single_parsed_ = true;
+    if (opt_.executed_gtids) {
+      auto p = mariadb_gtid_position::parse(*opt_.executed_gtids);
+      if (p && p->domains().size() == 1) executed_single_ = p->domains().begin()->second;
+    }
+  }
+  return executed_single_ ? &*executed_single_ : nullptr;
 }
 
 void scanner::capture_at(const triage_input& in, std::uint64_t end) {
@@ -349,7 +271,7 @@ void scanner::capture_at(const triage_input& in, std::uint64_t end) {
     p.gtid_state = gtids_.text(rep_.flavor);
   } else if (g.k == gtid_ref::kind::mariadb) {
     gtid_state after = gtids_;
-    after.mariadb[g.domain_id] = {g.domain_id, g.server_id, g.seq_no};
+    after.mariadb.set({g.domain_id, g.server_id, g.seq_no});
     p.gtid_state = after.text(flavor::mariadb);
   }
   executed_capture = std::move(p);
@@ -502,14 +424,18 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     if (const auto* list = std::get_if<mariadb_gtid_list_event>(&d)) {
       for (std::size_t i = 0; i < list->count; ++i) {
         auto g = list->at(i);
-        gtids_.mariadb[g.domain_id] = g;
+        gtids_.mariadb.set(g);
       }
     } else if (const auto* prev = std::get_if<previous_gtids_event>(&d)) {
       (void)for_each_sid(*prev, ev.offset, [&](const uuid_bytes& sid, std::string_view tag, bytes iv) {
         for (std::size_t i = 0; i + 16 <= iv.size(); i += 16) {
           auto a = static_cast<std::int64_t>(detail::load_le(iv.data() + i, 8));
           auto b = static_cast<std::int64_t>(detail::load_le(iv.data() + i + 8, 8));
-          if (b > a) gtids_.add_mysql(sid, std::string(tag), a, b - 1);
+          // Numbers start at 1: a hostile interval below that keeps its valid part.
+          if (b > a && b > 1) {
+            gtids_.mysql.add(mysql_gtid_source{sid, gtid_state::lower_tag(tag)},
+                             {static_cast<std::uint64_t>(std::max<std::int64_t>(a, 1)), static_cast<std::uint64_t>(b - 1)});
+          }
         }
       });
     }
@@ -887,42 +813,21 @@ std::vector<std::string> plan_position_mysql8(const resume_point& p) {
           "START REPLICA"};
 }
 
-std::optional<std::map<std::uint32_t, mariadb_gtid>> parse_mariadb_gtid_list(std::string_view text) {
-  std::map<std::uint32_t, mariadb_gtid> out;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\n')) item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty()) continue;
-    mariadb_gtid g;
-    auto d1 = item.find('-'), d2 = item.find('-', d1 == std::string_view::npos ? 0 : d1 + 1);
-    if (d1 == std::string_view::npos || d2 == std::string_view::npos) return std::nullopt;
-    auto num = [](std::string_view v, auto& dst) {
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), dst);
-      return ec == std::errc() && p == v.data() + v.size();
-    };
-    if (!num(item.substr(0, d1), g.domain_id) || !num(item.substr(d1 + 1, d2 - d1 - 1), g.server_id) ||
-        !num(item.substr(d2 + 1), g.seq_no)) {
-      return std::nullopt;
-    }
-    out[g.domain_id] = g;
+// A MySQL set (MariaDB items are not one): std::nullopt when the text is none.
+std::optional<gtid_set> parse_mysql_set(std::string_view text) {
+  // Only blanks and commas: the empty set (a replica that executed nothing).
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); })) {
+    return gtid_set{};
   }
-  return out;
+  auto s = gtid_set::parse(text);
+  if (!s || !s->mariadb().empty()) return std::nullopt;
+  return std::move(*s);
 }
 
-// Whether some number of `a` is not in `b` (both sorted and merged).
-bool has_numbers_outside(const std::vector<std::pair<std::int64_t, std::int64_t>>& a,
-                         const std::vector<std::pair<std::int64_t, std::int64_t>>* b) {
-  for (auto [x, y] : a) {
-    bool covered = false;
-    if (b != nullptr) {
-      for (auto [p, q] : *b) covered = covered || (p <= x && y <= q);
-    }
-    if (!covered) return true;
-  }
-  return false;
+std::optional<mariadb_gtid_position> parse_mariadb_position(std::string_view text) {
+  auto p = mariadb_gtid_position::parse(text);
+  if (!p) return std::nullopt;
+  return std::move(*p);
 }
 
 std::string_view trim_blanks(std::string_view v) {
@@ -934,80 +839,18 @@ std::string_view trim_blanks(std::string_view v) {
 }  // namespace
 
 std::optional<mysql_gtid_intervals> parse_mysql_gtid_set(std::string_view text) {
+  auto set = parse_mysql_set(text);
+  if (!set) return std::nullopt;
   mysql_gtid_intervals out;
-  while (!text.empty()) {
-    auto comma = text.find(',');
-    auto item = trim_blanks(text.substr(0, comma));
-    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    if (item.empty()) continue;
-    auto colon = item.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    // The UUID: 8-4-4-4-12 hex digits.
-    auto uuid = trim_blanks(item.substr(0, colon));
-    if (uuid.size() != 36) return std::nullopt;
-    std::string key;
-    for (std::size_t i = 0; i < uuid.size(); ++i) {
-      const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-      if (dash ? uuid[i] != '-' : !std::isxdigit(static_cast<unsigned char>(uuid[i]))) return std::nullopt;
-      key += static_cast<char>(std::tolower(static_cast<unsigned char>(uuid[i])));
-    }
-    std::string tag;
-    auto rest = item.substr(colon + 1);
-    bool any_interval = false;
-    for (;;) {
-      auto next = rest.find(':');
-      auto part = trim_blanks(rest.substr(0, next));
-      if (part.empty()) return std::nullopt;
-      if (std::isdigit(static_cast<unsigned char>(part.front()))) {
-        auto dash = part.find('-');
-        std::int64_t a = 0, b = 0;
-        auto num = [](std::string_view v, std::int64_t& dst) {
-          auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), dst);
-          return ec == std::errc() && p == v.data() + v.size() && dst >= 1;
-        };
-        if (!num(part.substr(0, dash), a)) return std::nullopt;
-        b = a;
-        if (dash != std::string_view::npos && !num(part.substr(dash + 1), b)) return std::nullopt;
-        if (b < a) return std::nullopt;
-        out[{key, tag}].emplace_back(a, b);
-        any_interval = true;
-      } else {
-        // A tag (MySQL 8.3+): a letter or '_', then letters, digits, '_'; up to 32; case-insensitive.
-        if (part.size() > 32 || !(std::isalpha(static_cast<unsigned char>(part.front())) || part.front() == '_')) {
-          return std::nullopt;
-        }
-        tag.clear();
-        for (char c : part) {
-          if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return std::nullopt;
-          tag += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        }
-        any_interval = false;
-      }
-      if (next == std::string_view::npos) break;
-      rest.remove_prefix(next + 1);
-    }
-    if (!any_interval) return std::nullopt;  // a tag with no interval after it
-  }
-  for (auto& [key, iv] : out) {
-    std::sort(iv.begin(), iv.end());
-    std::vector<std::pair<std::int64_t, std::int64_t>> merged;
-    for (auto x : iv) {
-      if (!merged.empty() && x.first <= merged.back().second + 1) merged.back().second = std::max(merged.back().second, x.second);
-      else merged.push_back(x);
-    }
-    iv = std::move(merged);
+  for (const auto& [src, iv] : set->mysql()) {
+    auto& list = out[{format_uuid(src.uuid), src.tag}];
+    for (auto x : iv) list.emplace_back(static_cast<std::int64_t>(x.first), static_cast<std::int64_t>(x.last));
   }
   return out;
 }
 
 int compare_positions(const source_position& a, const source_position& b) noexcept {
-  if (a.file != b.file) {
-    bool oka = false, okb = false;
-    auto na = numeric_suffix(a.file, oka);
-    auto nb = numeric_suffix(b.file, okb);
-    if (oka && okb && na != nb) return na < nb ? -1 : 1;
-    return a.file < b.file ? -1 : 1;
-  }
+  if (a.file != b.file) return compare_binlog_names(a.file, b.file) < 0 ? -1 : 1;
   if (a.pos == b.pos) return 0;
   return a.pos < b.pos ? -1 : 1;
 }
@@ -1024,9 +867,9 @@ std::optional<source_position> parse_source_position(std::string_view text) {
 }
 
 int triage_report::exit_code() const noexcept {
-  if (unreadable && !last_good) return 2;
-  if (damage.empty()) return 0;
-  return resume_mode != resume_mode::none ? 1 : 3;
+  if (unreadable && !last_good) return exit_code::unreadable;
+  if (damage.empty()) return exit_code::ok;
+  return resume_mode != resume_mode::none ? exit_code::damaged : exit_code::no_answer;
 }
 
 namespace {
@@ -1077,8 +920,8 @@ std::optional<executed_point> executed_from(triage_report& rep, const scanner& s
                                             const std::optional<source_position>& pos) {
   std::optional<std::string> gtids;
   if (options.executed_gtids) {
-    const bool ok = rep.flavor == flavor::mariadb ? parse_mariadb_gtid_list(*options.executed_gtids).has_value()
-                                                  : parse_mysql_gtid_set(*options.executed_gtids).has_value();
+    const bool ok = rep.flavor == flavor::mariadb ? parse_mariadb_position(*options.executed_gtids).has_value()
+                                                  : parse_mysql_set(*options.executed_gtids).has_value();
     if (ok) {
       gtids = std::string(trim_blanks(*options.executed_gtids));
     } else {
@@ -1116,37 +959,33 @@ std::optional<int> executed_vs_last_good(triage_report& rep, const executed_poin
   if (ex.point.gtid_state.empty()) return std::nullopt;
   bool behind = false, ahead = false;
   if (rep.flavor == flavor::mariadb) {
-    auto executed = parse_mariadb_gtid_list(ex.point.gtid_state);
+    auto executed = parse_mariadb_position(ex.point.gtid_state);
     if (!executed) {
       rep.notes.push_back(fmt::format("the executed GTIDs '{}' are not a d-s-n list: ignored", ex.point.gtid_state));
       return std::nullopt;
     }
-    auto last = parse_mariadb_gtid_list(good.gtid_state).value_or(std::map<std::uint32_t, mariadb_gtid>{});
-    for (const auto& [domain, g] : *executed) {
-      auto it = last.find(domain);
-      if (it == last.end()) continue;
-      behind = behind || g.seq_no < it->second.seq_no;
-      ahead = ahead || g.seq_no > it->second.seq_no;
+    auto last = parse_mariadb_position(good.gtid_state).value_or(mariadb_gtid_position{});
+    for (const auto& [domain, g] : executed->domains()) {
+      const auto* at = last.find(domain);
+      if (at == nullptr) continue;
+      behind = behind || g.seq_no < at->seq_no;
+      ahead = ahead || g.seq_no > at->seq_no;
     }
     // A domain of these files that the executed GTIDs do not name: the replica executed
     // nothing of it, so it is behind there (resuming at the last good state would skip
     // that domain's transactions up to it).
-    for (const auto& [domain, g] : last) behind = behind || executed->count(domain) == 0;
+    for (const auto& [domain, g] : last.domains()) behind = behind || executed->find(domain) == nullptr;
   } else {
     // A MySQL executed set against the set at the last good point, per source UUID (and
     // tag) that these files carry: the replica's own transactions are not compared.
-    auto executed = parse_mysql_gtid_set(ex.point.gtid_state);
+    auto executed = parse_mysql_set(ex.point.gtid_state);
     if (!executed) {
       rep.notes.push_back(fmt::format("the executed GTIDs '{}' are not a MySQL GTID set: ignored", ex.point.gtid_state));
       return std::nullopt;
     }
-    auto last = parse_mysql_gtid_set(good.gtid_state).value_or(mysql_gtid_intervals{});
-    for (const auto& [key, iv] : last) {
-      auto it = executed->find(key);
-      const auto* x = it == executed->end() ? nullptr : &it->second;
-      behind = behind || has_numbers_outside(iv, x);
-      ahead = ahead || (x != nullptr && has_numbers_outside(*x, &iv));
-    }
+    auto last = parse_mysql_set(good.gtid_state).value_or(gtid_set{});
+    behind = !executed->contains(last);
+    ahead = !last.contains(executed->only_sources_of(last));
   }
   if (behind) return -1;  // behind in one domain: resuming there skips nothing
   return ahead ? 1 : 0;
@@ -1256,18 +1095,18 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
 // transaction before it), else every one when the executed position is past the damage.
 void mark_applied_damage(triage_report& rep) {
   if (!rep.executed || rep.damaged_transactions.empty()) return;
-  std::optional<std::map<std::uint32_t, mariadb_gtid>> executed;
+  std::optional<mariadb_gtid_position> executed;
   if (rep.flavor == flavor::mariadb && !rep.executed->point.gtid_state.empty()) {
-    executed = parse_mariadb_gtid_list(rep.executed->point.gtid_state);
+    executed = parse_mariadb_position(rep.executed->point.gtid_state);
   }
   for (auto& t : rep.damaged_transactions) {
     if (executed) {
       auto applied_past = [&](const std::string& gtid, bool inclusive) {
-        auto g = parse_mariadb_gtid_list(gtid);
-        if (!g || g->size() != 1) return false;
-        auto it = executed->find(g->begin()->first);
-        return it != executed->end() &&
-               (inclusive ? it->second.seq_no >= g->begin()->second.seq_no : it->second.seq_no > g->begin()->second.seq_no);
+        auto g = parse_mariadb_position(gtid);
+        if (!g || g->domains().size() != 1) return false;
+        const auto& one = g->domains().begin()->second;
+        const auto* at = executed->find(one.domain_id);
+        return at != nullptr && (inclusive ? at->seq_no >= one.seq_no : at->seq_no > one.seq_no);
       };
       t.applied = !t.gtid.empty() ? applied_past(t.gtid, true) : applied_past(t.after_gtid, false);
     } else {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "binlogkit/event_type.hpp"
+#include "binlogkit/row_text.hpp"
 #include "binlogkit/triage.hpp"
 
 namespace binlogkit {
@@ -64,6 +65,19 @@ std::string_view statement_comment(std::string_view s) {
   return "";
 }
 
+// Names from the files (source binlogs, tables, paths) and notes that hold them go on the
+// lines of the text report through one_line (row_text.hpp): control bytes and backslashes
+// escaped as dump escapes them, so that no line of the report is a piece of a name (and a
+// name cannot end the "--" comment a plan line is and run as SQL). A list of them:
+std::string one_line_list(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) {
+    if (!out.empty()) out += ", ";
+    append_one_line(out, n, true);
+  }
+  return out;
+}
+
 void statements(std::string& out, const std::vector<std::string>& list) {
   for (const auto& s : list) fmt::format_to(std::back_inserter(out), "{};{}{}\n", s, s.size() < 60 ? std::string(60 - s.size(), ' ') : " ", fmt::format("-- {}", statement_comment(s)));
 }
@@ -95,7 +109,7 @@ void plan_text(std::string& out, const triage_report& r) {
   if (r.check_tables.empty()) {
     out += "every table the relay logs touch.\n";
   } else {
-    fmt::format_to(it, "first {}.\n", fmt::join(r.check_tables, ", "));
+    fmt::format_to(it, "first {}.\n", one_line_list(r.check_tables));
   }
 }
 
@@ -187,7 +201,7 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
                           : "no damage found\n";
   }
   for (const auto& d : r.damage) {
-    fmt::format_to(it, "\nDAMAGE {} at {} offset {} length {}{}: {}\n", kind_text(d), d.file, d.offset, d.length,
+    fmt::format_to(it, "\nDAMAGE {} at {} offset {} length {}{}: {}\n", kind_text(d), one_line(d.file), d.offset, d.length,
                    d.event_type >= 0 ? fmt::format(" ({} event)", type_name(static_cast<std::uint8_t>(d.event_type))) : "",
                    d.detail);
     auto in = std::find_if(inputs.begin(), inputs.end(), [&](const triage_input& x) { return x.name == d.file; });
@@ -201,8 +215,8 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
   fmt::format_to(it, "complete transactions{}: {}\n", r.damage.empty() ? "" : " before the first damage",
                  r.transactions_before_damage);
   if (r.last_good) {
-    fmt::format_to(it, "last good position: {} at {} = source {}:{}{}\n", r.last_good->relay_file,
-                   r.last_good->relay_pos, r.last_good->source.file, r.last_good->source.pos,
+    fmt::format_to(it, "last good position: {} at {} = source {}:{}{}\n", one_line(r.last_good->relay_file),
+                   r.last_good->relay_pos, one_line(r.last_good->source.file), r.last_good->source.pos,
                    r.last_good->gtid.empty() ? "" : fmt::format(", GTID {}", r.last_good->gtid));
     if (!r.last_good->gtid_state.empty()) fmt::format_to(it, "GTID state there: {}\n", r.last_good->gtid_state);
   }
@@ -210,7 +224,7 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
     fmt::format_to(it, "intact transactions after the damage: {}\n", r.intact_after_damage_count);
     for (std::size_t i = 0; i < r.intact_after_damage.size() && i < 5; ++i) {
       const auto& t = r.intact_after_damage[i];
-      fmt::format_to(it, "  {} {}..{}  source {}:{}  {}\n", t.file, t.begin, t.end, t.source_end.file,
+      fmt::format_to(it, "  {} {}..{}  source {}:{}  {}\n", one_line(t.file), t.begin, t.end, one_line(t.source_end.file),
                      t.source_end.pos, t.gtid);
     }
     if (r.intact_after_damage_count > 5) fmt::format_to(it, "  … and {} more\n", r.intact_after_damage_count - 5);
@@ -218,7 +232,7 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
   if (r.executed) {
     const auto& e = r.executed->point;
     fmt::format_to(it, "executed (from {}): {}{}\n", r.executed->origin,
-                   e.source.file.empty() ? std::string("position not known") : fmt::format("source {}:{}", e.source.file, e.source.pos),
+                   e.source.file.empty() ? std::string("position not known") : fmt::format("source {}:{}", one_line(e.source.file), e.source.pos),
                    e.gtid_state.empty() ? "" : fmt::format(", GTID state {}", e.gtid_state));
   } else if (r.relay && !r.damage.empty()) {
     out += "executed: unknown\n";
@@ -226,10 +240,10 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
   if (r.resume && r.resume_mode != resume_mode::server_state && !r.damage.empty()) {
     fmt::format_to(it, "resume at: {}{}\n",
                    r.resume->source.file.empty() ? std::string("the executed GTIDs")
-                                                 : fmt::format("source {}:{}", r.resume->source.file, r.resume->source.pos),
+                                                 : fmt::format("source {}:{}", one_line(r.resume->source.file), r.resume->source.pos),
                    r.resume->gtid_state.empty() ? "" : fmt::format(", GTID state {}", r.resume->gtid_state));
   }
-  for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", n);
+  for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", one_line(n));
   if (r.damage.empty()) return out;
   if (r.resume_sql.empty() && r.resume) {
     out += "\nno resume statements (see the notes): point the replica at the resume position above yourself\n";

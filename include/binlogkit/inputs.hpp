@@ -48,6 +48,10 @@ namespace binlogkit {
 // "PATH: what[: strerror]" for an error of expand_inputs or open_input (the errno of the
 // failed open on this thread, the compressed offset of a gzip error).
 [[nodiscard]] std::string input_error_text(const std::string& path, const error& e);
+// A mapped input truncated while it was read ("NAME: the file shrank while it was read
+// (nothing from offset N on could be read)"): what went wrong with it, whatever its zeros
+// looked like to the reader. std::nullopt when it did not shrink.
+[[nodiscard]] std::optional<std::string> shrank_text(const source& s);
 
 // Every input of a set (expand_inputs, then open_input on each file, in order); stops at
 // the first failure, which `failure` then describes (input_error_text).

@@ -28,6 +28,8 @@ namespace binlogkit {
 // \\ when `escape_backslash`, which keeps the escapes unambiguous): one line, whatever
 // the bytes of a name or value from the binlog.
 void append_one_line(std::string& out, std::string_view text, bool escape_backslash);
+// The same as a string, backslashes escaped: a name from the files on a line of a report.
+[[nodiscard]] std::string one_line(std::string_view text);
 
 // Appends the ### lines of every row of `rows` (decoded from `ev`, with the table map's
 // `schema`). `inflated` holds the row bytes of a MariaDB *_COMPRESSED event (empty

@@ -44,8 +44,10 @@
 #include <vector>
 
 #include "binlogkit/bytes.hpp"
+#include "binlogkit/core/binlog_input.hpp"
 #include "binlogkit/encoding.hpp"
 #include "binlogkit/events.hpp"
+#include "binlogkit/events/gtid_set.hpp"
 #include "binlogkit/result.hpp"
 #include "binlogkit/sql_quote.hpp"
 #include "binlogkit/transaction.hpp"
@@ -65,32 +67,6 @@ struct collation_info {
 [[nodiscard]] std::optional<collation_info> collation_by_id(std::uint32_t id);
 
 // ---- filters ------------------------------------------------------------------------
-
-// A set of GTIDs, as either server writes them:
-//   MariaDB  comma-separated "domain-server-seq" (one GTID) or "domain-server-first-last"
-//            (every seq_no from first to last, both included, of that domain and server)
-//   MySQL    comma-separated "uuid:interval[:interval...]" where an interval is "n" or
-//            "n-m"; a tag (8.3+) before intervals applies to those that follow it:
-//            "uuid:1-5:tag:1-3"
-class gtid_set {
- public:
-  [[nodiscard]] static result<gtid_set> parse(std::string_view text);
-  [[nodiscard]] bool contains(const gtid_ref& g) const noexcept;
-  [[nodiscard]] bool empty() const noexcept { return mariadb_.empty() && mysql_.empty(); }
-
- private:
-  struct mariadb_range {
-    std::uint32_t domain = 0, server = 0;
-    std::uint64_t first = 0, last = 0;
-  };
-  struct mysql_range {
-    uuid_bytes uuid{};
-    std::string tag;
-    std::int64_t first = 0, last = 0;
-  };
-  std::vector<mariadb_range> mariadb_;
-  std::vector<mysql_range> mysql_;
-};
 
 // "YYYY-MM-DD HH:MM:SS" (also "YYYY-MM-DD", "YYYY-MM-DDTHH:MM:SS") read as local time of
 // the TZ in force, as mysqlbinlog reads --start-datetime; seconds since the epoch.
@@ -213,12 +189,6 @@ struct rendered_transaction {
   [[nodiscard]] std::string_view text(const sql_statement& s) const noexcept {
     return std::string_view(sql).substr(s.begin, s.size);
   }
-};
-
-// One binlog file's bytes (valid while the stream lives) and its name for messages.
-struct binlog_input {
-  std::string name;
-  bytes data;
 };
 
 // Something worth telling the user that is not an error: a stop point inside a

@@ -23,17 +23,15 @@
 #include <vector>
 
 #include "binlogkit/bytes.hpp"
+#include "binlogkit/core/binlog_input.hpp"
 #include "binlogkit/format_description.hpp"
 #include "binlogkit/result.hpp"
 #include "binlogkit/transaction.hpp"
 
 namespace binlogkit {
 
-struct triage_input {
-  std::string name;  // as it should appear in the report (and in source coordinates)
-  bytes data;        // valid for the duration of the triage call
-  bool missing = false;  // listed (in the index) but not there: every event of it is lost
-};
+// The files triage reads: the inputs every command takes (a missing one is lost bytes).
+using triage_input = binlog_input;
 
 struct source_position {
   std::string file;

@@ -1,21 +1,12 @@
-// The exit codes of every binlogkit command, in one place: the commands return these, and
-// their --help footers and the README say the same.
+// The --help footers that state the exit codes of every binlogkit command.
 #pragma once
+
+#include "binlogkit/core/exit_code.hpp"
 
 namespace binlogkit_cli {
 
-// 0  success: the input is intact / the work is done (a salvage that wrote a good copy too)
-// 1  damage found (a dump or sql that met a bad CRC or a damaged event printed up to it), or
-//    a replay that stopped (no connection, damage, a server error)
-// 2  unreadable input (missing, not a binlog, not readable) or bad arguments
-// 3  no trustworthy answer (triage: no resume point can be trusted; salvage: nothing to keep)
-namespace exit_code {
-constexpr int ok = 0;
-constexpr int damaged = 1;
-constexpr int unreadable = 2;
-constexpr int usage = 2;
-constexpr int no_answer = 3;
-}  // namespace exit_code
+// The codes themselves are the library's (binlogkit/core/exit_code.hpp).
+namespace exit_code = binlogkit::exit_code;
 
 // --help footers.
 inline constexpr const char* exit_help_dump =

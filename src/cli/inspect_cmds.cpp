@@ -22,6 +22,7 @@
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/replica_probe.hpp"
+#include "binlogkit/row_text.hpp"
 #include "binlogkit/source.hpp"
 #include "binlogkit/transaction.hpp"
 #include "binlogkit/triage.hpp"
@@ -76,11 +77,10 @@ std::vector<std::string> expand_each(const std::vector<std::string>& args, int& 
 
 // A mapped input truncated while it was read: its result is not to be trusted.
 bool report_lost(const bk::source& src) {
-  auto lost = src.lost_offset();
-  if (!lost) return false;
+  auto text = bk::shrank_text(src);
+  if (!text) return false;
   std::fflush(stdout);
-  fmt::print(stderr, "binlogkit: {}: the file shrank while it was read (nothing from offset {} on could be read): "
-                     "the output for it is incomplete and not to be trusted from there on\n", src.name(), *lost);
+  fmt::print(stderr, "binlogkit: {}: the output for it is incomplete and not to be trusted from there on\n", *text);
   return true;
 }
 
@@ -508,7 +508,8 @@ std::string triage_verdict(const bk::triage_report& r) {
   if (rc == exit_code::unreadable) return "unreadable";
   if (rc == exit_code::no_answer) return fmt::format("damaged ({} range(s)), no resume point can be trusted", r.damage.size());
   const auto& p = r.resume ? r.resume : r.last_good;
-  return fmt::format("damaged ({} range(s)), resume at source {}:{}{}", r.damage.size(), p ? p->source.file : "?",
+  return fmt::format("damaged ({} range(s)), resume at source {}:{}{}", r.damage.size(),
+                     p ? bk::one_line(p->source.file) : "?",
                      p ? p->source.pos : 0, p && !p->gtid.empty() ? " (GTID " + p->gtid + ")" : "");
 }
 
@@ -587,7 +588,8 @@ int run_salvage(const salvage_args& a) {
   }
   const std::uint64_t size = set->inputs[0].data.size();
   fmt::print("{}: kept {} of {} bytes, {} complete transactions, ending at source {}:{}{}\n", a.out, copy->size(),
-             size, report.transactions_before_damage, report.last_good->source.file, report.last_good->source.pos,
+             size, report.transactions_before_damage, bk::one_line(report.last_good->source.file),
+             report.last_good->source.pos,
              report.last_good->gtid.empty() ? "" : fmt::format(" (GTID {})", report.last_good->gtid));
   const std::uint64_t cut = size - copy->size();
   print_summary("salvage",

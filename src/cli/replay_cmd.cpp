@@ -35,12 +35,11 @@ namespace {
 
 // An input mapped and truncated while it was read: that, not what its zeros look like,
 // is the error (printed here). True when one was.
-bool shrank_text(const std::vector<bk::source>& sources, std::string& file) {
+bool report_shrank(const std::vector<bk::source>& sources, std::string& file) {
   for (const auto& s : sources) {
-    if (auto lost = s.lost_offset()) {
+    if (auto text = bk::shrank_text(s)) {
       file = s.name();
-      fmt::print(stderr, "binlogkit: {}: the file shrank while it was read (nothing from offset {} on could be read)\n",
-                 file, *lost);
+      fmt::print(stderr, "binlogkit: {}\n", *text);
       return true;
     }
   }
@@ -160,7 +159,7 @@ int run_sql(const sql_args& a) {
   }
   std::string file = stream.file_index() < stream.inputs().size() ? stream.inputs()[stream.file_index()].name : "";
   if (!r) {
-    const int code = shrank_text(sources, file) ? exit_code::unreadable : exit_code::damaged;
+    const int code = report_shrank(sources, file) ? exit_code::unreadable : exit_code::damaged;
     if (code == exit_code::damaged) fmt::print(stderr, "binlogkit: {}: {}\n", file, r.error().message());
     // What the script holds is whole up to there: say where it ends.
     if (const auto& mark = stream.last_delivered()) {

@@ -85,6 +85,9 @@ ev = max(o for o in offs if o < at)
 size = struct.unpack_from('<I', nl, ev + 9)[0]
 struct.pack_into('<I', nl, ev + size - 4, zlib.crc32(bytes(nl[ev:ev + size - 4])) & 0xffffffff)
 open(f'{work}/newline.000001', 'wb').write(nl)
+# The same with the row event after that Table_map damaged: triage names its table.
+nl[ev + size + 25] ^= 0x55
+open(f'{work}/newline-damaged.000001', 'wb').write(nl)
 EOF
 gzip -c "$td/mixed.000001" >"$work/good.000001.gz"
 size=$(stat -c %s "$work/good.000001.gz")
@@ -277,6 +280,11 @@ grep -qF 'table=\nSELECT 7	column_count=' "$work/out" || fail "dump did not esca
 expect 0 bk dump -v "$w/newline.000001"
 grep -q '^SELECT 7' "$work/out" && fail "dump -v printed a line of a table name"
 grep -qF '### INSERT INTO `shop`.`\nSELECT 7`' "$work/out" || fail "dump -v did not escape the table name"
+expect 1 bk triage --executed-gtids 0-1-100 "$w/newline-damaged.000001"
+[[ -s $work/out ]] || fail "triage printed nothing"
+grep -q '^SELECT 7' "$work/out" && fail "triage printed a line of a table name"
+grep -qF -- '-- and tables compare equal (CHECKSUM TABLE ... EXTENDED on both): first `shop`.`\nSELECT 7`, `shop`.`customers`.' \
+  "$work/out" || fail "triage's plan check did not escape the table name"
 
 # ---- item 5: salvage to a full file system ----------------------------------------------
 cp "$td/mixed.000001" "$work/flipped.000001"

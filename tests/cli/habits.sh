@@ -97,6 +97,17 @@ same_as_sql() {  # same_as_sql EXPECTED FILTER...: dump keeps EXPECTED, and so d
 same_as_sql "0-1-9 0-1-10 0-1-11 0-1-12 0-1-13 0-1-14 0-1-15 0-1-16 0-1-17 0-1-18 0-1-19 0-1-20 0-1-21 0-1-22 0-1-23 2-1-1" \
   --start-datetime "2023-11-14 22:14:00"
 same_as_sql "0-1-5" --include-gtids 0-1-5,0-1-9 --exclude-gtids 0-1-9
+# A range, whose first number counts, and a set of both servers' forms.
+same_as_sql "0-1-5 0-1-6 0-1-7" --include-gtids "0-1-5-7, 3e11fa47-71ca-11e1-9e33-c80aa9429562:1-9"
+same_as_sql "0-1-3 0-1-4 0-1-5" --include-gtids 0-1-3-6 --exclude-gtids 0-1-6-9
+# A malformed set: exit 2 and what is wrong with it.
+for cmd in dump sql; do
+  run 2 "$bin" "$cmd" --include-gtids "3e11fa47-71ca-11e1-9e33-c80aa9429562:1:tag" "$file"
+  prefix="binlogkit $cmd:"
+  [[ $cmd == sql ]] && prefix="binlogkit:"
+  [[ $(cat "$work/err") == "$prefix --include-gtids '3e11fa47-71ca-11e1-9e33-c80aa9429562:1:tag': GTID set: a tag without intervals after it" ]] ||
+    fail "$cmd: malformed GTID set: $(cat "$work/err")"
+done
 # Every event of the file before 2026 is older than the Gtid_list written when the file was
 # opened (the test server's clock was set back for the transactions): nothing is printed,
 # as sql and mariadb-binlog print nothing.
