@@ -150,37 +150,23 @@ void session_diff::statement_header(const event_view& ev, const query_event& q, 
   }
 }
 
-// MySQL 5.6+/8.0 status variables, as MySQL's mysqlbinlog sets them.
+// MySQL 5.6+/8.0 status variables, as MySQL's mysqlbinlog sets them (inside a
+// versioned comment for those that older servers do not have), each when it changed.
 void session_diff::mysql_status(std::uint64_t at, const query_status& st) {
-  auto& out = ctx_.out;
-  if (st.explicit_defaults_ts && work_.explicit_defaults_ts != st.explicit_defaults_ts) {
-    out.add(statement_role::session, at, [&](std::string& s) {
-      fmt::format_to(std::back_inserter(s), "SET @@session.explicit_defaults_for_timestamp={}",
-                     *st.explicit_defaults_ts ? 1 : 0);
+  auto set = [&](auto& have, const auto& want, std::string_view version, std::string_view name, bool as_bool) {
+    if (!want || have == want) return;
+    ctx_.out.add(statement_role::session, at, [&](std::string& s) {
+      if (!version.empty()) fmt::format_to(std::back_inserter(s), "/*!{} ", version);
+      fmt::format_to(std::back_inserter(s), "SET @@session.{}={}", name,
+                     as_bool ? (*want ? 1u : 0u) : unsigned{*want});
+      if (!version.empty()) s += "*/";
     });
-    work_.explicit_defaults_ts = st.explicit_defaults_ts;
-  }
-  if (st.default_collation_utf8mb4 && work_.default_collation_utf8mb4 != st.default_collation_utf8mb4) {
-    out.add(statement_role::session, at, [&](std::string& s) {
-      fmt::format_to(std::back_inserter(s), "/*!80011 SET @@session.default_collation_for_utf8mb4={}*/",
-                     *st.default_collation_utf8mb4);
-    });
-    work_.default_collation_utf8mb4 = st.default_collation_utf8mb4;
-  }
-  if (st.sql_require_primary_key && work_.sql_require_primary_key != st.sql_require_primary_key) {
-    out.add(statement_role::session, at, [&](std::string& s) {
-      fmt::format_to(std::back_inserter(s), "/*!80013 SET @@session.sql_require_primary_key={}*/",
-                     *st.sql_require_primary_key);
-    });
-    work_.sql_require_primary_key = st.sql_require_primary_key;
-  }
-  if (st.default_table_encryption && work_.default_table_encryption != st.default_table_encryption) {
-    out.add(statement_role::session, at, [&](std::string& s) {
-      fmt::format_to(std::back_inserter(s), "/*!80016 SET @@session.default_table_encryption={}*/",
-                     *st.default_table_encryption);
-    });
-    work_.default_table_encryption = st.default_table_encryption;
-  }
+    have = want;
+  };
+  set(work_.explicit_defaults_ts, st.explicit_defaults_ts, "", "explicit_defaults_for_timestamp", true);
+  set(work_.default_collation_utf8mb4, st.default_collation_utf8mb4, "80011", "default_collation_for_utf8mb4", false);
+  set(work_.sql_require_primary_key, st.sql_require_primary_key, "80013", "sql_require_primary_key", false);
+  set(work_.default_table_encryption, st.default_table_encryption, "80016", "default_table_encryption", false);
 }
 
 void session_diff::event_charsets(std::uint64_t at, const query_status& st) {

@@ -80,8 +80,9 @@ void transaction_stream::impl::discard_tx() {
 bool transaction_stream::impl::open_next_file(transaction_stream& s) {
   if (s.file_ >= s.inputs_.size()) {
     if (in_tx) {
-      ctx.note(ctx.tx_first_offset, fmt::format("the input ends inside a transaction that starts at {}: it is not applied",
-                                                ctx.tx_first_offset));
+      ctx.note(ctx.tx_first_offset,
+               fmt::format("the input ends inside a transaction that starts at {}: it is not applied",
+                           ctx.tx_first_offset));
       ctx.notes.back().warning = true;  // a cut at an event boundary looks the same
       discard_tx();
     }
@@ -253,7 +254,8 @@ result<transaction_stream::impl::out_t> transaction_stream::impl::next_events(tr
 // Renders the open payload's inner events; with `in_pieces`, stops at the first piece to hand
 // out (the payload stays open and next() comes back to it), and finishes the transaction
 // when the payload completes it.
-result<transaction_stream::impl::out_t> transaction_stream::impl::render_payload(transaction_stream& s, bool in_pieces) {
+result<transaction_stream::impl::out_t> transaction_stream::impl::render_payload(transaction_stream& s,
+                                                                                 bool in_pieces) {
   for (;;) {
     BK_TRY(auto ie, payload->next());
     if (!ie) break;

@@ -56,7 +56,8 @@ TEST_SUITE("sql parts") {
     bk::detail::statement_list two(opt);
     two.binlog_statement(120, text_bytes("abcdefghi"));
     // Halves cut at a multiple of 3 bytes, so that each is base64 of its own.
-    CHECK(texts(two.tx) == std::vector<std::string>{"SET @binlog_fragment_0='YWJj'", "SET @binlog_fragment_1='ZGVmZ2hp'",
+    CHECK(texts(two.tx) == std::vector<std::string>{"SET @binlog_fragment_0='YWJj'",
+                                                    "SET @binlog_fragment_1='ZGVmZ2hp'",
                                                     "BINLOG @binlog_fragment_0, @binlog_fragment_1"});
     REQUIRE(two.tx.statements.size() == 3);
     for (const auto& s : two.tx.statements) {
