@@ -13,6 +13,7 @@
 #include "binlogkit/events.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/sql_quote.hpp"
+#include "triage/damaged_rows.hpp"
 
 namespace binlogkit {
 
@@ -381,6 +382,7 @@ void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint
     if (tracker_.in_transaction()) {
       t.gtid = tracker_.gtid().text();
       t.tables = txn_tables_;
+      if (txn_input_ != nullptr) t.begin_file = txn_input_->name, t.begin = txn_begin_;
     }
     t.after_gtid = last_completed_gtid_;
     rep_.damaged_transactions.push_back(std::move(t));
@@ -1372,6 +1374,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   rep.executed = executed_from(rep, sc, options, executed_pos);
   choose_resume(rep, options, executed_pos);
   mark_applied_damage(rep);
+  read_applied_damaged_rows(inputs, rep);
   write_plans(rep);
   if (options.executed_relay_position) {
     const auto& r = *options.executed_relay_position;

@@ -523,6 +523,40 @@ TEST_SUITE("triage") {
     CHECK_FALSE(behind.damaged_transactions.front().applied);
   }
 
+  TEST_CASE("triage: the rows of an applied damaged transaction, as dump -v prints them") {
+    damaged_relay_set d(1050);  // a byte of 0-1-22's Write_rows (relay-bin.000013 at 1033)
+    triage_options opt;
+    opt.executed_gtids = "0-1-22";
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.damaged_transactions.size() == 1);
+    const auto& t = r.damaged_transactions.front();
+    REQUIRE(t.applied);
+    CHECK(t.begin_file == "relay-bin.000013");
+    CHECK(t.begin == 838);  // 0-1-22's GTID event, where 0-1-21 ended
+    REQUIRE(t.rows.size() == 1);
+    CHECK(t.rows[0].file == "relay-bin.000013");
+    CHECK(t.rows[0].event_offset == 1033);
+    CHECK(t.rows[0].from_damaged_event);
+    // The same lines `dump -v` prints for the intact event.
+    CHECK(t.rows[0].text == "### INSERT INTO `app`.`accounts`\n### SET\n###   @1=7\n###   @2='grace'\n###   @3=3.00\n"
+                            "###   @4=NULL");
+    CHECK(t.rows_more == 0);
+    CHECK(t.rows_note.empty());
+    const auto text = triage_report_text(r, d.set.inputs);
+    CHECK(text.find("rows the replica applied in transaction 0-1-22 (re-sync these rows, or the tables):\n"
+                    "# relay-bin.000013 offset 1033 (the damaged event, decoded without its checksum: values may be "
+                    "wrong)\n### INSERT INTO `app`.`accounts`\n") != std::string::npos);
+    const auto json = triage_report_json(r);
+    CHECK(json.find("\"from_damaged_event\": true") != std::string::npos);
+    CHECK(json.find("\"more\": 0") != std::string::npos);
+
+    // Not applied: no rows read.
+    opt.executed_gtids = "0-1-21";
+    const auto same = triage(d.set.inputs, opt);
+    CHECK(same.damaged_transactions.front().rows.empty());
+    CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
+  }
+
   TEST_CASE("triage: an executed position past the damage resumes there and names what was applied") {
     damaged_relay_set d(780);  // inside 0-1-21's Query (a statement: no table map)
     triage_options opt;
