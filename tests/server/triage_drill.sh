@@ -3,11 +3,12 @@
 # slave_sql_verify_checksum=ON, relay_log_purge=ON as in production, relay logs rotating
 # at 16K), damaged relay logs, and `binlogkit triage`'s plan carried out on the replica.
 #
-# Usage: tests/server/triage_drill.sh [BINLOGKIT] [gtid|position]
+# Usage: tests/server/triage_drill.sh [BINLOGKIT] [gtid|position|gtid-nopurge]
 #   gtid (default): the replica uses MASTER_USE_GTID=slave_pos; position: after the base
 #   is made the replica is switched to file/position replication (MASTER_USE_GTID=no at
 #   its SQL thread's relay-log position, which keeps the relay logs) and runs the
-#   file/position cells.
+#   file/position cells; gtid-nopurge: a GTID replica with relay_log_purge=OFF (every
+#   relay log since the first kept) and its cells.
 #
 #  1. Intact relay-log sets that real servers write must triage clean (exit 0): after the
 #     workload (relay_log_purge has removed the head), FLUSH RELAY LOGS, STOP/START SLAVE,
@@ -32,11 +33,16 @@
 #     (the copy replicates to the end first) a byte of the last applied row event x
 #     --replica (named) / nothing; a flipped byte x --replica with no files given (triage
 #     finds the replica's relay logs itself); last, a real `kill -9` of the copy's mysqld
-#     while its IO thread fetches, the last relay log then cut inside an event x nothing.
+#     while its IO thread fetches, the last relay log then cut inside an event x nothing;
+#     and the SQL thread stopped inside the STATEMENT session's temporary table's life,
+#     the replica restarted (the table lost) x --executed-gtids: triage must say so, and
+#     its plan, carried out, stops at the statement that uses the table (1146, as said)
+#     without moving the replica's position.
 #     The intact sets also cover CHANGE MASTER with heartbeats (MASTER_HEARTBEAT_PERIOD).
 #     position kind: a zeroed page x info, a relay log missing from the middle x info, a
-#     flipped byte x --replica, a torn tail x --executed-gtids. The file/position replica
-#     with relay_log_purge=OFF is triage_e2e.sh's.
+#     flipped byte x --replica, a torn tail x --executed-gtids. gtid-nopurge kind: a
+#     flipped byte x info, a torn tail x --replica, a relay log missing from the middle x
+#     nothing. The file/position replica with relay_log_purge=OFF is triage_e2e.sh's.
 # Exit 0 on success, else the failed step. Servers are always stopped and the directory
 # removed (KEEP_WORK=1 keeps it). DRILL_CASES: a space-separated subset of the case names.
 set -euo pipefail
@@ -46,7 +52,7 @@ pair=$root/scripts/replication-pair
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
 kind=${2:-gtid}
-[[ $kind == gtid || $kind == position ]] || { echo "triage_drill: unknown kind $kind" >&2; exit 2; }
+[[ $kind == gtid || $kind == position || $kind == gtid-nopurge ]] || { echo "triage_drill: unknown kind $kind" >&2; exit 2; }
 
 test_name="triage_drill($kind)"
 # shellcheck source=tests/server/lib.sh
@@ -87,7 +93,9 @@ middle_unexecuted() {
   echo "${names[$(( ${#names[@]} / 2 ))]}"
 }
 
-replica_opts=(--max-relay-log-size=16384 --max-binlog-size=32768 --relay-log-purge=ON)
+purge=ON
+[[ $kind != gtid-nopurge ]] || purge=OFF
+replica_opts=(--max-relay-log-size=16384 --max-binlog-size=32768 --relay-log-purge=$purge)
 
 # triage_expect_clean WHAT: triage of the live replica's relay logs exits 0.
 triage_expect_clean() {
@@ -104,9 +112,9 @@ triage_expect_clean() {
 }
 
 # ---------------------------------------------------------------------------------------
-step "start a source and a replica (relay_log_purge=ON)"
+step "start a source and a replica (relay_log_purge=$purge)"
 "$pair" start "$work" -- "${replica_opts[@]}" || fail "could not start the pair"
-[[ $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum') == $'1\t1\tCRC32' ]] ||
+[[ $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum') == "$([[ $purge == ON ]] && echo 1 || echo 0)"$'\t1\tCRC32' ]] ||
   fail "replica not at the production settings: $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum')"
 "$pair" workload "$work" || fail "workload failed on the source"
 "$pair" wait-caught-up "$work" 120 || fail "replica did not catch up"
@@ -452,6 +460,88 @@ run_case() {
   [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
 }
 
+# prep_inside_temp DIR: the copy executes up to the INSERT INTO the STATEMENT session's
+# temporary table app.scratch (the tail's last transactions: CREATE TEMPORARY, INSERT INTO
+# it, UPDATE ... JOIN it, INSERT, DROP TEMPORARY, UPDATE), holds the table in its SQL
+# thread, and is shut down: the restarted replica has lost it.
+prep_inside_temp() {
+  local seq=${source_gtid##*-} until deadline=$((SECONDS + 180))
+  until="0-1-$((seq - 4))"
+  start_copy "$1" || fail "could not start the copy"
+  # The IO thread first, up to the source's end (an UNTIL on both threads would stop it at
+  # the UNTIL too); then the SQL thread alone, up to the INSERT INTO the temporary table.
+  q "$1" 'START SLAVE IO_THREAD' || fail "START SLAVE IO_THREAD"
+  until [[ $(slave_status_field "$1" Gtid_IO_Pos) == "$source_gtid" ]]; do
+    ((SECONDS < deadline)) || fail "the copy's IO thread did not fetch up to $source_gtid"
+    sleep 0.3
+  done
+  # UNTIL master_gtid_pos needs both threads stopped: the SQL thread alone runs UNTIL the
+  # source position where the next transaction's GTID event begins.
+  local at
+  at=$("$bin" dump --json "$src"/binlog/binlog.[0-9]* 2>/dev/null |
+    jq -r --arg g "0-1-$((seq - 3))" 'select(.gtid == $g) | "\(.file | sub(".*/"; ""))\t\(.pos)"')
+  [[ -n $at ]] || fail "no GTID event 0-1-$((seq - 3)) in the source's binlogs"
+  q "$1" "START SLAVE SQL_THREAD UNTIL MASTER_LOG_FILE = '${at%%$'\t'*}', MASTER_LOG_POS = ${at##*$'\t'}" ||
+    fail "START SLAVE SQL_THREAD UNTIL"
+  until [[ $(q "$1" 'SELECT @@gtid_slave_pos') == "$until" && $(slave_status_field "$1" Slave_SQL_Running) == No ]]; do
+    ((SECONDS < deadline)) || fail "the copy did not stop at $until: at $(q "$1" 'SELECT @@gtid_slave_pos')"
+    sleep 0.3
+  done
+  [[ $(q "$1" "SHOW GLOBAL STATUS LIKE 'Slave_open_temp_tables'" | cut -f2) == 1 ]] ||
+    fail "the copy's SQL thread holds no temporary table at $until"
+  q "$1" 'STOP SLAVE' || fail "STOP SLAVE"
+  case_gtid=$until
+  "$sandbox" stop "$1" >/dev/null || fail "stop the copy"
+}
+
+# temp_case NAME GIVEN: the SQL thread stopped inside the temporary table's life, the
+# replica restarted, the last relay log torn. Triage must say the table is lost; its plan
+# must not skip: carried out, the SQL thread stops at the statement that uses the table
+# (1146, as the note says) with the replica's position where it was.
+temp_case() {
+  local name=$1 given=$2 d=$work/case-$1 rc=0 args=()
+  if [[ -n ${DRILL_CASES:-} && " $DRILL_CASES " != *" $name "* ]]; then return 0; fi
+  step "case $name: inside a temporary table's life, given $given"
+  copy_base "$d"
+  prep_inside_temp "$d"
+  damage_torn_tail "$d"
+  case $given in
+    gtids) args=(--executed-gtids "$case_gtid") ;;
+    replica) start_copy "$d" || fail "could not start the copy"; args=(--replica --socket "$d/mysqld.sock" --user root) ;;
+  esac
+  timeout 300 "$bin" triage --json "${args[@]}" "$d/relay/relay-bin.index" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+  [[ -s $d/triage.json ]] || { cat "$d/triage.err" >&2; fail "triage printed nothing (exit $rc)"; }
+  jq -r '.notes[]' "$d/triage.json" | sed 's/^/  note: /'
+  ((rc == 1)) || fail "triage exit $rc, expected 1"
+  [[ $(jq -r '.resume.gtid_state' "$d/triage.json") == "$case_gtid" ]] ||
+    fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $case_gtid"
+  jq -r '.notes[]' "$d/triage.json" | grep -q '^the replica stopped inside the life of temporary table(s) `app`.`scratch` (session ' ||
+    fail "triage does not say that the replica stopped inside app.scratch's life"
+  [[ $given == replica ]] || start_copy "$d" || fail "could not start the copy"
+  echo "plan:"
+  run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
+  local deadline=$((SECONDS + 120)) errno=""
+  until [[ -n $errno && $errno != 0 ]]; do
+    errno=$(slave_status_field "$d" Last_SQL_Errno)
+    ((SECONDS < deadline)) || fail "the SQL thread did not stop at the lost temporary table (at $(q "$d" 'SELECT @@gtid_slave_pos'))"
+    sleep 0.3
+  done
+  [[ $errno == 1146 ]] || fail "the SQL thread stopped with $errno: $(slave_status_field "$d" Last_SQL_Error)"
+  slave_status_field "$d" Last_SQL_Error | grep -qF "app.scratch" || fail "1146 not about app.scratch: $(slave_status_field "$d" Last_SQL_Error)"
+  [[ $(q "$d" 'SELECT @@gtid_slave_pos') == "$case_gtid" ]] || fail "the replica moved to $(q "$d" 'SELECT @@gtid_slave_pos')"
+  echo "case $name: stopped with 1146 on app.scratch at $case_gtid, as triage said; nothing skipped"
+  "$sandbox" stop "$d" >/dev/null || fail "stop the copy"
+  [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
+}
+
+if [[ $kind == gtid-nopurge ]]; then
+  [[ $(relay_names "$base" | head -1) == relay-bin.000001 ]] || fail "relay_log_purge=OFF lost the first relay log"
+  run_case flip-info flip_middle info
+  run_case torn-replica torn_tail replica
+  run_case missing-nothing missing_middle nothing
+  echo "triage_drill($kind): OK"
+  exit 0
+fi
 if [[ $kind == position ]]; then
   run_case zero-info zero_page info
   run_case missing-info missing_middle info
@@ -474,6 +564,7 @@ run_case torn-replica torn_tail replica
 run_case zero-info zero_page info
 run_case caught-up-replica applied_last replica prep_caught_up
 run_case caught-up-nothing applied_last nothing prep_caught_up
+temp_case temp-gtids gtids
 run_case kill9-nothing kill9 nothing
 
 echo "triage_drill($kind): OK"
