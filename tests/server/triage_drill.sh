@@ -394,7 +394,19 @@ run_case() {
     *) fail "unknown GIVEN $given" ;;
   esac
   local files=("$d/relay/relay-bin.index")
-  [[ $given != discover ]] || files=()
+  if [[ $given == discover ]]; then
+    files=()
+    # The index not readable where triage runs: a clear error with the path, exit 2.
+    mv -- "$d/relay/relay-bin.index" "$d/relay/index.aside"
+    rc=0
+    "$bin" triage --json "${args[@]}" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+    mv -- "$d/relay/index.aside" "$d/relay/relay-bin.index"
+    ((rc == 2)) || fail "--replica with its index gone: exit $rc, expected 2"
+    [[ ! -s $d/triage.json ]] || fail "--replica with its index gone printed a report"
+    grep -qxF "binlogkit: --replica: the replica's relay-log index $d/relay/relay-bin.index (from @@relay_log_index) cannot be read here: No such file or directory; run triage where the relay logs are, or give them as arguments" "$d/triage.err" ||
+      { cat "$d/triage.err" >&2; fail "--replica with its index gone: not the expected message"; }
+    rc=0
+  fi
   timeout 300 "$bin" triage --json "${args[@]}" "${files[@]}" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
   [[ -s $d/triage.json ]] || { cat "$d/triage.err" >&2; fail "triage printed nothing (exit $rc)"; }
   jq -r '.notes[]' "$d/triage.json" | sed 's/^/  note: /'
