@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -75,13 +76,48 @@ std::optional<replica_status> read_replica_status(const connection_options& c, s
             number(pick(*st, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
   s.using_gtid = pick(*st, {"Using_Gtid", "Auto_Position"});
   auto g = first_row(m,
-                     s.mariadb ? "SELECT @@GLOBAL.gtid_slave_pos AS g, @@GLOBAL.relay_log_index AS i"
-                               : "SELECT @@GLOBAL.gtid_executed AS g, @@GLOBAL.relay_log_index AS i",
+                     s.mariadb ? "SELECT @@GLOBAL.gtid_slave_pos AS g, @@GLOBAL.relay_log_index AS i, "
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d"
+                               : "SELECT @@GLOBAL.gtid_executed AS g, @@GLOBAL.relay_log_index AS i, "
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d",
                      error);
   if (!g) return std::nullopt;
   s.executed_gtids = pick(*g, {"g"});
   s.relay_log_index = pick(*g, {"i"});
+  s.relay_log_basename = pick(*g, {"b"});
+  s.datadir = pick(*g, {"d"});
   return s;
+}
+
+std::string relay_log_index_path(const replica_status& s, std::string& from) {
+  std::filesystem::path p;
+  if (!s.relay_log_index.empty()) {
+    p = s.relay_log_index;
+    from = "@@relay_log_index";
+  } else if (!s.relay_log_basename.empty()) {
+    p = s.relay_log_basename + ".index";
+    from = "@@relay_log_basename";
+  } else {
+    from.clear();
+    return {};
+  }
+  if (p.is_relative() && !s.datadir.empty()) {
+    p = std::filesystem::path(s.datadir) / p;
+    from += " and @@datadir";
+  }
+  return p.lexically_normal().string();
+}
+
+std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed) {
+  const std::string& current = s.relay_executed.file;
+  if (current.empty()) return {};  // the server names none: nothing to compare
+  const std::string want = std::filesystem::path(current).filename().string();
+  for (const auto& f : listed) {
+    if (std::filesystem::path(f).filename().string() == want) return {};
+  }
+  return fmt::format("the replica's current relay log {} (Relay_Log_File) is not among the {} file(s) the index "
+                     "here lists: these are not this replica's relay logs (is the server on another host?)",
+                     want, listed.size());
 }
 
 void apply_replica_status(const replica_status& s, triage_options& opt) {

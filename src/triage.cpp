@@ -16,6 +16,8 @@
 #include "binlogkit/events/gtid_set.hpp"
 #include "binlogkit/reader.hpp"
 #include "binlogkit/sql_quote.hpp"
+#include "triage/damaged_rows.hpp"
+#include "triage/temp_tables.hpp"
 
 namespace binlogkit {
 
@@ -202,6 +204,14 @@ class scanner {
   // The point where the executed position given in the options ends a transaction, with
   // the GTID state there (MariaDB: also after damage; MySQL: before it).
   std::optional<resume_point> executed_capture;
+  // The source coordinates where the executed relay position (relay-log.info's, or
+  // Relay_Log_File:Relay_Log_Pos) ends a transaction in these files.
+  std::optional<source_position> relay_executed_source;
+  // The temporary tables open at the executed point (statement-format sessions).
+  std::vector<detail::open_temp_table> executed_temp_tables;
+
+ private:
+  detail::temp_table_tracker temps_;
 };
 
 scanner::compact_point scanner::point_after(const triage_input& in, std::uint64_t end) const {
@@ -236,8 +246,18 @@ void scanner::note_table(const any_event& d, std::vector<std::string>& into) con
 // Called where a transaction completes: if the options' executed position (or, on
 // MariaDB, the executed GTID of a single domain) is this point, keep it complete.
 void scanner::capture_executed(const triage_input& in, std::uint64_t end) {
-  if (executed_capture) return;
   const source_position here{source_names_[source_file_], source_pos_};
+  // The SQL thread's relay-log position is where it reads: it wins over the source
+  // position recorded beside it, which CHANGE MASTER ... RELAY_LOG_FILE sets to the
+  // receiver's read position (MariaDB, MySQL) until the next source rotate.
+  if (opt_.executed_relay_position && !relay_executed_source &&
+      base_name(in.name) == base_name(opt_.executed_relay_position->file) && end == opt_.executed_relay_position->pos) {
+    relay_executed_source = here;
+    executed_capture.reset();
+    capture_at(in, end);
+    return;
+  }
+  if (executed_capture) return;
   bool match = opt_.executed_position && opt_.executed_position->file == here.file &&
                opt_.executed_position->pos == here.pos;
   const gtid_ref& g = tracker_.gtid();
@@ -275,6 +295,7 @@ void scanner::capture_at(const triage_input& in, std::uint64_t end) {
     p.gtid_state = after.text(flavor::mariadb);
   }
   executed_capture = std::move(p);
+  executed_temp_tables = temps_.open();
 }
 
 std::uint32_t scanner::source_name_index(std::string_view name) {
@@ -303,6 +324,7 @@ void scanner::add_damage(const triage_input& in, std::uint64_t offset, std::uint
     if (tracker_.in_transaction()) {
       t.gtid = tracker_.gtid().text();
       t.tables = txn_tables_;
+      if (txn_input_ != nullptr) t.begin_file = txn_input_->name, t.begin = txn_begin_;
     }
     t.after_gtid = last_completed_gtid_;
     rep_.damaged_transactions.push_back(std::move(t));
@@ -441,6 +463,9 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
     }
   }
 
+  if (const auto* q = std::get_if<query_event>(&d); q != nullptr && !q->compressed) {
+    temps_.on_statement(q->query, q->database, q->thread_id, in.name, ev.offset);
+  }
   const bool is_gtid = t == event_type::gtid || t == event_type::anonymous_gtid ||
                        t == event_type::gtid_tagged || t == event_type::mariadb_gtid;
   if (is_gtid) saw_gtid_ = true;
@@ -899,6 +924,16 @@ std::optional<source_position> normalise_executed_position(triage_report& rep, c
       break;
     }
   }
+  if (sc.relay_executed_source && *sc.relay_executed_source != *executed_pos) {
+    const auto& r = *options.executed_relay_position;
+    rep.notes.push_back(fmt::format(
+        "the executed relay position {}:{} ends a transaction at source {}:{}, not at the source position "
+        "recorded with it ({}:{}; CHANGE MASTER ... RELAY_LOG_FILE records the receiver's position there): "
+        "using the relay position",
+        r.file, r.pos, sc.relay_executed_source->file, sc.relay_executed_source->pos, executed_pos->file,
+        executed_pos->pos));
+    return sc.relay_executed_source;
+  }
   if (options.executed_relay_position && rep.last_good &&
       base_name(options.executed_relay_position->file) == base_name(rep.last_good->relay_file) &&
       options.executed_relay_position->pos == rep.last_good->relay_pos &&
@@ -1130,6 +1165,22 @@ void mark_applied_damage(triage_report& rep) {
   }
 }
 
+// The replica stopped while statement-format sessions held temporary tables: only its SQL
+// thread has them, in memory.
+void note_temp_tables(triage_report& rep, const std::vector<detail::open_temp_table>& open) {
+  std::string list;
+  for (const auto& t : open) {
+    if (!list.empty()) list += ", ";
+    list += fmt::format("{} (session {}, created at {} offset {})", t.name, t.thread_id, t.file, t.offset);
+  }
+  rep.notes.push_back(fmt::format(
+      "the replica stopped inside the life of temporary table(s) {}: only its SQL thread holds them, in memory, so a "
+      "replica restarted since has lost them, and statements after the resume point that use them fail (error "
+      "1146) or change a permanent table of the same name; if it was restarted, no resume point both has them and "
+      "applies nothing twice: re-sync the tables those statements write from the source, or re-clone",
+      list));
+}
+
 void write_plans(triage_report& rep) {
   const bool mariadb = rep.flavor == flavor::mariadb;
   const bool gtid_files = rep.last_good ? !rep.last_good->gtid_state.empty() : mariadb;
@@ -1209,15 +1260,16 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
 
   const std::optional<source_position> executed_pos = normalise_executed_position(rep, sc, options);
   rep.executed = executed_from(rep, sc, options, executed_pos);
+  if (rep.executed && !sc.executed_temp_tables.empty()) note_temp_tables(rep, sc.executed_temp_tables);
   choose_resume(rep, options, executed_pos);
   mark_applied_damage(rep);
+  read_applied_damaged_rows(inputs, rep);
   write_plans(rep);
   if (options.executed_relay_position) {
     const auto& r = *options.executed_relay_position;
     rep.notes.push_back(fmt::format("the SQL thread had executed up to {}:{} in the relay logs{}", r.file, r.pos,
-                                    options.executed_position && !options.executed_position->file.empty()
-                                        ? fmt::format(" (source {}:{})", options.executed_position->file,
-                                                      options.executed_position->pos)
+                                    executed_pos && !executed_pos->file.empty()
+                                        ? fmt::format(" (source {}:{})", executed_pos->file, executed_pos->pos)
                                         : std::string()));
   }
   if (options.read_position && options.read_position->file.empty()) {

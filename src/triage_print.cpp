@@ -113,6 +113,38 @@ void plan_text(std::string& out, const triage_report& r) {
   }
 }
 
+// The rows an applied damaged transaction holds: {"shown": [...], "more": N, "note": ...}.
+json applied_rows_json(const damaged_transaction& t) {
+  json rows;
+  auto& shown = rows["shown"] = json::array();
+  for (const auto& x : t.rows) {
+    shown.push_back({{"file", x.file}, {"event_offset", x.event_offset}, {"from_damaged_event", x.from_damaged_event},
+                     {"text", x.text}});
+  }
+  rows["more"] = t.rows_more;
+  rows["note"] = t.rows_note.empty() ? json(nullptr) : json(t.rows_note);
+  return rows;
+}
+
+void applied_rows_text(std::string& out, const damaged_transaction& t) {
+  auto it = std::back_inserter(out);
+  const std::string what = t.gtid.empty() ? fmt::format("the transaction at {} offset {}", t.file, t.offset)
+                                          : "transaction " + t.gtid;
+  if (t.rows.empty()) {
+    fmt::format_to(it, "\nrows the replica applied in {}: none readable{}\n", what,
+                   t.rows_note.empty() ? std::string() : " (" + t.rows_note + ")");
+    return;
+  }
+  fmt::format_to(it, "\nrows the replica applied in {} (re-sync these rows, or the tables):\n", what);
+  for (const auto& x : t.rows) {
+    fmt::format_to(it, "# {} offset {}{}\n{}\n", x.file, x.event_offset,
+                   x.from_damaged_event ? " (the damaged event, decoded without its checksum: values may be wrong)" : "",
+                   x.text);
+  }
+  if (t.rows_more > 0) fmt::format_to(it, "# ... and {} more\n", t.rows_more);
+  if (!t.rows_note.empty()) fmt::format_to(it, "# {}\n", t.rows_note);
+}
+
 }  // namespace
 
 std::string triage_report_json(const triage_report& r) {
@@ -161,6 +193,7 @@ std::string triage_report_json(const triage_report& r) {
                   {"after_gtid", t.after_gtid.empty() ? json(nullptr) : json(t.after_gtid)},
                   {"tables", t.tables},
                   {"applied", r.executed ? json(t.applied) : json(nullptr)}});
+    if (t.applied) dt.back()["rows"] = applied_rows_json(t);
   }
   json after;
   after["count"] = r.intact_after_damage_count;
@@ -244,6 +277,9 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
                    r.resume->gtid_state.empty() ? "" : fmt::format(", GTID state {}", r.resume->gtid_state));
   }
   for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", one_line(n));
+  for (const auto& t : r.damaged_transactions) {
+    if (t.applied) applied_rows_text(out, t);
+  }
   if (r.damage.empty()) return out;
   if (r.resume_sql.empty() && r.resume) {
     out += "\nno resume statements (see the notes): point the replica at the resume position above yourself\n";

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "binlogkit/connection.hpp"
 #include "binlogkit/triage.hpp"
@@ -26,7 +27,21 @@ struct replica_status {
   std::string executed_gtids;      // MariaDB @@gtid_slave_pos, MySQL @@gtid_executed
   std::string using_gtid;          // MariaDB Using_Gtid, MySQL Auto_Position
   std::string relay_log_index;     // @@relay_log_index as the server reports it
+  std::string relay_log_basename;  // @@relay_log_basename (NULL reads as empty)
+  std::string datadir;             // @@datadir
 };
+
+// Where the replica keeps its relay-log index, from what it reports: @@relay_log_index,
+// else @@relay_log_basename + ".index"; a relative name is taken relative to @@datadir
+// (as the server resolves it). Empty when the server reports none of them. `from` names
+// the variables the path came from, for messages.
+[[nodiscard]] std::string relay_log_index_path(const replica_status& s, std::string& from);
+
+// Whether the relay logs listed in the index at `index_path` (their names as read from
+// it) are this replica's: its current relay log (Relay_Log_File, a name without
+// directory) must be among them. A copy of another replica's files at the same path, or
+// a server on another host, fails here. Empty when they are; else why not.
+[[nodiscard]] std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed);
 
 // Connects and reads; std::nullopt with `error` set when the server cannot be reached or
 // answers a statement with an error.

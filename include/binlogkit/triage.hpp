@@ -114,7 +114,23 @@ struct damaged_transaction {
   std::string after_gtid;       // the GTID of the last complete transaction before it
   std::vector<std::string> tables;  // `db`.`table` of its Table_map events read before the damage
   bool applied = false;         // the executed position / GTIDs are past it
+  std::string begin_file;       // where its first event is (empty: its start was lost)
+  std::uint64_t begin = 0;
+  // Applied ones: the row images its row events hold, as `dump -v` prints them, read from
+  // `begin` to its end (the damaged event decoded without its checksum); at most
+  // damaged_rows_shown of them, `rows_more` counts the rest. `rows_note` says why rows are
+  // missing or stop early (statement events, a row event that does not decode, ...).
+  struct row_image {
+    std::string file;
+    std::uint64_t event_offset = 0;
+    bool from_damaged_event = false;  // its event holds the damaged bytes: values may be wrong
+    std::string text;                 // "### INSERT INTO `db`.`t`\n### SET\n###   @1=..." lines
+  };
+  std::vector<row_image> rows;
+  std::uint64_t rows_more = 0;
+  std::string rows_note;
 };
+inline constexpr std::size_t damaged_rows_shown = 20;
 
 // How the plan resumes.
 enum class resume_mode : std::uint8_t {

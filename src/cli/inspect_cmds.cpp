@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 
@@ -440,8 +441,8 @@ struct triage_args {
 // --replica: SHOW SLAVE STATUS and @@gtid_slave_pos (or MySQL's) of the replica; what the
 // command line gives explicitly (--executed-*, info files) wins, as it is applied after.
 // An exit code when triage ends here: the options printed (--print-defaults, 0), or an
-// error printed (2: the replica cannot be asked).
-std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt) {
+// error printed (2: the replica cannot be asked). `status` receives what it said.
+std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt, std::optional<bk::replica_status>& status) {
   auto conn = resolve_connection(a.conn, "binlogkit triage");
   if (conn.printed) return exit_code::ok;
   if (!conn.error.empty()) {
@@ -449,7 +450,7 @@ std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt) {
     return exit_code::usage;
   }
   std::string err;
-  auto status = bk::read_replica_status(conn.options, err);
+  status = bk::read_replica_status(conn.options, err);
   if (!status) {
     fmt::print(stderr, "binlogkit: --replica: {}\n", err);
     return exit_code::unreadable;
@@ -459,6 +460,39 @@ std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt) {
     return exit_code::unreadable;
   }
   bk::apply_replica_status(*status, opt);
+  return std::nullopt;
+}
+
+// --replica without files: the relay-log index the replica reports, when it can be read
+// here and lists the replica's current relay log. An exit code (message printed) when not.
+std::optional<int> discover_relay_logs(const bk::replica_status& s, std::vector<std::string>& inputs) {
+  std::string from;
+  const std::string index = bk::relay_log_index_path(s, from);
+  if (index.empty()) {
+    fmt::print(stderr, "binlogkit: --replica: the replica reports no relay-log index (@@relay_log_index and "
+                       "@@relay_log_basename are empty): give the relay logs as arguments\n");
+    return exit_code::unreadable;
+  }
+  std::ifstream probe(index);
+  if (!probe) {
+    fmt::print(stderr, "binlogkit: --replica: the replica's relay-log index {} (from {}) cannot be read here: {}; "
+                       "run triage where the relay logs are, or give them as arguments\n",
+               index, from, std::strerror(errno));
+    return exit_code::unreadable;
+  }
+  std::string failed;
+  auto files = bk::expand_inputs({index}, &failed);
+  if (!files) {
+    fmt::print(stderr, "binlogkit: --replica: {}\n", bk::input_error_text(failed, files.error()));
+    return exit_code::unreadable;
+  }
+  if (auto why = bk::check_relay_logs_match(s, *files); !why.empty()) {
+    fmt::print(stderr, "binlogkit: --replica: {}: {}\n", index, why);
+    return exit_code::unreadable;
+  }
+  fmt::print(stderr, "binlogkit: --replica: triaging the replica's relay logs listed in {} ({} file(s))\n", index,
+             files->size());
+  inputs = {index};
   return std::nullopt;
 }
 
@@ -515,12 +549,22 @@ std::string triage_verdict(const bk::triage_report& r) {
 
 int run_triage(const triage_args& a) {
   stopwatch clock;
-  auto set = open_set(a.inputs, true);
-  if (!set) return exit_code::unreadable;
   bk::triage_options opt;
-  if (a.replica) {
-    if (auto rc = ask_replica(a, opt)) return *rc;
+  std::vector<std::string> inputs = a.inputs;
+  if (inputs.empty() && !a.replica) {
+    fmt::print(stderr, "binlogkit triage: give the relay logs or binlogs (an index, a directory or files), or "
+                       "--replica to triage the replica's own relay logs\n");
+    return exit_code::usage;
   }
+  if (a.replica) {
+    std::optional<bk::replica_status> status;
+    if (auto rc = ask_replica(a, opt, status)) return *rc;
+    if (inputs.empty()) {
+      if (auto rc = discover_relay_logs(*status, inputs)) return *rc;
+    }
+  }
+  auto set = open_set(inputs, true);
+  if (!set) return exit_code::unreadable;
   if (!triage_options_from(a, opt)) return exit_code::unreadable;
   auto report = triage_with_progress(*set, opt, "triage", a.progress);
   for (const auto& src : set->sources) {
@@ -654,7 +698,9 @@ CLI::App* add_triage(CLI::App& app, triage_args& a) {
       "Find every damaged event of a binlog or relay-log set, the last good source position and the statements "
       "that resume replication there");
   triage->footer(exit_help_triage);
-  triage->add_option("inputs", a.inputs, "A relay-log index file, a directory, or files in order")->required();
+  triage->add_option("inputs", a.inputs,
+                     "A relay-log index file, a directory, or files in order (with --replica: the replica's own "
+                     "relay logs when none are given)");
   triage->add_flag("--json", a.json, "Machine-readable report; the summary on stderr as JSON");
   triage->add_option("--executed-position", a.executed_position,
                      "What the replica applied, in source coordinates (Relay_Master_Log_File:Exec_Master_Log_Pos)");
@@ -667,7 +713,8 @@ CLI::App* add_triage(CLI::App& app, triage_args& a) {
   triage->add_flag("--binlog", a.binlog, "Read the files as a server's own binlogs");
   triage->add_flag("--replica", a.replica,
                    "Ask the replica (read-only: SHOW SLAVE STATUS, @@gtid_slave_pos / @@gtid_executed) what it "
-                   "executed; connection options as the mysql client's below");
+                   "executed; with no files given, triage the relay logs it reports (@@relay_log_index, "
+                   "@@datadir) when they can be read here; connection options as the mysql client's below");
   add_connection_options(triage, a.conn);
   add_progress_option(triage, a.progress);
   return triage;

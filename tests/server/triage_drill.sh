@@ -3,7 +3,12 @@
 # slave_sql_verify_checksum=ON, relay_log_purge=ON as in production, relay logs rotating
 # at 16K), damaged relay logs, and `binlogkit triage`'s plan carried out on the replica.
 #
-# Usage: tests/server/triage_drill.sh [BINLOGKIT]
+# Usage: tests/server/triage_drill.sh [BINLOGKIT] [gtid|position|gtid-nopurge]
+#   gtid (default): the replica uses MASTER_USE_GTID=slave_pos; position: after the base
+#   is made the replica is switched to file/position replication (MASTER_USE_GTID=no at
+#   its SQL thread's relay-log position, which keeps the relay logs) and runs the
+#   file/position cells; gtid-nopurge: a GTID replica with relay_log_purge=OFF (every
+#   relay log since the first kept) and its cells.
 #
 #  1. Intact relay-log sets that real servers write must triage clean (exit 0): after the
 #     workload (relay_log_purge has removed the head), FLUSH RELAY LOGS, STOP/START SLAVE,
@@ -26,8 +31,18 @@
 #     middle x nothing; a byte of a transaction the SQL thread already applied x
 #     --executed-gtids (it must be named) / nothing; and with the SQL thread caught up
 #     (the copy replicates to the end first) a byte of the last applied row event x
-#     --replica (named) / nothing. The file/position replica with relay_log_purge=OFF is
-#     triage_e2e.sh's.
+#     --replica (named) / nothing; a flipped byte x --replica with no files given (triage
+#     finds the replica's relay logs itself); last, a real `kill -9` of the copy's mysqld
+#     while its IO thread fetches, the last relay log then cut inside an event x nothing;
+#     and the SQL thread stopped inside the STATEMENT session's temporary table's life,
+#     the replica restarted (the table lost) x --executed-gtids: triage must say so, and
+#     its plan, carried out, stops at the statement that uses the table (1146, as said)
+#     without moving the replica's position.
+#     The intact sets also cover CHANGE MASTER with heartbeats (MASTER_HEARTBEAT_PERIOD).
+#     position kind: a zeroed page x info, a relay log missing from the middle x info, a
+#     flipped byte x --replica, a torn tail x --executed-gtids. gtid-nopurge kind: a
+#     flipped byte x info, a torn tail x --replica, a relay log missing from the middle x
+#     nothing. The file/position replica with relay_log_purge=OFF is triage_e2e.sh's.
 # Exit 0 on success, else the failed step. Servers are always stopped and the directory
 # removed (KEEP_WORK=1 keeps it). DRILL_CASES: a space-separated subset of the case names.
 set -euo pipefail
@@ -36,8 +51,10 @@ root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
 pair=$root/scripts/replication-pair
 sandbox=$root/scripts/mariadb-sandbox
 bin=${1:-${BINLOGKIT:-$root/build/binlogkit}}
+kind=${2:-gtid}
+[[ $kind == gtid || $kind == position || $kind == gtid-nopurge ]] || { echo "triage_drill: unknown kind $kind" >&2; exit 2; }
 
-test_name="triage_drill"
+test_name="triage_drill($kind)"
 # shellcheck source=tests/server/lib.sh
 source "$root/tests/server/lib.sh"
 [[ -x $bin ]] || fail "binlogkit binary not found or not executable: $bin"
@@ -76,7 +93,9 @@ middle_unexecuted() {
   echo "${names[$(( ${#names[@]} / 2 ))]}"
 }
 
-replica_opts=(--max-relay-log-size=16384 --max-binlog-size=32768 --relay-log-purge=ON)
+purge=ON
+[[ $kind != gtid-nopurge ]] || purge=OFF
+replica_opts=(--max-relay-log-size=16384 --max-binlog-size=32768 --relay-log-purge=$purge)
 
 # triage_expect_clean WHAT: triage of the live replica's relay logs exits 0.
 triage_expect_clean() {
@@ -93,13 +112,14 @@ triage_expect_clean() {
 }
 
 # ---------------------------------------------------------------------------------------
-step "start a source and a replica (relay_log_purge=ON)"
+step "start a source and a replica (relay_log_purge=$purge)"
 "$pair" start "$work" -- "${replica_opts[@]}" || fail "could not start the pair"
-[[ $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum') == $'1\t1\tCRC32' ]] ||
+[[ $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum') == "$([[ $purge == ON ]] && echo 1 || echo 0)"$'\t1\tCRC32' ]] ||
   fail "replica not at the production settings: $(q "$rep" 'SELECT @@relay_log_purge, @@slave_sql_verify_checksum, @@binlog_checksum')"
 "$pair" workload "$work" || fail "workload failed on the source"
 "$pair" wait-caught-up "$work" 120 || fail "replica did not catch up"
 
+if [[ $kind == gtid ]]; then
 step "intact relay-log sets of real servers"
 [[ $(relay_names "$rep" | head -1) != relay-bin.000001 ]] || fail "relay_log_purge left the first relay log"
 triage_expect_clean "purged head"
@@ -123,6 +143,17 @@ triage_expect_clean "relay_log_recovery=ON"
 "$sandbox" stop "$rep" || fail "stop the replica"
 "$pair" start "$work" -- "${replica_opts[@]}" >/dev/null || fail "restart the replica"
 "$pair" wait-caught-up "$work" 60 || fail "replica did not catch up"
+# CHANGE MASTER (which starts a new relay-log set) with heartbeats every 0.2 s, idle for
+# a while so that heartbeats arrive between transactions.
+q "$rep" 'STOP SLAVE; CHANGE MASTER TO MASTER_HEARTBEAT_PERIOD = 0.2; START SLAVE' || fail "CHANGE MASTER"
+q "$src" 'INSERT INTO app.accounts (id, owner, balance) VALUES (103, "heartbeat", 1)' || fail "insert"
+"$pair" wait-caught-up "$work" 60 || fail "replica did not catch up after CHANGE MASTER"
+sleep 1.5
+q "$src" 'INSERT INTO app.accounts (id, owner, balance) VALUES (104, "heartbeat", 2)' || fail "insert"
+"$pair" wait-caught-up "$work" 60 || fail "replica did not catch up"
+(($(q "$rep" "SHOW STATUS LIKE 'Slave_received_heartbeats'" | cut -f2) > 0)) || fail "no heartbeat received"
+triage_expect_clean "CHANGE MASTER, heartbeats"
+fi
 
 step "the SQL thread stops; thousands of transactions are fetched, not executed"
 # A few transactions first that the SQL thread applies, so that its relay log holds
@@ -174,6 +205,12 @@ source_gtid=$(q "$src" 'SELECT @@gtid_binlog_pos')
 behind=$(( ${source_gtid##*-} - ${base_gtid##*-} ))
 echo "replica executed $base_gtid ($base_relay_file:$base_relay_pos), source at $source_gtid: $behind behind"
 ((behind >= 2000)) || fail "the SQL thread is only $behind transactions behind"
+if [[ $kind == position ]]; then
+  # Keeps the relay logs: the SQL thread starts where it stopped.
+  q "$rep" "CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = '$base_relay_file', RELAY_LOG_POS = $base_relay_pos" ||
+    fail "CHANGE MASTER TO MASTER_USE_GTID = no"
+  [[ $(slave_status_field "$rep" Using_Gtid) == No ]] || fail "the replica still uses GTIDs"
+fi
 "$sandbox" stop "$rep" || fail "stop the replica"
 base=$work/base
 cp -a -- "$rep" "$base"
@@ -232,11 +269,12 @@ damage_flip_middle() {  # a relay log after the SQL thread's one, not the last: 
   echo "flipped the byte at $damaged_file:$at"
 }
 damage_torn_tail() {  # the last relay log cut inside its last replicated event
-  local d=$1 names f last="" off len type sid
+  local d=$1 names f last="" off len type sid size
   mapfile -t names < <(relay_names "$d")
   f=$d/relay/${names[-1]}
+  size=$(stat -c %s -- "$f")
   while read -r off len type sid; do
-    ((sid == 2)) && continue
+    ((sid == 2 || off + len > size)) && continue  # the replica's own, or already cut
     case $type in 3 | 4 | 15 | 161 | 163) continue ;; esac
     last="$off $len"
   done < <(events "$f")
@@ -273,6 +311,28 @@ damage_applied() {  # a byte of a row event the SQL thread already applied
   flip "$f" $((off + len - 10))
   damaged_file=$base_relay_file
   echo "flipped a byte of the applied Write_rows at $base_relay_file:$off"
+}
+
+# kill9 DIR: the copy's IO thread fetches the tail again (RESET SLAVE: with
+# MASTER_USE_GTID=slave_pos it fetches from @@gtid_slave_pos) while the SQL thread stays
+# stopped, and its mysqld is killed with SIGKILL once a few relay logs are written; then
+# its last relay log is cut inside an event (damage_torn_tail), as a crash in the middle
+# of a write leaves it.
+damage_kill9() {
+  local d=$1 pid deadline=$((SECONDS + 60))
+  start_copy "$d" || fail "could not start the copy"
+  pid=$(tr -dc '0-9' <"$d/mysqld.pid")
+  [[ -n $pid ]] || fail "the copy wrote no pid file"
+  q "$d" 'RESET SLAVE; START SLAVE IO_THREAD' || fail "START SLAVE IO_THREAD"
+  until (($(relay_names "$d" | wc -l) >= 4)); do
+    ((SECONDS < deadline)) || fail "the copy's IO thread wrote no relay logs in 60 s"
+    sleep 0.05
+  done
+  kill -9 "$pid"
+  while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  echo "killed the copy's mysqld ($pid) with SIGKILL after $(relay_names "$d" | wc -l) relay logs"
+  rm -f -- "$d/env" "$d/mysqld.pid" "$d/mysqld.sock" "$d/mysqld.sock.lock"
+  damage_torn_tail "$d"
 }
 
 damage_applied_last() {  # caught up: a byte of the last row event of the last relay log
@@ -327,14 +387,38 @@ run_case() {
       start_copy "$d" || fail "could not start the copy"
       args=(--replica --socket "$d/mysqld.sock" --user root)
       ;;
+    discover)  # --replica and no files: triage reads the replica's own relay logs
+      start_copy "$d" || fail "could not start the copy"
+      args=(--replica --socket "$d/mysqld.sock" --user root)
+      ;;
     *) fail "unknown GIVEN $given" ;;
   esac
-  timeout 300 "$bin" triage --json "${args[@]}" "$d/relay/relay-bin.index" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+  local files=("$d/relay/relay-bin.index")
+  if [[ $given == discover ]]; then
+    files=()
+    # The index not readable where triage runs: a clear error with the path, exit 2.
+    mv -- "$d/relay/relay-bin.index" "$d/relay/index.aside"
+    rc=0
+    "$bin" triage --json "${args[@]}" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+    mv -- "$d/relay/index.aside" "$d/relay/relay-bin.index"
+    ((rc == 2)) || fail "--replica with its index gone: exit $rc, expected 2"
+    [[ ! -s $d/triage.json ]] || fail "--replica with its index gone printed a report"
+    grep -qxF "binlogkit: --replica: the replica's relay-log index $d/relay/relay-bin.index (from @@relay_log_index) cannot be read here: No such file or directory; run triage where the relay logs are, or give them as arguments" "$d/triage.err" ||
+      { cat "$d/triage.err" >&2; fail "--replica with its index gone: not the expected message"; }
+    rc=0
+  fi
+  timeout 300 "$bin" triage --json "${args[@]}" "${files[@]}" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
   [[ -s $d/triage.json ]] || { cat "$d/triage.err" >&2; fail "triage printed nothing (exit $rc)"; }
   jq -r '.notes[]' "$d/triage.json" | sed 's/^/  note: /'
   ((rc == 1)) || fail "triage exit $rc, expected 1 (damaged, a plan)"
   jq -r '.damage[].file' "$d/triage.json" | sed 's|^.*/||' | grep -qxF -- "$damaged_file" ||
     fail "the damage list does not name $damaged_file"
+  if [[ $given == discover ]]; then
+    grep -qxF "binlogkit: --replica: triaging the replica's relay logs listed in $d/relay/relay-bin.index ($(relay_names "$d" | wc -l) file(s))" "$d/triage.err" ||
+      { cat "$d/triage.err" >&2; fail "triage did not say which relay logs it found"; }
+    [[ $(jq -r '.files[0]' "$d/triage.json") == "$d/relay/$(relay_names "$d" | head -1)" ]] ||
+      fail "triage read $(jq -r '.files[0]' "$d/triage.json"), not the replica's first relay log"
+  fi
   jq -e '.checksums == true' "$d/triage.json" >/dev/null || fail "triage did not see the CRC32 checksums"
   mode=$(jq -r '.resume.mode' "$d/triage.json")
   case $given in
@@ -358,13 +442,28 @@ run_case() {
     jq -e '[.damaged_transactions[] | select(.applied == true and .gtid != null)] | length >= 1' "$d/triage.json" \
       >/dev/null || fail "the applied damaged transaction is not named"
     echo "named: $(jq -c '[.damaged_transactions[] | select(.applied) | {gtid, tables}]' "$d/triage.json")"
+    # Its rows, read from the relay log; the damaged event's marked.
+    local rows
+    rows=$(jq -r '[.damaged_transactions[] | select(.applied) | .rows.shown[] | select(.from_damaged_event) | .text] | join("\n")' "$d/triage.json")
+    [[ -n $rows ]] || fail "the applied damaged transaction's rows are not listed"
+    echo "$rows" | sed 's/^/  /'
+    if [[ $damage == applied ]]; then  # the Write_rows of app.applied ids 4..6
+      for id in 4 5 6; do
+        grep -qxF "###   @1=$id" <<<"$rows" || fail "row id $id of the damaged Write_rows is not listed"
+      done
+      grep -qxF '### INSERT INTO `app`.`applied`' <<<"$rows" || fail "the rows do not name app.applied"
+    fi
   fi
-  [[ $given == replica ]] || start_copy "$d" || fail "could not start the copy"
+  [[ $given == replica || $given == discover ]] || start_copy "$d" || fail "could not start the copy"
   echo "plan:"
   run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
   wait_caught_up "$d"
   if run_list "$d" "$d/triage.json" after_catch_up_sql; then wait_caught_up "$d"; fi
-  [[ $(slave_status_field "$d" Using_Gtid) == Slave_Pos ]] || fail "the replica is left with Using_Gtid $(slave_status_field "$d" Using_Gtid)"
+  if [[ $kind == gtid ]]; then
+    [[ $(slave_status_field "$d" Using_Gtid) == Slave_Pos ]] || fail "the replica is left with Using_Gtid $(slave_status_field "$d" Using_Gtid)"
+  else
+    echo "the replica ends with Using_Gtid $(slave_status_field "$d" Using_Gtid)"
+  fi
   "$pair" checksums "$d" >"$d/replica.checksums" || fail "checksums on the replica"
   diff -u "$work/source.checksums" "$d/replica.checksums" || fail "the replica's tables differ from the source's"
   [[ $(q "$d" 'SELECT @@gtid_slave_pos') == "$(q "$src" 'SELECT @@gtid_binlog_pos')" ]] || fail "GTID positions differ"
@@ -373,6 +472,96 @@ run_case() {
   [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
 }
 
+# prep_inside_temp DIR: the copy executes up to the INSERT INTO the STATEMENT session's
+# temporary table app.scratch (the tail's last transactions: CREATE TEMPORARY, INSERT INTO
+# it, UPDATE ... JOIN it, INSERT, DROP TEMPORARY, UPDATE), holds the table in its SQL
+# thread, and is shut down: the restarted replica has lost it.
+prep_inside_temp() {
+  local seq=${source_gtid##*-} until deadline=$((SECONDS + 180))
+  until="0-1-$((seq - 4))"
+  start_copy "$1" || fail "could not start the copy"
+  # The IO thread first, up to the source's end (an UNTIL on both threads would stop it at
+  # the UNTIL too); then the SQL thread alone, up to the INSERT INTO the temporary table.
+  q "$1" 'START SLAVE IO_THREAD' || fail "START SLAVE IO_THREAD"
+  until [[ $(slave_status_field "$1" Gtid_IO_Pos) == "$source_gtid" ]]; do
+    ((SECONDS < deadline)) || fail "the copy's IO thread did not fetch up to $source_gtid"
+    sleep 0.3
+  done
+  # UNTIL master_gtid_pos needs both threads stopped: the SQL thread alone runs UNTIL the
+  # source position where the next transaction's GTID event begins.
+  local at
+  at=$("$bin" dump --json "$src"/binlog/binlog.[0-9]* 2>/dev/null |
+    jq -r --arg g "0-1-$((seq - 3))" 'select(.gtid == $g) | "\(.file | sub(".*/"; ""))\t\(.pos)"')
+  [[ -n $at ]] || fail "no GTID event 0-1-$((seq - 3)) in the source's binlogs"
+  q "$1" "START SLAVE SQL_THREAD UNTIL MASTER_LOG_FILE = '${at%%$'\t'*}', MASTER_LOG_POS = ${at##*$'\t'}" ||
+    fail "START SLAVE SQL_THREAD UNTIL"
+  until [[ $(q "$1" 'SELECT @@gtid_slave_pos') == "$until" && $(slave_status_field "$1" Slave_SQL_Running) == No ]]; do
+    ((SECONDS < deadline)) || fail "the copy did not stop at $until: at $(q "$1" 'SELECT @@gtid_slave_pos')"
+    sleep 0.3
+  done
+  [[ $(q "$1" "SHOW GLOBAL STATUS LIKE 'Slave_open_temp_tables'" | cut -f2) == 1 ]] ||
+    fail "the copy's SQL thread holds no temporary table at $until"
+  q "$1" 'STOP SLAVE' || fail "STOP SLAVE"
+  case_gtid=$until
+  "$sandbox" stop "$1" >/dev/null || fail "stop the copy"
+}
+
+# temp_case NAME GIVEN: the SQL thread stopped inside the temporary table's life, the
+# replica restarted, the last relay log torn. Triage must say the table is lost; its plan
+# must not skip: carried out, the SQL thread stops at the statement that uses the table
+# (1146, as the note says) with the replica's position where it was.
+temp_case() {
+  local name=$1 given=$2 d=$work/case-$1 rc=0 args=()
+  if [[ -n ${DRILL_CASES:-} && " $DRILL_CASES " != *" $name "* ]]; then return 0; fi
+  step "case $name: inside a temporary table's life, given $given"
+  copy_base "$d"
+  prep_inside_temp "$d"
+  damage_torn_tail "$d"
+  case $given in
+    gtids) args=(--executed-gtids "$case_gtid") ;;
+    replica) start_copy "$d" || fail "could not start the copy"; args=(--replica --socket "$d/mysqld.sock" --user root) ;;
+  esac
+  timeout 300 "$bin" triage --json "${args[@]}" "$d/relay/relay-bin.index" >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+  [[ -s $d/triage.json ]] || { cat "$d/triage.err" >&2; fail "triage printed nothing (exit $rc)"; }
+  jq -r '.notes[]' "$d/triage.json" | sed 's/^/  note: /'
+  ((rc == 1)) || fail "triage exit $rc, expected 1"
+  [[ $(jq -r '.resume.gtid_state' "$d/triage.json") == "$case_gtid" ]] ||
+    fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $case_gtid"
+  jq -r '.notes[]' "$d/triage.json" | grep -q '^the replica stopped inside the life of temporary table(s) `app`.`scratch` (session ' ||
+    fail "triage does not say that the replica stopped inside app.scratch's life"
+  [[ $given == replica ]] || start_copy "$d" || fail "could not start the copy"
+  echo "plan:"
+  run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
+  local deadline=$((SECONDS + 120)) errno=""
+  until [[ -n $errno && $errno != 0 ]]; do
+    errno=$(slave_status_field "$d" Last_SQL_Errno)
+    ((SECONDS < deadline)) || fail "the SQL thread did not stop at the lost temporary table (at $(q "$d" 'SELECT @@gtid_slave_pos'))"
+    sleep 0.3
+  done
+  [[ $errno == 1146 ]] || fail "the SQL thread stopped with $errno: $(slave_status_field "$d" Last_SQL_Error)"
+  slave_status_field "$d" Last_SQL_Error | grep -qF "app.scratch" || fail "1146 not about app.scratch: $(slave_status_field "$d" Last_SQL_Error)"
+  [[ $(q "$d" 'SELECT @@gtid_slave_pos') == "$case_gtid" ]] || fail "the replica moved to $(q "$d" 'SELECT @@gtid_slave_pos')"
+  echo "case $name: stopped with 1146 on app.scratch at $case_gtid, as triage said; nothing skipped"
+  "$sandbox" stop "$d" >/dev/null || fail "stop the copy"
+  [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
+}
+
+if [[ $kind == gtid-nopurge ]]; then
+  [[ $(relay_names "$base" | head -1) == relay-bin.000001 ]] || fail "relay_log_purge=OFF lost the first relay log"
+  run_case flip-info flip_middle info
+  run_case torn-replica torn_tail replica
+  run_case missing-nothing missing_middle nothing
+  echo "triage_drill($kind): OK"
+  exit 0
+fi
+if [[ $kind == position ]]; then
+  run_case zero-info zero_page info
+  run_case missing-info missing_middle info
+  run_case flip-replica flip_middle replica
+  run_case torn-gtids torn_tail gtids
+  echo "triage_drill($kind): OK"
+  exit 0
+fi
 run_case flip-nothing flip_middle nothing
 run_case flip-info flip_middle info
 run_case torn-nothing torn_tail nothing
@@ -382,9 +571,12 @@ run_case missing-nothing missing_middle nothing
 run_case applied-gtids applied gtids
 run_case applied-nothing applied nothing
 run_case flip-replica flip_middle replica
+run_case flip-discover flip_middle discover
 run_case torn-replica torn_tail replica
 run_case zero-info zero_page info
 run_case caught-up-replica applied_last replica prep_caught_up
 run_case caught-up-nothing applied_last nothing prep_caught_up
+temp_case temp-gtids gtids
+run_case kill9-nothing kill9 nothing
 
-echo "triage_drill: OK"
+echo "triage_drill($kind): OK"

@@ -523,6 +523,69 @@ TEST_SUITE("triage") {
     CHECK_FALSE(behind.damaged_transactions.front().applied);
   }
 
+  TEST_CASE("triage: the executed relay position wins over a source position recorded beside it") {
+    // After CHANGE MASTER TO MASTER_USE_GTID = no, RELAY_LOG_FILE = ..., RELAY_LOG_POS = ...
+    // MariaDB records the receiver's read position (here the end, binlog.000005:817) as the
+    // SQL thread's source position until the next source rotate; its relay position
+    // (relay-bin.000011 at 948, the end of 0-1-19) is where it reads. Trusting the source
+    // position would resume past 0-1-20..0-1-22, which it never executed.
+    damaged_relay_set d(1050);
+    triage_options opt;
+    opt.executed_position = source_position{"binlog.000005", 817};
+    opt.executed_relay_position = source_position{"/var/lib/mysql/relay-bin.000011", 948};
+    opt.executed_origin = "relay-log.info";
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.executed.has_value());
+    CHECK(r.executed->point.source == source_position{"binlog.000004", 652});
+    CHECK(r.resume_mode == resume_mode::position);
+    CHECK(point_text(r.resume) == "relay-bin.000011:948 = binlog.000004:652 gtid 0-1-19 state 0-1-19");
+    CHECK_FALSE(r.damaged_transactions.front().applied);
+    CHECK(has_note_with(r, "the executed relay position /var/lib/mysql/relay-bin.000011:948 ends a transaction at "
+                           "source binlog.000004:652, not at the source position recorded with it "
+                           "(binlog.000005:817;"));
+    CHECK(has_note_with(r, "the SQL thread had executed up to /var/lib/mysql/relay-bin.000011:948 in the relay logs "
+                           "(source binlog.000004:652)"));
+    // Consistent positions: no note, the same point.
+    opt.executed_position = source_position{"binlog.000004", 652};
+    const auto same = triage(d.set.inputs, opt);
+    CHECK(point_text(same.resume) == "relay-bin.000011:948 = binlog.000004:652 gtid 0-1-19 state 0-1-19");
+    CHECK_FALSE(has_note_with(same, "ends a transaction at source"));
+  }
+
+  TEST_CASE("triage: the rows of an applied damaged transaction, as dump -v prints them") {
+    damaged_relay_set d(1050);  // a byte of 0-1-22's Write_rows (relay-bin.000013 at 1033)
+    triage_options opt;
+    opt.executed_gtids = "0-1-22";
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.damaged_transactions.size() == 1);
+    const auto& t = r.damaged_transactions.front();
+    REQUIRE(t.applied);
+    CHECK(t.begin_file == "relay-bin.000013");
+    CHECK(t.begin == 838);  // 0-1-22's GTID event, where 0-1-21 ended
+    REQUIRE(t.rows.size() == 1);
+    CHECK(t.rows[0].file == "relay-bin.000013");
+    CHECK(t.rows[0].event_offset == 1033);
+    CHECK(t.rows[0].from_damaged_event);
+    // The same lines `dump -v` prints for the intact event.
+    CHECK(t.rows[0].text == "### INSERT INTO `app`.`accounts`\n### SET\n###   @1=7\n###   @2='grace'\n###   @3=3.00\n"
+                            "###   @4=NULL");
+    CHECK(t.rows_more == 0);
+    CHECK(t.rows_note.empty());
+    const auto text = triage_report_text(r, d.set.inputs);
+    CHECK(text.find("rows the replica applied in transaction 0-1-22 (re-sync these rows, or the tables):\n"
+                    "# relay-bin.000013 offset 1033 (the damaged event, decoded without its checksum: values may be "
+                    "wrong)\n### INSERT INTO `app`.`accounts`\n") != std::string::npos);
+    const auto json = triage_report_json(r);
+    CHECK(json.find("\"from_damaged_event\": true") != std::string::npos);
+    CHECK(json.find("\"more\": 0") != std::string::npos);
+
+    // Not applied: no rows read.
+    opt.executed_gtids = "0-1-21";
+    const auto same = triage(d.set.inputs, opt);
+    CHECK(same.damaged_transactions.front().rows.empty());
+    CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
+  }
+
   TEST_CASE("triage: an executed position past the damage resumes there and names what was applied") {
     damaged_relay_set d(780);  // inside 0-1-21's Query (a statement: no table map)
     triage_options opt;
