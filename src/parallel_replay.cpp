@@ -33,6 +33,7 @@
 
 #include "batch_pace.hpp"
 #include "progress_rows.hpp"
+#include "replay/job_builder.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit::detail {
@@ -44,14 +45,8 @@ constexpr std::uint64_t no_seq = std::numeric_limits<std::uint64_t>::max();
 // Lock wait timeout and deadlock: the transaction (or statement) was rolled back by InnoDB.
 bool lock_error(unsigned e) { return e == 1205 || e == 1213; }
 
-struct piece {
-  std::string_view text;
-  std::uint64_t offset = 0;
-  std::uint16_t expected_error = 0;
-  bool ours = false;
-  bool binlog = false;
-  bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text not proven single)
-  bool session = false;  // session / GTID state: skipped when the connection already has it
+// A piece (job_builder.hpp) with the transaction it belongs to.
+struct job_piece : piece {
   const struct job* owner = nullptr;  // the transaction of a statement of the binlog
 };
 
@@ -64,8 +59,8 @@ struct job {
   std::string gtid;
   std::uint64_t count = 0;   // the progress row's transactions value
   std::vector<std::string> own;  // our statements (progress UPDATE, COMMIT, ...)
-  std::vector<piece> body;   // executed before its turn
-  std::vector<piece> commit; // sent at its turn
+  std::vector<job_piece> body;   // executed before its turn
+  std::vector<job_piece> commit; // sent at its turn
   std::size_t bytes = 0;
   bool alone = false;        // applied alone (no dependency information)
   bool pinned = false;       // statement-based: the first connection
@@ -87,9 +82,11 @@ struct job {
 
 // Keys of session statements: a statement is skipped when the connection's last statement
 // with the same key had the same text (the state it sets is already there).
-std::string_view session_key(std::string_view text) {
-  if (text.starts_with("BINLOG")) return "BINLOG";
-  if (text.starts_with("use ")) return "use";
+std::string_view session_key(const job_piece& p) {
+  if (p.kind == sql_statement_kind::format_description) return "BINLOG";
+  if (p.kind == sql_statement_kind::use_database) return "use";
+  // A SET statement: the renderer writes each with a fixed list of variables.
+  const std::string_view text = p.text;
   auto eq = text.find('=');
   return eq == std::string_view::npos ? text : text.substr(0, eq);
 }
@@ -101,7 +98,11 @@ struct view_hash {
 
 class scheduler {
  public:
-  scheduler(parallel_context& ctx, replay_result& res) : ctx_(ctx), res_(res), opt_(*ctx.options) {}
+  scheduler(parallel_context& ctx, replay_result& res)
+      : ctx_(ctx),
+        res_(res),
+        opt_(*ctx.options),
+        jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}) {}
   void run();
 
  private:
@@ -116,7 +117,7 @@ class scheduler {
     bool ok = true;
     unsigned err = 0;
     std::string message;
-    const piece* at = nullptr;
+    const job_piece* at = nullptr;
     bool desync = false;           // also set with extra: the session is out of step
     bool extra = false;            // more results than statements (session::outcome::extra)
     bool deferred = false;
@@ -141,9 +142,9 @@ class scheduler {
   // `defer`: the results after reach's are left unread (exec_result::deferred) when they
   // are in the same packet; read_deferred() reads them.
   // `on_progress` runs with the last statement done each time results arrive.
-  exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
-                          const piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
-                          bool defer = false, const function_ref<void(const piece*)>* on_progress = nullptr);
+  exec_result send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces, std::size_t head_upto,
+                          const job_piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
+                          bool defer = false, const function_ref<void(const job_piece*)>* on_progress = nullptr);
   exec_result read_deferred(std::size_t w);
   struct worker;
   static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
@@ -193,15 +194,6 @@ class scheduler {
   void mark_committed(job& j);
   void note_exec_time(const job& j);
   void note_rerun(const job& j, const exec_result& r);
-  // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
-  piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
-    const auto text = tx.text(st);
-    const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-    const bool alone = st.load >= 0 || !st.single;
-    const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
-    if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
-    return {text, st.offset, st.expected_error, false, binlog, alone, session};
-  }
   bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
                     const std::function<void()>& tick);
   void watcher_main();
@@ -213,16 +205,16 @@ class scheduler {
   parallel_context& ctx_;
   replay_result& res_;
   const replay_options& opt_;
+  job_builder jobs_;  // what a transaction sends (reading thread only)
 
   struct worker {
-    session db;
-    infile_source infile;
+    std::unique_ptr<sql_connection> db;
     // Session key -> last text sent (looked up by string_view, its texts' room reused).
     std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
     std::string packet;
     std::vector<char> flag_loss;
-    std::vector<piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
-    std::vector<const piece*> todo;   // the pieces send_pieces sends
+    std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
+    std::vector<const job_piece*> todo;   // the pieces send_pieces sends
     std::vector<job*> batch;          // the batch it took (take), in order
     std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
     std::size_t todo_from = 0;        // the first of the packet whose results are deferred
@@ -313,15 +305,15 @@ class scheduler {
   // Some transaction waits for earlier ones to have executed (after_executed): followers'
   // results are then read at once, not at their turn (under m_).
   bool executed_matters_ = false;
-  bool gtid_next_used_ = false;
   // Batches (under m_): whether transactions are taken in batches now, whether one is in
   // flight, and the turns of --parallel-batches auto.
   bool batching_ = false;
   bool batch_live_ = false;
   std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
   batch_pace pace_;
-  static constexpr std::size_t max_batch = 64;             // transactions, as the serial applier's
-  static constexpr std::size_t max_batch_bytes = 4u << 20;  // and its bytes (packets split at packet_room)
+  // A batch's bounds, as the serial applier's (packet_limits).
+  static constexpr std::size_t max_batch = packet_limits::batch_transactions;
+  [[nodiscard]] std::size_t max_batch_bytes() const { return packet_limits{ctx_.packet_room}.batch_bytes(); }
 };
 
 // Under m_. The worker removes `j` from live_ once its packet is done.
@@ -528,7 +520,7 @@ void scheduler::retire(std::uint64_t seq) {
   constexpr std::size_t most = 1u << 20;
   const bool small = j.tx.sql.capacity() <= most && j.tx.load_data.empty() &&
                      j.tx.statements.capacity() * sizeof(sql_statement) <= most &&
-                     (j.body.capacity() + j.commit.capacity()) * sizeof(piece) <= most;
+                     (j.body.capacity() + j.commit.capacity()) * sizeof(job_piece) <= most;
   if (small && spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
   node.mapped().reset();
   if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
@@ -562,67 +554,18 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   const rendered_transaction& tx = j.tx;
   j.gtid = tx.gtid.text();
 
-  j.own.reserve(6);
-  if (tx.commit_rows) {
-    j.own.emplace_back();  // the progress row is in the transaction's BINLOG statement (rows_count_ok)
-  } else {
-    j.own.push_back(progress_update((*ctx_.file_names)[tx.file_index], tx.end, j.gtid, j.count, ctx_.id_literal));
-  }
-
+  j.own.reserve(6);  // the pieces point into them: no reallocation afterwards
   j.body.reserve(tx.statements.size());
   j.commit.reserve(4);
-  bool statement_based = false;
-  for (const auto& st : tx.statements) {
-    if (st.role != statement_role::body) continue;
-    const auto text = tx.text(st);
-    if (!(text.starts_with("BINLOG ") || text.starts_with("BINLOG\n"))) statement_based = true;
-  }
-  j.pinned = statement_based;
+  j.pinned = statement_based(tx);
   if (tx.piece > 0) {
     j.streamed = true;
     j.pinned = true;
   }
-
-  auto add = [&](std::vector<piece>& to, const sql_statement& st) {
-    to.push_back(piece_of(tx, st));
-    to.back().owner = &j;
-    j.bytes += to.back().text.size() + 3;
-  };
-  auto ours = [&](std::vector<piece>& to, const std::string& text) {
-    to.push_back({text, tx.start, 0, true, text.starts_with("BINLOG "), false, false});
-  };
-  if (tx.commit) {
-    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      if (k == *tx.commit && !j.own[0].empty()) ours(j.commit, j.own[0]);
-      add(k < *tx.commit ? j.body : j.commit, tx.statements[k]);
-    }
-  } else {
-    // Commits on its own (DDL, non-transactional, XA, ROLLBACK): as the serial applier,
-    // the progress row right after it, outside the binlog.
-    bool reset_gtid_next = false;
-    bool uses_gtid_next = gtid_next_used_;
-    for (const auto& st : tx.statements) {
-      if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
-    }
-    if (!ctx_.target_mariadb && uses_gtid_next) {
-      reset_gtid_next = true;
-      j.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
-    }
-    const bool toggle = ctx_.target_log_bin && !opt_.disable_log_bin;
-    if (toggle) {
-      j.own.emplace_back("SET @@session.sql_log_bin=0");
-      j.own.emplace_back("SET @@session.sql_log_bin=1");
-    }
-    j.own.emplace_back("COMMIT");
-    for (const auto& st : tx.statements) add(j.body, st);
-    std::size_t k = 1;
-    if (reset_gtid_next) ours(j.commit, j.own[k++]);
-    if (toggle) ours(j.commit, j.own[k]);
-    ours(j.commit, j.own[0]);
-    ours(j.commit, j.own.back());
-    if (toggle) ours(j.commit, j.own[k + 1]);
-    if (reset_gtid_next) gtid_next_used_ = false;
-  }
+  (void)jobs_.build(tx, (*ctx_.file_names)[tx.file_index], j.count, j.own, [&](const piece& p, job_builder::part to) {
+    (to == job_builder::part::body ? j.body : j.commit).push_back(job_piece{p, p.ours ? nullptr : &j});
+    if (!p.ours) j.bytes += p.text.size() + 3;
+  });
   return jp;
 }
 
@@ -722,7 +665,7 @@ job* scheduler::take(std::size_t w) {
         // A run of consecutive transactions that may share a packet, the first the next to
         // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
         std::size_t bytes = 0;
-        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes &&
+        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes() &&
                pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
                batchable(*pending_.front(), w)) {
           std::unique_ptr<job> jp = std::move(pending_.front());
@@ -751,8 +694,8 @@ job* scheduler::take(std::size_t w) {
 
 void scheduler::rollback(std::size_t w) {
   auto& wk = *workers_[w];
-  (void)wk.db.run("ROLLBACK", 1);
-  wk.infile.tx = nullptr;
+  (void)wk.db->run("ROLLBACK", 1);
+  wk.db->serve_load_data(nullptr);
   wk.state.clear();  // GTID variables may or may not survive a rollback: set them again
 }
 
@@ -781,10 +724,10 @@ void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
   wake();
 }
 
-scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
-                                              std::size_t head_upto, const piece* reach,
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces,
+                                              std::size_t head_upto, const job_piece* reach,
                                               const function_ref<void()>* on_reached, bool defer,
-                                              const function_ref<void(const piece*)>* on_progress) {
+                                              const function_ref<void(const job_piece*)>* on_progress) {
   auto& wk = *workers_[w];
   exec_result r;
   bool reached = on_reached == nullptr;
@@ -794,7 +737,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
   todo.clear();
   for (const auto& p : pieces) {
     if (p.session) {
-      const auto key = session_key(p.text);
+      const auto key = session_key(p);
       auto it = wk.state.find(key);
       if (it != wk.state.end() && it->second == p.text) continue;
       // Remembered once sent; forgotten again if the packet fails (below).
@@ -804,19 +747,10 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     todo.push_back(&p);
   }
   while (i < todo.size()) {
-    wk.packet.clear();
-    wk.flag_loss.clear();
+    const auto at = [&](std::size_t x) -> const piece& { return *todo[x]; };
+    const std::size_t k = fill_packet(i, todo.size(), at, ctx_.packet_room, wk.packet, wk.flag_loss);
     const bool alone = todo[i]->alone;
-    std::size_t k = i;
-    while (k < todo.size()) {
-      const piece& p = *todo[k];
-      if (k > i && (alone || p.alone || wk.packet.size() + p.text.size() + 3 > ctx_.packet_room)) break;
-      if (k > i) wk.packet += "\n;\n";
-      wk.packet.append(p.text);
-      wk.flag_loss.push_back(p.binlog ? 1 : 0);
-      ++k;
-    }
-    if (alone) wk.infile.tx = &j.tx;
+    if (alone) wk.db->serve_load_data(&j.tx);
     auto on_result = [&, i, k](std::size_t done) {
       if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
         reached = true;
@@ -835,9 +769,9 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
         }
       }
     }
-    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
+    auto o = wk.db->run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
                        stop_after);
-    wk.infile.tx = nullptr;
+    wk.db->serve_load_data(nullptr);
     if (o.pending) {
       wk.todo_from = i;
       r.deferred = true;
@@ -845,7 +779,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     }
     if (o.desync || o.extra) return failed(wk, o, i);
     if (o.err != 0) {
-      const piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
+      const job_piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
       const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
       const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
                                             opt_.skip_errors.end();
@@ -876,8 +810,8 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
 scheduler::exec_result scheduler::read_deferred(std::size_t w) {
   auto& wk = *workers_[w];
   exec_result r;
-  if (!wk.db.pending()) return r;
-  auto o = wk.db.read_rest();
+  if (!wk.db->pending()) return r;
+  auto o = wk.db->read_rest();
   if (o.err == 0 && !o.desync && !o.extra) return r;
   return failed(wk, o, wk.todo_from);
 }
@@ -1110,7 +1044,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
 // the first connection.
 bool scheduler::batchable(const job& j, std::size_t w) {
   if (j.streamed || !j.tx.commit || (j.pinned && w != 0)) return false;
-  return std::none_of(j.body.begin(), j.body.end(), [](const piece& p) { return p.alone; });
+  return std::none_of(j.body.begin(), j.body.end(), [](const job_piece& p) { return p.alone; });
 }
 
 // Under m_: a taken transaction whose statements did not run goes back to the front of the
@@ -1157,16 +1091,16 @@ void scheduler::execute_batch(std::size_t w) {
   auto mark_upto = [&](std::size_t upto) {
     while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
   };
-  auto progress = [&](const piece* last) {
+  auto progress = [&](const job_piece* last) {
     const auto upto = static_cast<std::size_t>(last - pieces.data()) + 1;
     if (marked == batch.size() || ends[marked] > upto) return;
     sched_lock g(*this);
     mark_upto(upto);
   };
-  const function_ref<void(const piece*)> on_progress(progress);
-  wk.db.pace_in_fiber(true);
+  const function_ref<void(const job_piece*)> on_progress(progress);
+  wk.db->pace_in_fiber(true);
   auto c = send_pieces(w, *batch.front(), pieces, pieces.size(), nullptr, nullptr, false, &on_progress);
-  wk.db.pace_in_fiber(false);
+  wk.db->pace_in_fiber(false);
   sched_lock lk(*this);
   // Up to the failing statement every result arrived: the transactions before it committed.
   mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
@@ -1245,9 +1179,10 @@ void scheduler::worker_main(std::size_t w) {
 // Every later started transaction is rolled back, to run again once the waiting one has
 // committed.
 void scheduler::watcher_main() {
-  session db;
-  infile_source no_infile;
-  const bool have_db = db.connect(opt_.connection, &no_infile).empty();
+  std::string connect_error;
+  const std::unique_ptr<sql_connection> dbp = (*ctx_.connect)(opt_.connection, connection_use{}, connect_error);
+  const bool have_db = connect_error.empty();
+  sql_connection& db = *dbp;
   enum class probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
   probe how = have_db ? probe::lock_waits : probe::nothing;
   std::unordered_map<std::string, std::size_t> worker_of;
@@ -1395,7 +1330,9 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
+    (void)jobs_.build(part.tx, {}, 0, part.own, [&](const detail::piece& p, job_builder::part) {
+      part.body.push_back(job_piece{p, nullptr});
+    });
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
       read_failure = failure_of(part, r, failure_message(r.err, r.desync, r.extra));  // pieces of the binlog: never ours
@@ -1443,22 +1380,17 @@ void scheduler::run() {
   // -- connections --
   for (std::size_t w = 0; w < n; ++w) {
     auto wk = std::make_unique<worker>();
-    wk->db.use_fibers(&loop_);
-    if (auto err = wk->db.connect(opt_.connection, &wk->infile); !err.empty()) {
+    std::string err;
+    wk->db = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
+    if (!err.empty()) {
       set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
       return;
     }
     // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
     // and the transaction runs again (as the next to commit, with the later ones rolled
     // back) instead of stalling for the server's default 50 s.
-    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0\n;\n"
-                        "SET @@session.innodb_lock_wait_timeout=2";
-    std::size_t count = 3;
-    if (opt_.disable_log_bin) {
-      setup += "\n;\nSET @@session.sql_log_bin=0";
-      ++count;
-    }
-    auto o = wk->db.run(setup, count);
+    const auto setup = session_setup(opt_.disable_log_bin, 2);
+    auto o = wk->db->run(setup.sql, setup.count);
     if (o.err != 0) {
       replay_failure f;
       f.message = "cannot prepare the session";
@@ -1467,13 +1399,13 @@ void scheduler::run() {
       res_.failure = std::move(f);
       return;
     }
-    auto l = wk->db.query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
+    auto l = wk->db->query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
     if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
       set_failure(fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1, n,
                               worker_lock_name(ctx_.id, w)));
       return;
     }
-    thread_ids_.push_back(std::to_string(wk->db.thread_id()));
+    thread_ids_.push_back(std::to_string(wk->db->thread_id()));
     workers_.push_back(std::move(wk));
   }
 
@@ -1637,8 +1569,8 @@ void scheduler::run() {
     set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
                             resume_point->second));
   }
-  if (!res_.failure && !ctx_.target_mariadb && gtid_next_used_) {
-    for (auto& wk : workers_) (void)wk->db.run("SET @@SESSION.GTID_NEXT='AUTOMATIC'", 1);
+  if (!res_.failure && !ctx_.target_mariadb && jobs_.gtid_next_used()) {
+    for (auto& wk : workers_) (void)wk->db->run(std::string(gtid_next_automatic), 1);
   }
   res_.stopped_at_stop_point = !res_.failure && stream.stopped();
   if (opt_.verbose && opt_.on_note) {

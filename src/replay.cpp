@@ -17,6 +17,7 @@
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
 #include "progress_rows.hpp"
+#include "replay/job_builder.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit {
@@ -104,12 +105,27 @@ std::string replay_failure::text() const {
 }
 
 namespace {
-replay_result replay_sources(std::vector<source>& sources, const replay_options& options);
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
+                             const detail::connection_factory& connect);
 }  // namespace
 
+replay_result replay(const std::vector<std::string>& files_in, const replay_options& options) {
+  const detail::connection_factory connect = [](const connection_options& c, detail::connection_use use,
+                                                std::string& error) {
+    auto db = std::make_unique<detail::session>();
+    if (use.paced) db->enable_pacing();
+    if (use.loop != nullptr) db->use_fibers(use.loop);
+    error = db->connect(c);
+    return std::unique_ptr<detail::sql_connection>(std::move(db));
+  };
+  return detail::replay_with(files_in, options, connect);
+}
+
+namespace detail {
 // Opens the inputs, replays them, and blames a failure on an input that shrank while it
 // was read when one did (the reader then saw zeros, not damage).
-replay_result replay(const std::vector<std::string>& files_in, const replay_options& options) {
+replay_result replay_with(const std::vector<std::string>& files_in, const replay_options& options,
+                          const connection_factory& connect) {
   auto opened = open_inputs(files_in);
   if (!opened.ok() || opened.sources.empty()) {
     replay_result res;
@@ -119,7 +135,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     res.failure = std::move(f);
     return res;
   }
-  auto res = replay_sources(opened.sources, options);
+  auto res = replay_sources(opened.sources, options, connect);
   for (const auto& s : opened.sources) {
     auto lost = s.lost_offset();
     if (!lost || !res.failure) continue;
@@ -130,9 +146,11 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   }
   return res;
 }
+}  // namespace detail
 
 namespace {
-replay_result replay_sources(std::vector<source>& sources, const replay_options& options) {
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
+                             const connection_factory& connect) {
   replay_result res;
   const auto t0 = clock_type::now();
   auto fail = [&](std::string message) -> replay_result& {
@@ -160,10 +178,11 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   }
 
   // -- connection ---------------------------------------------------------------------
-  infile_source infile;
-  session db;
-  if (options.parallel <= 1) db.enable_pacing();
-  if (auto err = db.connect(options.connection, &infile); !err.empty()) return fail(err);
+  std::string connect_error;
+  const std::unique_ptr<sql_connection> connection =
+      connect(options.connection, connection_use{options.parallel <= 1, nullptr}, connect_error);
+  if (!connect_error.empty()) return fail(connect_error);
+  sql_connection& db = *connection;
   const std::string version = db.server_version();
   const bool target_mariadb = version.find("MariaDB") != std::string::npos;
 
@@ -206,13 +225,8 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
   // that --disable-log-bin covers it too).
   {
-    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0";
-    std::size_t n = 2;
-    if (options.disable_log_bin) {
-      setup += "\n;\nSET @@session.sql_log_bin=0";
-      ++n;
-    }
-    auto o = db.run(setup, n);
+    const auto setup = session_setup(options.disable_log_bin);
+    auto o = db.run(setup.sql, setup.count);
     if (o.err != 0) return server_fail("cannot prepare the session", o.err, o.message);
   }
 
@@ -311,7 +325,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   ro.mariadb_gtids = options.mariadb_gtids;
   ro.for_client = false;
   // Leave room for the packet header and the statements around a BINLOG statement.
-  const std::size_t packet_room = max_packet > 65536 ? static_cast<std::size_t>(max_packet) - 16384 : 48 * 1024;
+  const std::size_t packet_room = packet_room_for(max_packet);
   ro.max_binlog_statement = packet_room;
   ro.max_binlog_batch = std::min<std::size_t>(8u << 20, packet_room / 2);
   ro.stream_threshold = options.stream_threshold;
@@ -414,6 +428,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     ctx.resume_point = &resume_point;
     ctx.same_server = &same_server;
     ctx.t0 = t0;
+    ctx.connect = &connect;
     apply_parallel(ctx, res);
     if (slots) {
       // The connections are closed; the server may still be rolling back what a failure
@@ -429,10 +444,10 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   }
 
   // -- applying -----------------------------------------------------------------------
-  const std::string id_literal = string_literal(id);
+  job_builder jobs({target_mariadb, target_log_bin && !options.disable_log_bin, string_literal(id)});
 
   // Transactions waiting to be sent, and their statements. Up to batch_transactions
-  // transactions (or batch_bytes of text) go in one multi-statement packet joined by
+  // transactions (or batch_bytes of text, packet_limits) go in one multi-statement packet joined by
   // "\n;\n": one round trip for many transactions, each still with its progress row
   // before its own COMMIT. While the server runs one batch the next one is rendered (the
   // packet is sent, its results read when the next batch is ready). A transaction with
@@ -449,18 +464,13 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     std::uint64_t count = 0;       // the transactions value its progress row records
     bool partial = false;          // a piece of a large transaction, more follow: no COMMIT yet
   };
-  struct piece {
-    std::string_view text;
+  struct tx_piece {
+    piece p;
     std::size_t tx = 0;            // index into the batch's transactions
-    std::uint64_t offset = 0;
-    std::uint16_t expected_error = 0;
-    bool ours = false;
-    bool binlog = false;
-    bool alone = false;            // a packet of its own (LOAD DATA, text not proven single)
   };
   struct batch {
     std::deque<pending_tx> txs;
-    std::vector<piece> pieces;
+    std::vector<tx_piece> pieces;
     std::size_t bytes = 0;
     bool special = false;          // holds a packet of its own: sent and read at once
     // The packet in flight: pieces [sent_from, sent_to), its flags.
@@ -477,11 +487,9 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
       in_flight = false;
     }
   };
-  constexpr std::size_t batch_transactions = 64;
-  const std::size_t batch_bytes = std::min<std::size_t>(packet_room, 4u << 20);
+  const packet_limits limits{packet_room};
   batch filling, flight;
   auto last_report = clock_type::now();
-  bool gtid_next_used = false;
 
   auto report = [&](bool finished) {
     res.progress.transactions = transactions;
@@ -513,30 +521,21 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
 
   // Builds the packet that starts at piece i and sends it. False on failure.
   auto send_from = [&](batch& b, std::size_t i) -> bool {
-    b.packet.clear();
-    b.flag_loss.clear();
-    std::size_t j = i;
-    const bool alone = b.pieces[i].alone;
-    while (j < b.pieces.size()) {
-      const piece& p = b.pieces[j];
-      if (j > i && (alone || p.alone || b.packet.size() + p.text.size() + 3 > packet_room)) break;
-      if (j > i) b.packet += "\n;\n";
-      b.packet.append(p.text);
-      b.flag_loss.push_back(p.binlog ? 1 : 0);
-      ++j;
-    }
-    if (alone) infile.tx = &b.txs[b.pieces[i].tx].tx;
+    const auto at = [&](std::size_t k) -> const piece& { return b.pieces[k].p; };
+    const std::size_t j = fill_packet(i, b.pieces.size(), at, packet_room, b.packet, b.flag_loss);
+    const bool alone = b.pieces[i].p.alone;
+    if (alone) db.serve_load_data(&b.txs[b.pieces[i].tx].tx);
     b.sent_from = i;
     b.sent_to = j;
     b.in_flight = true;
     session::outcome o;
     if (db.send(b.packet, o, alone)) return true;
     b.in_flight = false;
-    const piece& p = b.pieces[i];
+    const tx_piece& p = b.pieces[i];
     replay_failure f;
     f.message = "the connection to the target was lost (rerun with --resume)";
     f.file = inputs[b.txs[p.tx].tx.file_index].name;
-    f.position = p.offset;
+    f.position = p.p.offset;
     f.gtid = b.txs[p.tx].gtid;
     f.server_errno = o.err;
     f.server_error = o.message;
@@ -550,35 +549,37 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   auto complete = [&](batch& b) -> bool {
     while (b.in_flight) {
       const std::size_t i = b.sent_from, j = b.sent_to, count = j - i;
-      const bool alone = b.pieces[i].alone;
+      const bool alone = b.pieces[i].p.alone;
       auto o = db.read(count, b.flag_loss, alone);
       b.in_flight = false;
       std::size_t next = j;
       if (o.desync || o.extra) {
         // Extra results: the packet's last statement is the one known to have run as more.
-        const piece& p = b.pieces[o.extra ? j - 1 : std::min(i + o.done, b.pieces.size() - 1)];
-        committed(b, p.tx);
+        const tx_piece& tp = b.pieces[o.extra ? j - 1 : std::min(i + o.done, b.pieces.size() - 1)];
+        const piece& p = tp.p;
+        committed(b, tp.tx);
         replay_failure f;
         f.message = o.extra ? extra_results_message()
                             : fmt::format("the target answered {} of the {} statements of a packet and then "
                                           "reported no more results; the session cannot be trusted",
                                           o.done, count);
-        f.file = inputs[b.txs[p.tx].tx.file_index].name;
-        f.position = p.ours ? b.txs[p.tx].tx.start : p.offset;
-        f.gtid = b.txs[p.tx].gtid;
+        f.file = inputs[b.txs[tp.tx].tx.file_index].name;
+        f.position = p.ours ? b.txs[tp.tx].tx.start : p.offset;
+        f.gtid = b.txs[tp.tx].gtid;
         f.statement = shorten(p.text);
         res.failure = std::move(f);
         return false;
       }
       if (o.err != 0) {
         const std::size_t bad = std::min(i + o.done, b.pieces.size() - 1);
-        const piece& p = b.pieces[bad];
-        const pending_tx& ptx = b.txs[p.tx];
+        const tx_piece& tp = b.pieces[bad];
+        const piece& p = tp.p;
+        const pending_tx& ptx = b.txs[tp.tx];
         const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
         const bool skippable = !p.ours && std::find(options.skip_errors.begin(), options.skip_errors.end(),
                                                     o.err) != options.skip_errors.end();
         if (connection_lost(o.err) || !(expected || skippable)) {
-          committed(b, p.tx);
+          committed(b, tp.tx);
           replay_failure f;
           f.message = connection_lost(o.err) ? "the connection to the target was lost (rerun with --resume)"
                                              : "the target refused a statement";
@@ -602,7 +603,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     }
     committed(b, b.txs.size());
     b.clear();
-    infile.tx = nullptr;
+    db.serve_load_data(nullptr);
     return true;
   };
 
@@ -625,71 +626,15 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count, partial});
     pending_tx& q = bt.txs.back();
     const std::size_t qi = bt.txs.size() - 1;
-    const rendered_transaction& tx = q.tx;
-    q.gtid = tx.gtid.text();
-    auto statement = [&](const sql_statement& st) {
-      const auto text = tx.text(st);
-      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-      const bool alone = st.load >= 0 || !st.single;
-      bt.special = bt.special || alone;
-      bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
-      bt.bytes += text.size() + 3;
-      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
-    };
-    if (partial) {
-      // Statements only: the transaction stays open until its last piece commits it.
-      for (const auto& st : tx.statements) statement(st);
-      return;
-    }
-    // Our statements first (the pieces point into them: no reallocation afterwards).
-    q.own.reserve(6);
-    const std::size_t prog_at = 0;
-    if (tx.commit_rows) {
-      q.own.emplace_back();  // the progress row is in the transaction's BINLOG statement
-    } else {
-      q.own.push_back(progress_update(file_names[tx.file_index], tx.end, q.gtid, q.count, id_literal));
-    }
-    bool reset_gtid_next = false, toggle = false;
-    if (!tx.commit) {
-      bool uses_gtid_next = gtid_next_used;
-      for (const auto& st : tx.statements) {
-        if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
-      }
-      if (!target_mariadb && uses_gtid_next) {
-        reset_gtid_next = true;
-        q.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
-      }
-      // Not binlogged on the target: a GTID minted here would take a sequence number the
-      // source's next transaction needs (the row is rewritten whole by the next
-      // transactional update, which is binlogged with its transaction).
-      toggle = target_log_bin && !options.disable_log_bin;
-      if (toggle) {
-        q.own.emplace_back("SET @@session.sql_log_bin=0");
-        q.own.emplace_back("SET @@session.sql_log_bin=1");
-      }
-      q.own.emplace_back("COMMIT");
-    }
-    auto ours = [&](const std::string& text) {
-      bt.pieces.push_back({text, qi, tx.start, 0, true, false, false});
-      bt.bytes += text.size() + 3;
-    };
-    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      const auto& st = tx.statements[k];
-      if (tx.commit && *tx.commit == k && !tx.commit_rows) ours(q.own[prog_at]);
-      statement(st);
-    }
-    if (!tx.commit) {
-      std::size_t k = 1;
-      if (reset_gtid_next) ours(q.own[k++]);
-      if (toggle) ours(q.own[k]);
-      ours(q.own[prog_at]);
-      ours(q.own.back());  // COMMIT
-      if (toggle) ours(q.own[k + 1]);
-      if (reset_gtid_next) {
-        stream.reset_gtid_session();
-        gtid_next_used = false;
-      }
-    }
+    q.gtid = q.tx.gtid.text();
+    q.own.reserve(6);  // the pieces point into them: no reallocation afterwards
+    const bool reset = jobs.build(q.tx, file_names[q.tx.file_index], q.count, q.own,
+                                  [&](const piece& p, job_builder::part) {
+                                    bt.special = bt.special || p.alone;
+                                    bt.pieces.push_back({p, qi});
+                                    bt.bytes += p.text.size() + 3;
+                                  });
+    if (reset) stream.reset_gtid_session();
   };
 
   // The next transaction's progress count: those committed, in flight and queued.
@@ -758,9 +703,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
                               "--force-same-server to replay it anyway",
                               tx.gtid.text()));
     }
-    const bool special = std::any_of(tx.statements.begin(), tx.statements.end(), [&](const sql_statement& st) {
-      return st.load >= 0 || (!tx.text(st).starts_with("BINLOG") && tx.text(st).find(';') != std::string_view::npos);
-    });
+    const bool special = has_own_packet_statement(tx);
     if (special || tx.more) {
       // Everything before it is applied first; then it goes by itself (a piece of a large
       // transaction too: it is sent before the next piece is rendered).
@@ -779,7 +722,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
       const auto count = count_for(tx);
       if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
       enqueue(filling, std::move(tx), *count);
-      if (filling.txs.size() >= batch_transactions || filling.bytes >= batch_bytes) {
+      if (filling.txs.size() >= packet_limits::batch_transactions || filling.bytes >= limits.batch_bytes()) {
         // The batch in flight is read while this one was being rendered; this one goes.
         if (flight.in_flight && !complete(flight)) {
           report(true);
@@ -808,7 +751,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     return fail(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
                             resume_point->second));
   }
-  if (!target_mariadb && gtid_next_used) (void)db.run("SET @@SESSION.GTID_NEXT='AUTOMATIC'", 1);
+  if (!target_mariadb && jobs.gtid_next_used()) (void)db.run(std::string(gtid_next_automatic), 1);
   res.stopped_at_stop_point = stream.stopped();
   report(true);
   return res;

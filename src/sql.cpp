@@ -696,7 +696,7 @@ struct transaction_stream::impl {
   void add(statement_role role, std::uint64_t offset, F&& build) {
     const std::size_t b = tx.sql.size();
     build(tx.sql);
-    tx.statements.push_back({b, tx.sql.size() - b, role, offset, -1, 0, true});
+    tx.statements.push_back({b, tx.sql.size() - b, role, offset, -1, 0, true, default_kind(role)});
   }
   void add_text(statement_role role, std::uint64_t offset, std::string_view text) {
     add(role, offset, [&](std::string& s) { s.append(text); });
@@ -743,7 +743,10 @@ struct transaction_stream::impl {
         append_base64(s, raw.subspan(half), opt.base64_wrap);
         s += '\'';
       });
+      tx.statements[tx.statements.size() - 2].kind = sql_statement_kind::binlog_fragment;
+      tx.statements.back().kind = sql_statement_kind::binlog_fragment;
       add_text(statement_role::body, offset, "BINLOG @binlog_fragment_0, @binlog_fragment_1");
+      tx.statements.back().kind = sql_statement_kind::binlog_rows;
       return;
     }
     add(statement_role::body, offset, [&](std::string& s) {
@@ -753,6 +756,7 @@ struct transaction_stream::impl {
       if (opt.base64_wrap > 0 && s.back() != '\n') s += '\n';
       s += '\'';
     });
+    tx.statements.back().kind = sql_statement_kind::binlog_rows;
   }
 
   // Sent before the first transaction of a file (outside any transaction: a format
@@ -766,6 +770,7 @@ struct transaction_stream::impl {
     work.format.assign(format_raw.begin(), format_raw.end());
     binlog_statement(offset, format_raw);
     tx.statements.back().role = statement_role::session;
+    tx.statements.back().kind = sql_statement_kind::format_description;
   }
 
   // -- session state of a statement ---------------------------------------------------
@@ -784,6 +789,7 @@ struct transaction_stream::impl {
             s += "use ";
             append_identifier(s, db);
           });
+          tx.statements.back().kind = sql_statement_kind::use_database;
         }
         work.db = std::string(db);
       }
@@ -1545,6 +1551,7 @@ struct transaction_stream::impl {
                 if (g.anonymous) s += "'ANONYMOUS'";
                 else append_string_literal(s, tracker.gtid().text());
               });
+              tx.statements.back().kind = sql_statement_kind::gtid_next;
               work.mysql_gtid_next = !g.anonymous;
               return {};
             },
@@ -1654,6 +1661,7 @@ struct transaction_stream::impl {
       s.append(q.query.substr(q.fn_pos_end));
     });
     tx.statements.back().load = index;
+    tx.statements.back().kind = sql_statement_kind::load_data;
     tx.statements.back().expected_error = q.error_code;
     tx.statements.back().single = single_in_session(tx.text(tx.statements.back()));
     tx.load_data.push_back(std::move(it->second));
