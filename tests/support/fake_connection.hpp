@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@
 namespace binlogkit::test {
 
 struct fake_script {
+  // The parallel applier's workers (one thread) and its watcher (another) share it.
+  std::mutex m;
   std::string version = "10.11.19-MariaDB-log";
   std::string server_id = "100";
   std::string max_allowed_packet = "268435456";
@@ -50,6 +53,7 @@ struct fake_script {
     unsigned connection = 0;  // which connection sent it (0: the first opened)
   };
   std::vector<packet> packets;         // every packet sent, in order (setup included)
+  std::vector<std::string> executed;   // the statements that succeeded, in the order they ran
   std::vector<std::string> queries;    // query_row / query_column texts
   std::vector<std::string> load_data;  // LOAD DATA names served: the transaction's load_names
   bool lost = false;                   // a failure with 2013 happened: later sends fail
@@ -65,9 +69,13 @@ struct fake_script {
 
 class fake_connection final : public detail::sql_connection {
  public:
-  explicit fake_connection(std::shared_ptr<fake_script> s) : s_(std::move(s)), id_(s_->connections++) {}
+  explicit fake_connection(std::shared_ptr<fake_script> s) : s_(std::move(s)) {
+    const std::lock_guard lk(s_->m);
+    id_ = s_->connections++;
+  }
 
   bool send(const std::string& packet, outcome& o, bool alone) override {
+    const std::lock_guard lk(s_->m);
     if (s_->lost) {
       o.err = 2006;
       o.message = "MySQL server has gone away";
@@ -93,6 +101,7 @@ class fake_connection final : public detail::sql_connection {
                std::size_t stop_after = 0) override {
     outcome o;
     count_ = count;
+    const std::lock_guard lk(s_->m);
     return answer(o, on_result, stop_after);
   }
   void await_reply() override {}
@@ -102,10 +111,12 @@ class fake_connection final : public detail::sql_connection {
     if (!pending_) return o;
     pending_ = false;
     o.done = next_;
+    const std::lock_guard lk(s_->m);
     return answer(o, nullptr, 0);
   }
 
   row_result query_row(const std::string& sql) override {
+    const std::lock_guard lk(s_->m);
     s_->queries.push_back(sql);
     row_result r;
     r.ok = true;
@@ -134,12 +145,14 @@ class fake_connection final : public detail::sql_connection {
     return r;
   }
   bool query_column(const std::string& sql, std::vector<std::string>& out) override {
+    const std::lock_guard lk(s_->m);
     s_->queries.push_back(sql);
     if (sql == progress_columns_query) out = s_->progress_columns;
     else out.clear();  // no lock waits
     return true;
   }
   void serve_load_data(const rendered_transaction* tx) override {
+    const std::lock_guard lk(s_->m);
     if (tx != nullptr) s_->load_data.insert(s_->load_data.end(), tx->load_names.begin(), tx->load_names.end());
   }
   [[nodiscard]] std::string server_version() const override { return s_->version; }
@@ -157,6 +170,7 @@ class fake_connection final : public detail::sql_connection {
         if (o.err == 2013) s_->lost = true;
         return o;
       }
+      s_->executed.push_back(st[next_]);
       ++o.done;
       if (on_result != nullptr) (*on_result)(o.done);
       if (f != nullptr && f->desync && next_ + 1 < count_) {

@@ -346,6 +346,95 @@ TEST_CASE("applier: a recorded position no transaction ends at, or progress with
   }
 }
 
+// The parallel applier on two fake connections: optimistic mode runs the row transactions
+// together; commits stay in binlog order.
+replay_options parallel_options() {
+  replay_options o;
+  o.parallel = 2;
+  o.mode = replay_options::parallel_mode::optimistic;
+  o.batches = replay_options::batch_mode::never;
+  return o;
+}
+
+// The `transactions` values of the progress UPDATEs, in the order they ran.
+std::vector<std::uint64_t> progress_counts(const fake_script& s) {
+  std::vector<std::uint64_t> out;
+  for (const auto& st : s.executed) {
+    if (is_progress(st)) out.push_back(field(st, "transactions"));
+  }
+  return out;
+}
+
+std::string joined(const std::vector<std::uint64_t>& v) {
+  std::string out;
+  for (auto x : v) out += std::to_string(x) + " ";
+  return out;
+}
+
+std::vector<std::uint64_t> one_to(std::size_t n) {
+  std::vector<std::uint64_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = i + 1;
+  return v;
+}
+
+TEST_CASE("applier: parallel connections commit in binlog order") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  auto script = std::make_shared<fake_script>();
+  const auto res = run(script, files, parallel_options());
+  REQUIRE(res.ok());
+  CHECK(progress_counts(*script) == one_to(txs.size()));
+  CHECK(res.progress.transactions == txs.size());
+  CHECK(res.progress.position == txs.back().end);
+  CHECK(res.retries == 0);
+  // Both worker connections applied something (the first connection opened is replay()'s).
+  std::vector<unsigned> used;
+  for (const auto& p : data_packets(*script)) {
+    if (std::find(used.begin(), used.end(), p.connection) == used.end()) used.push_back(p.connection);
+  }
+  CHECK(used.size() >= 2);
+}
+
+TEST_CASE("applier: a deadlock rolls the transaction back and runs it again, once, in order") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  const std::string victim = txs[6].statements[first_of(txs[6], sql_statement_kind::binlog_rows)];
+  auto script = std::make_shared<fake_script>();
+  script->failures.push_back({victim, 1213, "Deadlock found when trying to get lock; try restarting transaction"});
+  const auto res = run(script, files, parallel_options());
+  REQUIRE(res.ok());
+  CHECK(res.retries == 1);
+  const auto all = script->statements();
+  CHECK(std::count(all.begin(), all.end(), victim) == 2);
+  CHECK(std::count(all.begin(), all.end(), std::string("ROLLBACK")) >= 1);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+  CHECK(res.progress.transactions == txs.size());
+}
+
+TEST_CASE("applier: an error of the next to commit stops the parallel replay with every earlier one committed") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  const std::size_t bad = first_of(txs[6], sql_statement_kind::binlog_rows);
+  auto script = std::make_shared<fake_script>();
+  // Every time: run early it may only be a conflict; as the next to commit it is not.
+  fake_script::failure dup;
+  dup.contains = txs[6].statements[bad];
+  dup.err = 1062;
+  dup.message = "Duplicate entry '7' for key 'PRIMARY'";
+  dup.times = 100;
+  script->failures.push_back(dup);
+  const auto res = run(script, files, parallel_options());
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.failure->message == "the target refused a statement");
+  CHECK(res.failure->server_errno == 1062);
+  REQUIRE(res.failure->position);
+  CHECK(*res.failure->position == txs[6].offsets[bad]);
+  CHECK(res.failure->gtid == txs[6].gtid);
+  CHECK(res.progress.transactions == 6);
+  CHECK(res.progress.gtid == txs[5].gtid);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(6)));
+}
+
 TEST_CASE("applier: statements carry their kind; the builder adds our statements around a DDL") {
   const auto txs = transactions_of({dir + "minimal.000001"});
   bool ddl = false;
