@@ -10,11 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -43,6 +46,8 @@ struct fake_script {
     std::string message;
     bool extra = false;       // answers one more result than statements
     bool desync = false;      // stops announcing results after this statement
+    int delay_ms = 0;         // with err 0: succeeds, but only after this long (other
+                              // connections' fibers run meanwhile)
     int times = 1;
   };
   std::vector<failure> failures;
@@ -69,7 +74,7 @@ struct fake_script {
 
 class fake_connection final : public detail::sql_connection {
  public:
-  explicit fake_connection(std::shared_ptr<fake_script> s) : s_(std::move(s)) {
+  fake_connection(std::shared_ptr<fake_script> s, detail::fiber_loop* loop) : s_(std::move(s)), loop_(loop) {
     const std::lock_guard lk(s_->m);
     id_ = s_->connections++;
   }
@@ -99,6 +104,7 @@ class fake_connection final : public detail::sql_connection {
 
   outcome read(std::size_t count, const std::vector<char>&, bool, const result_hook* on_result = nullptr,
                std::size_t stop_after = 0) override {
+    wait_if_slow();
     outcome o;
     count_ = count;
     const std::lock_guard lk(s_->m);
@@ -159,6 +165,22 @@ class fake_connection final : public detail::sql_connection {
   [[nodiscard]] unsigned long thread_id() const override { return 7; }
 
  private:
+  // A packet with a slow statement: the reply comes after its delay.
+  void wait_if_slow() {
+    int ms = 0;
+    {
+      const std::lock_guard lk(s_->m);
+      for (const auto& f : s_->failures) {
+        if (f.delay_ms <= 0 || f.times <= 0) continue;
+        for (std::size_t k = next_; k < current_.size(); ++k) {
+          if (current_[k].find(f.contains) != std::string::npos) ms = std::max(ms, f.delay_ms);
+        }
+      }
+    }
+    if (ms == 0) return;
+    if (loop_ != nullptr && loop_->in_fiber()) (void)loop_->wait_fd_for(-1, 0, std::chrono::milliseconds(ms));
+    else std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  }
   // Answers the statements of the last packet from next_ on.
   outcome answer(outcome o, const result_hook* on_result, std::size_t stop_after) {
     const auto& st = current_;
@@ -203,6 +225,7 @@ class fake_connection final : public detail::sql_connection {
   }
 
   std::shared_ptr<fake_script> s_;
+  detail::fiber_loop* loop_ = nullptr;
   unsigned id_ = 0;
   std::vector<std::string> current_;  // the statements of the packet being answered
   std::size_t next_ = 0;
@@ -212,9 +235,9 @@ class fake_connection final : public detail::sql_connection {
 
 // A factory for replay_with: every connection it opens plays `script`.
 inline detail::connection_factory fake_factory(const std::shared_ptr<fake_script>& script) {
-  return [script](const connection_options&, detail::connection_use,
+  return [script](const connection_options&, detail::connection_use use,
                   std::string&) -> std::unique_ptr<detail::sql_connection> {
-    return std::make_unique<fake_connection>(script);
+    return std::make_unique<fake_connection>(script, use.loop);
   };
 }
 
