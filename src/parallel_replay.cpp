@@ -98,7 +98,7 @@ struct view_hash {
 
 class scheduler {
  public:
-  scheduler(parallel_context& ctx, replay_result& res)
+  scheduler(apply_context& ctx, replay_result& res)
       : ctx_(ctx),
         res_(res),
         opt_(*ctx.options),
@@ -202,7 +202,7 @@ class scheduler {
     return std::chrono::duration<double>(clock_type::now() - ctx_.t0).count();
   }
 
-  parallel_context& ctx_;
+  apply_context& ctx_;
   replay_result& res_;
   const replay_options& opt_;
   job_builder jobs_;  // what a transaction sends (reading thread only)
@@ -1587,7 +1587,7 @@ void scheduler::run() {
 
 }  // namespace
 
-void apply_parallel(parallel_context& ctx, replay_result& res) {
+void apply_parallel(apply_context& ctx, replay_result& res) {
   scheduler s(ctx, res);
   s.run();
   ctx.stream->on_commit_rows = nullptr;  // it points into the scheduler

@@ -18,6 +18,7 @@
 #include "binlogkit/source.hpp"
 #include "progress_rows.hpp"
 #include "replay/job_builder.hpp"
+#include "replay/serial_applier.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit {
@@ -37,10 +38,6 @@ constexpr std::string_view create_table =
     "`transactions` BIGINT UNSIGNED NOT NULL DEFAULT 0, "
     "`updated_at` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 }  // namespace
 
@@ -410,8 +407,8 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
                      id, slot_id_room, options.parallel));
   }
 
-  if (options.parallel > 1) {
-    parallel_context ctx;
+  apply_context ctx;
+  {
     ctx.progress_rows = progress_rows && slots;
     ctx.options = &options;
     ctx.inputs = &inputs;
@@ -429,6 +426,8 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     ctx.same_server = &same_server;
     ctx.t0 = t0;
     ctx.connect = &connect;
+  }
+  if (options.parallel > 1) {
     apply_parallel(ctx, res);
     if (slots) {
       // The connections are closed; the server may still be rolling back what a failure
@@ -444,316 +443,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   }
 
   // -- applying -----------------------------------------------------------------------
-  job_builder jobs({target_mariadb, target_log_bin && !options.disable_log_bin, string_literal(id)});
-
-  // Transactions waiting to be sent, and their statements. Up to batch_transactions
-  // transactions (or batch_bytes of text, packet_limits) go in one multi-statement packet joined by
-  // "\n;\n": one round trip for many transactions, each still with its progress row
-  // before its own COMMIT. While the server runs one batch the next one is rendered (the
-  // packet is sent, its results read when the next batch is ready). A transaction with
-  // LOAD DATA LOCAL, and a statement from the binlog not proven to be one statement
-  // (sql_statement::single: a compound statement, text after its own semicolon, bytes of
-  // a character set the proof does not read), go in packets of their own, sent and read
-  // at once: the first because the server asks for the file mid-reply (and the data
-  // served is that transaction's), the second with multi-statements off, so that the
-  // server refuses a second statement in it instead of running it.
-  struct pending_tx {
-    rendered_transaction tx;
-    std::vector<std::string> own;  // our statements (progress bookkeeping)
-    std::string gtid;
-    std::uint64_t count = 0;       // the transactions value its progress row records
-    bool partial = false;          // a piece of a large transaction, more follow: no COMMIT yet
-  };
-  struct tx_piece {
-    piece p;
-    std::size_t tx = 0;            // index into the batch's transactions
-  };
-  struct batch {
-    std::deque<pending_tx> txs;
-    std::vector<tx_piece> pieces;
-    std::size_t bytes = 0;
-    bool special = false;          // holds a packet of its own: sent and read at once
-    // The packet in flight: pieces [sent_from, sent_to), its flags.
-    std::size_t sent_from = 0, sent_to = 0;
-    bool in_flight = false;
-    std::string packet;
-    std::vector<char> flag_loss;
-    void clear() {
-      txs.clear();
-      pieces.clear();
-      bytes = 0;
-      special = false;
-      sent_from = sent_to = 0;
-      in_flight = false;
-    }
-  };
-  const packet_limits limits{packet_room};
-  batch filling, flight;
-  auto last_report = clock_type::now();
-
-  auto report = [&](bool finished) {
-    res.progress.transactions = transactions;
-    res.progress.bytes_done = finished && !res.failure ? stream.bytes_total() : stream.bytes_done();
-    res.progress.bytes_total = stream.bytes_total();
-    res.progress.elapsed_s = seconds_since(t0);
-    res.progress.finished = finished && !res.failure;
-    if (options.on_progress) options.on_progress(res.progress);
-  };
-  auto flush_notes = [&] {
-    for (auto& n : stream.take_notes()) {
-      auto text = fmt::format("{}:{}: {}", n.file_index < inputs.size() ? inputs[n.file_index].name : "?", n.offset,
-                              n.text);
-      if (n.warning && options.on_warning) options.on_warning(text);
-      else note(text);
-    }
-  };
-  // Transactions [0, n) of a batch are committed: account for them.
-  // A piece of a large transaction goes in a batch of its own and commits nothing.
-  auto committed = [&](const batch& b, std::size_t n) {
-    if (n == 0 || b.txs[n - 1].partial) return;
-    const pending_tx& last = b.txs[n - 1];
-    transactions = last.count;
-    res.progress.transactions_run += n;
-    res.progress.file = file_names[last.tx.file_index];
-    res.progress.position = last.tx.end;
-    res.progress.gtid = last.gtid;
-  };
-
-  // Builds the packet that starts at piece i and sends it. False on failure.
-  auto send_from = [&](batch& b, std::size_t i) -> bool {
-    const auto at = [&](std::size_t k) -> const piece& { return b.pieces[k].p; };
-    const std::size_t j = fill_packet(i, b.pieces.size(), at, packet_room, b.packet, b.flag_loss);
-    const bool alone = b.pieces[i].p.alone;
-    if (alone) db.serve_load_data(&b.txs[b.pieces[i].tx].tx);
-    b.sent_from = i;
-    b.sent_to = j;
-    b.in_flight = true;
-    session::outcome o;
-    if (db.send(b.packet, o, alone)) return true;
-    b.in_flight = false;
-    const tx_piece& p = b.pieces[i];
-    replay_failure f;
-    f.message = "the connection to the target was lost (rerun with --resume)";
-    f.file = inputs[b.txs[p.tx].tx.file_index].name;
-    f.position = p.p.offset;
-    f.gtid = b.txs[p.tx].gtid;
-    f.server_errno = o.err;
-    f.server_error = o.message;
-    res.failure = std::move(f);
-    committed(b, p.tx);
-    return false;
-  };
-
-  // Reads the results of the packet in flight, then sends and reads the rest of the
-  // batch. False on failure (res.failure set).
-  auto complete = [&](batch& b) -> bool {
-    while (b.in_flight) {
-      const std::size_t i = b.sent_from, j = b.sent_to, count = j - i;
-      const bool alone = b.pieces[i].p.alone;
-      auto o = db.read(count, b.flag_loss, alone);
-      b.in_flight = false;
-      std::size_t next = j;
-      if (o.desync || o.extra) {
-        // Extra results: the packet's last statement is the one known to have run as more.
-        const tx_piece& tp = b.pieces[o.extra ? j - 1 : std::min(i + o.done, b.pieces.size() - 1)];
-        const piece& p = tp.p;
-        committed(b, tp.tx);
-        replay_failure f;
-        f.message = o.extra ? extra_results_message()
-                            : fmt::format("the target answered {} of the {} statements of a packet and then "
-                                          "reported no more results; the session cannot be trusted",
-                                          o.done, count);
-        f.file = inputs[b.txs[tp.tx].tx.file_index].name;
-        f.position = p.ours ? b.txs[tp.tx].tx.start : p.offset;
-        f.gtid = b.txs[tp.tx].gtid;
-        f.statement = shorten(p.text);
-        res.failure = std::move(f);
-        return false;
-      }
-      if (o.err != 0) {
-        const std::size_t bad = std::min(i + o.done, b.pieces.size() - 1);
-        const tx_piece& tp = b.pieces[bad];
-        const piece& p = tp.p;
-        const pending_tx& ptx = b.txs[tp.tx];
-        const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
-        const bool skippable = !p.ours && std::find(options.skip_errors.begin(), options.skip_errors.end(),
-                                                    o.err) != options.skip_errors.end();
-        if (connection_lost(o.err) || !(expected || skippable)) {
-          committed(b, tp.tx);
-          replay_failure f;
-          f.message = connection_lost(o.err) ? "the connection to the target was lost (rerun with --resume)"
-                                             : "the target refused a statement";
-          f.file = inputs[ptx.tx.file_index].name;
-          f.position = p.ours ? ptx.tx.start : p.offset;
-          f.gtid = ptx.gtid;
-          f.statement = shorten(p.text);
-          f.server_errno = o.err;
-          f.server_error = o.message;
-          res.failure = std::move(f);
-          return false;
-        }
-        if (!expected) {
-          ++res.skipped_errors;
-          note(fmt::format("{}:{}{}: skipped error {} ({}): {}", inputs[ptx.tx.file_index].name, p.offset,
-                           ptx.gtid.empty() ? "" : " GTID " + ptx.gtid, o.err, o.message, shorten(p.text, 160)));
-        }
-        next = bad + 1;
-      }
-      if (next < b.pieces.size() && !send_from(b, next)) return false;
-    }
-    committed(b, b.txs.size());
-    b.clear();
-    db.serve_load_data(nullptr);
-    return true;
-  };
-
-  // Sends `b` (which becomes the batch in flight); special batches are read at once.
-  auto launch = [&](batch& b) -> bool {
-    if (b.pieces.empty()) {
-      committed(b, b.txs.size());
-      b.clear();
-      return true;
-    }
-    if (!send_from(b, 0)) return false;
-    if (b.special) return complete(b);
-    return true;
-  };
-
-  // Queues a transaction's statements, with the progress row before its COMMIT (atomic
-  // with it) or after its last statement (statements that commit on their own).
-  auto enqueue = [&](batch& bt, rendered_transaction&& tx_in, std::uint64_t count) {
-    const bool partial = tx_in.more;
-    bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count, partial});
-    pending_tx& q = bt.txs.back();
-    const std::size_t qi = bt.txs.size() - 1;
-    q.gtid = q.tx.gtid.text();
-    q.own.reserve(6);  // the pieces point into them: no reallocation afterwards
-    const bool reset = jobs.build(q.tx, file_names[q.tx.file_index], q.count, q.own,
-                                  [&](const piece& p, job_builder::part) {
-                                    bt.special = bt.special || p.alone;
-                                    bt.pieces.push_back({p, qi});
-                                    bt.bytes += p.text.size() + 3;
-                                  });
-    if (reset) stream.reset_gtid_session();
-  };
-
-  // The next transaction's progress count: those committed, in flight and queued.
-  auto next_count = [&] { return transactions + flight.txs.size() + filling.txs.size() + 1; };
-
-  // The progress row's events go in each transaction's own BINLOG statement.
-  std::uint64_t rows_count = 0;  // the count the last row events recorded
-  if (progress_rows) {
-    stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-      const std::uint64_t count = next_count();
-      if (!append_progress_rows(out, cp, id, file_names[cp.file_index], count)) return false;
-      rows_count = count;
-      return true;
-    };
-  }
-  // The count a transaction's progress row records (the row events said it already).
-  auto count_for = [&](const rendered_transaction& tx) -> std::optional<std::uint64_t> {
-    const std::uint64_t n = next_count();
-    if (tx.commit_rows && n != rows_count) return std::nullopt;
-    return n;
-  };
-  auto finish_all = [&]() -> bool {
-    if (flight.in_flight && !complete(flight)) return false;
-    flight.clear();
-    if (!filling.txs.empty()) {
-      std::swap(flight, filling);
-      if (!launch(flight) || (flight.in_flight && !complete(flight))) return false;
-      flight.clear();
-    }
-    return true;
-  };
-
-  for (;;) {
-    auto next = stream.next();
-    flush_notes();
-    if (!next) {
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      if (!same_server.empty()) return fail(same_server);
-      const auto& e = next.error();
-      replay_failure f;
-      f.message = e.message();
-      f.file = stream.file_index() < inputs.size() ? inputs[stream.file_index()].name : "";
-      f.position = e.offset;
-      res.failure = std::move(f);
-      report(true);
-      return res;
-    }
-    if (!*next) break;
-    if (resume_point && !stream.resume_checked()) {
-      return fail(fmt::format("--resume: no transaction ends at the recorded position {}:{}; the files given are "
-                              "not the ones the replay recorded",
-                              resume_point->first, resume_point->second));
-    }
-    resume_point.reset();
-    rendered_transaction& tx = **next;
-    if (!options.force_same_server && !target_uuid.empty() && tx.gtid.k == gtid_ref::kind::mysql &&
-        format_uuid(tx.gtid.uuid) == target_uuid) {
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      return fail(fmt::format("transaction {} was written by the target itself (its server_uuid); "
-                              "--force-same-server to replay it anyway",
-                              tx.gtid.text()));
-    }
-    const bool special = has_own_packet_statement(tx);
-    if (special || tx.more) {
-      // Everything before it is applied first; then it goes by itself (a piece of a large
-      // transaction too: it is sent before the next piece is rendered).
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      const auto count = count_for(tx);
-      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
-      enqueue(filling, std::move(tx), *count);
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-    } else {
-      const auto count = count_for(tx);
-      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
-      enqueue(filling, std::move(tx), *count);
-      if (filling.txs.size() >= packet_limits::batch_transactions || filling.bytes >= limits.batch_bytes()) {
-        // The batch in flight is read while this one was being rendered; this one goes.
-        if (flight.in_flight && !complete(flight)) {
-          report(true);
-          return res;
-        }
-        flight.clear();
-        std::swap(flight, filling);
-        if (!launch(flight)) {
-          report(true);
-          return res;
-        }
-      }
-    }
-    if (clock_type::now() - last_report >= std::chrono::milliseconds(500)) {
-      last_report = clock_type::now();
-      const auto fi = stream.file_index();
-      if (fi < sources.size()) sources[fi].release_before(stream.position());
-      report(false);
-    }
-  }
-  if (!finish_all()) {
-    report(true);
-    return res;
-  }
-  if (resume_point && !stream.resume_checked()) {
-    return fail(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
-                            resume_point->second));
-  }
-  if (!target_mariadb && jobs.gtid_next_used()) (void)db.run(std::string(gtid_next_automatic), 1);
-  res.stopped_at_stop_point = stream.stopped();
-  report(true);
+  serial_applier(ctx, db, progress_rows, res).run();
   return res;
 }
 }  // namespace

@@ -103,9 +103,9 @@ struct connection_use {
 // the target only through it: unit tests pass a fake (tests/support/fake_connection.hpp).
 using connection_factory = std::function<std::unique_ptr<sql_connection>(const connection_options&,
                                                                          connection_use, std::string& error)>;
-// What the parallel applier needs from replay()'s setup (connection checked, progress
+// What the appliers (serial and parallel) need from replay()'s setup (connection checked, progress
 // table ready, resume point set on the stream).
-struct parallel_context {
+struct apply_context {
   const replay_options* options = nullptr;
   const std::vector<binlog_input>* inputs = nullptr;
   const std::vector<std::string>* file_names = nullptr;  // the inputs' base names
@@ -130,6 +130,6 @@ struct parallel_context {
                                         const connection_factory& connect);
 
 // Applies the stream on options->parallel connections; fills `res`.
-void apply_parallel(parallel_context& ctx, replay_result& res);
+void apply_parallel(apply_context& ctx, replay_result& res);
 
 }  // namespace binlogkit::detail
