@@ -33,6 +33,7 @@
 
 #include "batch_pace.hpp"
 #include "progress_rows.hpp"
+#include "replay/dependency_policy.hpp"
 #include "replay/job_builder.hpp"
 #include "replay_session.hpp"
 
@@ -294,12 +295,7 @@ class scheduler {
     f.message = "internal error: the progress count of the row events and of the transaction differ";
     return f;
   }
-  std::uint64_t barrier_ = 0;          // last transaction applied alone
-  std::optional<std::uint64_t> group_commit_id_;
-  std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
-  bool group_statement_ = false;
-  std::size_t mysql_file_ = no_seq;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> mysql_clock_;  // (sequence_number, seq)
+  dependency_policy policy_{opt_.mode == replay_options::parallel_mode::optimistic};
   bool serial_stretch_ = false;
   std::uint64_t serial_count_ = 0;
   // Some transaction waits for earlier ones to have executed (after_executed): followers'
@@ -571,35 +567,15 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
 
 // Decides when a transaction may start (reading thread only).
 void scheduler::schedule(job& j) {
-  const gtid_ref& g = j.tx.gtid;
-  const bool optimistic = opt_.mode == replay_options::parallel_mode::optimistic;
-  std::string why;  // empty: may run in parallel
-  if (j.streamed) {
-    why = "a large transaction, sent in pieces as it is read";
-  } else if (!j.tx.commit) {
-    why = "it commits on its own (DDL, non-transactional table, XA or ROLLBACK)";
-  } else if (g.k == gtid_ref::kind::mariadb) {
-    if ((g.mariadb_flags & mariadb_gtid_event::fl_ddl) != 0) why = "DDL";
-    else if ((g.mariadb_flags & mariadb_gtid_event::fl_transactional) == 0) why = "not transactional (FL_TRANSACTIONAL unset)";
-    else if (optimistic && (g.mariadb_flags & mariadb_gtid_event::fl_allow_parallel) == 0)
-      why = "FL_ALLOW_PARALLEL unset";
-  } else if (g.k == gtid_ref::kind::mysql || g.k == gtid_ref::kind::mysql_anonymous) {
-    if (!optimistic && g.sequence_number <= 0) why = "no logical clock in its GTID event";
-  } else if (!optimistic) {
-    why = "no GTID event (no group commit or logical clock information)";
-  }
-  if (optimistic && why.empty() && j.pinned) why = "statement-based (optimistic mode runs only row events together)";
-
+  const start_rule r = policy_.decide(j.seq, j.tx, j.pinned, j.streamed);
+  j.after_committed = r.after_committed;
+  j.after_executed = r.after_executed;
   const auto& inputs = *ctx_.inputs;
-  if (!why.empty()) {
+  if (r.alone) {
     j.alone = true;
-    j.after_committed = j.seq - 1;
-    j.after_executed = 0;
-    barrier_ = j.seq;
-    group_commit_id_.reset();
     ++serial_count_;
     if (opt_.verbose && !serial_stretch_) {
-      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, why));
+      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, r.why));
     }
     serial_stretch_ = true;
     return;
@@ -608,50 +584,7 @@ void scheduler::schedule(job& j) {
     note(fmt::format("{}:{}: applying in parallel again", inputs[j.tx.file_index].name, j.tx.start));
   }
   serial_stretch_ = false;
-
-  if (optimistic) {
-    j.after_committed = barrier_;
-    j.after_executed = 0;
-    return;
-  }
-  if (g.k == gtid_ref::kind::mariadb) {
-    // A group: consecutive transactions with one commit_id. A transaction committed alone
-    // (no commit_id) is a group of one.
-    const bool same = g.commit_id && group_commit_id_ && *g.commit_id == *group_commit_id_ && !j.pinned &&
-                      !group_statement_;
-    if (!same) {
-      group_after_executed_ = j.seq - 1;
-      // A statement-based transaction reads without locking (INSERT ... SELECT, UPDATE
-      // with a subquery can): it starts after every earlier one committed.
-      group_after_committed_ = j.pinned ? j.seq - 1 : barrier_;
-      group_statement_ = j.pinned;
-    }
-    group_commit_id_ = g.commit_id;
-    if (!g.commit_id) group_commit_id_.reset();
-    j.after_executed = group_after_executed_;
-    if (j.after_executed != 0) executed_matters_ = true;
-    j.after_committed = std::max(group_after_committed_, barrier_);
-    return;
-  }
-  // MySQL logical clock: every transaction of this file with sequence_number <=
-  // last_committed must have committed. Sequence numbers start again in each file.
-  if (j.tx.file_index != mysql_file_) {
-    mysql_file_ = j.tx.file_index;
-    mysql_clock_.clear();
-    barrier_ = std::max(barrier_, j.seq - 1);
-  }
-  std::uint64_t dep = barrier_;
-  for (auto it = mysql_clock_.rbegin(); it != mysql_clock_.rend(); ++it) {
-    if (it->first <= g.last_committed) {
-      dep = std::max(dep, it->second);
-      break;
-    }
-  }
-  if (j.pinned) dep = j.seq - 1;
-  j.after_committed = dep;
-  j.after_executed = 0;
-  mysql_clock_.emplace_back(g.sequence_number, j.seq);
-  while (mysql_clock_.size() > 4096) mysql_clock_.pop_front();
+  if (j.after_executed != 0) executed_matters_ = true;
 }
 
 job* scheduler::take(std::size_t w) {

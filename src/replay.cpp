@@ -146,16 +146,185 @@ replay_result replay_with(const std::vector<std::string>& files_in, const replay
 }  // namespace detail
 
 namespace {
+
+// A failure with a message, and one with the server's error.
+replay_failure failure(std::string message) {
+  replay_failure f;
+  f.message = std::move(message);
+  return f;
+}
+replay_failure server_failure(std::string what, unsigned e, std::string msg) {
+  replay_failure f;
+  f.message = std::move(what);
+  f.server_errno = e;
+  f.server_error = std::move(msg);
+  return f;
+}
+
+// What the target says of itself.
+struct target_facts {
+  bool mariadb = false;
+  std::uint64_t server_id = 0;
+  std::uint64_t max_packet = 0;
+  bool log_bin = false;
+  std::string uuid;  // MySQL targets
+};
+std::optional<replay_failure> read_target(sql_connection& db, target_facts& t) {
+  t.mariadb = db.server_version().find("MariaDB") != std::string::npos;
+  auto info = db.query_row("SELECT @@server_id, @@max_allowed_packet, @@log_bin");
+  if (!info.ok || info.cols.size() < 3) return server_failure("cannot read the target's settings", info.err, info.message);
+  t.server_id = std::strtoull(info.cols[0].value_or("0").c_str(), nullptr, 10);
+  t.max_packet = std::strtoull(info.cols[1].value_or("4194304").c_str(), nullptr, 10);
+  t.log_bin = info.cols[2].value_or("0") == "1";
+  if (!t.mariadb) {
+    auto u = db.query_row("SELECT @@server_uuid");
+    if (u.ok && !u.cols.empty() && u.cols[0]) t.uuid = *u.cols[0];
+  }
+
+  return std::nullopt;
+}
+
+std::optional<replay_failure> refuse_own_binlog(const std::vector<binlog_input>& inputs, std::uint64_t server_id,
+                                                const replay_options& options) {
+  // Refuse the server that wrote the binlog before anything is written to it. (The
+  // stream checks every format description again as it reads.)
+  if (!options.force_same_server) {
+    for (const auto& in : inputs) {
+      event_reader r(in.data);
+      auto first = r.next();
+      if (first && *first && (*first)->type() == event_type::format_description &&
+          (*first)->header.server_id == server_id) {
+        return failure(fmt::format(
+            "{} was written by server_id {}, the target's own server_id: replaying a server's binlog into itself "
+            "applies everything twice (--force-same-server to do it anyway)",
+            in.name, server_id));
+      }
+    }
+  }
+
+  return std::nullopt;
+}
+
+// Sets the session up and takes the replay id's lock.
+std::optional<replay_failure> prepare_session(sql_connection& db, const replay_options& options,
+                                              const std::string& id) {
+  // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
+  // that --disable-log-bin covers it too).
+  {
+    const auto setup = session_setup(options.disable_log_bin);
+    auto o = db.run(setup.sql, setup.count);
+    if (o.err != 0) return server_failure("cannot prepare the session", o.err, o.message);
+  }
+
+  // One replay per id at a time: the lock lives as long as this session.
+  std::string lock_name = "binlogkit.replay." + id;
+  if (lock_name.size() > 64) lock_name = fmt::format("binlogkit.replay.{:016x}", fnv1a(id));
+  {
+    // A replay killed a moment ago may still hold it while its server session winds down.
+    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 3), IS_USED_LOCK(" +
+                          string_literal(lock_name) + ")");
+    if (!l.ok) return server_failure("GET_LOCK failed", l.err, l.message);
+    if (l.cols.empty() || l.cols[0].value_or("0") != "1") {
+      return failure(fmt::format("another replay with id '{}' is running (lock '{}' is held by connection {})", id,
+                              lock_name, l.cols.size() > 1 ? l.cols[1].value_or("?") : "?"));
+    }
+  }
+
+  {
+    // The worker connections of a parallel replay of this id killed a moment ago may
+    // still be finishing their last packets.
+    std::string sql = "SELECT COALESCE(NULL";
+    for (std::size_t k = 0; k < max_parallel; ++k) {
+      sql += ", IS_USED_LOCK(" + string_literal(worker_lock_name(id, k)) + ")";
+    }
+    sql += ")";
+    for (int tries = 0;; ++tries) {
+      auto l = db.query_row(sql);
+      if (!l.ok) return server_failure("IS_USED_LOCK failed", l.err, l.message);
+      if (l.cols.empty() || !l.cols[0]) break;
+      if (tries >= 100) {
+        return failure(fmt::format("another replay with id '{}' is running (connection {} holds a worker lock)", id,
+                                *l.cols[0]));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  return std::nullopt;
+}
+
+// Where a replay id stands in the progress table (created when missing).
+struct progress_state {
+  std::uint64_t transactions = 0;  // recorded when this run starts
+  std::optional<std::pair<std::string, std::uint64_t>> resume_point;
+  bool slot_rows_found = false;    // rows of a parallel replay's connections a kill left behind
+};
+std::optional<replay_failure> read_progress(sql_connection& db, const replay_options& options, const std::string& id,
+                                            progress_state& st, replay_result& res) {
+  // -- progress table -----------------------------------------------------------------
+  {
+    auto t = db.query_row(
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='binlogkit' AND "
+        "TABLE_NAME='replay_progress'");
+    if (!t.ok) return server_failure("cannot look for the progress table", t.err, t.message);
+    if (t.cols.empty() || t.cols[0].value_or("0") == "0") {
+      for (auto sql : {create_schema, create_table}) {
+        auto o = db.run(std::string(sql), 1);
+        if (o.err != 0) return server_failure("cannot create binlogkit.replay_progress", o.err, o.message);
+      }
+    }
+  }
+  // Rows of a parallel replay's connections that a kill left behind (progress_slot_id).
+  {
+    // The replay's position is its row's or, after a parallel replay was killed, the one
+    // of its rows that counts the most transactions: commits go in binlog order, so every
+    // transaction up to that one is committed.
+    const std::string ids = string_literal(id) + ", " + progress_slot_literals(id);
+    auto r = db.query_row(
+        "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id` IN (" + ids + ") AND `replay_id`<>" + string_literal(id) +
+        ") FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + ids + ") ORDER BY `transactions` DESC LIMIT 1");
+    if (!r.ok) return server_failure("cannot read binlogkit.replay_progress", r.err, r.message);
+    const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
+    st.slot_rows_found = r.found && r.cols[5].value_or("0") != "0";
+    if (!r.found || r.cols[4].value_or("0") == "0") {
+      // The row every later update rewrites, written (and binlogged) before anything is
+      // applied, so that the target's own replicas have it too.
+      auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
+                      "`transactions`) VALUES (" + string_literal(id) + ", '', 0, '', 0)", 1);
+      if (o.err != 0) return server_failure("cannot write binlogkit.replay_progress", o.err, o.message);
+    }
+    if (started) {
+      if (!options.resume) {
+        return failure(fmt::format(
+            "replay id '{}' has recorded progress ({}:{}, {} transactions, GTID {}): continue it with --resume, "
+            "or choose another --replay-id",
+            id, r.cols[0].value_or(""), r.cols[1].value_or(""), r.cols[3].value_or(""), r.cols[2].value_or("")));
+      }
+      st.resume_point = std::pair{r.cols[0].value_or(""), std::strtoull(r.cols[1].value_or("0").c_str(), nullptr, 10)};
+      st.transactions = std::strtoull(r.cols[3].value_or("0").c_str(), nullptr, 10);
+      res.progress.transactions = st.transactions;  // what a run that fails before applying anything folds
+      res.progress.file = st.resume_point->first;
+      res.progress.position = st.resume_point->second;
+      res.progress.gtid = r.cols[2].value_or("");
+    } else if (options.resume) {
+      if (options.on_note) options.on_note(fmt::format("replay id '{}' has no recorded progress: starting at the beginning", id));
+    }
+  }
+
+  return std::nullopt;
+}
+
 replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
                              const connection_factory& connect) {
   replay_result res;
   const auto t0 = clock_type::now();
-  auto fail = [&](std::string message) -> replay_result& {
-    replay_failure f;
-    f.message = std::move(message);
+  auto fail_with = [&](replay_failure f) -> replay_result& {
     res.failure = std::move(f);
     return res;
   };
+  auto fail = [&](std::string message) -> replay_result& { return fail_with(failure(std::move(message))); };
   auto note = [&](const std::string& text) {
     if (options.on_note) options.on_note(text);
   };
@@ -180,141 +349,21 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
       connect(options.connection, connection_use{options.parallel <= 1, nullptr}, connect_error);
   if (!connect_error.empty()) return fail(connect_error);
   sql_connection& db = *connection;
-  const std::string version = db.server_version();
-  const bool target_mariadb = version.find("MariaDB") != std::string::npos;
+  target_facts target;
+  if (auto f = read_target(db, target)) return fail_with(std::move(*f));
+  const bool target_mariadb = target.mariadb;
+  const std::uint64_t target_server_id = target.server_id;
+  const std::uint64_t max_packet = target.max_packet;
+  const bool target_log_bin = target.log_bin;
+  const std::string target_uuid = target.uuid;
+  if (auto f = refuse_own_binlog(inputs, target_server_id, options)) return fail_with(std::move(*f));
+  if (auto f = prepare_session(db, options, id)) return fail_with(std::move(*f));
+  progress_state progress;
+  if (auto f = read_progress(db, options, id, progress, res)) return fail_with(std::move(*f));
+  std::uint64_t transactions = progress.transactions;
+  std::optional<std::pair<std::string, std::uint64_t>> resume_point = progress.resume_point;
+  const bool slot_rows_found = progress.slot_rows_found;
 
-  auto server_fail = [&](std::string what, unsigned e, std::string msg) -> replay_result& {
-    replay_failure f;
-    f.message = std::move(what);
-    f.server_errno = e;
-    f.server_error = std::move(msg);
-    res.failure = std::move(f);
-    return res;
-  };
-
-  auto info = db.query_row("SELECT @@server_id, @@max_allowed_packet, @@log_bin");
-  if (!info.ok || info.cols.size() < 3) return server_fail("cannot read the target's settings", info.err, info.message);
-  const std::uint64_t target_server_id = std::strtoull(info.cols[0].value_or("0").c_str(), nullptr, 10);
-  const std::uint64_t max_packet = std::strtoull(info.cols[1].value_or("4194304").c_str(), nullptr, 10);
-  const bool target_log_bin = info.cols[2].value_or("0") == "1";
-  std::string target_uuid;
-  if (!target_mariadb) {
-    auto u = db.query_row("SELECT @@server_uuid");
-    if (u.ok && !u.cols.empty() && u.cols[0]) target_uuid = *u.cols[0];
-  }
-
-  // Refuse the server that wrote the binlog before anything is written to it. (The
-  // stream checks every format description again as it reads.)
-  if (!options.force_same_server) {
-    for (const auto& in : inputs) {
-      event_reader r(in.data);
-      auto first = r.next();
-      if (first && *first && (*first)->type() == event_type::format_description &&
-          (*first)->header.server_id == target_server_id) {
-        return fail(fmt::format(
-            "{} was written by server_id {}, the target's own server_id: replaying a server's binlog into itself "
-            "applies everything twice (--force-same-server to do it anyway)",
-            in.name, target_server_id));
-      }
-    }
-  }
-
-  // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
-  // that --disable-log-bin covers it too).
-  {
-    const auto setup = session_setup(options.disable_log_bin);
-    auto o = db.run(setup.sql, setup.count);
-    if (o.err != 0) return server_fail("cannot prepare the session", o.err, o.message);
-  }
-
-  // One replay per id at a time: the lock lives as long as this session.
-  std::string lock_name = "binlogkit.replay." + id;
-  if (lock_name.size() > 64) lock_name = fmt::format("binlogkit.replay.{:016x}", fnv1a(id));
-  {
-    // A replay killed a moment ago may still hold it while its server session winds down.
-    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 3), IS_USED_LOCK(" +
-                          string_literal(lock_name) + ")");
-    if (!l.ok) return server_fail("GET_LOCK failed", l.err, l.message);
-    if (l.cols.empty() || l.cols[0].value_or("0") != "1") {
-      return fail(fmt::format("another replay with id '{}' is running (lock '{}' is held by connection {})", id,
-                              lock_name, l.cols.size() > 1 ? l.cols[1].value_or("?") : "?"));
-    }
-  }
-
-  {
-    // The worker connections of a parallel replay of this id killed a moment ago may
-    // still be finishing their last packets.
-    std::string sql = "SELECT COALESCE(NULL";
-    for (std::size_t k = 0; k < max_parallel; ++k) {
-      sql += ", IS_USED_LOCK(" + string_literal(worker_lock_name(id, k)) + ")";
-    }
-    sql += ")";
-    for (int tries = 0;; ++tries) {
-      auto l = db.query_row(sql);
-      if (!l.ok) return server_fail("IS_USED_LOCK failed", l.err, l.message);
-      if (l.cols.empty() || !l.cols[0]) break;
-      if (tries >= 100) {
-        return fail(fmt::format("another replay with id '{}' is running (connection {} holds a worker lock)", id,
-                                *l.cols[0]));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  // -- progress table -----------------------------------------------------------------
-  {
-    auto t = db.query_row(
-        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='binlogkit' AND "
-        "TABLE_NAME='replay_progress'");
-    if (!t.ok) return server_fail("cannot look for the progress table", t.err, t.message);
-    if (t.cols.empty() || t.cols[0].value_or("0") == "0") {
-      for (auto sql : {create_schema, create_table}) {
-        auto o = db.run(std::string(sql), 1);
-        if (o.err != 0) return server_fail("cannot create binlogkit.replay_progress", o.err, o.message);
-      }
-    }
-  }
-  std::uint64_t transactions = 0;
-  std::optional<std::pair<std::string, std::uint64_t>> resume_point;
-  // Rows of a parallel replay's connections that a kill left behind (progress_slot_id).
-  bool slot_rows_found = false;
-  {
-    // The replay's position is its row's or, after a parallel replay was killed, the one
-    // of its rows that counts the most transactions: commits go in binlog order, so every
-    // transaction up to that one is committed.
-    const std::string ids = string_literal(id) + ", " + progress_slot_literals(id);
-    auto r = db.query_row(
-        "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
-        "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
-        "WHERE `replay_id` IN (" + ids + ") AND `replay_id`<>" + string_literal(id) +
-        ") FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + ids + ") ORDER BY `transactions` DESC LIMIT 1");
-    if (!r.ok) return server_fail("cannot read binlogkit.replay_progress", r.err, r.message);
-    const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
-    slot_rows_found = r.found && r.cols[5].value_or("0") != "0";
-    if (!r.found || r.cols[4].value_or("0") == "0") {
-      // The row every later update rewrites, written (and binlogged) before anything is
-      // applied, so that the target's own replicas have it too.
-      auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
-                      "`transactions`) VALUES (" + string_literal(id) + ", '', 0, '', 0)", 1);
-      if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
-    }
-    if (started) {
-      if (!options.resume) {
-        return fail(fmt::format(
-            "replay id '{}' has recorded progress ({}:{}, {} transactions, GTID {}): continue it with --resume, "
-            "or choose another --replay-id",
-            id, r.cols[0].value_or(""), r.cols[1].value_or(""), r.cols[3].value_or(""), r.cols[2].value_or("")));
-      }
-      resume_point = std::pair{r.cols[0].value_or(""), std::strtoull(r.cols[1].value_or("0").c_str(), nullptr, 10)};
-      transactions = std::strtoull(r.cols[3].value_or("0").c_str(), nullptr, 10);
-      res.progress.transactions = transactions;  // what a run that fails before applying anything folds
-      res.progress.file = resume_point->first;
-      res.progress.position = resume_point->second;
-      res.progress.gtid = r.cols[2].value_or("");
-    } else if (options.resume) {
-      note(fmt::format("replay id '{}' has no recorded progress: starting at the beginning", id));
-    }
-  }
 
   render_options ro;
   ro.dialect = target_mariadb ? sql_dialect::mariadb : sql_dialect::mysql;
@@ -400,7 +449,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     }
     sql += "\n;\nCOMMIT";
     auto o = db.run(sql, n + 1);
-    if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
+    if (o.err != 0) return fail_with(server_failure("cannot write binlogkit.replay_progress", o.err, o.message));
   } else if (options.parallel > 1 && progress_rows) {
     note(fmt::format("--replay-id '{}' leaves no room for the rows of the connections (at most {} characters "
                      "with --parallel {}): the progress row is written by UPDATE statements at each commit",

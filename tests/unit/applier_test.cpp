@@ -12,6 +12,7 @@
 #include "binlogkit/inputs.hpp"
 #include "binlogkit/replay.hpp"
 #include "binlogkit/sql.hpp"
+#include "replay/dependency_policy.hpp"
 #include "replay/job_builder.hpp"
 #include "replay_session.hpp"
 #include "support/fake_connection.hpp"
@@ -469,6 +470,74 @@ TEST_CASE("applier: statements carry their kind; the builder adds our statements
   CHECK(is_progress(create[2]));
   CHECK(create[3] == "COMMIT");
   CHECK(create[4] == "SET @@session.sql_log_bin=1");
+}
+
+}  // TEST_SUITE
+
+namespace {
+binlogkit::rendered_transaction mariadb_tx(std::optional<std::uint64_t> commit_id, std::uint8_t flags) {
+  binlogkit::rendered_transaction tx;
+  tx.gtid.k = binlogkit::gtid_ref::kind::mariadb;
+  tx.gtid.commit_id = commit_id;
+  tx.gtid.mariadb_flags = flags;
+  tx.commit = 0;
+  return tx;
+}
+binlogkit::rendered_transaction mysql_tx(std::size_t file, std::int64_t last_committed, std::int64_t sequence_number) {
+  binlogkit::rendered_transaction tx;
+  tx.file_index = file;
+  tx.gtid.k = binlogkit::gtid_ref::kind::mysql;
+  tx.gtid.last_committed = last_committed;
+  tx.gtid.sequence_number = sequence_number;
+  tx.commit = 0;
+  return tx;
+}
+}  // namespace
+
+TEST_SUITE("applier") {
+
+TEST_CASE("dependency policy: MariaDB groups start once every earlier one executed; DDL goes alone") {
+  using binlogkit::mariadb_gtid_event;
+  constexpr std::uint8_t trx = mariadb_gtid_event::fl_transactional | mariadb_gtid_event::fl_allow_parallel;
+  binlogkit::detail::dependency_policy p(false);
+  auto r1 = p.decide(1, mariadb_tx(7, trx), false, false);
+  auto r2 = p.decide(2, mariadb_tx(7, trx), false, false);  // same group as 1
+  auto r3 = p.decide(3, mariadb_tx(9, trx), false, false);  // next group: after 1 and 2 executed
+  CHECK_FALSE(r1.alone);
+  CHECK(r1.after_executed == 0);
+  CHECK(r2.after_executed == 0);
+  CHECK(r3.after_executed == 2);
+  CHECK(r3.after_committed == 0);
+  auto r4 = p.decide(4, mariadb_tx(9, trx | mariadb_gtid_event::fl_ddl), false, false);
+  CHECK(r4.alone);
+  CHECK(r4.why == "DDL");
+  CHECK(r4.after_committed == 3);
+  auto r5 = p.decide(5, mariadb_tx(11, trx), false, false);  // after the barrier of 4
+  CHECK(r5.after_committed == 4);
+  CHECK(r5.after_executed == 4);
+  auto r6 = p.decide(6, mariadb_tx(11, trx), true, false);  // statement-based: a group of its own, after all committed
+  CHECK(r6.after_committed == 5);
+  auto r7 = p.decide(7, mariadb_tx(std::nullopt, mariadb_gtid_event::fl_allow_parallel), false, false);
+  CHECK(r7.alone);
+  CHECK(r7.why == "not transactional (FL_TRANSACTIONAL unset)");
+}
+
+TEST_CASE("dependency policy: MySQL logical clock, and optimistic mode") {
+  binlogkit::detail::dependency_policy p(false);
+  CHECK(p.decide(1, mysql_tx(0, 0, 1), false, false).after_committed == 0);
+  CHECK(p.decide(2, mysql_tx(0, 0, 2), false, false).after_committed == 0);  // both after sequence 0
+  CHECK(p.decide(3, mysql_tx(0, 2, 3), false, false).after_committed == 2);  // after sequence 2: seq 2
+  CHECK(p.decide(4, mysql_tx(1, 0, 1), false, false).after_committed == 3);  // a new file: after all of the last
+  const auto no_clock = p.decide(5, mysql_tx(1, 0, 0), false, false);
+  CHECK(no_clock.alone);
+  CHECK(no_clock.why == "no logical clock in its GTID event");
+
+  binlogkit::detail::dependency_policy o(true);
+  CHECK(o.decide(1, mysql_tx(0, 0, 0), false, false).after_committed == 0);  // no clock needed
+  const auto stmt = o.decide(2, mysql_tx(0, 0, 0), true, false);
+  CHECK(stmt.alone);
+  CHECK(stmt.after_committed == 1);
+  CHECK(o.decide(3, mysql_tx(0, 0, 0), false, false).after_committed == 2);  // after the barrier
 }
 
 }  // TEST_SUITE
