@@ -107,6 +107,20 @@ class scheduler {
   void run();
 
  private:
+  // ---- run()'s steps ----
+  bool open_workers();
+  void read_and_schedule(std::optional<replay_failure>& read_failure);
+  void wait_for_workers();
+  void finish(std::optional<replay_failure> read_failure);
+  void report(bool finished);
+  void flush_notes();
+  void tick();  // twice a second while reading: notes, progress, pages read released
+  void set_failure(std::string message) {
+    replay_failure f;
+    f.message = std::move(message);
+    res_.failure = std::move(f);
+  }
+  clock_type::time_point last_report_{};
   class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
@@ -1289,18 +1303,11 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
 }
 
 void scheduler::run() {
-  const auto& inputs = *ctx_.inputs;
-  transaction_stream& stream = *ctx_.stream;
   const std::size_t n = opt_.parallel;
-  auto set_failure = [&](std::string message) {
-    replay_failure f;
-    f.message = std::move(message);
-    res_.failure = std::move(f);
-  };
-
   if (ctx_.progress_rows) {
     for (std::size_t k = 1; k <= n; ++k) slot_ids_.push_back(progress_slot_id(ctx_.id, k));
-    stream.on_commit_rows = [this, n](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+    ctx_.stream->on_commit_rows = [this, n](const transaction_stream::commit_point& cp,
+                                            std::vector<std::uint8_t>& out) {
       const std::uint64_t count = ctx_.transactions + next_seq_;  // make_job's count for it
       if (!append_progress_rows(out, cp, slot_ids_[(next_seq_ - 1) % n], (*ctx_.file_names)[cp.file_index], count)) {
         return false;
@@ -1309,15 +1316,116 @@ void scheduler::run() {
       return true;
     };
   }
+  if (!open_workers()) return;
 
-  // -- connections --
+  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
+  pace_.start(clock_type::now());
+  batching_ = opt_.batches == replay_options::batch_mode::always ||
+              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
+  last_report_ = clock_type::now();
+
+  running_workers_ = n;
+  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
+  std::thread workers([this] { loop_.run(); });
+  std::thread watcher([this] { watcher_main(); });
+  std::optional<replay_failure> read_failure;
+  read_and_schedule(read_failure);
+  wait_for_workers();
+  workers.join();
+  watcher.join();
+  finish(std::move(read_failure));
+}
+
+// The result: the first failure (the workers' before the reader's), counters, notes.
+void scheduler::finish(std::optional<replay_failure> read_failure) {
+  const std::size_t n = opt_.parallel;
+  transaction_stream& stream = *ctx_.stream;
+  auto& resume_point = *ctx_.resume_point;
+  flush_notes();
+  res_.retries = retries_;
+  res_.skipped_errors = skipped_;
+  res_.serial_transactions = serial_count_;
+  if (failure_) {
+    res_.failure = std::move(failure_);
+  } else if (read_failure) {
+    res_.failure = std::move(read_failure);
+  } else if (resume_point && !stream.resume_checked()) {
+    set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
+                            resume_point->second));
+  }
+  if (!res_.failure && !ctx_.target_mariadb && jobs_.gtid_next_used()) {
+    for (auto& wk : workers_) (void)wk->db->run(std::string(gtid_next_automatic), 1);
+  }
+  res_.stopped_at_stop_point = !res_.failure && stream.stopped();
+  if (opt_.verbose && opt_.on_note) {
+    opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
+                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
+                             "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
+                             "batches of one connection ({} changes of way){}",
+                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
+                             deferred_reads_, batched_, batch_count_, batch_switches_,
+                             late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
+  }
+  report(true);
+}
+
+void scheduler::report(bool finished) {
+  {
+    sched_lock lk(*this);
+    res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
+    res_.progress.transactions_run = committed_run_;
+    if (last_count_ != 0) {
+      res_.progress.file = last_file_;
+      res_.progress.position = last_pos_;
+      res_.progress.gtid = last_gtid_;
+    }
+  }
+  res_.progress.bytes_done = finished && !res_.failure ? ctx_.stream->bytes_total() : ctx_.stream->bytes_done();
+  res_.progress.bytes_total = ctx_.stream->bytes_total();
+  res_.progress.elapsed_s = seconds_since_start();
+  res_.progress.finished = finished && !res_.failure;
+  if (opt_.on_progress) opt_.on_progress(res_.progress);
+}
+
+void scheduler::flush_notes() {
+  std::vector<std::string> out;
+  {
+    sched_lock lk(*this);
+    out.swap(notes_);
+  }
+  for (auto& t : out) {
+    if (opt_.on_note) opt_.on_note(t);
+  }
+  for (auto& nt : ctx_.stream->take_notes()) {
+    const auto& say = nt.warning && opt_.on_warning ? opt_.on_warning : opt_.on_note;
+    if (say) {
+      say(fmt::format("{}:{}: {}", nt.file_index < ctx_.inputs->size() ? (*ctx_.inputs)[nt.file_index].name : "?", nt.offset,
+                      nt.text));
+    }
+  }
+}
+
+// Twice a second while reading: notes, progress, and the pages read so far released.
+void scheduler::tick() {
+  if (clock_type::now() - last_report_ < std::chrono::milliseconds(500)) return;
+  last_report_ = clock_type::now();
+  flush_notes();
+  const auto fi = ctx_.stream->file_index();
+  if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(ctx_.stream->position());
+  report(false);
+}
+
+// Opens the worker connections, each with its session set up and its lock. False (with
+// res_.failure) when one cannot be.
+bool scheduler::open_workers() {
+  const std::size_t n = opt_.parallel;
   for (std::size_t w = 0; w < n; ++w) {
     auto wk = std::make_unique<worker>();
     std::string err;
     wk->db = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
     if (!err.empty()) {
       set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
-      return;
+      return false;
     }
     // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
     // and the transaction runs again (as the next to commit, with the later ones rolled
@@ -1330,76 +1438,26 @@ void scheduler::run() {
       f.server_errno = o.err;
       f.server_error = o.message;
       res_.failure = std::move(f);
-      return;
+      return false;
     }
     auto l = wk->db->query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
     if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
       set_failure(fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1, n,
                               worker_lock_name(ctx_.id, w)));
-      return;
+      return false;
     }
     thread_ids_.push_back(std::to_string(wk->db->thread_id()));
     workers_.push_back(std::move(wk));
   }
 
-  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
-  pace_.start(clock_type::now());
-  batching_ = opt_.batches == replay_options::batch_mode::always ||
-              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
-  auto last_report = clock_type::now();
+  return true;
+}
 
-  auto report = [&](bool finished) {
-    {
-      sched_lock lk(*this);
-      res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
-      res_.progress.transactions_run = committed_run_;
-      if (last_count_ != 0) {
-        res_.progress.file = last_file_;
-        res_.progress.position = last_pos_;
-        res_.progress.gtid = last_gtid_;
-      }
-    }
-    res_.progress.bytes_done = finished && !res_.failure ? stream.bytes_total() : stream.bytes_done();
-    res_.progress.bytes_total = stream.bytes_total();
-    res_.progress.elapsed_s = seconds_since_start();
-    res_.progress.finished = finished && !res_.failure;
-    if (opt_.on_progress) opt_.on_progress(res_.progress);
-  };
-  auto flush_notes = [&] {
-    std::vector<std::string> out;
-    {
-      sched_lock lk(*this);
-      out.swap(notes_);
-    }
-    for (auto& t : out) {
-      if (opt_.on_note) opt_.on_note(t);
-    }
-    for (auto& nt : stream.take_notes()) {
-      const auto& say = nt.warning && opt_.on_warning ? opt_.on_warning : opt_.on_note;
-      if (say) {
-        say(fmt::format("{}:{}: {}", nt.file_index < inputs.size() ? inputs[nt.file_index].name : "?", nt.offset,
-                        nt.text));
-      }
-    }
-  };
-
-  // Twice a second while reading: notes, progress, and the pages read so far released.
-  auto tick = [&] {
-    if (clock_type::now() - last_report < std::chrono::milliseconds(500)) return;
-    last_report = clock_type::now();
-    flush_notes();
-    const auto fi = stream.file_index();
-    if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
-    report(false);
-  };
-
-  running_workers_ = n;
-  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
-  std::thread workers([this] { loop_.run(); });
-  std::thread watcher([this] { watcher_main(); });
-
-  // -- reading, rendering, scheduling --
-  std::optional<replay_failure> read_failure;
+// Reads, renders and schedules the transactions until the input ends, a stop point, or a
+// failure (read_failure: of the reading side; the workers' own is failure_).
+void scheduler::read_and_schedule(std::optional<replay_failure>& read_failure) {
+  const auto& inputs = *ctx_.inputs;
+  transaction_stream& stream = *ctx_.stream;
   auto& resume_point = *ctx_.resume_point;
   for (;;) {
     {
@@ -1444,7 +1502,7 @@ void scheduler::run() {
     if (tx.more) {
       // A large transaction: its pieces go out on the first connection as they are read,
       // after every earlier transaction committed; its last piece is scheduled alone.
-      if (!stream_large(std::move(tx), read_failure, tick)) break;
+      if (!stream_large(std::move(tx), read_failure, [this] { tick(); })) break;
       continue;
     }
     if (!rows_count_ok(tx)) {
@@ -1462,7 +1520,7 @@ void scheduler::run() {
       if (queued_jobs() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
         while (!reader_wait_until(lk, reader_wait::room, std::chrono::milliseconds(500))) {
           lk.unlock();
-          last_report = clock_type::now();
+          last_report_ = clock_type::now();
           flush_notes();
           report(false);
           lk.lock();
@@ -1475,6 +1533,10 @@ void scheduler::run() {
     }
     tick();
   }
+}
+
+// Once the input is done: waits until every worker has finished what was scheduled.
+void scheduler::wait_for_workers() {
   {
     sched_lock lk(*this);
     input_done_ = true;
@@ -1488,36 +1550,7 @@ void scheduler::run() {
       lk.lock();
     }
   }
-  workers.join();
-  watcher.join();
-  flush_notes();
-  res_.retries = retries_;
-  res_.skipped_errors = skipped_;
-  res_.serial_transactions = serial_count_;
-  if (failure_) {
-    res_.failure = std::move(failure_);
-  } else if (read_failure) {
-    res_.failure = std::move(read_failure);
-  } else if (resume_point && !stream.resume_checked()) {
-    set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
-                            resume_point->second));
-  }
-  if (!res_.failure && !ctx_.target_mariadb && jobs_.gtid_next_used()) {
-    for (auto& wk : workers_) (void)wk->db->run(std::string(gtid_next_automatic), 1);
-  }
-  res_.stopped_at_stop_point = !res_.failure && stream.stopped();
-  if (opt_.verbose && opt_.on_note) {
-    opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
-                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
-                             "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
-                             "batches of one connection ({} changes of way){}",
-                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
-                             deferred_reads_, batched_, batch_count_, batch_switches_,
-                             late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
-  }
-  report(true);
 }
-
 }  // namespace
 
 void apply_parallel(apply_context& ctx, replay_result& res) {
