@@ -15,7 +15,8 @@ std::string dependency_policy::why_alone(const rendered_transaction& tx, bool st
     why = "it commits on its own (DDL, non-transactional table, XA or ROLLBACK)";
   } else if (g.k == gtid_ref::kind::mariadb) {
     if ((g.mariadb_flags & mariadb_gtid_event::fl_ddl) != 0) why = "DDL";
-    else if ((g.mariadb_flags & mariadb_gtid_event::fl_transactional) == 0) why = "not transactional (FL_TRANSACTIONAL unset)";
+    else if ((g.mariadb_flags & mariadb_gtid_event::fl_transactional) == 0)
+      why = "not transactional (FL_TRANSACTIONAL unset)";
     else if (optimistic_ && (g.mariadb_flags & mariadb_gtid_event::fl_allow_parallel) == 0)
       why = "FL_ALLOW_PARALLEL unset";
   } else if (g.k == gtid_ref::kind::mysql || g.k == gtid_ref::kind::mysql_anonymous) {
@@ -23,7 +24,9 @@ std::string dependency_policy::why_alone(const rendered_transaction& tx, bool st
   } else if (!optimistic_) {
     why = "no GTID event (no group commit or logical clock information)";
   }
-  if (optimistic_ && why.empty() && statement_based) why = "statement-based (optimistic mode runs only row events together)";
+  if (optimistic_ && why.empty() && statement_based) {
+    why = "statement-based (optimistic mode runs only row events together)";
+  }
   return why;
 }
 

@@ -181,7 +181,9 @@ void serial_applier::enqueue(batch& bt, rendered_transaction&& tx_in, std::uint6
 }
 
 // The next transaction's progress count: those committed, in flight_ and queued.
-std::uint64_t serial_applier::next_count() const { return transactions_ + flight_.txs.size() + filling_.txs.size() + 1; }
+std::uint64_t serial_applier::next_count() const {
+  return transactions_ + flight_.txs.size() + filling_.txs.size() + 1;
+}
 
 // The count a transaction's progress row records (the row events said it already).
 std::optional<std::uint64_t> serial_applier::count_for(const rendered_transaction& tx) const {

@@ -36,9 +36,9 @@ class serial_applier {
   void run();
 
  private:
-  // Transactions waiting to be sent, and their statements. Up to batch_transactions
-  // transactions (or batch_bytes of text, packet_limits) go in one multi-statement packet joined by
-  // "\n;\n": one round trip for many transactions, each still with its progress row
+  // Transactions waiting to be sent, and their statements. Up to
+  // packet_limits::batch_transactions transactions (or batch_bytes() of text) go in one
+  // multi-statement packet joined by "\n;\n": one round trip for many transactions, each still with its progress row
   // before its own COMMIT. While the server runs one batch the next one is rendered (the
   // packet is sent, its results read when the next batch is ready). A transaction with
   // LOAD DATA LOCAL, and a statement from the binlog not proven to be one statement

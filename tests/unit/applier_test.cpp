@@ -417,6 +417,20 @@ TEST_CASE("applier: a deadlock rolls the transaction back and runs it again, onc
   CHECK(res.progress.transactions == txs.size());
 }
 
+TEST_CASE("applier: a lock wait timeout is a conflict too: run again, not a stop") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  const std::string victim = txs[8].statements[first_of(txs[8], sql_statement_kind::binlog_rows)];
+  auto script = std::make_shared<fake_script>();
+  script->failures.push_back({victim, 1205, "Lock wait timeout exceeded; try restarting transaction"});
+  const auto res = run(script, files, parallel_options());
+  REQUIRE(res.ok());
+  CHECK(res.retries == 1);
+  const auto all = script->statements();
+  CHECK(std::count(all.begin(), all.end(), victim) == 2);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+}
+
 TEST_CASE("applier: an error of the next to commit stops the parallel replay with every earlier one committed") {
   const std::vector<std::string> files{dir + "minimal.000001"};
   const auto txs = transactions_of(files);
@@ -464,7 +478,8 @@ TEST_CASE("applier: statements carry their kind; the builder adds our statements
   script->log_bin = "1";
   REQUIRE(run(script, {dir + "minimal.000001"}).ok());
   const auto all = script->statements();
-  const auto create = std::find_if(all.begin(), all.end(), [](const std::string& s) { return s.starts_with("CREATE TABLE"); });
+  const auto create =
+      std::find_if(all.begin(), all.end(), [](const std::string& s) { return s.starts_with("CREATE TABLE"); });
   REQUIRE(all.end() - create >= 5);
   CHECK(create[1] == "SET @@session.sql_log_bin=0");
   CHECK(is_progress(create[2]));
