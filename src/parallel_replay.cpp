@@ -35,6 +35,7 @@
 #include "progress_rows.hpp"
 #include "replay/dependency_policy.hpp"
 #include "replay/job_builder.hpp"
+#include "replay/progress_slots.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit::detail {
@@ -305,10 +306,9 @@ class scheduler {
   // never hold a slot's lock together (were they to, the later would only wait for the
   // earlier's commit). The count the last events recorded: make_job's for the same
   // transaction (rows_count_ok).
-  std::vector<std::string> slot_ids_;
-  std::uint64_t rows_count_ = 0;
+  progress_slots slots_;
   [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
-    return !tx.commit_rows || rows_count_ == ctx_.transactions + next_seq_;
+    return slots_.recorded(tx, ctx_.transactions + next_seq_);
   }
   static replay_failure rows_count_failure() {
     replay_failure f;
@@ -1336,15 +1336,10 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
 void scheduler::run() {
   const std::size_t n = opt_.parallel;
   if (ctx_.progress_rows) {
-    for (std::size_t k = 1; k <= n; ++k) slot_ids_.push_back(progress_slot_id(ctx_.id, k));
-    ctx_.stream->on_commit_rows = [this, n](const transaction_stream::commit_point& cp,
-                                            std::vector<std::uint8_t>& out) {
+    slots_ = progress_slots(ctx_.id, n);
+    ctx_.stream->on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
       const std::uint64_t count = ctx_.transactions + next_seq_;  // make_job's count for it
-      if (!append_progress_rows(out, cp, slot_ids_[(next_seq_ - 1) % n], (*ctx_.file_names)[cp.file_index], count)) {
-        return false;
-      }
-      rows_count_ = count;
-      return true;
+      return slots_.append(out, cp, next_seq_, (*ctx_.file_names)[cp.file_index], count);
     };
   }
   if (!open_workers()) return;

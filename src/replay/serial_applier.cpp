@@ -31,7 +31,8 @@ serial_applier::serial_applier(apply_context& ctx, sql_connection& db, bool prog
       t0_(ctx.t0),
       transactions_(ctx.transactions),
       jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}),
-      limits_{ctx.packet_room} {}
+      limits_{ctx.packet_room},
+      slots_(ctx.id, 0) {}
 
 
 void serial_applier::report(bool finished) {
@@ -188,7 +189,7 @@ std::uint64_t serial_applier::next_count() const {
 // The count a transaction's progress row records (the row events said it already).
 std::optional<std::uint64_t> serial_applier::count_for(const rendered_transaction& tx) const {
   const std::uint64_t n = next_count();
-  if (tx.commit_rows && n != rows_count_) return std::nullopt;
+  if (!slots_.recorded(tx, n)) return std::nullopt;
   return n;
 }
 bool serial_applier::finish_all() {
@@ -207,9 +208,7 @@ void serial_applier::run() {
   if (progress_rows_) {
     stream_.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
       const std::uint64_t count = next_count();
-      if (!append_progress_rows(out, cp, id_, names_[cp.file_index], count)) return false;
-      rows_count_ = count;
-      return true;
+      return slots_.append(out, cp, 1, names_[cp.file_index], count);
     };
   }
   for (;;) {

@@ -18,6 +18,7 @@
 #include "binlogkit/source.hpp"
 #include "binlogkit/sql.hpp"
 #include "replay/job_builder.hpp"
+#include "replay/progress_slots.hpp"
 #include "replay/sql_connection.hpp"
 #include "replay_session.hpp"
 
@@ -119,7 +120,7 @@ class serial_applier {
   const packet_limits limits_;
   batch filling_, flight_;
   clock_type::time_point last_report_ = clock_type::now();
-  std::uint64_t rows_count_ = 0;  // the count the last row events recorded
+  progress_slots slots_;  // the replay id's row (progress_rows_)
 };
 
 }  // namespace binlogkit::detail

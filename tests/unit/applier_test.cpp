@@ -455,6 +455,41 @@ TEST_CASE("applier: an error of the next to commit stops the parallel replay wit
   CHECK(joined(progress_counts(*script)) == joined(one_to(6)));
 }
 
+const std::vector<std::string> our_progress_table = {
+    "replay_id|varchar(64)|NO|PRI|256|utf8mb4", "file|varchar(512)|NO||2048|utf8mb4",
+    "end_pos|bigint(20) unsigned|NO||0|",       "gtid|varchar(128)|NO||512|utf8mb4",
+    "transactions|bigint(20) unsigned|NO||0|",  "updated_at|timestamp(6)|NO||0|",
+};
+
+TEST_CASE("applier: on our progress table the row goes in the transaction's BINLOG, UPDATEs only around DDL") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  for (unsigned parallel : {1u, 2u}) {
+    CAPTURE(parallel);
+    auto script = std::make_shared<fake_script>();
+    script->progress_columns = our_progress_table;
+    replay_options o = parallel == 1 ? replay_options{} : parallel_options();
+    const auto res = run(script, files, o);
+    REQUIRE(res.ok());
+    CHECK(res.progress.transactions == txs.size());
+    CHECK(res.progress.position == txs.back().end);
+    // The three DDL transactions (no COMMIT of their own) still get an UPDATE; the row
+    // transactions carry theirs in their BINLOG statement.
+    std::vector<std::uint64_t> counts = progress_counts(*script);
+    if (parallel == 2) {
+      // The fold into the replay's row at the end: one more UPDATE, with the last count.
+      REQUIRE(!counts.empty());
+      CHECK(counts.back() == txs.size());
+      counts.pop_back();
+    }
+    CHECK(joined(counts) == "1 2 3 ");
+    // Each row transaction's BINLOG differs from the binlog's own (its row events added).
+    const auto all = script->statements();
+    const std::string plain = txs[5].statements[first_of(txs[5], sql_statement_kind::binlog_rows)];
+    CHECK(std::find(all.begin(), all.end(), plain) == all.end());
+  }
+}
+
 TEST_CASE("applier: statements carry their kind; the builder adds our statements around a DDL") {
   const auto txs = transactions_of({dir + "minimal.000001"});
   bool ddl = false;
