@@ -578,10 +578,11 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
     j.streamed = true;
     j.pinned = true;
   }
-  (void)jobs_.build(tx, (*ctx_.file_names)[tx.file_index], j.count, j.own, [&](const piece& p, job_builder::part to) {
+  const auto add = [&](const piece& p, job_builder::part to) {
     (to == job_builder::part::body ? j.body : j.commit).push_back(job_piece{p, p.ours ? nullptr : &j});
     if (!p.ours) j.bytes += p.text.size() + 3;
-  });
+  };
+  (void)jobs_.build(tx, (*ctx_.file_names)[tx.file_index], j.gtid, j.count, j.own, add);
   return jp;
 }
 
@@ -1308,7 +1309,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    (void)jobs_.build(part.tx, {}, 0, part.own, [&](const detail::piece& p, job_builder::part) {
+    (void)jobs_.build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
       part.body.push_back(job_piece{p, nullptr});
     });
     auto r = send_pieces(0, part, part.body, part.body.size());

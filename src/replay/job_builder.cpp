@@ -40,12 +40,12 @@ setup_packet session_setup(bool disable_log_bin, unsigned lock_wait_timeout) {
   return s;
 }
 
-void job_builder::own_statements(const rendered_transaction& tx, std::string_view file, std::uint64_t count,
-                                 std::vector<std::string>& own, bool& reset_gtid_next) {
+void job_builder::own_statements(const rendered_transaction& tx, const std::string& file, const std::string& gtid,
+                                 std::uint64_t count, std::vector<std::string>& own, bool& reset_gtid_next) {
   if (tx.commit_rows) {
     own.emplace_back();  // the progress row is in the transaction's BINLOG statement
   } else {
-    own.push_back(progress_update(std::string(file), tx.end, tx.gtid.text(), count, target_.id_literal));
+    own.push_back(progress_update(file, tx.end, gtid, count, target_.id_literal));
   }
   if (tx.commit) return;
   if (!target_.mariadb && gtid_next_used_) {

@@ -114,22 +114,22 @@ class job_builder {
 
   explicit job_builder(target t) : target_(std::move(t)) {}
 
-  // Puts our statements for `tx` (whose progress row records `file`, tx.end, its GTID and
-  // `count`) into `own` (cleared; the pieces view it, so it is not touched again while
+  // Puts our statements for `tx` (whose progress row records `file`, tx.end, `gtid` (its
+  // GTID's text) and `count`) into `own` (cleared; the pieces view it, so it is not touched again while
   // they live) and calls add(piece, part) for every statement in the order it is sent.
   // A piece of a large transaction with more to follow (tx.more) is its statements only.
   // Returns true when the statements end a GTID_NEXT in force (the caller's stream forgets
   // it: transaction_stream::reset_gtid_session).
   template <class Add>
-  bool build(const rendered_transaction& tx, std::string_view file, std::uint64_t count, std::vector<std::string>& own,
-             Add&& add);
+  bool build(const rendered_transaction& tx, const std::string& file, const std::string& gtid, std::uint64_t count,
+             std::vector<std::string>& own, Add&& add);
 
   // A GTID_NEXT is in force on the connection since the last transaction that ended it.
   [[nodiscard]] bool gtid_next_used() const noexcept { return gtid_next_used_; }
 
  private:
-  void own_statements(const rendered_transaction& tx, std::string_view file, std::uint64_t count,
-                      std::vector<std::string>& own, bool& reset_gtid_next);
+  void own_statements(const rendered_transaction& tx, const std::string& file, const std::string& gtid,
+                      std::uint64_t count, std::vector<std::string>& own, bool& reset_gtid_next);
   [[nodiscard]] piece ours(const rendered_transaction& tx, const std::string& text) const noexcept {
     return {text, tx.start, 0, true, false, false, false, sql_statement_kind::query};
   }
@@ -139,8 +139,8 @@ class job_builder {
 };
 
 template <class Add>
-bool job_builder::build(const rendered_transaction& tx, std::string_view file, std::uint64_t count,
-                        std::vector<std::string>& own, Add&& add) {
+bool job_builder::build(const rendered_transaction& tx, const std::string& file, const std::string& gtid,
+                        std::uint64_t count, std::vector<std::string>& own, Add&& add) {
   own.clear();
   for (const auto& st : tx.statements) {
     if (st.kind == sql_statement_kind::gtid_next) gtid_next_used_ = true;
@@ -151,7 +151,7 @@ bool job_builder::build(const rendered_transaction& tx, std::string_view file, s
     return false;
   }
   bool reset_gtid_next = false;
-  own_statements(tx, file, count, own, reset_gtid_next);
+  own_statements(tx, file, gtid, count, own, reset_gtid_next);
   if (tx.commit) {
     for (std::size_t k = 0; k < tx.statements.size(); ++k) {
       if (k == *tx.commit && !tx.commit_rows) add(ours(tx, own[0]), part::commit);

@@ -172,7 +172,7 @@ void serial_applier::enqueue(batch& bt, rendered_transaction&& tx_in, std::uint6
   const std::size_t qi = bt.txs.size() - 1;
   q.gtid = q.tx.gtid.text();
   q.own.reserve(6);  // the pieces point into them: no reallocation afterwards
-  const bool reset = jobs_.build(q.tx, names_[q.tx.file_index], q.count, q.own,
+  const bool reset = jobs_.build(q.tx, names_[q.tx.file_index], q.gtid, q.count, q.own,
                                 [&](const piece& p, job_builder::part) {
                                   bt.special = bt.special || p.alone;
                                   bt.pieces.push_back({p, qi});
