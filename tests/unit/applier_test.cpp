@@ -401,34 +401,27 @@ TEST_CASE("applier: parallel connections commit in binlog order") {
   CHECK(used.size() >= 2);
 }
 
-TEST_CASE("applier: a deadlock rolls the transaction back and runs it again, once, in order") {
+TEST_CASE("applier: a deadlock or a lock wait timeout rolls the transaction back and runs it again, once") {
   const std::vector<std::string> files{dir + "minimal.000001"};
   const auto txs = transactions_of(files);
-  const std::string victim = txs[6].statements[first_of(txs[6], sql_statement_kind::binlog_rows)];
-  auto script = std::make_shared<fake_script>();
-  script->failures.push_back({victim, 1213, "Deadlock found when trying to get lock; try restarting transaction"});
-  const auto res = run(script, files, parallel_options());
-  REQUIRE(res.ok());
-  CHECK(res.retries == 1);
-  const auto all = script->statements();
-  CHECK(std::count(all.begin(), all.end(), victim) == 2);
-  CHECK(std::count(all.begin(), all.end(), std::string("ROLLBACK")) >= 1);
-  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
-  CHECK(res.progress.transactions == txs.size());
-}
-
-TEST_CASE("applier: a lock wait timeout is a conflict too: run again, not a stop") {
-  const std::vector<std::string> files{dir + "minimal.000001"};
-  const auto txs = transactions_of(files);
-  const std::string victim = txs[8].statements[first_of(txs[8], sql_statement_kind::binlog_rows)];
-  auto script = std::make_shared<fake_script>();
-  script->failures.push_back({victim, 1205, "Lock wait timeout exceeded; try restarting transaction"});
-  const auto res = run(script, files, parallel_options());
-  REQUIRE(res.ok());
-  CHECK(res.retries == 1);
-  const auto all = script->statements();
-  CHECK(std::count(all.begin(), all.end(), victim) == 2);
-  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+  const std::pair<unsigned, const char*> conflicts[] = {
+      {1213, "Deadlock found when trying to get lock; try restarting transaction"},
+      {1205, "Lock wait timeout exceeded; try restarting transaction"},
+  };
+  for (const auto& [err, message] : conflicts) {
+    CAPTURE(err);
+    const std::string victim = txs[6].statements[first_of(txs[6], sql_statement_kind::binlog_rows)];
+    auto script = std::make_shared<fake_script>();
+    script->failures.push_back({victim, err, message});
+    const auto res = run(script, files, parallel_options());
+    REQUIRE(res.ok());
+    CHECK(res.retries == 1);
+    const auto all = script->statements();
+    CHECK(std::count(all.begin(), all.end(), victim) == 2);
+    CHECK(std::count(all.begin(), all.end(), std::string("ROLLBACK")) >= 1);
+    CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+    CHECK(res.progress.transactions == txs.size());
+  }
 }
 
 TEST_CASE("applier: an error of the next to commit stops the parallel replay with every earlier one committed") {
