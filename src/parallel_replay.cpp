@@ -33,6 +33,9 @@
 
 #include "batch_pace.hpp"
 #include "progress_rows.hpp"
+#include "replay/dependency_policy.hpp"
+#include "replay/job_builder.hpp"
+#include "replay/progress_slots.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit::detail {
@@ -44,14 +47,8 @@ constexpr std::uint64_t no_seq = std::numeric_limits<std::uint64_t>::max();
 // Lock wait timeout and deadlock: the transaction (or statement) was rolled back by InnoDB.
 bool lock_error(unsigned e) { return e == 1205 || e == 1213; }
 
-struct piece {
-  std::string_view text;
-  std::uint64_t offset = 0;
-  std::uint16_t expected_error = 0;
-  bool ours = false;
-  bool binlog = false;
-  bool alone = false;  // a packet of its own (LOAD DATA LOCAL, text not proven single)
-  bool session = false;  // session / GTID state: skipped when the connection already has it
+// A piece (job_builder.hpp) with the transaction it belongs to.
+struct job_piece : piece {
   const struct job* owner = nullptr;  // the transaction of a statement of the binlog
 };
 
@@ -64,8 +61,8 @@ struct job {
   std::string gtid;
   std::uint64_t count = 0;   // the progress row's transactions value
   std::vector<std::string> own;  // our statements (progress UPDATE, COMMIT, ...)
-  std::vector<piece> body;   // executed before its turn
-  std::vector<piece> commit; // sent at its turn
+  std::vector<job_piece> body;   // executed before its turn
+  std::vector<job_piece> commit; // sent at its turn
   std::size_t bytes = 0;
   bool alone = false;        // applied alone (no dependency information)
   bool pinned = false;       // statement-based: the first connection
@@ -87,9 +84,11 @@ struct job {
 
 // Keys of session statements: a statement is skipped when the connection's last statement
 // with the same key had the same text (the state it sets is already there).
-std::string_view session_key(std::string_view text) {
-  if (text.starts_with("BINLOG")) return "BINLOG";
-  if (text.starts_with("use ")) return "use";
+std::string_view session_key(const job_piece& p) {
+  if (p.kind == sql_statement_kind::format_description) return "BINLOG";
+  if (p.kind == sql_statement_kind::use_database) return "use";
+  // A SET statement: the renderer writes each with a fixed list of variables.
+  const std::string_view text = p.text;
   auto eq = text.find('=');
   return eq == std::string_view::npos ? text : text.substr(0, eq);
 }
@@ -101,10 +100,28 @@ struct view_hash {
 
 class scheduler {
  public:
-  scheduler(parallel_context& ctx, replay_result& res) : ctx_(ctx), res_(res), opt_(*ctx.options) {}
+  scheduler(apply_context& ctx, replay_result& res)
+      : ctx_(ctx),
+        res_(res),
+        opt_(*ctx.options),
+        jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}) {}
   void run();
 
  private:
+  // ---- run()'s steps ----
+  bool open_workers();
+  void read_and_schedule(std::optional<replay_failure>& read_failure);
+  void wait_for_workers();
+  void finish(std::optional<replay_failure> read_failure);
+  void report(bool finished);
+  void flush_notes();
+  void tick();  // twice a second while reading: notes, progress, pages read released
+  void set_failure(std::string message) {
+    replay_failure f;
+    f.message = std::move(message);
+    res_.failure = std::move(f);
+  }
+  clock_type::time_point last_report_{};
   class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
@@ -116,7 +133,7 @@ class scheduler {
     bool ok = true;
     unsigned err = 0;
     std::string message;
-    const piece* at = nullptr;
+    const job_piece* at = nullptr;
     bool desync = false;           // also set with extra: the session is out of step
     bool extra = false;            // more results than statements (session::outcome::extra)
     bool deferred = false;
@@ -141,9 +158,9 @@ class scheduler {
   // `defer`: the results after reach's are left unread (exec_result::deferred) when they
   // are in the same packet; read_deferred() reads them.
   // `on_progress` runs with the last statement done each time results arrive.
-  exec_result send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces, std::size_t head_upto,
-                          const piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
-                          bool defer = false, const function_ref<void(const piece*)>* on_progress = nullptr);
+  exec_result send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces, std::size_t head_upto,
+                          const job_piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
+                          bool defer = false, const function_ref<void(const job_piece*)>* on_progress = nullptr);
   exec_result read_deferred(std::size_t w);
   struct worker;
   static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
@@ -193,36 +210,33 @@ class scheduler {
   void mark_committed(job& j);
   void note_exec_time(const job& j);
   void note_rerun(const job& j, const exec_result& r);
-  // A statement of the binlog as a piece to send (notes a SET GTID_NEXT).
-  piece piece_of(const rendered_transaction& tx, const sql_statement& st) {
-    const auto text = tx.text(st);
-    const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-    const bool alone = st.load >= 0 || !st.single;
-    const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
-    if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used_ = true;
-    return {text, st.offset, st.expected_error, false, binlog, alone, session};
-  }
   bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
                     const std::function<void()>& tick);
+  // ---- deadlock watcher ----
   void watcher_main();
+  enum class lock_probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
+  [[nodiscard]] std::uint64_t suspect(bool may_ask, bool& ask) const;
+  static bool read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows);
+  std::uint64_t waiting_for_later(const std::vector<std::string>& rows);
+  void roll_back_later(std::uint64_t victim_after);
   void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
   double seconds_since_start() const {
     return std::chrono::duration<double>(clock_type::now() - ctx_.t0).count();
   }
 
-  parallel_context& ctx_;
+  apply_context& ctx_;
   replay_result& res_;
   const replay_options& opt_;
+  job_builder jobs_;  // what a transaction sends (reading thread only)
 
   struct worker {
-    session db;
-    infile_source infile;
+    std::unique_ptr<sql_connection> db;
     // Session key -> last text sent (looked up by string_view, its texts' room reused).
     std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
     std::string packet;
     std::vector<char> flag_loss;
-    std::vector<piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
-    std::vector<const piece*> todo;   // the pieces send_pieces sends
+    std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
+    std::vector<const job_piece*> todo;   // the pieces send_pieces sends
     std::vector<job*> batch;          // the batch it took (take), in order
     std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
     std::size_t todo_from = 0;        // the first of the packet whose results are deferred
@@ -292,36 +306,30 @@ class scheduler {
   // never hold a slot's lock together (were they to, the later would only wait for the
   // earlier's commit). The count the last events recorded: make_job's for the same
   // transaction (rows_count_ok).
-  std::vector<std::string> slot_ids_;
-  std::uint64_t rows_count_ = 0;
+  progress_slots slots_;
   [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
-    return !tx.commit_rows || rows_count_ == ctx_.transactions + next_seq_;
+    return slots_.recorded(tx, ctx_.transactions + next_seq_);
   }
   static replay_failure rows_count_failure() {
     replay_failure f;
     f.message = "internal error: the progress count of the row events and of the transaction differ";
     return f;
   }
-  std::uint64_t barrier_ = 0;          // last transaction applied alone
-  std::optional<std::uint64_t> group_commit_id_;
-  std::uint64_t group_after_executed_ = 0, group_after_committed_ = 0;
-  bool group_statement_ = false;
-  std::size_t mysql_file_ = no_seq;
-  std::deque<std::pair<std::int64_t, std::uint64_t>> mysql_clock_;  // (sequence_number, seq)
+  dependency_policy policy_{opt_.mode == replay_options::parallel_mode::optimistic};
   bool serial_stretch_ = false;
   std::uint64_t serial_count_ = 0;
   // Some transaction waits for earlier ones to have executed (after_executed): followers'
   // results are then read at once, not at their turn (under m_).
   bool executed_matters_ = false;
-  bool gtid_next_used_ = false;
   // Batches (under m_): whether transactions are taken in batches now, whether one is in
   // flight, and the turns of --parallel-batches auto.
   bool batching_ = false;
   bool batch_live_ = false;
   std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
   batch_pace pace_;
-  static constexpr std::size_t max_batch = 64;             // transactions, as the serial applier's
-  static constexpr std::size_t max_batch_bytes = 4u << 20;  // and its bytes (packets split at packet_room)
+  // A batch's bounds, as the serial applier's (packet_limits).
+  static constexpr std::size_t max_batch = packet_limits::batch_transactions;
+  [[nodiscard]] std::size_t max_batch_bytes() const { return packet_limits{ctx_.packet_room}.batch_bytes(); }
 };
 
 // Under m_. The worker removes `j` from live_ once its packet is done.
@@ -528,7 +536,7 @@ void scheduler::retire(std::uint64_t seq) {
   constexpr std::size_t most = 1u << 20;
   const bool small = j.tx.sql.capacity() <= most && j.tx.load_data.empty() &&
                      j.tx.statements.capacity() * sizeof(sql_statement) <= most &&
-                     (j.body.capacity() + j.commit.capacity()) * sizeof(piece) <= most;
+                     (j.body.capacity() + j.commit.capacity()) * sizeof(job_piece) <= most;
   if (small && spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
   node.mapped().reset();
   if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
@@ -562,101 +570,33 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   const rendered_transaction& tx = j.tx;
   j.gtid = tx.gtid.text();
 
-  j.own.reserve(6);
-  if (tx.commit_rows) {
-    j.own.emplace_back();  // the progress row is in the transaction's BINLOG statement (rows_count_ok)
-  } else {
-    j.own.push_back(progress_update((*ctx_.file_names)[tx.file_index], tx.end, j.gtid, j.count, ctx_.id_literal));
-  }
-
+  j.own.reserve(6);  // the pieces point into them: no reallocation afterwards
   j.body.reserve(tx.statements.size());
   j.commit.reserve(4);
-  bool statement_based = false;
-  for (const auto& st : tx.statements) {
-    if (st.role != statement_role::body) continue;
-    const auto text = tx.text(st);
-    if (!(text.starts_with("BINLOG ") || text.starts_with("BINLOG\n"))) statement_based = true;
-  }
-  j.pinned = statement_based;
+  j.pinned = statement_based(tx);
   if (tx.piece > 0) {
     j.streamed = true;
     j.pinned = true;
   }
-
-  auto add = [&](std::vector<piece>& to, const sql_statement& st) {
-    to.push_back(piece_of(tx, st));
-    to.back().owner = &j;
-    j.bytes += to.back().text.size() + 3;
+  const auto add = [&](const piece& p, job_builder::part to) {
+    (to == job_builder::part::body ? j.body : j.commit).push_back(job_piece{p, p.ours ? nullptr : &j});
+    if (!p.ours) j.bytes += p.text.size() + 3;
   };
-  auto ours = [&](std::vector<piece>& to, const std::string& text) {
-    to.push_back({text, tx.start, 0, true, text.starts_with("BINLOG "), false, false});
-  };
-  if (tx.commit) {
-    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      if (k == *tx.commit && !j.own[0].empty()) ours(j.commit, j.own[0]);
-      add(k < *tx.commit ? j.body : j.commit, tx.statements[k]);
-    }
-  } else {
-    // Commits on its own (DDL, non-transactional, XA, ROLLBACK): as the serial applier,
-    // the progress row right after it, outside the binlog.
-    bool reset_gtid_next = false;
-    bool uses_gtid_next = gtid_next_used_;
-    for (const auto& st : tx.statements) {
-      if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
-    }
-    if (!ctx_.target_mariadb && uses_gtid_next) {
-      reset_gtid_next = true;
-      j.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
-    }
-    const bool toggle = ctx_.target_log_bin && !opt_.disable_log_bin;
-    if (toggle) {
-      j.own.emplace_back("SET @@session.sql_log_bin=0");
-      j.own.emplace_back("SET @@session.sql_log_bin=1");
-    }
-    j.own.emplace_back("COMMIT");
-    for (const auto& st : tx.statements) add(j.body, st);
-    std::size_t k = 1;
-    if (reset_gtid_next) ours(j.commit, j.own[k++]);
-    if (toggle) ours(j.commit, j.own[k]);
-    ours(j.commit, j.own[0]);
-    ours(j.commit, j.own.back());
-    if (toggle) ours(j.commit, j.own[k + 1]);
-    if (reset_gtid_next) gtid_next_used_ = false;
-  }
+  (void)jobs_.build(tx, (*ctx_.file_names)[tx.file_index], j.gtid, j.count, j.own, add);
   return jp;
 }
 
 // Decides when a transaction may start (reading thread only).
 void scheduler::schedule(job& j) {
-  const gtid_ref& g = j.tx.gtid;
-  const bool optimistic = opt_.mode == replay_options::parallel_mode::optimistic;
-  std::string why;  // empty: may run in parallel
-  if (j.streamed) {
-    why = "a large transaction, sent in pieces as it is read";
-  } else if (!j.tx.commit) {
-    why = "it commits on its own (DDL, non-transactional table, XA or ROLLBACK)";
-  } else if (g.k == gtid_ref::kind::mariadb) {
-    if ((g.mariadb_flags & mariadb_gtid_event::fl_ddl) != 0) why = "DDL";
-    else if ((g.mariadb_flags & mariadb_gtid_event::fl_transactional) == 0) why = "not transactional (FL_TRANSACTIONAL unset)";
-    else if (optimistic && (g.mariadb_flags & mariadb_gtid_event::fl_allow_parallel) == 0)
-      why = "FL_ALLOW_PARALLEL unset";
-  } else if (g.k == gtid_ref::kind::mysql || g.k == gtid_ref::kind::mysql_anonymous) {
-    if (!optimistic && g.sequence_number <= 0) why = "no logical clock in its GTID event";
-  } else if (!optimistic) {
-    why = "no GTID event (no group commit or logical clock information)";
-  }
-  if (optimistic && why.empty() && j.pinned) why = "statement-based (optimistic mode runs only row events together)";
-
+  const start_rule r = policy_.decide(j.seq, j.tx, j.pinned, j.streamed);
+  j.after_committed = r.after_committed;
+  j.after_executed = r.after_executed;
   const auto& inputs = *ctx_.inputs;
-  if (!why.empty()) {
+  if (r.alone) {
     j.alone = true;
-    j.after_committed = j.seq - 1;
-    j.after_executed = 0;
-    barrier_ = j.seq;
-    group_commit_id_.reset();
     ++serial_count_;
     if (opt_.verbose && !serial_stretch_) {
-      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, why));
+      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, r.why));
     }
     serial_stretch_ = true;
     return;
@@ -665,50 +605,7 @@ void scheduler::schedule(job& j) {
     note(fmt::format("{}:{}: applying in parallel again", inputs[j.tx.file_index].name, j.tx.start));
   }
   serial_stretch_ = false;
-
-  if (optimistic) {
-    j.after_committed = barrier_;
-    j.after_executed = 0;
-    return;
-  }
-  if (g.k == gtid_ref::kind::mariadb) {
-    // A group: consecutive transactions with one commit_id. A transaction committed alone
-    // (no commit_id) is a group of one.
-    const bool same = g.commit_id && group_commit_id_ && *g.commit_id == *group_commit_id_ && !j.pinned &&
-                      !group_statement_;
-    if (!same) {
-      group_after_executed_ = j.seq - 1;
-      // A statement-based transaction reads without locking (INSERT ... SELECT, UPDATE
-      // with a subquery can): it starts after every earlier one committed.
-      group_after_committed_ = j.pinned ? j.seq - 1 : barrier_;
-      group_statement_ = j.pinned;
-    }
-    group_commit_id_ = g.commit_id;
-    if (!g.commit_id) group_commit_id_.reset();
-    j.after_executed = group_after_executed_;
-    if (j.after_executed != 0) executed_matters_ = true;
-    j.after_committed = std::max(group_after_committed_, barrier_);
-    return;
-  }
-  // MySQL logical clock: every transaction of this file with sequence_number <=
-  // last_committed must have committed. Sequence numbers start again in each file.
-  if (j.tx.file_index != mysql_file_) {
-    mysql_file_ = j.tx.file_index;
-    mysql_clock_.clear();
-    barrier_ = std::max(barrier_, j.seq - 1);
-  }
-  std::uint64_t dep = barrier_;
-  for (auto it = mysql_clock_.rbegin(); it != mysql_clock_.rend(); ++it) {
-    if (it->first <= g.last_committed) {
-      dep = std::max(dep, it->second);
-      break;
-    }
-  }
-  if (j.pinned) dep = j.seq - 1;
-  j.after_committed = dep;
-  j.after_executed = 0;
-  mysql_clock_.emplace_back(g.sequence_number, j.seq);
-  while (mysql_clock_.size() > 4096) mysql_clock_.pop_front();
+  if (j.after_executed != 0) executed_matters_ = true;
 }
 
 job* scheduler::take(std::size_t w) {
@@ -722,7 +619,7 @@ job* scheduler::take(std::size_t w) {
         // A run of consecutive transactions that may share a packet, the first the next to
         // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
         std::size_t bytes = 0;
-        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes &&
+        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes() &&
                pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
                batchable(*pending_.front(), w)) {
           std::unique_ptr<job> jp = std::move(pending_.front());
@@ -751,8 +648,8 @@ job* scheduler::take(std::size_t w) {
 
 void scheduler::rollback(std::size_t w) {
   auto& wk = *workers_[w];
-  (void)wk.db.run("ROLLBACK", 1);
-  wk.infile.tx = nullptr;
+  (void)wk.db->run("ROLLBACK", 1);
+  wk.db->serve_load_data(nullptr);
   wk.state.clear();  // GTID variables may or may not survive a rollback: set them again
 }
 
@@ -781,10 +678,10 @@ void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
   wake();
 }
 
-scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<piece>& pieces,
-                                              std::size_t head_upto, const piece* reach,
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces,
+                                              std::size_t head_upto, const job_piece* reach,
                                               const function_ref<void()>* on_reached, bool defer,
-                                              const function_ref<void(const piece*)>* on_progress) {
+                                              const function_ref<void(const job_piece*)>* on_progress) {
   auto& wk = *workers_[w];
   exec_result r;
   bool reached = on_reached == nullptr;
@@ -794,7 +691,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
   todo.clear();
   for (const auto& p : pieces) {
     if (p.session) {
-      const auto key = session_key(p.text);
+      const auto key = session_key(p);
       auto it = wk.state.find(key);
       if (it != wk.state.end() && it->second == p.text) continue;
       // Remembered once sent; forgotten again if the packet fails (below).
@@ -804,19 +701,10 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     todo.push_back(&p);
   }
   while (i < todo.size()) {
-    wk.packet.clear();
-    wk.flag_loss.clear();
+    const auto at = [&](std::size_t x) -> const piece& { return *todo[x]; };
+    const std::size_t k = fill_packet(i, todo.size(), at, ctx_.packet_room, wk.packet, wk.flag_loss);
     const bool alone = todo[i]->alone;
-    std::size_t k = i;
-    while (k < todo.size()) {
-      const piece& p = *todo[k];
-      if (k > i && (alone || p.alone || wk.packet.size() + p.text.size() + 3 > ctx_.packet_room)) break;
-      if (k > i) wk.packet += "\n;\n";
-      wk.packet.append(p.text);
-      wk.flag_loss.push_back(p.binlog ? 1 : 0);
-      ++k;
-    }
-    if (alone) wk.infile.tx = &j.tx;
+    if (alone) wk.db->serve_load_data(&j.tx);
     auto on_result = [&, i, k](std::size_t done) {
       if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
         reached = true;
@@ -835,9 +723,9 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
         }
       }
     }
-    auto o = wk.db.run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
+    auto o = wk.db->run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
                        stop_after);
-    wk.infile.tx = nullptr;
+    wk.db->serve_load_data(nullptr);
     if (o.pending) {
       wk.todo_from = i;
       r.deferred = true;
@@ -845,7 +733,7 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
     }
     if (o.desync || o.extra) return failed(wk, o, i);
     if (o.err != 0) {
-      const piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
+      const job_piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
       const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
       const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
                                             opt_.skip_errors.end();
@@ -876,8 +764,8 @@ scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::
 scheduler::exec_result scheduler::read_deferred(std::size_t w) {
   auto& wk = *workers_[w];
   exec_result r;
-  if (!wk.db.pending()) return r;
-  auto o = wk.db.read_rest();
+  if (!wk.db->pending()) return r;
+  auto o = wk.db->read_rest();
   if (o.err == 0 && !o.desync && !o.extra) return r;
   return failed(wk, o, wk.todo_from);
 }
@@ -1110,7 +998,7 @@ scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
 // the first connection.
 bool scheduler::batchable(const job& j, std::size_t w) {
   if (j.streamed || !j.tx.commit || (j.pinned && w != 0)) return false;
-  return std::none_of(j.body.begin(), j.body.end(), [](const piece& p) { return p.alone; });
+  return std::none_of(j.body.begin(), j.body.end(), [](const job_piece& p) { return p.alone; });
 }
 
 // Under m_: a taken transaction whose statements did not run goes back to the front of the
@@ -1157,16 +1045,16 @@ void scheduler::execute_batch(std::size_t w) {
   auto mark_upto = [&](std::size_t upto) {
     while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
   };
-  auto progress = [&](const piece* last) {
+  auto progress = [&](const job_piece* last) {
     const auto upto = static_cast<std::size_t>(last - pieces.data()) + 1;
     if (marked == batch.size() || ends[marked] > upto) return;
     sched_lock g(*this);
     mark_upto(upto);
   };
-  const function_ref<void(const piece*)> on_progress(progress);
-  wk.db.pace_in_fiber(true);
+  const function_ref<void(const job_piece*)> on_progress(progress);
+  wk.db->pace_in_fiber(true);
   auto c = send_pieces(w, *batch.front(), pieces, pieces.size(), nullptr, nullptr, false, &on_progress);
-  wk.db.pace_in_fiber(false);
+  wk.db->pace_in_fiber(false);
   sched_lock lk(*this);
   // Up to the failing statement every result arrived: the transactions before it committed.
   mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
@@ -1244,19 +1132,127 @@ void scheduler::worker_main(std::size_t w) {
 //
 // Every later started transaction is rolled back, to run again once the waiting one has
 // committed.
-void scheduler::watcher_main() {
-  session db;
-  infile_source no_infile;
-  const bool have_db = db.connect(opt_.connection, &no_infile).empty();
-  enum class probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
-  probe how = have_db ? probe::lock_waits : probe::nothing;
-  std::unordered_map<std::string, std::size_t> worker_of;
-  for (std::size_t w = 0; w < thread_ids_.size(); ++w) worker_of.emplace(thread_ids_[w], w);
-  std::vector<std::string> rows;
+// Under m_. The transaction a commit-order deadlock may hold up: the next to commit when
+// it has run much longer than transactions usually take while later ones have started
+// (returned), or nothing (no_seq) with `ask` set when InnoDB's lock waits should say.
+std::uint64_t scheduler::suspect(bool may_ask, bool& ask) const {
+  constexpr auto min_age = std::chrono::milliseconds(3);
+  const auto now = clock_type::now();
+  const job* oldest = nullptr;  // the earliest running its statements for a while
+  for (const auto& [seq, jp] : live_) {
+    // A deferred follower is not watched until its worker reads its results.
+    const bool active = (jp->state == job_state::executing && !jp->deferred) ||
+                        (jp->state == job_state::committing && jp->at_once);
+    if (active && !jp->alone && now - jp->exec_start >= min_age) {
+      oldest = jp.get();
+      break;
+    }
+  }
+  if (oldest == nullptr) return no_seq;
+  bool later_started = false;
+  for (auto it = live_.upper_bound(oldest->seq); it != live_.end() && !later_started; ++it) {
+    const job_state st = it->second->state;
+    later_started = (st == job_state::executed || st == job_state::executing) && !it->second->abort;
+  }
+  if (!later_started) return no_seq;
+  const double age = std::chrono::duration<double>(now - oldest->exec_start).count();
+  // Ten times the usual, within [50 ms, 1 s]: below the workers' 2 s lock wait timeout
+  // even when the average has grown with lock waits of its own.
+  if (head(*oldest) && age > std::clamp(10 * exec_avg_, 0.05, 1.0)) return oldest->seq;
+  ask = may_ask;
+  return no_seq;
+}
+
+// InnoDB's lock waits as "waiting_thread blocking_thread" rows, from the tables the
+// server has (`how` moves on to the next kind when one is missing). False: none readable.
+bool scheduler::read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows) {
+  while (how != lock_probe::nothing) {
+    bool asked = false;
+    if (how == lock_probe::lock_waits) {
+      asked = db.query_column(
+          "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
+          "information_schema.INNODB_LOCK_WAITS w JOIN information_schema.INNODB_TRX r ON "
+          "r.trx_id = w.requesting_trx_id JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id",
+          rows);
+    } else {
+      asked = db.query_column(
+          "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
+          "performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX r ON "
+          "r.trx_id = w.REQUESTING_ENGINE_TRANSACTION_ID JOIN information_schema.INNODB_TRX b ON "
+          "b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID",
+          rows);
+    }
+    if (asked) return true;
+    how = static_cast<lock_probe>(static_cast<int>(how) + 1);
+  }
+  return false;
+}
+
+// Under m_. The earliest transaction that waits for a lock a later one holds (no_seq:
+// none), from the lock-wait rows and the workers' thread ids.
+std::uint64_t scheduler::waiting_for_later(const std::vector<std::string>& rows) {
   std::vector<std::uint64_t> running(thread_ids_.size(), 0);  // worker -> seq of its job
+  // A connection runs the statements of the earliest of its transactions that has
+  // started and not committed (a follower's wait behind its predecessor's COMMIT).
+  for (const auto& [seq, jp] : live_) {
+    if (jp->state != job_state::waiting && jp->state != job_state::done && running[jp->worker] == 0) {
+      running[jp->worker] = seq;
+    }
+  }
+  auto seq_of = [&](std::string_view thread) -> std::uint64_t {
+    for (std::size_t w = 0; w < thread_ids_.size(); ++w) {
+      if (thread_ids_[w] == thread) return running[w];
+    }
+    return 0;
+  };
+  std::uint64_t victim_after = no_seq;
+  for (const auto& row : rows) {
+    auto sp = row.find(' ');
+    if (sp == std::string::npos) continue;
+    const std::string_view r(row);
+    const std::uint64_t ws = seq_of(r.substr(0, sp)), bs = seq_of(r.substr(sp + 1));
+    if (ws != 0 && bs > ws) victim_after = std::min(victim_after, ws);
+  }
+  return victim_after;
+}
+
+// Under m_. Rolls back every transaction after `victim_after` that has started, to run
+// again once it committed.
+void scheduler::roll_back_later(std::uint64_t victim_after) {
+  auto it = live_.find(victim_after);
+  if (it == live_.end() || !(it->second->state == job_state::executing ||
+                             (it->second->state == job_state::committing && it->second->at_once))) {
+    return;
+  }
+  bool any = false;
+  for (auto jt = live_.upper_bound(victim_after); jt != live_.end(); ++jt) {
+    job& later = *jt->second;
+    if ((later.state == job_state::executed || later.state == job_state::executing) && !later.abort) {
+      later.abort = true;
+      later.restart_after = std::max(later.restart_after, victim_after);
+      any = true;
+    }
+  }
+  if (!any) return;
+  wake();
+  ++deadlocks_;
+  if (opt_.verbose) {
+    note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
+                     "while later ones wait): later transactions rolled back, to run again after it",
+                     (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
+  }
+}
+
+// The deadlock watcher's thread: looks every 10 ms for a commit-order deadlock (suspect),
+// asks InnoDB's lock waits at most every 150 ms (InnoDB refreshes them only after 100 ms
+// without a reader), and rolls the later transactions back.
+void scheduler::watcher_main() {
+  std::string connect_error;
+  const std::unique_ptr<sql_connection> dbp = (*ctx_.connect)(opt_.connection, connection_use{}, connect_error);
+  lock_probe how = connect_error.empty() ? lock_probe::lock_waits : lock_probe::nothing;
+  std::vector<std::string> rows;
   auto last_probe = clock_type::now() - std::chrono::seconds(1);
   constexpr auto probe_interval = std::chrono::milliseconds(150);
-  constexpr auto min_age = std::chrono::milliseconds(3);
   for (;;) {
     std::uint64_t victim_after = no_seq;
     bool ask = false;
@@ -1264,101 +1260,19 @@ void scheduler::watcher_main() {
       sched_lock lk(*this);
       notify_pending();
       if (watch_cv_.wait_for(lk.native(), std::chrono::milliseconds(10), [&] { return running_workers_ == 0; })) return;
-      const auto now = clock_type::now();
-      const job* oldest = nullptr;  // the earliest running its statements for a while
-      for (const auto& [seq, jp] : live_) {
-        // A deferred follower is not watched until its worker reads its results.
-        const bool active = (jp->state == job_state::executing && !jp->deferred) ||
-                            (jp->state == job_state::committing && jp->at_once);
-        if (active && !jp->alone && now - jp->exec_start >= min_age) {
-          oldest = jp.get();
-          break;
-        }
-      }
-      if (oldest == nullptr) continue;
-      bool later_started = false;
-      for (auto it = live_.upper_bound(oldest->seq); it != live_.end() && !later_started; ++it) {
-        const job_state st = it->second->state;
-        later_started = (st == job_state::executed || st == job_state::executing) && !it->second->abort;
-      }
-      if (!later_started) continue;
-      const double age = std::chrono::duration<double>(now - oldest->exec_start).count();
-      // Ten times the usual, within [50 ms, 1 s]: below the workers' 2 s lock wait timeout
-      // even when the average has grown with lock waits of its own.
-      if (head(*oldest) && age > std::clamp(10 * exec_avg_, 0.05, 1.0)) {
-        victim_after = oldest->seq;
-      } else if (how != probe::nothing && now - last_probe >= probe_interval) {
-        ask = true;
-      } else {
-        continue;
-      }
+      const bool may_ask = how != lock_probe::nothing && clock_type::now() - last_probe >= probe_interval;
+      victim_after = suspect(may_ask, ask);
     }
     if (ask) {
-      bool asked = false;
-      while (!asked && how != probe::nothing) {
-        if (how == probe::lock_waits) {
-          asked = db.query_column(
-              "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
-              "information_schema.INNODB_LOCK_WAITS w JOIN information_schema.INNODB_TRX r ON "
-              "r.trx_id = w.requesting_trx_id JOIN information_schema.INNODB_TRX b ON b.trx_id = w.blocking_trx_id",
-              rows);
-        } else {
-          asked = db.query_column(
-              "SELECT CONCAT(r.trx_mysql_thread_id, ' ', b.trx_mysql_thread_id) FROM "
-              "performance_schema.data_lock_waits w JOIN information_schema.INNODB_TRX r ON "
-              "r.trx_id = w.REQUESTING_ENGINE_TRANSACTION_ID JOIN information_schema.INNODB_TRX b ON "
-              "b.trx_id = w.BLOCKING_ENGINE_TRANSACTION_ID",
-              rows);
-        }
-        if (!asked) how = static_cast<probe>(static_cast<int>(how) + 1);
-      }
+      const bool asked = read_lock_waits(*dbp, how, rows);
       last_probe = clock_type::now();
       if (!asked) continue;
       sched_lock lk(*this);
-      std::fill(running.begin(), running.end(), 0);
-      // A connection runs the statements of the earliest of its transactions that has
-      // started and not committed (a follower's wait behind its predecessor's COMMIT).
-      for (const auto& [seq, jp] : live_) {
-        if (jp->state != job_state::waiting && jp->state != job_state::done && running[jp->worker] == 0) {
-          running[jp->worker] = seq;
-        }
-      }
-      auto seq_of = [&](const std::string& thread) -> std::uint64_t {
-        auto it = worker_of.find(thread);
-        return it == worker_of.end() ? 0 : running[it->second];
-      };
-      for (const auto& row : rows) {
-        auto sp = row.find(' ');
-        if (sp == std::string::npos) continue;
-        const std::uint64_t ws = seq_of(row.substr(0, sp)), bs = seq_of(row.substr(sp + 1));
-        if (ws != 0 && bs > ws) victim_after = std::min(victim_after, ws);
-      }
+      victim_after = waiting_for_later(rows);
     }
     if (victim_after == no_seq) continue;
     sched_lock lk(*this);
-    auto it = live_.find(victim_after);
-    if (it == live_.end() || !(it->second->state == job_state::executing ||
-                               (it->second->state == job_state::committing && it->second->at_once))) {
-      continue;
-    }
-    bool any = false;
-    for (auto jt = live_.upper_bound(victim_after); jt != live_.end(); ++jt) {
-      job& later = *jt->second;
-      if ((later.state == job_state::executed || later.state == job_state::executing) && !later.abort) {
-        later.abort = true;
-        later.restart_after = std::max(later.restart_after, victim_after);
-        any = true;
-      }
-    }
-    if (any) {
-      wake();
-      ++deadlocks_;
-      if (opt_.verbose) {
-        note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
-                         "while later ones wait): later transactions rolled back, to run again after it",
-                         (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
-      }
-    }
+    roll_back_later(victim_after);
   }
 }
 
@@ -1395,7 +1309,9 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    for (const auto& st : part.tx.statements) part.body.push_back(piece_of(part.tx, st));
+    (void)jobs_.build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
+      part.body.push_back(job_piece{p, nullptr});
+    });
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
       read_failure = failure_of(part, r, failure_message(r.err, r.desync, r.extra));  // pieces of the binlog: never ours
@@ -1419,122 +1335,156 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
 }
 
 void scheduler::run() {
-  const auto& inputs = *ctx_.inputs;
-  transaction_stream& stream = *ctx_.stream;
   const std::size_t n = opt_.parallel;
-  auto set_failure = [&](std::string message) {
-    replay_failure f;
-    f.message = std::move(message);
-    res_.failure = std::move(f);
-  };
-
   if (ctx_.progress_rows) {
-    for (std::size_t k = 1; k <= n; ++k) slot_ids_.push_back(progress_slot_id(ctx_.id, k));
-    stream.on_commit_rows = [this, n](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+    slots_ = progress_slots(ctx_.id, n);
+    ctx_.stream->on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
       const std::uint64_t count = ctx_.transactions + next_seq_;  // make_job's count for it
-      if (!append_progress_rows(out, cp, slot_ids_[(next_seq_ - 1) % n], (*ctx_.file_names)[cp.file_index], count)) {
-        return false;
-      }
-      rows_count_ = count;
-      return true;
+      return slots_.append(out, cp, next_seq_, (*ctx_.file_names)[cp.file_index], count);
     };
   }
+  if (!open_workers()) return;
 
-  // -- connections --
+  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
+  pace_.start(clock_type::now());
+  batching_ = opt_.batches == replay_options::batch_mode::always ||
+              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
+  last_report_ = clock_type::now();
+
+  running_workers_ = n;
+  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
+  std::thread workers([this] { loop_.run(); });
+  std::thread watcher([this] { watcher_main(); });
+  std::optional<replay_failure> read_failure;
+  read_and_schedule(read_failure);
+  wait_for_workers();
+  workers.join();
+  watcher.join();
+  finish(std::move(read_failure));
+}
+
+// The result: the first failure (the workers' before the reader's), counters, notes.
+void scheduler::finish(std::optional<replay_failure> read_failure) {
+  const std::size_t n = opt_.parallel;
+  transaction_stream& stream = *ctx_.stream;
+  auto& resume_point = *ctx_.resume_point;
+  flush_notes();
+  res_.retries = retries_;
+  res_.skipped_errors = skipped_;
+  res_.serial_transactions = serial_count_;
+  if (failure_) {
+    res_.failure = std::move(failure_);
+  } else if (read_failure) {
+    res_.failure = std::move(read_failure);
+  } else if (resume_point && !stream.resume_checked()) {
+    set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
+                            resume_point->second));
+  }
+  if (!res_.failure && !ctx_.target_mariadb && jobs_.gtid_next_used()) {
+    for (auto& wk : workers_) (void)wk->db->run(std::string(gtid_next_automatic), 1);
+  }
+  res_.stopped_at_stop_point = !res_.failure && stream.stopped();
+  if (opt_.verbose && opt_.on_note) {
+    opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
+                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
+                             "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
+                             "batches of one connection ({} changes of way){}",
+                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
+                             deferred_reads_, batched_, batch_count_, batch_switches_,
+                             late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
+  }
+  report(true);
+}
+
+void scheduler::report(bool finished) {
+  {
+    sched_lock lk(*this);
+    res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
+    res_.progress.transactions_run = committed_run_;
+    if (last_count_ != 0) {
+      res_.progress.file = last_file_;
+      res_.progress.position = last_pos_;
+      res_.progress.gtid = last_gtid_;
+    }
+  }
+  res_.progress.bytes_done = finished && !res_.failure ? ctx_.stream->bytes_total() : ctx_.stream->bytes_done();
+  res_.progress.bytes_total = ctx_.stream->bytes_total();
+  res_.progress.elapsed_s = seconds_since_start();
+  res_.progress.finished = finished && !res_.failure;
+  if (opt_.on_progress) opt_.on_progress(res_.progress);
+}
+
+void scheduler::flush_notes() {
+  std::vector<std::string> out;
+  {
+    sched_lock lk(*this);
+    out.swap(notes_);
+  }
+  for (auto& t : out) {
+    if (opt_.on_note) opt_.on_note(t);
+  }
+  for (auto& nt : ctx_.stream->take_notes()) {
+    const auto& say = nt.warning && opt_.on_warning ? opt_.on_warning : opt_.on_note;
+    if (say) {
+      say(fmt::format("{}:{}: {}", nt.file_index < ctx_.inputs->size() ? (*ctx_.inputs)[nt.file_index].name : "?", nt.offset,
+                      nt.text));
+    }
+  }
+}
+
+// Twice a second while reading: notes, progress, and the pages read so far released.
+void scheduler::tick() {
+  if (clock_type::now() - last_report_ < std::chrono::milliseconds(500)) return;
+  last_report_ = clock_type::now();
+  flush_notes();
+  const auto fi = ctx_.stream->file_index();
+  if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(ctx_.stream->position());
+  report(false);
+}
+
+// Opens the worker connections, each with its session set up and its lock. False (with
+// res_.failure) when one cannot be.
+bool scheduler::open_workers() {
+  const std::size_t n = opt_.parallel;
   for (std::size_t w = 0; w < n; ++w) {
     auto wk = std::make_unique<worker>();
-    wk->db.use_fibers(&loop_);
-    if (auto err = wk->db.connect(opt_.connection, &wk->infile); !err.empty()) {
+    std::string err;
+    wk->db = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
+    if (!err.empty()) {
       set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
-      return;
+      return false;
     }
     // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
     // and the transaction runs again (as the next to commit, with the later ones rolled
     // back) instead of stalling for the server's default 50 s.
-    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0\n;\n"
-                        "SET @@session.innodb_lock_wait_timeout=2";
-    std::size_t count = 3;
-    if (opt_.disable_log_bin) {
-      setup += "\n;\nSET @@session.sql_log_bin=0";
-      ++count;
-    }
-    auto o = wk->db.run(setup, count);
+    const auto setup = session_setup(opt_.disable_log_bin, 2);
+    auto o = wk->db->run(setup.sql, setup.count);
     if (o.err != 0) {
       replay_failure f;
       f.message = "cannot prepare the session";
       f.server_errno = o.err;
       f.server_error = o.message;
       res_.failure = std::move(f);
-      return;
+      return false;
     }
-    auto l = wk->db.query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
+    auto l = wk->db->query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
     if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
       set_failure(fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1, n,
                               worker_lock_name(ctx_.id, w)));
-      return;
+      return false;
     }
-    thread_ids_.push_back(std::to_string(wk->db.thread_id()));
+    thread_ids_.push_back(std::to_string(wk->db->thread_id()));
     workers_.push_back(std::move(wk));
   }
 
-  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
-  pace_.start(clock_type::now());
-  batching_ = opt_.batches == replay_options::batch_mode::always ||
-              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
-  auto last_report = clock_type::now();
+  return true;
+}
 
-  auto report = [&](bool finished) {
-    {
-      sched_lock lk(*this);
-      res_.progress.transactions = last_count_ == 0 ? ctx_.transactions : last_count_;
-      res_.progress.transactions_run = committed_run_;
-      if (last_count_ != 0) {
-        res_.progress.file = last_file_;
-        res_.progress.position = last_pos_;
-        res_.progress.gtid = last_gtid_;
-      }
-    }
-    res_.progress.bytes_done = finished && !res_.failure ? stream.bytes_total() : stream.bytes_done();
-    res_.progress.bytes_total = stream.bytes_total();
-    res_.progress.elapsed_s = seconds_since_start();
-    res_.progress.finished = finished && !res_.failure;
-    if (opt_.on_progress) opt_.on_progress(res_.progress);
-  };
-  auto flush_notes = [&] {
-    std::vector<std::string> out;
-    {
-      sched_lock lk(*this);
-      out.swap(notes_);
-    }
-    for (auto& t : out) {
-      if (opt_.on_note) opt_.on_note(t);
-    }
-    for (auto& nt : stream.take_notes()) {
-      const auto& say = nt.warning && opt_.on_warning ? opt_.on_warning : opt_.on_note;
-      if (say) {
-        say(fmt::format("{}:{}: {}", nt.file_index < inputs.size() ? inputs[nt.file_index].name : "?", nt.offset,
-                        nt.text));
-      }
-    }
-  };
-
-  // Twice a second while reading: notes, progress, and the pages read so far released.
-  auto tick = [&] {
-    if (clock_type::now() - last_report < std::chrono::milliseconds(500)) return;
-    last_report = clock_type::now();
-    flush_notes();
-    const auto fi = stream.file_index();
-    if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(stream.position());
-    report(false);
-  };
-
-  running_workers_ = n;
-  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
-  std::thread workers([this] { loop_.run(); });
-  std::thread watcher([this] { watcher_main(); });
-
-  // -- reading, rendering, scheduling --
-  std::optional<replay_failure> read_failure;
+// Reads, renders and schedules the transactions until the input ends, a stop point, or a
+// failure (read_failure: of the reading side; the workers' own is failure_).
+void scheduler::read_and_schedule(std::optional<replay_failure>& read_failure) {
+  const auto& inputs = *ctx_.inputs;
+  transaction_stream& stream = *ctx_.stream;
   auto& resume_point = *ctx_.resume_point;
   for (;;) {
     {
@@ -1579,7 +1529,7 @@ void scheduler::run() {
     if (tx.more) {
       // A large transaction: its pieces go out on the first connection as they are read,
       // after every earlier transaction committed; its last piece is scheduled alone.
-      if (!stream_large(std::move(tx), read_failure, tick)) break;
+      if (!stream_large(std::move(tx), read_failure, [this] { tick(); })) break;
       continue;
     }
     if (!rows_count_ok(tx)) {
@@ -1597,7 +1547,7 @@ void scheduler::run() {
       if (queued_jobs() >= max_jobs_ || queued_bytes_ >= max_bytes_) {
         while (!reader_wait_until(lk, reader_wait::room, std::chrono::milliseconds(500))) {
           lk.unlock();
-          last_report = clock_type::now();
+          last_report_ = clock_type::now();
           flush_notes();
           report(false);
           lk.lock();
@@ -1610,6 +1560,10 @@ void scheduler::run() {
     }
     tick();
   }
+}
+
+// Once the input is done: waits until every worker has finished what was scheduled.
+void scheduler::wait_for_workers() {
   {
     sched_lock lk(*this);
     input_done_ = true;
@@ -1623,39 +1577,10 @@ void scheduler::run() {
       lk.lock();
     }
   }
-  workers.join();
-  watcher.join();
-  flush_notes();
-  res_.retries = retries_;
-  res_.skipped_errors = skipped_;
-  res_.serial_transactions = serial_count_;
-  if (failure_) {
-    res_.failure = std::move(failure_);
-  } else if (read_failure) {
-    res_.failure = std::move(read_failure);
-  } else if (resume_point && !stream.resume_checked()) {
-    set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
-                            resume_point->second));
-  }
-  if (!res_.failure && !ctx_.target_mariadb && gtid_next_used_) {
-    for (auto& wk : workers_) (void)wk->db.run("SET @@SESSION.GTID_NEXT='AUTOMATIC'", 1);
-  }
-  res_.stopped_at_stop_point = !res_.failure && stream.stopped();
-  if (opt_.verbose && opt_.on_note) {
-    opt_.on_note(fmt::format("parallel apply on {} connections: {} transactions, {} applied alone, {} run again "
-                             "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
-                             "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
-                             "batches of one connection ({} changes of way){}",
-                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
-                             deferred_reads_, batched_, batch_count_, batch_switches_,
-                             late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
-  }
-  report(true);
 }
-
 }  // namespace
 
-void apply_parallel(parallel_context& ctx, replay_result& res) {
+void apply_parallel(apply_context& ctx, replay_result& res) {
   scheduler s(ctx, res);
   s.run();
   ctx.stream->on_commit_rows = nullptr;  // it points into the scheduler

@@ -18,6 +18,8 @@
 #include "binlogkit/reader.hpp"
 #include "binlogkit/source.hpp"
 #include "progress_rows.hpp"
+#include "replay/job_builder.hpp"
+#include "replay/serial_applier.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit {
@@ -37,10 +39,6 @@ constexpr std::string_view create_table =
     "`transactions` BIGINT UNSIGNED NOT NULL DEFAULT 0, "
     "`updated_at` TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)"
     ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
 
 }  // namespace
 
@@ -100,12 +98,27 @@ std::string replay_failure::text() const {
 }
 
 namespace {
-replay_result replay_sources(std::vector<source>& sources, const replay_options& options);
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
+                             const detail::connection_factory& connect);
 }  // namespace
 
+replay_result replay(const std::vector<std::string>& files_in, const replay_options& options) {
+  const detail::connection_factory connect = [](const connection_options& c, detail::connection_use use,
+                                                std::string& error) {
+    auto db = std::make_unique<detail::session>();
+    if (use.paced) db->enable_pacing();
+    if (use.loop != nullptr) db->use_fibers(use.loop);
+    error = db->connect(c);
+    return std::unique_ptr<detail::sql_connection>(std::move(db));
+  };
+  return detail::replay_with(files_in, options, connect);
+}
+
+namespace detail {
 // Opens the inputs, replays them, and blames a failure on an input that shrank while it
 // was read when one did (the reader then saw zeros, not damage).
-replay_result replay(const std::vector<std::string>& files_in, const replay_options& options) {
+replay_result replay_with(const std::vector<std::string>& files_in, const replay_options& options,
+                          const connection_factory& connect) {
   auto opened = open_inputs(files_in);
   if (!opened.ok() || opened.sources.empty()) {
     replay_result res;
@@ -115,7 +128,7 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
     res.failure = std::move(f);
     return res;
   }
-  auto res = replay_sources(opened.sources, options);
+  auto res = replay_sources(opened.sources, options, connect);
   for (const auto& s : opened.sources) {
     auto shrank = shrank_text(s);
     if (!shrank || !res.failure) continue;
@@ -125,17 +138,188 @@ replay_result replay(const std::vector<std::string>& files_in, const replay_opti
   }
   return res;
 }
+}  // namespace detail
 
 namespace {
-replay_result replay_sources(std::vector<source>& sources, const replay_options& options) {
+
+// A failure with a message, and one with the server's error.
+replay_failure failure(std::string message) {
+  replay_failure f;
+  f.message = std::move(message);
+  return f;
+}
+replay_failure server_failure(std::string what, unsigned e, std::string msg) {
+  replay_failure f;
+  f.message = std::move(what);
+  f.server_errno = e;
+  f.server_error = std::move(msg);
+  return f;
+}
+
+// What the target says of itself.
+struct target_facts {
+  bool mariadb = false;
+  std::uint64_t server_id = 0;
+  std::uint64_t max_packet = 0;
+  bool log_bin = false;
+  std::string uuid;  // MySQL targets
+};
+std::optional<replay_failure> read_target(sql_connection& db, target_facts& t) {
+  t.mariadb = db.server_version().find("MariaDB") != std::string::npos;
+  auto info = db.query_row("SELECT @@server_id, @@max_allowed_packet, @@log_bin");
+  if (!info.ok || info.cols.size() < 3) return server_failure("cannot read the target's settings", info.err, info.message);
+  t.server_id = std::strtoull(info.cols[0].value_or("0").c_str(), nullptr, 10);
+  t.max_packet = std::strtoull(info.cols[1].value_or("4194304").c_str(), nullptr, 10);
+  t.log_bin = info.cols[2].value_or("0") == "1";
+  if (!t.mariadb) {
+    auto u = db.query_row("SELECT @@server_uuid");
+    if (u.ok && !u.cols.empty() && u.cols[0]) t.uuid = *u.cols[0];
+  }
+
+  return std::nullopt;
+}
+
+std::optional<replay_failure> refuse_own_binlog(const std::vector<binlog_input>& inputs, std::uint64_t server_id,
+                                                const replay_options& options) {
+  // Refuse the server that wrote the binlog before anything is written to it. (The
+  // stream checks every format description again as it reads.)
+  if (!options.force_same_server) {
+    for (const auto& in : inputs) {
+      event_reader r(in.data);
+      auto first = r.next();
+      if (first && *first && (*first)->type() == event_type::format_description &&
+          (*first)->header.server_id == server_id) {
+        return failure(fmt::format(
+            "{} was written by server_id {}, the target's own server_id: replaying a server's binlog into itself "
+            "applies everything twice (--force-same-server to do it anyway)",
+            in.name, server_id));
+      }
+    }
+  }
+
+  return std::nullopt;
+}
+
+// Sets the session up and takes the replay id's lock.
+std::optional<replay_failure> prepare_session(sql_connection& db, const replay_options& options,
+                                              const std::string& id) {
+  // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
+  // that --disable-log-bin covers it too).
+  {
+    const auto setup = session_setup(options.disable_log_bin);
+    auto o = db.run(setup.sql, setup.count);
+    if (o.err != 0) return server_failure("cannot prepare the session", o.err, o.message);
+  }
+
+  // One replay per id at a time: the lock lives as long as this session.
+  std::string lock_name = "binlogkit.replay." + id;
+  if (lock_name.size() > 64) lock_name = fmt::format("binlogkit.replay.{:016x}", fnv1a(id));
+  {
+    // A replay killed a moment ago may still hold it while its server session winds down.
+    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 3), IS_USED_LOCK(" +
+                          string_literal(lock_name) + ")");
+    if (!l.ok) return server_failure("GET_LOCK failed", l.err, l.message);
+    if (l.cols.empty() || l.cols[0].value_or("0") != "1") {
+      return failure(fmt::format("another replay with id '{}' is running (lock '{}' is held by connection {})", id,
+                              lock_name, l.cols.size() > 1 ? l.cols[1].value_or("?") : "?"));
+    }
+  }
+
+  {
+    // The worker connections of a parallel replay of this id killed a moment ago may
+    // still be finishing their last packets.
+    std::string sql = "SELECT COALESCE(NULL";
+    for (std::size_t k = 0; k < max_parallel; ++k) {
+      sql += ", IS_USED_LOCK(" + string_literal(worker_lock_name(id, k)) + ")";
+    }
+    sql += ")";
+    for (int tries = 0;; ++tries) {
+      auto l = db.query_row(sql);
+      if (!l.ok) return server_failure("IS_USED_LOCK failed", l.err, l.message);
+      if (l.cols.empty() || !l.cols[0]) break;
+      if (tries >= 100) {
+        return failure(fmt::format("another replay with id '{}' is running (connection {} holds a worker lock)", id,
+                                *l.cols[0]));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  return std::nullopt;
+}
+
+// Where a replay id stands in the progress table (created when missing).
+struct progress_state {
+  std::uint64_t transactions = 0;  // recorded when this run starts
+  std::optional<std::pair<std::string, std::uint64_t>> resume_point;
+  bool slot_rows_found = false;    // rows of a parallel replay's connections a kill left behind
+};
+std::optional<replay_failure> read_progress(sql_connection& db, const replay_options& options, const std::string& id,
+                                            progress_state& st, replay_result& res) {
+  // -- progress table -----------------------------------------------------------------
+  {
+    auto t = db.query_row(
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='binlogkit' AND "
+        "TABLE_NAME='replay_progress'");
+    if (!t.ok) return server_failure("cannot look for the progress table", t.err, t.message);
+    if (t.cols.empty() || t.cols[0].value_or("0") == "0") {
+      for (auto sql : {create_schema, create_table}) {
+        auto o = db.run(std::string(sql), 1);
+        if (o.err != 0) return server_failure("cannot create binlogkit.replay_progress", o.err, o.message);
+      }
+    }
+  }
+  // Rows of a parallel replay's connections that a kill left behind (progress_slot_id).
+  {
+    // The replay's position is its row's or, after a parallel replay was killed, the one
+    // of its rows that counts the most transactions: commits go in binlog order, so every
+    // transaction up to that one is committed.
+    const std::string ids = string_literal(id) + ", " + progress_slot_literals(id);
+    auto r = db.query_row(
+        "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
+        "WHERE `replay_id` IN (" + ids + ") AND `replay_id`<>" + string_literal(id) +
+        ") FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + ids + ") ORDER BY `transactions` DESC LIMIT 1");
+    if (!r.ok) return server_failure("cannot read binlogkit.replay_progress", r.err, r.message);
+    const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
+    st.slot_rows_found = r.found && r.cols[5].value_or("0") != "0";
+    if (!r.found || r.cols[4].value_or("0") == "0") {
+      // The row every later update rewrites, written (and binlogged) before anything is
+      // applied, so that the target's own replicas have it too.
+      auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
+                      "`transactions`) VALUES (" + string_literal(id) + ", '', 0, '', 0)", 1);
+      if (o.err != 0) return server_failure("cannot write binlogkit.replay_progress", o.err, o.message);
+    }
+    if (started) {
+      if (!options.resume) {
+        return failure(fmt::format(
+            "replay id '{}' has recorded progress ({}:{}, {} transactions, GTID {}): continue it with --resume, "
+            "or choose another --replay-id",
+            id, r.cols[0].value_or(""), r.cols[1].value_or(""), r.cols[3].value_or(""), r.cols[2].value_or("")));
+      }
+      st.resume_point = std::pair{r.cols[0].value_or(""), std::strtoull(r.cols[1].value_or("0").c_str(), nullptr, 10)};
+      st.transactions = std::strtoull(r.cols[3].value_or("0").c_str(), nullptr, 10);
+      res.progress.transactions = st.transactions;  // what a run that fails before applying anything folds
+      res.progress.file = st.resume_point->first;
+      res.progress.position = st.resume_point->second;
+      res.progress.gtid = r.cols[2].value_or("");
+    } else if (options.resume) {
+      if (options.on_note) options.on_note(fmt::format("replay id '{}' has no recorded progress: starting at the beginning", id));
+    }
+  }
+
+  return std::nullopt;
+}
+
+replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
+                             const connection_factory& connect) {
   replay_result res;
   const auto t0 = clock_type::now();
-  auto fail = [&](std::string message) -> replay_result& {
-    replay_failure f;
-    f.message = std::move(message);
+  auto fail_with = [&](replay_failure f) -> replay_result& {
     res.failure = std::move(f);
     return res;
   };
+  auto fail = [&](std::string message) -> replay_result& { return fail_with(failure(std::move(message))); };
   auto note = [&](const std::string& text) {
     if (options.on_note) options.on_note(text);
   };
@@ -155,150 +339,26 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   }
 
   // -- connection ---------------------------------------------------------------------
-  infile_source infile;
-  session db;
-  if (options.parallel <= 1) db.enable_pacing();
-  if (auto err = db.connect(options.connection, &infile); !err.empty()) return fail(err);
-  const std::string version = db.server_version();
-  const bool target_mariadb = version.find("MariaDB") != std::string::npos;
+  std::string connect_error;
+  const std::unique_ptr<sql_connection> connection =
+      connect(options.connection, connection_use{options.parallel <= 1, nullptr}, connect_error);
+  if (!connect_error.empty()) return fail(connect_error);
+  sql_connection& db = *connection;
+  target_facts target;
+  if (auto f = read_target(db, target)) return fail_with(std::move(*f));
+  const bool target_mariadb = target.mariadb;
+  const std::uint64_t target_server_id = target.server_id;
+  const std::uint64_t max_packet = target.max_packet;
+  const bool target_log_bin = target.log_bin;
+  const std::string target_uuid = target.uuid;
+  if (auto f = refuse_own_binlog(inputs, target_server_id, options)) return fail_with(std::move(*f));
+  if (auto f = prepare_session(db, options, id)) return fail_with(std::move(*f));
+  progress_state progress;
+  if (auto f = read_progress(db, options, id, progress, res)) return fail_with(std::move(*f));
+  std::uint64_t transactions = progress.transactions;
+  std::optional<std::pair<std::string, std::uint64_t>> resume_point = progress.resume_point;
+  const bool slot_rows_found = progress.slot_rows_found;
 
-  auto server_fail = [&](std::string what, unsigned e, std::string msg) -> replay_result& {
-    replay_failure f;
-    f.message = std::move(what);
-    f.server_errno = e;
-    f.server_error = std::move(msg);
-    res.failure = std::move(f);
-    return res;
-  };
-
-  auto info = db.query_row("SELECT @@server_id, @@max_allowed_packet, @@log_bin");
-  if (!info.ok || info.cols.size() < 3) return server_fail("cannot read the target's settings", info.err, info.message);
-  const std::uint64_t target_server_id = std::strtoull(info.cols[0].value_or("0").c_str(), nullptr, 10);
-  const std::uint64_t max_packet = std::strtoull(info.cols[1].value_or("4194304").c_str(), nullptr, 10);
-  const bool target_log_bin = info.cols[2].value_or("0") == "1";
-  std::string target_uuid;
-  if (!target_mariadb) {
-    auto u = db.query_row("SELECT @@server_uuid");
-    if (u.ok && !u.cols.empty() && u.cols[0]) target_uuid = *u.cols[0];
-  }
-
-  // Refuse the server that wrote the binlog before anything is written to it. (The
-  // stream checks every format description again as it reads.)
-  if (!options.force_same_server) {
-    for (const auto& in : inputs) {
-      event_reader r(in.data);
-      auto first = r.next();
-      if (first && *first && (*first)->type() == event_type::format_description &&
-          (*first)->header.server_id == target_server_id) {
-        return fail(fmt::format(
-            "{} was written by server_id {}, the target's own server_id: replaying a server's binlog into itself "
-            "applies everything twice (--force-same-server to do it anyway)",
-            in.name, target_server_id));
-      }
-    }
-  }
-
-  // The session: as mysqlbinlog's output sets it up (before the bookkeeping below, so
-  // that --disable-log-bin covers it too).
-  {
-    std::string setup = "SET @@session.pseudo_slave_mode=1\n;\nSET @@session.completion_type=0";
-    std::size_t n = 2;
-    if (options.disable_log_bin) {
-      setup += "\n;\nSET @@session.sql_log_bin=0";
-      ++n;
-    }
-    auto o = db.run(setup, n);
-    if (o.err != 0) return server_fail("cannot prepare the session", o.err, o.message);
-  }
-
-  // One replay per id at a time: the lock lives as long as this session.
-  std::string lock_name = "binlogkit.replay." + id;
-  if (lock_name.size() > 64) lock_name = fmt::format("binlogkit.replay.{:016x}", fnv1a(id));
-  {
-    // A replay killed a moment ago may still hold it while its server session winds down.
-    auto l = db.query_row("SELECT GET_LOCK(" + string_literal(lock_name) + ", 3), IS_USED_LOCK(" +
-                          string_literal(lock_name) + ")");
-    if (!l.ok) return server_fail("GET_LOCK failed", l.err, l.message);
-    if (l.cols.empty() || l.cols[0].value_or("0") != "1") {
-      return fail(fmt::format("another replay with id '{}' is running (lock '{}' is held by connection {})", id,
-                              lock_name, l.cols.size() > 1 ? l.cols[1].value_or("?") : "?"));
-    }
-  }
-
-  {
-    // The worker connections of a parallel replay of this id killed a moment ago may
-    // still be finishing their last packets.
-    std::string sql = "SELECT COALESCE(NULL";
-    for (std::size_t k = 0; k < max_parallel; ++k) {
-      sql += ", IS_USED_LOCK(" + string_literal(worker_lock_name(id, k)) + ")";
-    }
-    sql += ")";
-    for (int tries = 0;; ++tries) {
-      auto l = db.query_row(sql);
-      if (!l.ok) return server_fail("IS_USED_LOCK failed", l.err, l.message);
-      if (l.cols.empty() || !l.cols[0]) break;
-      if (tries >= 100) {
-        return fail(fmt::format("another replay with id '{}' is running (connection {} holds a worker lock)", id,
-                                *l.cols[0]));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  }
-
-  // -- progress table -----------------------------------------------------------------
-  {
-    auto t = db.query_row(
-        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA='binlogkit' AND "
-        "TABLE_NAME='replay_progress'");
-    if (!t.ok) return server_fail("cannot look for the progress table", t.err, t.message);
-    if (t.cols.empty() || t.cols[0].value_or("0") == "0") {
-      for (auto sql : {create_schema, create_table}) {
-        auto o = db.run(std::string(sql), 1);
-        if (o.err != 0) return server_fail("cannot create binlogkit.replay_progress", o.err, o.message);
-      }
-    }
-  }
-  std::uint64_t transactions = 0;
-  std::optional<std::pair<std::string, std::uint64_t>> resume_point;
-  // Rows of a parallel replay's connections that a kill left behind (progress_slot_id).
-  bool slot_rows_found = false;
-  {
-    // The replay's position is its row's or, after a parallel replay was killed, the one
-    // of its rows that counts the most transactions: commits go in binlog order, so every
-    // transaction up to that one is committed.
-    const std::string ids = string_literal(id) + ", " + progress_slot_literals(id);
-    auto r = db.query_row(
-        "SELECT `file`, `end_pos`, `gtid`, `transactions`, (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
-        "WHERE `replay_id`=" + string_literal(id) + "), (SELECT COUNT(*) FROM `binlogkit`.`replay_progress` "
-        "WHERE `replay_id` IN (" + ids + ") AND `replay_id`<>" + string_literal(id) +
-        ") FROM `binlogkit`.`replay_progress` WHERE `replay_id` IN (" + ids + ") ORDER BY `transactions` DESC LIMIT 1");
-    if (!r.ok) return server_fail("cannot read binlogkit.replay_progress", r.err, r.message);
-    const bool started = r.found && (r.cols[0].value_or("") != "" || r.cols[3].value_or("0") != "0");
-    slot_rows_found = r.found && r.cols[5].value_or("0") != "0";
-    if (!r.found || r.cols[4].value_or("0") == "0") {
-      // The row every later update rewrites, written (and binlogged) before anything is
-      // applied, so that the target's own replicas have it too.
-      auto o = db.run("INSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
-                      "`transactions`) VALUES (" + string_literal(id) + ", '', 0, '', 0)", 1);
-      if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
-    }
-    if (started) {
-      if (!options.resume) {
-        return fail(fmt::format(
-            "replay id '{}' has recorded progress ({}:{}, {} transactions, GTID {}): continue it with --resume, "
-            "or choose another --replay-id",
-            id, r.cols[0].value_or(""), r.cols[1].value_or(""), r.cols[3].value_or(""), r.cols[2].value_or("")));
-      }
-      resume_point = std::pair{r.cols[0].value_or(""), std::strtoull(r.cols[1].value_or("0").c_str(), nullptr, 10)};
-      transactions = std::strtoull(r.cols[3].value_or("0").c_str(), nullptr, 10);
-      res.progress.transactions = transactions;  // what a run that fails before applying anything folds
-      res.progress.file = resume_point->first;
-      res.progress.position = resume_point->second;
-      res.progress.gtid = r.cols[2].value_or("");
-    } else if (options.resume) {
-      note(fmt::format("replay id '{}' has no recorded progress: starting at the beginning", id));
-    }
-  }
 
   render_options ro;
   ro.dialect = target_mariadb ? sql_dialect::mariadb : sql_dialect::mysql;
@@ -306,7 +366,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   ro.mariadb_gtids = options.mariadb_gtids;
   ro.for_client = false;
   // Leave room for the packet header and the statements around a BINLOG statement.
-  const std::size_t packet_room = max_packet > 65536 ? static_cast<std::size_t>(max_packet) - 16384 : 48 * 1024;
+  const std::size_t packet_room = packet_room_for(max_packet);
   ro.max_binlog_statement = packet_room;
   ro.max_binlog_batch = std::min<std::size_t>(8u << 20, packet_room / 2);
   ro.stream_threshold = options.stream_threshold;
@@ -384,15 +444,15 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     }
     sql += "\n;\nCOMMIT";
     auto o = db.run(sql, n + 1);
-    if (o.err != 0) return server_fail("cannot write binlogkit.replay_progress", o.err, o.message);
+    if (o.err != 0) return fail_with(server_failure("cannot write binlogkit.replay_progress", o.err, o.message));
   } else if (options.parallel > 1 && progress_rows) {
     note(fmt::format("--replay-id '{}' leaves no room for the rows of the connections (at most {} characters "
                      "with --parallel {}): the progress row is written by UPDATE statements at each commit",
                      id, slot_id_room, options.parallel));
   }
 
-  if (options.parallel > 1) {
-    parallel_context ctx;
+  apply_context ctx;
+  {
     ctx.progress_rows = progress_rows && slots;
     ctx.options = &options;
     ctx.inputs = &inputs;
@@ -409,6 +469,9 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     ctx.resume_point = &resume_point;
     ctx.same_server = &same_server;
     ctx.t0 = t0;
+    ctx.connect = &connect;
+  }
+  if (options.parallel > 1) {
     apply_parallel(ctx, res);
     if (slots) {
       // The connections are closed; the server may still be rolling back what a failure
@@ -424,388 +487,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   }
 
   // -- applying -----------------------------------------------------------------------
-  const std::string id_literal = string_literal(id);
-
-  // Transactions waiting to be sent, and their statements. Up to batch_transactions
-  // transactions (or batch_bytes of text) go in one multi-statement packet joined by
-  // "\n;\n": one round trip for many transactions, each still with its progress row
-  // before its own COMMIT. While the server runs one batch the next one is rendered (the
-  // packet is sent, its results read when the next batch is ready). A transaction with
-  // LOAD DATA LOCAL, and a statement from the binlog not proven to be one statement
-  // (sql_statement::single: a compound statement, text after its own semicolon, bytes of
-  // a character set the proof does not read), go in packets of their own, sent and read
-  // at once: the first because the server asks for the file mid-reply (and the data
-  // served is that transaction's), the second with multi-statements off, so that the
-  // server refuses a second statement in it instead of running it.
-  struct pending_tx {
-    rendered_transaction tx;
-    std::vector<std::string> own;  // our statements (progress bookkeeping)
-    std::string gtid;
-    std::uint64_t count = 0;       // the transactions value its progress row records
-    bool partial = false;          // a piece of a large transaction, more follow: no COMMIT yet
-  };
-  struct piece {
-    std::string_view text;
-    std::size_t tx = 0;            // index into the batch's transactions
-    std::uint64_t offset = 0;
-    std::uint16_t expected_error = 0;
-    bool ours = false;
-    bool binlog = false;
-    bool alone = false;            // a packet of its own (LOAD DATA, text not proven single)
-  };
-  struct batch {
-    std::deque<pending_tx> txs;
-    std::vector<piece> pieces;
-    std::size_t bytes = 0;
-    bool special = false;          // holds a packet of its own: sent and read at once
-    // The packet in flight: pieces [sent_from, sent_to), its flags.
-    std::size_t sent_from = 0, sent_to = 0;
-    bool in_flight = false;
-    std::string packet;
-    std::vector<char> flag_loss;
-    void clear() {
-      txs.clear();
-      pieces.clear();
-      bytes = 0;
-      special = false;
-      sent_from = sent_to = 0;
-      in_flight = false;
-    }
-  };
-  constexpr std::size_t batch_transactions = 64;
-  const std::size_t batch_bytes = std::min<std::size_t>(packet_room, 4u << 20);
-  batch filling, flight;
-  auto last_report = clock_type::now();
-  bool gtid_next_used = false;
-
-  auto report = [&](bool finished) {
-    res.progress.transactions = transactions;
-    res.progress.bytes_done = finished && !res.failure ? stream.bytes_total() : stream.bytes_done();
-    res.progress.bytes_total = stream.bytes_total();
-    res.progress.elapsed_s = seconds_since(t0);
-    res.progress.finished = finished && !res.failure;
-    if (options.on_progress) options.on_progress(res.progress);
-  };
-  auto flush_notes = [&] {
-    for (auto& n : stream.take_notes()) {
-      auto text = fmt::format("{}:{}: {}", n.file_index < inputs.size() ? inputs[n.file_index].name : "?", n.offset,
-                              n.text);
-      if (n.warning && options.on_warning) options.on_warning(text);
-      else note(text);
-    }
-  };
-  // Transactions [0, n) of a batch are committed: account for them.
-  // A piece of a large transaction goes in a batch of its own and commits nothing.
-  auto committed = [&](const batch& b, std::size_t n) {
-    if (n == 0 || b.txs[n - 1].partial) return;
-    const pending_tx& last = b.txs[n - 1];
-    transactions = last.count;
-    res.progress.transactions_run += n;
-    res.progress.file = file_names[last.tx.file_index];
-    res.progress.position = last.tx.end;
-    res.progress.gtid = last.gtid;
-  };
-
-  // Builds the packet that starts at piece i and sends it. False on failure.
-  auto send_from = [&](batch& b, std::size_t i) -> bool {
-    b.packet.clear();
-    b.flag_loss.clear();
-    std::size_t j = i;
-    const bool alone = b.pieces[i].alone;
-    while (j < b.pieces.size()) {
-      const piece& p = b.pieces[j];
-      if (j > i && (alone || p.alone || b.packet.size() + p.text.size() + 3 > packet_room)) break;
-      if (j > i) b.packet += "\n;\n";
-      b.packet.append(p.text);
-      b.flag_loss.push_back(p.binlog ? 1 : 0);
-      ++j;
-    }
-    if (alone) infile.tx = &b.txs[b.pieces[i].tx].tx;
-    b.sent_from = i;
-    b.sent_to = j;
-    b.in_flight = true;
-    session::outcome o;
-    if (db.send(b.packet, o, alone)) return true;
-    b.in_flight = false;
-    const piece& p = b.pieces[i];
-    replay_failure f;
-    f.message = "the connection to the target was lost (rerun with --resume)";
-    f.file = inputs[b.txs[p.tx].tx.file_index].name;
-    f.position = p.offset;
-    f.gtid = b.txs[p.tx].gtid;
-    f.server_errno = o.err;
-    f.server_error = o.message;
-    res.failure = std::move(f);
-    committed(b, p.tx);
-    return false;
-  };
-
-  // Reads the results of the packet in flight, then sends and reads the rest of the
-  // batch. False on failure (res.failure set).
-  auto complete = [&](batch& b) -> bool {
-    while (b.in_flight) {
-      const std::size_t i = b.sent_from, j = b.sent_to, count = j - i;
-      const bool alone = b.pieces[i].alone;
-      auto o = db.read(count, b.flag_loss, alone);
-      b.in_flight = false;
-      std::size_t next = j;
-      if (o.desync || o.extra) {
-        // Extra results: the packet's last statement is the one known to have run as more.
-        const piece& p = b.pieces[o.extra ? j - 1 : std::min(i + o.done, b.pieces.size() - 1)];
-        committed(b, p.tx);
-        replay_failure f;
-        f.message = o.extra ? extra_results_message()
-                            : fmt::format("the target answered {} of the {} statements of a packet and then "
-                                          "reported no more results; the session cannot be trusted",
-                                          o.done, count);
-        f.file = inputs[b.txs[p.tx].tx.file_index].name;
-        f.position = p.ours ? b.txs[p.tx].tx.start : p.offset;
-        f.gtid = b.txs[p.tx].gtid;
-        f.statement = shorten(p.text);
-        res.failure = std::move(f);
-        return false;
-      }
-      if (o.err != 0) {
-        const std::size_t bad = std::min(i + o.done, b.pieces.size() - 1);
-        const piece& p = b.pieces[bad];
-        const pending_tx& ptx = b.txs[p.tx];
-        const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
-        const bool skippable = !p.ours && std::find(options.skip_errors.begin(), options.skip_errors.end(),
-                                                    o.err) != options.skip_errors.end();
-        if (connection_lost(o.err) || !(expected || skippable)) {
-          committed(b, p.tx);
-          replay_failure f;
-          f.message = connection_lost(o.err) ? "the connection to the target was lost (rerun with --resume)"
-                                             : "the target refused a statement";
-          f.file = inputs[ptx.tx.file_index].name;
-          f.position = p.ours ? ptx.tx.start : p.offset;
-          f.gtid = ptx.gtid;
-          f.statement = shorten(p.text);
-          f.server_errno = o.err;
-          f.server_error = o.message;
-          res.failure = std::move(f);
-          return false;
-        }
-        if (!expected) {
-          ++res.skipped_errors;
-          note(fmt::format("{}:{}{}: skipped error {} ({}): {}", inputs[ptx.tx.file_index].name, p.offset,
-                           ptx.gtid.empty() ? "" : " GTID " + ptx.gtid, o.err, o.message, shorten(p.text, 160)));
-        }
-        next = bad + 1;
-      }
-      if (next < b.pieces.size() && !send_from(b, next)) return false;
-    }
-    committed(b, b.txs.size());
-    b.clear();
-    infile.tx = nullptr;
-    return true;
-  };
-
-  // Sends `b` (which becomes the batch in flight); special batches are read at once.
-  auto launch = [&](batch& b) -> bool {
-    if (b.pieces.empty()) {
-      committed(b, b.txs.size());
-      b.clear();
-      return true;
-    }
-    if (!send_from(b, 0)) return false;
-    if (b.special) return complete(b);
-    return true;
-  };
-
-  // Queues a transaction's statements, with the progress row before its COMMIT (atomic
-  // with it) or after its last statement (statements that commit on their own).
-  auto enqueue = [&](batch& bt, rendered_transaction&& tx_in, std::uint64_t count) {
-    const bool partial = tx_in.more;
-    bt.txs.push_back(pending_tx{std::move(tx_in), {}, {}, count, partial});
-    pending_tx& q = bt.txs.back();
-    const std::size_t qi = bt.txs.size() - 1;
-    const rendered_transaction& tx = q.tx;
-    q.gtid = tx.gtid.text();
-    auto statement = [&](const sql_statement& st) {
-      const auto text = tx.text(st);
-      const bool binlog = text.starts_with("BINLOG ") || text.starts_with("BINLOG\n");
-      const bool alone = st.load >= 0 || !st.single;
-      bt.special = bt.special || alone;
-      bt.pieces.push_back({text, qi, st.offset, st.expected_error, false, binlog, alone});
-      bt.bytes += text.size() + 3;
-      if (text.starts_with("SET @@SESSION.GTID_NEXT='")) gtid_next_used = true;
-    };
-    if (partial) {
-      // Statements only: the transaction stays open until its last piece commits it.
-      for (const auto& st : tx.statements) statement(st);
-      return;
-    }
-    // Our statements first (the pieces point into them: no reallocation afterwards).
-    q.own.reserve(6);
-    const std::size_t prog_at = 0;
-    if (tx.commit_rows) {
-      q.own.emplace_back();  // the progress row is in the transaction's BINLOG statement
-    } else {
-      q.own.push_back(progress_update(file_names[tx.file_index], tx.end, q.gtid, q.count, id_literal));
-    }
-    bool reset_gtid_next = false, toggle = false;
-    if (!tx.commit) {
-      bool uses_gtid_next = gtid_next_used;
-      for (const auto& st : tx.statements) {
-        if (tx.text(st).starts_with("SET @@SESSION.GTID_NEXT='")) uses_gtid_next = true;
-      }
-      if (!target_mariadb && uses_gtid_next) {
-        reset_gtid_next = true;
-        q.own.emplace_back("SET @@SESSION.GTID_NEXT='AUTOMATIC'");
-      }
-      // Not binlogged on the target: a GTID minted here would take a sequence number the
-      // source's next transaction needs (the row is rewritten whole by the next
-      // transactional update, which is binlogged with its transaction).
-      toggle = target_log_bin && !options.disable_log_bin;
-      if (toggle) {
-        q.own.emplace_back("SET @@session.sql_log_bin=0");
-        q.own.emplace_back("SET @@session.sql_log_bin=1");
-      }
-      q.own.emplace_back("COMMIT");
-    }
-    auto ours = [&](const std::string& text) {
-      bt.pieces.push_back({text, qi, tx.start, 0, true, false, false});
-      bt.bytes += text.size() + 3;
-    };
-    for (std::size_t k = 0; k < tx.statements.size(); ++k) {
-      const auto& st = tx.statements[k];
-      if (tx.commit && *tx.commit == k && !tx.commit_rows) ours(q.own[prog_at]);
-      statement(st);
-    }
-    if (!tx.commit) {
-      std::size_t k = 1;
-      if (reset_gtid_next) ours(q.own[k++]);
-      if (toggle) ours(q.own[k]);
-      ours(q.own[prog_at]);
-      ours(q.own.back());  // COMMIT
-      if (toggle) ours(q.own[k + 1]);
-      if (reset_gtid_next) {
-        stream.reset_gtid_session();
-        gtid_next_used = false;
-      }
-    }
-  };
-
-  // The next transaction's progress count: those committed, in flight and queued.
-  auto next_count = [&] { return transactions + flight.txs.size() + filling.txs.size() + 1; };
-
-  // The progress row's events go in each transaction's own BINLOG statement.
-  std::uint64_t rows_count = 0;  // the count the last row events recorded
-  if (progress_rows) {
-    stream.on_commit_rows = [&](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-      const std::uint64_t count = next_count();
-      if (!append_progress_rows(out, cp, id, file_names[cp.file_index], count)) return false;
-      rows_count = count;
-      return true;
-    };
-  }
-  // The count a transaction's progress row records (the row events said it already).
-  auto count_for = [&](const rendered_transaction& tx) -> std::optional<std::uint64_t> {
-    const std::uint64_t n = next_count();
-    if (tx.commit_rows && n != rows_count) return std::nullopt;
-    return n;
-  };
-  auto finish_all = [&]() -> bool {
-    if (flight.in_flight && !complete(flight)) return false;
-    flight.clear();
-    if (!filling.txs.empty()) {
-      std::swap(flight, filling);
-      if (!launch(flight) || (flight.in_flight && !complete(flight))) return false;
-      flight.clear();
-    }
-    return true;
-  };
-
-  for (;;) {
-    auto next = stream.next();
-    flush_notes();
-    if (!next) {
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      if (!same_server.empty()) return fail(same_server);
-      const auto& e = next.error();
-      replay_failure f;
-      f.message = e.message();
-      f.file = stream.file_index() < inputs.size() ? inputs[stream.file_index()].name : "";
-      f.position = e.offset;
-      res.failure = std::move(f);
-      report(true);
-      return res;
-    }
-    if (!*next) break;
-    if (resume_point && !stream.resume_checked()) {
-      return fail(fmt::format("--resume: no transaction ends at the recorded position {}:{}; the files given are "
-                              "not the ones the replay recorded",
-                              resume_point->first, resume_point->second));
-    }
-    resume_point.reset();
-    rendered_transaction& tx = **next;
-    if (!options.force_same_server && !target_uuid.empty() && tx.gtid.k == gtid_ref::kind::mysql &&
-        format_uuid(tx.gtid.uuid) == target_uuid) {
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      return fail(fmt::format("transaction {} was written by the target itself (its server_uuid); "
-                              "--force-same-server to replay it anyway",
-                              tx.gtid.text()));
-    }
-    const bool special = std::any_of(tx.statements.begin(), tx.statements.end(), [&](const sql_statement& st) {
-      return st.load >= 0 || (!tx.text(st).starts_with("BINLOG") && tx.text(st).find(';') != std::string_view::npos);
-    });
-    if (special || tx.more) {
-      // Everything before it is applied first; then it goes by itself (a piece of a large
-      // transaction too: it is sent before the next piece is rendered).
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-      const auto count = count_for(tx);
-      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
-      enqueue(filling, std::move(tx), *count);
-      if (!finish_all()) {
-        report(true);
-        return res;
-      }
-    } else {
-      const auto count = count_for(tx);
-      if (!count) return fail("internal error: the progress count of the row events and of the batch differ");
-      enqueue(filling, std::move(tx), *count);
-      if (filling.txs.size() >= batch_transactions || filling.bytes >= batch_bytes) {
-        // The batch in flight is read while this one was being rendered; this one goes.
-        if (flight.in_flight && !complete(flight)) {
-          report(true);
-          return res;
-        }
-        flight.clear();
-        std::swap(flight, filling);
-        if (!launch(flight)) {
-          report(true);
-          return res;
-        }
-      }
-    }
-    if (clock_type::now() - last_report >= std::chrono::milliseconds(500)) {
-      last_report = clock_type::now();
-      const auto fi = stream.file_index();
-      if (fi < sources.size()) sources[fi].release_before(stream.position());
-      report(false);
-    }
-  }
-  if (!finish_all()) {
-    report(true);
-    return res;
-  }
-  if (resume_point && !stream.resume_checked()) {
-    return fail(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
-                            resume_point->second));
-  }
-  if (!target_mariadb && gtid_next_used) (void)db.run("SET @@SESSION.GTID_NEXT='AUTOMATIC'", 1);
-  res.stopped_at_stop_point = stream.stopped();
-  report(true);
+  serial_applier(ctx, db, progress_rows, res).run();
   return res;
 }
 }  // namespace

@@ -146,6 +146,41 @@ enum class statement_role : std::uint8_t {
   end = 5,       // ROLLBACK, XA END / XA PREPARE: closes without committing
 };
 
+// What a statement is, as the renderer knew when it wrote it: the applier decides by this
+// (packets, result flags, session state, statement-based or not), never by the text.
+enum class sql_statement_kind : std::uint8_t {
+  query = 0,               // a statement of the binlog's text (QUERY event, INTVAR & co.)
+  session_set = 1,         // SET of session state (timestamp, sql_mode, character sets, ...)
+  use_database = 2,        // USE `db`
+  format_description = 3,  // BINLOG of the file's format description (session state)
+  gtid = 4,                // SET gtid_seq_no & co. (MariaDB), original_* (MySQL)
+  gtid_next = 5,           // SET @@SESSION.GTID_NEXT (MySQL): the session keeps it until reset
+  begin = 6,               // BEGIN / START TRANSACTION / XA START
+  binlog_rows = 7,         // BINLOG of row events (also BINLOG @binlog_fragment_0, _1)
+  binlog_fragment = 8,     // SET @binlog_fragment_N: half of a row BINLOG too large for a packet
+  load_data = 9,           // LOAD DATA LOCAL INFILE (its data in rendered_transaction::load_data)
+  commit = 10,             // COMMIT
+  end = 11,                // ROLLBACK, XA END / XA PREPARE
+};
+
+// The kind a statement of `role` has unless the renderer says more.
+[[nodiscard]] constexpr sql_statement_kind default_kind(statement_role role) noexcept {
+  switch (role) {
+    case statement_role::session: return sql_statement_kind::session_set;
+    case statement_role::gtid: return sql_statement_kind::gtid;
+    case statement_role::begin: return sql_statement_kind::begin;
+    case statement_role::body: return sql_statement_kind::query;
+    case statement_role::commit: return sql_statement_kind::commit;
+    case statement_role::end: return sql_statement_kind::end;
+  }
+  return sql_statement_kind::query;
+}
+
+// A BINLOG statement: MariaDB may end its reply without the "more results" flag.
+[[nodiscard]] constexpr bool is_binlog_statement(sql_statement_kind k) noexcept {
+  return k == sql_statement_kind::binlog_rows || k == sql_statement_kind::format_description;
+}
+
 struct sql_statement {
   std::size_t begin = 0, size = 0;  // text in rendered_transaction::sql
   statement_role role = statement_role::body;
@@ -158,6 +193,7 @@ struct sql_statement {
   // multi-statement packet. Our own statements are; a statement's text from the binlog is
   // when the scan of it in its client character set proves it.
   bool single = true;
+  sql_statement_kind kind = sql_statement_kind::query;
 };
 
 struct rendered_transaction {

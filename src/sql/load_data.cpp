@@ -60,6 +60,7 @@ result<void> load_data::statement(const event_view& ev, const query_event& q) {
     s.append(q.query.substr(q.fn_pos_end));
   });
   st.load = index;
+  st.kind = sql_statement_kind::load_data;
   st.expected_error = q.error_code;
   st.single = session_.single_in_session(tx.text(st));
   tx.load_data.push_back(std::move(it->second));

@@ -190,7 +190,7 @@ void transaction_stream::impl::mysql_gtid(const event_view& ev, const gtid_event
     s += "SET @@SESSION.GTID_NEXT=";
     if (g.anonymous) s += "'ANONYMOUS'";
     else append_string_literal(s, tracker.gtid().text());
-  });
+  }).kind = sql_statement_kind::gtid_next;
   session.mysql_gtid_next(!g.anonymous);
 }
 

@@ -62,7 +62,7 @@ void session_diff::default_database(const event_view& ev, const query_event& q, 
     ctx_.out.add(statement_role::session, ev.offset, [&](std::string& s) {
       s += "use ";
       append_identifier(s, db);
-    });
+    }).kind = sql_statement_kind::use_database;
   }
   work_.db = std::string(db);
 }
@@ -221,7 +221,8 @@ void session_diff::send_format_if_needed(std::uint64_t offset, bytes format_raw)
     return;
   }
   work_.format.assign(format_raw.begin(), format_raw.end());
-  ctx_.out.binlog_statement(offset, format_raw, statement_role::session);
+  ctx_.out.binlog_statement(offset, format_raw, statement_role::session,
+                            sql_statement_kind::format_description);
 }
 
 void session_diff::mariadb_gtid(std::uint64_t offset, const mariadb_gtid_event& g) {

@@ -13,7 +13,8 @@ sql_statement& statement_list::add_mariadb(statement_role role, std::uint64_t of
   });
 }
 
-void statement_list::binlog_statement(std::uint64_t offset, bytes raw, statement_role role) {
+void statement_list::binlog_statement(std::uint64_t offset, bytes raw, statement_role role,
+                                      sql_statement_kind kind) {
   const std::size_t b64 = (raw.size() + 2) / 3 * 4;
   if (b64 > opt_.max_binlog_statement) {
     // Two one-shot user variables, as mysqlbinlog splits a statement too large for one
@@ -23,13 +24,13 @@ void statement_list::binlog_statement(std::uint64_t offset, bytes raw, statement
       s += "SET @binlog_fragment_0='";
       append_base64(s, raw.subspan(0, half), opt_.base64_wrap);
       s += '\'';
-    });
+    }).kind = sql_statement_kind::binlog_fragment;
     add(statement_role::body, offset, [&](std::string& s) {
       s += "SET @binlog_fragment_1='";
       append_base64(s, raw.subspan(half), opt_.base64_wrap);
       s += '\'';
-    });
-    add_text(role, offset, "BINLOG @binlog_fragment_0, @binlog_fragment_1");
+    }).kind = sql_statement_kind::binlog_fragment;
+    add_text(role, offset, "BINLOG @binlog_fragment_0, @binlog_fragment_1").kind = kind;
     return;
   }
   add(role, offset, [&](std::string& s) {
@@ -38,7 +39,7 @@ void statement_list::binlog_statement(std::uint64_t offset, bytes raw, statement
     append_base64(s, raw, opt_.base64_wrap);
     if (opt_.base64_wrap > 0 && s.back() != '\n') s += '\n';
     s += '\'';
-  });
+  }).kind = kind;
 }
 
 rendered_transaction statement_list::fresh() {

@@ -32,17 +32,19 @@ class statement_list {
   sql_statement& add(statement_role role, std::uint64_t offset, F&& build) {
     const std::size_t b = tx.sql.size();
     build(tx.sql);
-    return tx.statements.emplace_back(sql_statement{b, tx.sql.size() - b, role, offset, -1, 0, true});
+    return tx.statements.emplace_back(sql_statement{b, tx.sql.size() - b, role, offset, -1, 0, true, default_kind(role)});
   }
   sql_statement& add_text(statement_role role, std::uint64_t offset, std::string_view text) {
     return add(role, offset, [&](std::string& s) { s.append(text); });
   }
   // A MariaDB-only statement: inside /*M!100001 … */ for the client, so MySQL skips it.
   sql_statement& add_mariadb(statement_role role, std::uint64_t offset, std::string_view text);
-  // `raw` (whole events) as one BINLOG statement of `role`, or as two user-variable
-  // fragments (body statements) and a BINLOG statement of `role` joining them when its
-  // base64 is longer than render_options::max_binlog_statement (as mysqlbinlog splits one).
-  void binlog_statement(std::uint64_t offset, bytes raw, statement_role role = statement_role::body);
+  // `raw` (whole events) as one BINLOG statement of `role` and `kind`, or as two
+  // user-variable fragments (body statements of kind binlog_fragment) and a BINLOG
+  // statement of `role` and `kind` joining them when its base64 is longer than
+  // render_options::max_binlog_statement (as mysqlbinlog splits one).
+  void binlog_statement(std::uint64_t offset, bytes raw, statement_role role = statement_role::body,
+                        sql_statement_kind kind = sql_statement_kind::binlog_rows);
 
   // An empty transaction, in a spare's buffers when there is one.
   [[nodiscard]] rendered_transaction fresh();
