@@ -4,11 +4,11 @@
 #include <cstdio>
 #include <map>
 
-#include "binlogkit/compression.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/core/source.hpp"
 
 using namespace binlogkit;
 

@@ -3,9 +3,9 @@
 //   MySQL    3e11fa47-71ca-11e1-9e33-c80aa9429562:23   (tagged, 8.3+: uuid:tag:23)
 //   MariaDB  0-1-37                                     (domain-server-sequence)
 // Exit status: 0 found, 1 not found, 2 bad arguments or a file that cannot be read.
-#include <binlogkit/events.hpp>
-#include <binlogkit/reader.hpp>
-#include <binlogkit/source.hpp>
+#include <binlogkit/events/events.hpp>
+#include <binlogkit/events/reader.hpp>
+#include <binlogkit/core/source.hpp>
 
 #include <charconv>
 #include <cstdio>

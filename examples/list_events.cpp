@@ -3,8 +3,8 @@
 // The smallest use of the reader: open a source, walk it with event_reader, stop at the
 // first framing error. A checksum mismatch is reported and the walk goes on, since the
 // event's frame is still sound.
-#include <binlogkit/reader.hpp>
-#include <binlogkit/source.hpp>
+#include <binlogkit/events/reader.hpp>
+#include <binlogkit/core/source.hpp>
 
 #include <cstdio>
 

@@ -1,8 +1,8 @@
 // verify_file FILE...: checks every event of each file (framing, checksums, bodies) and
 // prints "FILE: intact (N events)" or one line per problem. Exit status 1 when any file is
 // damaged or unreadable.
-#include <binlogkit/source.hpp>
-#include <binlogkit/verify.hpp>
+#include <binlogkit/core/source.hpp>
+#include <binlogkit/tools/verify.hpp>
 
 #include <cstdio>
 

@@ -14,10 +14,10 @@
 #include <span>
 #include <variant>
 
-#include "binlogkit/dump.hpp"
+#include "binlogkit/tools/dump.hpp"
 #include "format_descriptions.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
 #include "fuzz_check.hpp"
 
 namespace {

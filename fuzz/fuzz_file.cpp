@@ -8,10 +8,10 @@
 #include <cstdint>
 #include <variant>
 
-#include "binlogkit/dump.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/verify.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/tools/verify.hpp"
 #include "fuzz_check.hpp"
 
 namespace {

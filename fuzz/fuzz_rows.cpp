@@ -23,13 +23,13 @@
 #include <variant>
 #include <vector>
 
-#include "binlogkit/compression.hpp"
-#include "binlogkit/crc32.hpp"
-#include "binlogkit/dump.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/row_text.hpp"
-#include "binlogkit/rows.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/core/crc32.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/rows/rows.hpp"
 #include "format_descriptions.hpp"
 #include "fuzz_check.hpp"
 

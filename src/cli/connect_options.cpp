@@ -11,7 +11,7 @@
 #include <charconv>
 #include <cstdio>
 
-#include "binlogkit/option_files.hpp"
+#include "binlogkit/replay/option_files.hpp"
 
 namespace bk = binlogkit;
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/connection.hpp"
+#include "binlogkit/replay/connection.hpp"
 
 namespace binlogkit_cli {
 

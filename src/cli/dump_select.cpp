@@ -5,9 +5,9 @@
 #include <string>
 #include <variant>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/transaction.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/events/transaction.hpp"
 
 namespace bk = binlogkit;
 

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit_cli {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit_cli {
 

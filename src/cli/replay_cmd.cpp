@@ -16,10 +16,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "binlogkit/inputs.hpp"
-#include "binlogkit/replay.hpp"
-#include "binlogkit/source.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/events/inputs.hpp"
+#include "binlogkit/replay/replay.hpp"
+#include "binlogkit/core/source.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "commands.hpp"
 #include "connect_options.hpp"
 #include "exit_codes.hpp"

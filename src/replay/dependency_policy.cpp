@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "binlogkit/events.hpp"
+#include "binlogkit/events/events.hpp"
 
 namespace binlogkit::detail {
 

@@ -1,5 +1,5 @@
 // When a transaction may start in a parallel replay, from the binlog's dependency
-// information (the table in binlogkit/replay.hpp):
+// information (the table in binlogkit/replay/replay.hpp):
 //
 //   MariaDB GTID   a group (consecutive transactions with one commit_id) starts once every
 //                  earlier transaction has executed; needs FL_TRANSACTIONAL, not FL_DDL
@@ -20,7 +20,7 @@
 #include <string>
 #include <utility>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit::detail {
 

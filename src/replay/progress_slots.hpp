@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "progress_rows.hpp"
 
 namespace binlogkit::detail {

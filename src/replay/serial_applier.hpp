@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/replay.hpp"
-#include "binlogkit/source.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/replay/replay.hpp"
+#include "binlogkit/core/source.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "replay/job_builder.hpp"
 #include "replay/progress_slots.hpp"
 #include "replay/sql_connection.hpp"

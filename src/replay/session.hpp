@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/connection.hpp"
+#include "binlogkit/replay/connection.hpp"
 #include "replay/sql_connection.hpp"
 
 typedef struct st_mysql MYSQL;

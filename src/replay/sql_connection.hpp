@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit::detail {
 

@@ -4,8 +4,8 @@
 #include <cstddef>
 #include <utility>
 
-#include "binlogkit/event_type.hpp"
-#include "binlogkit/events.hpp"
+#include "binlogkit/core/event_type.hpp"
+#include "binlogkit/events/events.hpp"
 #include "event_bytes.hpp"
 
 namespace binlogkit::detail {

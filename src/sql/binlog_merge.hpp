@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "binlogkit/format_description.hpp"
+#include "binlogkit/events/format_description.hpp"
 
 namespace binlogkit::detail {
 

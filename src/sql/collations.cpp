@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <iterator>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit {
 

@@ -7,10 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/crc32.hpp"
-#include "binlogkit/event.hpp"
-#include "binlogkit/format_description.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/core/crc32.hpp"
+#include "binlogkit/events/event.hpp"
+#include "binlogkit/events/format_description.hpp"
 
 namespace binlogkit::detail {
 

@@ -5,7 +5,7 @@
 #include <ctime>
 #include <string>
 
-#include "binlogkit/event_type.hpp"
+#include "binlogkit/core/event_type.hpp"
 
 namespace binlogkit {
 

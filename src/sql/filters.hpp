@@ -11,8 +11,8 @@
 #include <string_view>
 #include <utility>
 
-#include "binlogkit/event.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/events/event.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit::detail {
 

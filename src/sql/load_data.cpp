@@ -5,8 +5,8 @@
 #include <string>
 #include <utility>
 
-#include "binlogkit/event_type.hpp"
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/core/event_type.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 
 namespace binlogkit::detail {
 

@@ -11,8 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/result.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/core/result.hpp"
 #include "render_context.hpp"
 #include "session_diff.hpp"
 

@@ -3,8 +3,8 @@
 // goes. See stream_impl.hpp.
 #include <variant>
 
-#include "binlogkit/compression.hpp"
-#include "binlogkit/event_type.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/core/event_type.hpp"
 #include "stream_impl.hpp"
 
 namespace binlogkit {

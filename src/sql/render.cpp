@@ -6,8 +6,8 @@
 #include <string>
 #include <variant>
 
-#include "binlogkit/compression.hpp"
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 #include "stream_impl.hpp"
 
 namespace binlogkit {

@@ -11,8 +11,8 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/format_description.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/events/format_description.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "filters.hpp"
 #include "statement_list.hpp"
 

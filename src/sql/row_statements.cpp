@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/compression.hpp"
-#include "binlogkit/crc32.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/core/crc32.hpp"
 #include "binlog_merge.hpp"
 #include "event_bytes.hpp"
 

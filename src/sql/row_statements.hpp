@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/format_description.hpp"
-#include "binlogkit/result.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/format_description.hpp"
+#include "binlogkit/core/result.hpp"
 #include "render_context.hpp"
 
 namespace binlogkit::detail {

@@ -7,7 +7,7 @@
 #include <iterator>
 #include <utility>
 
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 
 namespace binlogkit::detail {
 

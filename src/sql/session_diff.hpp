@@ -13,9 +13,9 @@
 #include <string>
 #include <string_view>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "render_context.hpp"
 
 namespace binlogkit::detail {

@@ -6,9 +6,9 @@
 #include <cstring>
 #include <iterator>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/decimal.hpp"
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/rows/decimal.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 
 namespace binlogkit::detail {
 

@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/result.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/core/result.hpp"
 #include "render_context.hpp"
 #include "session_diff.hpp"
 

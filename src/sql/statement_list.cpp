@@ -1,6 +1,6 @@
 #include "statement_list.hpp"
 
-#include "binlogkit/encoding.hpp"
+#include "binlogkit/core/encoding.hpp"
 
 namespace binlogkit::detail {
 

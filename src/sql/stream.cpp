@@ -6,8 +6,8 @@
 #include <utility>
 #include <variant>
 
-#include "binlogkit/event_type.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/core/event_type.hpp"
+#include "binlogkit/core/source.hpp"
 #include "stream_impl.hpp"
 
 namespace binlogkit {

@@ -17,10 +17,10 @@
 #include <optional>
 #include <vector>
 
-#include "binlogkit/compression.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/sql.hpp"
-#include "binlogkit/transaction.hpp"
+#include "binlogkit/events/compression.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/sql/sql.hpp"
+#include "binlogkit/events/transaction.hpp"
 #include "filters.hpp"
 #include "load_data.hpp"
 #include "render_context.hpp"

@@ -5,8 +5,8 @@
 #include <iterator>
 #include <string>
 
-#include "binlogkit/event_type.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/core/event_type.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 namespace binlogkit {
 

@@ -6,11 +6,11 @@
 #include <string>
 #include <string_view>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/row_text.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/transaction.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/events/transaction.hpp"
 
 namespace binlogkit {
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "binlogkit/triage.hpp"
+#include "binlogkit/triage/triage.hpp"
 
 namespace binlogkit {
 

@@ -1,6 +1,6 @@
 // Counts the events of a binlog with the core library alone.
-#include <binlogkit/reader.hpp>
-#include <binlogkit/source.hpp>
+#include <binlogkit/events/reader.hpp>
+#include <binlogkit/core/source.hpp>
 
 #include <cstdio>
 

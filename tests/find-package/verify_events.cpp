@@ -1,6 +1,6 @@
 // Verifies a binlog with the tools library.
-#include <binlogkit/source.hpp>
-#include <binlogkit/verify.hpp>
+#include <binlogkit/core/source.hpp>
+#include <binlogkit/tools/verify.hpp>
 
 #include <cstdio>
 

@@ -16,11 +16,11 @@
 #include <string_view>
 #include <vector>
 
-#include "binlogkit/bytes.hpp"
-#include "binlogkit/crc32.hpp"
-#include "binlogkit/event.hpp"
-#include "binlogkit/event_type.hpp"
-#include "binlogkit/format_description.hpp"
+#include "binlogkit/core/bytes.hpp"
+#include "binlogkit/core/crc32.hpp"
+#include "binlogkit/events/event.hpp"
+#include "binlogkit/core/event_type.hpp"
+#include "binlogkit/events/format_description.hpp"
 
 namespace bk_test {
 

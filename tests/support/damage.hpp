@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/result.hpp"
+#include "binlogkit/core/result.hpp"
 
 namespace bk_test {
 

@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "progress_rows.hpp"
+#include "replay/progress_rows.hpp"
 #include "replay/sql_connection.hpp"
-#include "replay_session.hpp"
+#include "replay/replay_session.hpp"
 
 namespace binlogkit::test {
 

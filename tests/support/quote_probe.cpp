@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/triage.hpp"
+#include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
 #include "support/ci.hpp"
 

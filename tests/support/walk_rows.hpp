@@ -9,10 +9,10 @@
 #include <map>
 #include <string>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/core/source.hpp"
 
 namespace bk_test {
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/inputs.hpp"
-#include "binlogkit/replay.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/events/inputs.hpp"
+#include "binlogkit/replay/replay.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "replay/dependency_policy.hpp"
 #include "replay/job_builder.hpp"
-#include "replay_session.hpp"
+#include "replay/replay_session.hpp"
 #include "support/fake_connection.hpp"
 
 namespace {

@@ -1,10 +1,10 @@
-// --parallel-batches auto's turns (src/batch_pace.hpp): which way gets the next turn, for
+// --parallel-batches auto's turns (src/replay/batch_pace.hpp): which way gets the next turn, for
 // how long, from the rates measured in the turns before.
 #include <doctest/doctest.h>
 
 #include <chrono>
 
-#include "batch_pace.hpp"
+#include "replay/batch_pace.hpp"
 
 using binlogkit::detail::batch_pace;
 using namespace std::chrono_literals;

@@ -26,10 +26,10 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/format_description.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/result.hpp"
-#include "binlogkit/verify.hpp"
+#include "binlogkit/events/format_description.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/core/result.hpp"
+#include "binlogkit/tools/verify.hpp"
 #include "support/ci.hpp"
 
 using namespace binlogkit;

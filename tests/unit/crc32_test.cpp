@@ -3,7 +3,7 @@
 #include <string_view>
 #include <vector>
 
-#include "binlogkit/crc32.hpp"
+#include "binlogkit/core/crc32.hpp"
 
 using namespace binlogkit;
 

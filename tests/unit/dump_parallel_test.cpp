@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/dump.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/core/source.hpp"
 #include "support/damage.hpp"
 
 using namespace binlogkit;

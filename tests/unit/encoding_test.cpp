@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/encoding.hpp"
+#include "binlogkit/core/encoding.hpp"
 
 namespace {
 

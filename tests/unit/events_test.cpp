@@ -1,6 +1,6 @@
 // Typed event decoders: hand-built bodies with exact field values, one case per layout,
 // and the errors that malformed bodies must give. Bodies are laid out as the table beside
-// each decoder in src/events.cpp says, under the post-header lengths of real servers.
+// each decoder in src/events/events.cpp says, under the post-header lengths of real servers.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;

@@ -1,4 +1,4 @@
-// The parallel applier's fiber loop (src/fiber_loop.hpp): fibers that hand work to each
+// The parallel applier's fiber loop (src/replay/fiber_loop.hpp): fibers that hand work to each
 // other with wake / wait_wake, sleep on descriptors, time out, and are woken from another
 // thread while the loop sleeps.
 #include <doctest/doctest.h>
@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "fiber_loop.hpp"
+#include "replay/fiber_loop.hpp"
 
 using binlogkit::detail::fiber_loop;
 using namespace std::chrono_literals;

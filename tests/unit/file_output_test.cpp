@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/file_output.hpp"
+#include "binlogkit/core/file_output.hpp"
 
 using namespace binlogkit;
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/json_binary.hpp"
+#include "binlogkit/rows/json_binary.hpp"
 
 using namespace binlogkit;
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/option_files.hpp"
+#include "binlogkit/replay/option_files.hpp"
 
 using namespace binlogkit;
 

@@ -1,8 +1,8 @@
-// Paced reading's estimate of the server's time per statement (src/pacing.hpp):
+// Paced reading's estimate of the server's time per statement (src/replay/pacing.hpp):
 // it stays between what the last look and the end of the read prove.
 #include <doctest/doctest.h>
 
-#include "pacing.hpp"
+#include "replay/pacing.hpp"
 
 using binlogkit::detail::next_per_statement;
 

@@ -1,4 +1,4 @@
-// The replay's progress row as row events (src/progress_rows.hpp): the events are read
+// The replay's progress row as row events (src/replay/progress_rows.hpp): the events are read
 // back with the library's own reader and row decoder, and the transaction stream puts
 // them in the transaction's last BINLOG statement.
 #include <doctest/doctest.h>
@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/format_description.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/replay.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/sql.hpp"
-#include "progress_rows.hpp"
+#include "binlogkit/events/format_description.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/replay/replay.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/sql/sql.hpp"
+#include "replay/progress_rows.hpp"
 #include "support/binlog_builder.hpp"
 #include "triage/oracle.hpp"
 

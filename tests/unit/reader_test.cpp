@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/replica_probe.hpp"
+#include "binlogkit/replay/replica_probe.hpp"
 
 using namespace binlogkit;
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/inputs.hpp"
-#include "binlogkit/triage.hpp"
+#include "binlogkit/events/inputs.hpp"
+#include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
 #include "support/ci.hpp"
 

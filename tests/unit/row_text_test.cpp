@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/dump.hpp"
-#include "binlogkit/row_text.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/core/source.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;

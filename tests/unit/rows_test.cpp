@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/dump.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/core/source.hpp"
 
 #include <cstdio>
 #include <fstream>

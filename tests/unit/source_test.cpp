@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/inputs.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/source.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/events/inputs.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/core/source.hpp"
+#include "binlogkit/sql/sql.hpp"
 
 using namespace binlogkit;
 

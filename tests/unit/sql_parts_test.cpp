@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "binlogkit/sql.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "sql/filters.hpp"
 #include "sql/statement_list.hpp"
 

@@ -1,4 +1,4 @@
-// The quoting module (binlogkit/sql_quote.hpp): literals that read back the same in every
+// The quoting module (binlogkit/core/sql_quote.hpp): literals that read back the same in every
 // client character set, when a name needs the switch to utf8mb4, and the proof that a
 // statement's text is one statement.
 #include <doctest/doctest.h>
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "binlogkit/sql_quote.hpp"
+#include "binlogkit/core/sql_quote.hpp"
 
 using namespace binlogkit;
 

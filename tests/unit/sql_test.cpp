@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/crc32.hpp"
-#include "binlogkit/sql.hpp"
+#include "binlogkit/core/crc32.hpp"
+#include "binlogkit/sql/sql.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;

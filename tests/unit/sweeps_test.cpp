@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/dump.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/source.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/verify.hpp"
+#include "binlogkit/tools/dump.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/core/source.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/tools/verify.hpp"
 #include "support/walk_rows.hpp"
 #include "support/binlog_builder.hpp"
 

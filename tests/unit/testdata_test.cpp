@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
 #include "support/binlog_builder.hpp"
 
 using namespace binlogkit;

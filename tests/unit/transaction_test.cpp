@@ -19,9 +19,9 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/transaction.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/events/transaction.hpp"
 #include "support/binlog_builder.hpp"
 #include "triage/oracle.hpp"
 #include "support/ci.hpp"

@@ -6,7 +6,7 @@
 #include <sstream>
 #include <string>
 
-#include "binlogkit/triage.hpp"
+#include "binlogkit/triage/triage.hpp"
 
 using namespace binlogkit;
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/reader.hpp"
-#include "binlogkit/triage.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
 #include "support/relay_set.hpp"
 #include "triage/oracle.hpp"

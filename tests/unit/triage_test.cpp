@@ -37,10 +37,10 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/crc32.hpp"
-#include "binlogkit/events.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/triage.hpp"
+#include "binlogkit/core/crc32.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
 #include "triage/oracle.hpp"
 #include "support/ci.hpp"

@@ -27,12 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/json_binary.hpp"
-#include "binlogkit/reader.hpp"
-#include "binlogkit/row_text.hpp"
-#include "binlogkit/rows.hpp"
-#include "binlogkit/source.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/rows/json_binary.hpp"
+#include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/rows/rows.hpp"
+#include "binlogkit/core/source.hpp"
 #include "support/walk_rows.hpp"
 #include "support/ci.hpp"
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "binlogkit/verify.hpp"
+#include "binlogkit/tools/verify.hpp"
 #include "support/damage.hpp"
 
 using namespace binlogkit;

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "binlogkit/bytes.hpp"
+#include "binlogkit/core/bytes.hpp"
 
 namespace binlogkit {
 

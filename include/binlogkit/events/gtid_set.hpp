@@ -21,9 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include "binlogkit/events.hpp"
-#include "binlogkit/result.hpp"
-#include "binlogkit/transaction.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/core/result.hpp"
+#include "binlogkit/events/transaction.hpp"
 
 namespace binlogkit {
 

@@ -1,0 +1,41 @@
+// Row events as text: the "### INSERT INTO `db`.`t`" / "###   @1=…" lines mysqlbinlog -v
+// prints, with the -vv type comments ("/* INT meta=0 nullable=1 is_null=0 */").
+//
+// Ownership: everything here returns or appends owned text. Errors: append_rows_verbose
+// returns the first value or image that does not decode (naming the event's offset and
+// type), with what was rendered before it left in `out`. Threads: no shared state.
+#pragma once
+
+#include <string>
+
+#include "binlogkit/events/event.hpp"
+#include "binlogkit/events/events.hpp"
+#include "binlogkit/core/result.hpp"
+#include "binlogkit/rows/rows.hpp"
+
+namespace binlogkit {
+
+// The type name -vv prints for a column ("INT", "VARSTRING(80)", "DECIMAL(10,2)", …).
+[[nodiscard]] std::string verbose_type_name(const column_def& column);
+
+// A backquoted identifier, backquotes doubled, for a comment line of text output:
+// control bytes (newline, carriage return, tab, any byte below 0x20, DEL) as \n, \r,
+// \t or \xHH (append_one_line; a backslash stays as mysqlbinlog -v prints it), so
+// that a name never ends the line it is in (piped into a client, the rest would run).
+[[nodiscard]] std::string quote_identifier(std::string_view name);
+
+// Appends `text` with every control byte as \n, \r, \t or \xHH (and a backslash as
+// \\ when `escape_backslash`, which keeps the escapes unambiguous): one line, whatever
+// the bytes of a name or value from the binlog.
+void append_one_line(std::string& out, std::string_view text, bool escape_backslash);
+// The same as a string, backslashes escaped: a name from the files on a line of a report.
+[[nodiscard]] std::string one_line(std::string_view text);
+
+// Appends the ### lines of every row of `rows` (decoded from `ev`, with the table map's
+// `schema`). `inflated` holds the row bytes of a MariaDB *_COMPRESSED event (empty
+// otherwise). On error what was rendered stays appended and the error says where.
+[[nodiscard]] result<void> append_rows_verbose(std::string& out, const event_view& ev,
+                                               const rows_event& rows, const table_schema& schema,
+                                               bytes inflated, text_style style, bool with_types);
+
+}  // namespace binlogkit

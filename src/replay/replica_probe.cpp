@@ -1,0 +1,137 @@
+#include "binlogkit/replay/replica_probe.hpp"
+
+#include "binlogkit/replay/connection.hpp"
+
+#include <mysql.h>
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <memory>
+
+namespace binlogkit {
+
+namespace {
+
+
+// The first row of a statement's result by column name; empty map for no row.
+std::optional<std::map<std::string, std::string>> first_row(MYSQL* m, const char* stmt, std::string& error) {
+  if (mysql_query(m, stmt) != 0) {
+    error = fmt::format("{}: {} ({})", stmt, mysql_error(m), mysql_errno(m));
+    return std::nullopt;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> res(mysql_store_result(m), &mysql_free_result);
+  std::map<std::string, std::string> out;
+  if (!res) return out;
+  MYSQL_ROW row = mysql_fetch_row(res.get());
+  if (row == nullptr) return out;
+  const unsigned n = mysql_num_fields(res.get());
+  const MYSQL_FIELD* fields = mysql_fetch_fields(res.get());
+  const unsigned long* lengths = mysql_fetch_lengths(res.get());
+  for (unsigned i = 0; i < n; ++i) {
+    out[fields[i].name] = row[i] == nullptr ? std::string() : std::string(row[i], lengths[i]);
+  }
+  return out;
+}
+
+// The value of the first of `names` present (MySQL 8.0.22 renamed Master to Source).
+std::string pick(const std::map<std::string, std::string>& row, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    auto it = row.find(n);
+    if (it != row.end()) return it->second;
+  }
+  return {};
+}
+
+std::uint64_t number(const std::string& v) {
+  std::uint64_t x = 0;
+  std::from_chars(v.data(), v.data() + v.size(), x);
+  return x;
+}
+
+}  // namespace
+
+std::optional<replica_status> read_replica_status(const connection_options& c, std::string& error) {
+  auto opened = open_connection(c);
+  if (!opened.handle) {
+    error = fmt::format("cannot connect to the replica: {}", opened.error);
+    return std::nullopt;
+  }
+  st_mysql* const m = opened.handle.get();
+  replica_status s;
+  s.server_version = mysql_get_server_info(m);
+  s.mariadb = s.server_version.find("MariaDB") != std::string::npos;
+  auto st = first_row(m, s.mariadb ? "SHOW SLAVE STATUS" : "SHOW REPLICA STATUS", error);
+  if (!st && !s.mariadb) st = first_row(m, "SHOW SLAVE STATUS", error);  // before MySQL 8.0.22
+  if (!st) return std::nullopt;
+  s.configured = !st->empty();
+  s.io_running = pick(*st, {"Slave_IO_Running", "Replica_IO_Running"}) == "Yes";
+  s.sql_running = pick(*st, {"Slave_SQL_Running", "Replica_SQL_Running"}) == "Yes";
+  s.executed = {pick(*st, {"Relay_Master_Log_File", "Relay_Source_Log_File"}),
+                number(pick(*st, {"Exec_Master_Log_Pos", "Exec_Source_Log_Pos"}))};
+  s.relay_executed = {pick(*st, {"Relay_Log_File"}), number(pick(*st, {"Relay_Log_Pos"}))};
+  s.read = {pick(*st, {"Master_Log_File", "Source_Log_File"}),
+            number(pick(*st, {"Read_Master_Log_Pos", "Read_Source_Log_Pos"}))};
+  s.using_gtid = pick(*st, {"Using_Gtid", "Auto_Position"});
+  auto g = first_row(m,
+                     s.mariadb ? "SELECT @@GLOBAL.gtid_slave_pos AS g, @@GLOBAL.relay_log_index AS i, "
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d"
+                               : "SELECT @@GLOBAL.gtid_executed AS g, @@GLOBAL.relay_log_index AS i, "
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d",
+                     error);
+  if (!g) return std::nullopt;
+  s.executed_gtids = pick(*g, {"g"});
+  s.relay_log_index = pick(*g, {"i"});
+  s.relay_log_basename = pick(*g, {"b"});
+  s.datadir = pick(*g, {"d"});
+  return s;
+}
+
+std::string relay_log_index_path(const replica_status& s, std::string& from) {
+  std::filesystem::path p;
+  if (!s.relay_log_index.empty()) {
+    p = s.relay_log_index;
+    from = "@@relay_log_index";
+  } else if (!s.relay_log_basename.empty()) {
+    p = s.relay_log_basename + ".index";
+    from = "@@relay_log_basename";
+  } else {
+    from.clear();
+    return {};
+  }
+  if (p.is_relative() && !s.datadir.empty()) {
+    p = std::filesystem::path(s.datadir) / p;
+    from += " and @@datadir";
+  }
+  return p.lexically_normal().string();
+}
+
+std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed) {
+  const std::string& current = s.relay_executed.file;
+  if (current.empty()) return {};  // the server names none: nothing to compare
+  const std::string want = std::filesystem::path(current).filename().string();
+  for (const auto& f : listed) {
+    if (std::filesystem::path(f).filename().string() == want) return {};
+  }
+  return fmt::format("the replica's current relay log {} (Relay_Log_File) is not among the {} file(s) the index "
+                     "here lists: these are not this replica's relay logs (is the server on another host?)",
+                     want, listed.size());
+}
+
+void apply_replica_status(const replica_status& s, triage_options& opt) {
+  opt.executed_origin = s.mariadb ? "the replica (SHOW SLAVE STATUS, @@gtid_slave_pos)"
+                                  : "the replica (SHOW REPLICA STATUS, @@gtid_executed)";
+  if (!s.configured) return;
+  if (!s.read.file.empty()) opt.read_position = s.read;
+  if (s.sql_running) {
+    opt.replica_sql_running = true;
+    return;
+  }
+  if (!s.executed.file.empty()) opt.executed_position = s.executed;
+  if (!s.relay_executed.file.empty()) opt.executed_relay_position = s.relay_executed;
+  if (!s.executed_gtids.empty()) opt.executed_gtids = s.executed_gtids;
+}
+
+}  // namespace binlogkit
