@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "binlogkit/version.hpp"
 #include "commands.hpp"
 #include "connect_options.hpp"
 #include "exit_codes.hpp"
@@ -45,7 +46,7 @@ int main(int argc, char** argv) {
   // commands that connect, as in every MySQL/MariaDB client.
   app.set_help_flag("--help", "Print this help and exit");
   app.require_subcommand(0, 1);
-  app.set_version_flag("--version", "binlogkit 0.1.0");
+  app.set_version_flag("--version", std::string("binlogkit ") + binlogkit::version_string);
   app.footer(exit_overview);
   auto run_inspect = cli::add_inspect_commands(app, password);
   auto run_replay = cli::add_replay_commands(app, password);

@@ -1,4 +1,4 @@
-// Verifies a binlog with the tools library.
+// tools: verifies a binlog (binlogkit::tools).
 #include <binlogkit/core/source.hpp>
 #include <binlogkit/tools/verify.hpp>
 

@@ -1,4 +1,4 @@
-// Counts the events of a binlog with the core library alone.
+// events: counts the events of a binlog (binlogkit::events).
 #include <binlogkit/events/reader.hpp>
 #include <binlogkit/core/source.hpp>
 
