@@ -13,8 +13,8 @@ python3 "$here/check_includes.py" "$tmp" "$here/allowed.txt" >"$tmp/clean.out"
 
 lines=$(wc -l <"$tmp/src/core/crc32.cpp")
 echo '#include "binlogkit/replay/replay.hpp"' >>"$tmp/src/core/crc32.cpp"
-sql_lines=$(wc -l <"$tmp/src/sql/sql.cpp")
-echo '#include "replay/progress_rows.hpp"' >>"$tmp/src/sql/sql.cpp"
+sql_lines=$(wc -l <"$tmp/src/sql/writer.cpp")
+echo '#include "replay/progress_rows.hpp"' >>"$tmp/src/sql/writer.cpp"
 echo '#include "binlogkit/core/bytes.hpp"' >"$tmp/src/flat.cpp"
 rc=0
 python3 "$here/check_includes.py" "$tmp" "$here/allowed.txt" >"$tmp/bad.out" || rc=$?
@@ -22,7 +22,7 @@ fail() { echo "FAIL: $*"; cat "$tmp/bad.out"; exit 1; }
 [[ $rc == 1 ]] || fail "exit $rc, expected 1"
 grep -qxF "src/core/crc32.cpp:$((lines + 1)): core includes binlogkit/replay/replay.hpp of layer replay, above it (core may include: core)" "$tmp/bad.out" ||
   fail "core -> replay not reported"
-grep -qxF "src/sql/sql.cpp:$((sql_lines + 1)): sql includes replay/progress_rows.hpp of layer replay, above it (sql may include: core events rows sql)" "$tmp/bad.out" ||
+grep -qxF "src/sql/writer.cpp:$((sql_lines + 1)): sql includes replay/progress_rows.hpp of layer replay, above it (sql may include: core events rows sql)" "$tmp/bad.out" ||
   fail "sql -> replay's private header not reported"
 grep -qF "src/flat.cpp: in no layer" "$tmp/bad.out" || fail "a file directly in src/ not reported"
 [[ $(grep -c . "$tmp/bad.out") == 4 ]] || fail "expected 3 problems and the summary"
