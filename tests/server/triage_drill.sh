@@ -324,7 +324,11 @@ damage_kill9() {
   pid=$(tr -dc '0-9' <"$d/mysqld.pid")
   [[ -n $pid ]] || fail "the copy wrote no pid file"
   q "$d" 'RESET SLAVE; START SLAVE IO_THREAD' || fail "START SLAVE IO_THREAD"
-  until (($(relay_names "$d" | wc -l) >= 4)); do
+  # Killed once the fourth relay log or a later one holds replicated events (past its
+  # headers: more than 16 KiB), so that the kill lands in the middle of the fetch.
+  local names
+  until mapfile -t names < <(relay_names "$d"); ((${#names[@]} >= 4)) &&
+    (($(stat -c %s -- "$d/relay/${names[-1]}" 2>/dev/null || echo 0) > 16384)); do
     ((SECONDS < deadline)) || fail "the copy's IO thread wrote no relay logs in 60 s"
     sleep 0.05
   done
