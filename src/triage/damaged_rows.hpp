@@ -11,8 +11,10 @@ namespace binlogkit {
 // For each damaged transaction of `rep` marked applied whose start is known, reads its
 // events from `begin` in `inputs` (into later files when it spans them) until it ends,
 // the damage stops the reader, or the files end, and fills `rows`, `rows_more` and
-// `rows_note`. The damaged event itself is decoded without its checksum, its rows marked
-// from_damaged_event. Reads only; never fails (what cannot be read is a note).
+// `rows_note`. The damaged event itself is decoded without its checksum; its rows, those
+// decoded with a damaged table map and those of an event that decodes only in part are
+// marked from_damaged_event (with the reason in `doubt`). Reads only; never fails (what
+// cannot be read is a note).
 void read_applied_damaged_rows(const std::vector<triage_input>& inputs, triage_report& rep);
 
 }  // namespace binlogkit

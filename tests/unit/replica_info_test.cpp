@@ -577,6 +577,7 @@ TEST_SUITE("triage") {
                     "wrong)\n### INSERT INTO `app`.`accounts`\n") != std::string::npos);
     const auto json = triage_report_json(r);
     CHECK(json.find("\"from_damaged_event\": true") != std::string::npos);
+    CHECK(json.find("\"doubt\": \"the damaged event, decoded without its checksum\"") != std::string::npos);
     CHECK(json.find("\"more\": 0") != std::string::npos);
 
     // Not applied: no rows read.
@@ -584,6 +585,31 @@ TEST_SUITE("triage") {
     const auto same = triage(d.set.inputs, opt);
     CHECK(same.damaged_transactions.front().rows.empty());
     CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
+  }
+
+  TEST_CASE("triage: rows decoded through a damaged table map are marked, not shown as intact") {
+    // A byte of 0-1-22's Table_map (relay-bin.000013 at 974): the column types the intact
+    // Write_rows after it (at 1033) is decoded with are the damaged bytes'. Its values are
+    // as untrustworthy as the damaged event's own.
+    damaged_relay_set d(1022);  // VARCHAR(128) of @2 becomes VARCHAR(127): decodes, from damaged bytes
+    triage_options opt;
+    opt.executed_gtids = "0-1-22";
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.damage.size() == 1);
+    CHECK(r.damage.front().offset == 974);
+    REQUIRE(r.damaged_transactions.size() == 1);
+    const auto& t = r.damaged_transactions.front();
+    REQUIRE(t.applied);
+    REQUIRE_FALSE(t.rows.empty());
+    for (const auto& row : t.rows) {
+      CHECK(row.event_offset == 1033);
+      CHECK(row.from_damaged_event);
+    }
+    const auto text = triage_report_text(r, d.set.inputs);
+    CHECK(text.find("# relay-bin.000013 offset 1033 (decoded with the damaged table map at offset 974: values may "
+                    "be wrong)\n") != std::string::npos);
+    CHECK(triage_report_json(r).find("\"doubt\": \"decoded with the damaged table map at offset 974\"") !=
+          std::string::npos);
   }
 
   TEST_CASE("triage: an executed position past the damage resumes there and names what was applied") {
