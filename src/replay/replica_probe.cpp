@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 
@@ -45,6 +46,55 @@ std::string pick(const std::map<std::string, std::string>& row, std::initializer
   return {};
 }
 
+// The server id and type of the first event of the binlog/relay log at `path` (the
+// common header after the 4-byte magic: timestamp 4, type 1, server id 4 bytes, little
+// endian); an error text when the file cannot be read that far or is not a binlog.
+struct first_event {
+  std::uint32_t server_id = 0;
+  std::uint8_t type = 0;
+  std::uint64_t size = 0;  // of the file
+  std::string error;
+};
+
+first_event read_first_event(const std::string& path) {
+  first_event e;
+  std::error_code ec;
+  e.size = std::filesystem::file_size(path, ec);
+  std::ifstream f(path, std::ios::binary);
+  unsigned char b[13] = {};
+  if (ec || !f || !f.read(reinterpret_cast<char*>(b), sizeof b)) {
+    e.error = fmt::format("{} cannot be read here", path);
+    return e;
+  }
+  if (b[0] != 0xfe || b[1] != 'b' || b[2] != 'i' || b[3] != 'n') {
+    e.error = fmt::format("{} is not a binlog or relay log (no magic number)", path);
+    return e;
+  }
+  e.type = b[8];
+  e.server_id = static_cast<std::uint32_t>(b[9]) | static_cast<std::uint32_t>(b[10]) << 8 |
+                static_cast<std::uint32_t>(b[11]) << 16 | static_cast<std::uint32_t>(b[12]) << 24;
+  return e;
+}
+
+// The current relay log found here against what the server says of it: written by its
+// server id, and as long as its relay position. Empty when it matches.
+std::string check_current_relay_log(const replica_status& s, const std::string& path) {
+  constexpr std::uint8_t format_description_type = 15;
+  const auto e = read_first_event(path);
+  if (!e.error.empty()) return e.error + ": it cannot be checked to be this replica's relay log";
+  if (e.type == format_description_type && e.server_id != s.server_id) {
+    return fmt::format("{} begins with a format description of server id {}, the replica is server id {}: these "
+                       "are not this replica's relay logs (is the server on another host?)",
+                       path, e.server_id, s.server_id);
+  }
+  if (e.size < s.relay_executed.pos) {
+    return fmt::format("{} is {} bytes long, the replica reports Relay_Log_Pos {} in it: these are not this "
+                       "replica's relay logs (is the server on another host?)",
+                       path, e.size, s.relay_executed.pos);
+  }
+  return {};
+}
+
 std::uint64_t number(const std::string& v) {
   std::uint64_t x = 0;
   std::from_chars(v.data(), v.data() + v.size(), x);
@@ -77,15 +127,16 @@ std::optional<replica_status> read_replica_status(const connection_options& c, s
   s.using_gtid = pick(*st, {"Using_Gtid", "Auto_Position"});
   auto g = first_row(m,
                      s.mariadb ? "SELECT @@GLOBAL.gtid_slave_pos AS g, @@GLOBAL.relay_log_index AS i, "
-                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d"
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d, @@GLOBAL.server_id AS s"
                                : "SELECT @@GLOBAL.gtid_executed AS g, @@GLOBAL.relay_log_index AS i, "
-                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d",
+                                 "@@GLOBAL.relay_log_basename AS b, @@GLOBAL.datadir AS d, @@GLOBAL.server_id AS s",
                      error);
   if (!g) return std::nullopt;
   s.executed_gtids = pick(*g, {"g"});
   s.relay_log_index = pick(*g, {"i"});
   s.relay_log_basename = pick(*g, {"b"});
   s.datadir = pick(*g, {"d"});
+  s.server_id = static_cast<std::uint32_t>(number(pick(*g, {"s"})));
   return s;
 }
 
@@ -113,7 +164,9 @@ std::string check_relay_logs_match(const replica_status& s, const std::vector<st
   if (current.empty()) return {};  // the server names none: nothing to compare
   const std::string want = std::filesystem::path(current).filename().string();
   for (const auto& f : listed) {
-    if (std::filesystem::path(f).filename().string() == want) return {};
+    if (std::filesystem::path(f).filename().string() == want) {
+      return s.server_id == 0 ? std::string() : check_current_relay_log(s, f);
+    }
   }
   return fmt::format("the replica's current relay log {} (Relay_Log_File) is not among the {} file(s) the index "
                      "here lists: these are not this replica's relay logs (is the server on another host?)",

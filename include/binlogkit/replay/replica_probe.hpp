@@ -29,6 +29,7 @@ struct replica_status {
   std::string relay_log_index;     // @@relay_log_index as the server reports it
   std::string relay_log_basename;  // @@relay_log_basename (NULL reads as empty)
   std::string datadir;             // @@datadir
+  std::uint32_t server_id = 0;     // @@server_id; 0: not known
 };
 
 // Where the replica keeps its relay-log index, from what it reports: @@relay_log_index,
@@ -39,8 +40,11 @@ struct replica_status {
 
 // Whether the relay logs listed in the index at `index_path` (their names as read from
 // it) are this replica's: its current relay log (Relay_Log_File, a name without
-// directory) must be among them. A copy of another replica's files at the same path, or
-// a server on another host, fails here. Empty when they are; else why not.
+// directory) must be among them; when `server_id` is known, that file here must also
+// begin with a format description written by this server id (a relay log starts with
+// the replica's own) and be at least Relay_Log_Pos bytes long. A copy of another
+// replica's files at the same path, or a server on another host, fails here. Empty when
+// they are; else why not.
 [[nodiscard]] std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed);
 
 // Connects and reads; std::nullopt with `error` set when the server cannot be reached or
