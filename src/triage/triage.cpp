@@ -751,8 +751,12 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
       continue;
     }
     // MySQL 5.0 wrote events of a transaction with log_pos relative to the transaction's
-    // start, so continuity is checked for sources from 5.1 on.
+    // start, so continuity is checked for sources from 5.1 on. Artificial events are not
+    // checked: a MariaDB source sends a fake Gtid_list (LOG_EVENT_ARTIFICIAL_F) on each
+    // GTID connect, log_pos the position connected at, so a receiver that reconnects
+    // without new events between writes the same log_pos again.
     if (relay_ && ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
+        (ev.header.flags & flag_artificial) == 0 &&
         last_source_log_pos_ != 0 && ev.format->version() >= version_triple{5, 1, 0} &&
         ev.type() != event_type::format_description &&
         ev.type() != event_type::rotate && ev.header.log_pos < last_source_log_pos_ + ev.header.event_size) {

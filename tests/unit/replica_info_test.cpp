@@ -587,6 +587,25 @@ TEST_SUITE("triage") {
     CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
   }
 
+  TEST_CASE("triage: a source's fake Gtid_list repeated by a reconnect is not damage") {
+    // testdata/relay-reconnect: two reconnects at binlog.000003:5054 left two artificial
+    // Gtid_list events with log_pos 5054 (relay-bin.000002 at 734 and 793).
+    std::vector<std::vector<std::uint8_t>> data;
+    std::vector<triage_input> inputs;
+    for (const char* n : {"relay-bin.000001", "relay-bin.000002"}) {
+      data.push_back(read_file(testdata_path(std::string("relay-reconnect/") + n)));
+    }
+    inputs.push_back({"relay-bin.000001", as_bytes(data[0])});
+    inputs.push_back({"relay-bin.000002", as_bytes(data[1])});
+    const auto r = triage(inputs, triage_options{});
+    CHECK(r.relay);
+    CHECK(r.events == 11);
+    CHECK(r.damage.empty());
+    CHECK(r.exit_code() == 0);
+    REQUIRE(r.source_end.has_value());
+    CHECK(*r.source_end == source_position{"binlog.000003", 5054});
+  }
+
   TEST_CASE("triage: rows decoded through a damaged table map are marked, not shown as intact") {
     // A byte of 0-1-22's Table_map (relay-bin.000013 at 974): the column types the intact
     // Write_rows after it (at 1033) is decoded with are the damaged bytes'. Its values are
