@@ -1,6 +1,7 @@
 #include "binlogkit/replay/replica_probe.hpp"
 
 #include "binlogkit/replay/connection.hpp"
+#include "binlogkit/rows/row_text.hpp"
 
 #include <mysql.h>
 
@@ -33,6 +34,29 @@ std::optional<std::map<std::string, std::string>> first_row(MYSQL* m, const char
   const unsigned long* lengths = mysql_fetch_lengths(res.get());
   for (unsigned i = 0; i < n; ++i) {
     out[fields[i].name] = row[i] == nullptr ? std::string() : std::string(row[i], lengths[i]);
+  }
+  return out;
+}
+
+// The values of `column` in every row of a statement's result.
+std::optional<std::vector<std::string>> column_values(MYSQL* m, const char* stmt, const char* column,
+                                                      std::string& error) {
+  if (mysql_query(m, stmt) != 0) {
+    error = fmt::format("{}: {} ({})", stmt, mysql_error(m), mysql_errno(m));
+    return std::nullopt;
+  }
+  std::unique_ptr<MYSQL_RES, decltype(&mysql_free_result)> res(mysql_store_result(m), &mysql_free_result);
+  std::vector<std::string> out;
+  if (!res) return out;
+  const unsigned n = mysql_num_fields(res.get());
+  const MYSQL_FIELD* fields = mysql_fetch_fields(res.get());
+  unsigned at = n;
+  for (unsigned i = 0; i < n; ++i) {
+    if (std::string_view(fields[i].name) == column) at = i;
+  }
+  while (MYSQL_ROW row = mysql_fetch_row(res.get())) {
+    const unsigned long* lengths = mysql_fetch_lengths(res.get());
+    if (at < n && row[at] != nullptr) out.emplace_back(row[at], lengths[at]);
   }
   return out;
 }
@@ -117,6 +141,13 @@ std::optional<replica_status> read_replica_status(const connection_options& c, s
   if (!st && !s.mariadb) st = first_row(m, "SHOW SLAVE STATUS", error);  // before MySQL 8.0.22
   if (!st) return std::nullopt;
   s.configured = !st->empty();
+  if (s.mariadb) {
+    auto names = column_values(m, "SHOW ALL SLAVES STATUS", "Connection_name", error);
+    if (!names) return std::nullopt;
+    for (auto& n : *names) {
+      if (!n.empty()) s.named_connections.push_back(std::move(n));
+    }
+  }
   s.io_running = pick(*st, {"Slave_IO_Running", "Replica_IO_Running"}) == "Yes";
   s.sql_running = pick(*st, {"Slave_SQL_Running", "Replica_SQL_Running"}) == "Yes";
   s.executed = {pick(*st, {"Relay_Master_Log_File", "Relay_Source_Log_File"}),
@@ -171,6 +202,18 @@ std::string check_relay_logs_match(const replica_status& s, const std::vector<st
   return fmt::format("the replica's current relay log {} (Relay_Log_File) is not among the {} file(s) the index "
                      "here lists: these are not this replica's relay logs (is the server on another host?)",
                      want, listed.size());
+}
+
+std::string named_connections_note(const replica_status& s) {
+  if (s.named_connections.empty()) return {};
+  std::string names;
+  for (const auto& n : s.named_connections) names += (names.empty() ? "'" : ", '") + one_line(n) + "'";
+  return fmt::format(
+      "the replica also replicates over named connection(s) {}: @@gtid_slave_pos holds their domains too, and "
+      "SET GLOBAL gtid_slave_pos sets them as well, to the value read when triage ran. Stop every connection "
+      "(STOP ALL SLAVES), run triage --replica again and follow that plan, or the other connections re-apply what "
+      "they applied since",
+      names);
 }
 
 void apply_replica_status(const replica_status& s, triage_options& opt) {

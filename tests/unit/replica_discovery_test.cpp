@@ -108,4 +108,15 @@ TEST_SUITE("replica_discovery") {
           gone + " cannot be read here: it cannot be checked to be this replica's relay log");
     std::filesystem::remove(mine);
   }
+
+  TEST_CASE("named connections: the plan's gtid_slave_pos sets their domains too: a note says so") {
+    replica_status s;
+    CHECK(named_connections_note(s).empty());
+    s.named_connections = {"a", "b\nc"};  // a name is one line in the note
+    CHECK(named_connections_note(s) ==
+          "the replica also replicates over named connection(s) 'a', 'b\\nc': @@gtid_slave_pos holds their domains "
+          "too, and SET GLOBAL gtid_slave_pos sets them as well, to the value read when triage ran. Stop every "
+          "connection (STOP ALL SLAVES), run triage --replica again and follow that plan, or the other connections "
+          "re-apply what they applied since");
+  }
 }

@@ -30,7 +30,14 @@ struct replica_status {
   std::string relay_log_basename;  // @@relay_log_basename (NULL reads as empty)
   std::string datadir;             // @@datadir
   std::uint32_t server_id = 0;     // @@server_id; 0: not known
+  // MariaDB multi-source: the named connections (SHOW ALL SLAVES STATUS), besides the
+  // default one the fields above describe. Their domains are in executed_gtids too.
+  std::vector<std::string> named_connections;
 };
+
+// A note for a replica with named connections (empty when it has none): the plan's SET
+// GLOBAL gtid_slave_pos sets their domains as well, to the value read when triage ran.
+[[nodiscard]] std::string named_connections_note(const replica_status& s);
 
 // Where the replica keeps its relay-log index, from what it reports: @@relay_log_index,
 // else @@relay_log_basename + ".index"; a relative name is taken relative to @@datadir
