@@ -166,7 +166,7 @@ class row_collector {
         ++t_.rows_more;
         continue;
       }
-      t_.rows.push_back({in.name, ev.offset, !why.empty(), why, std::move(row)});
+      t_.rows.push_back({in.name, ev.offset, !why.empty(), why, escape_c1_controls(row)});
     }
   }
 
@@ -184,6 +184,25 @@ class row_collector {
 };
 
 }  // namespace
+
+std::string escape_c1_controls(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
+    if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      out += "\\xc2\\x";
+      out += hex[next >> 4];
+      out += hex[next & 15];
+      ++i;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
 
 void read_applied_damaged_rows(const std::vector<triage_input>& inputs, triage_report& rep) {
   std::size_t done = 0;

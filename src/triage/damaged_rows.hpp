@@ -2,6 +2,8 @@
 // `dump -v` prints row images, so that an operator can re-sync those rows.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "binlogkit/triage/triage.hpp"
@@ -16,5 +18,11 @@ namespace binlogkit {
 // marked from_damaged_event (with the reason in `doubt`). Reads only; never fails (what
 // cannot be read is a note).
 void read_applied_damaged_rows(const std::vector<triage_input>& inputs, triage_report& rep);
+
+// `text` with each UTF-8 encoded C1 control (U+0080..U+009F: the bytes C2 80..C2 9F) as
+// the text \xc2\xNN, everything else unchanged. Row values come from any client of the
+// source; `dump -v`'s text escapes bytes below 0x20 and DEL, not these, and terminals
+// such as xterm act on them (U+009B is CSI): the rows triage prints run none of them.
+[[nodiscard]] std::string escape_c1_controls(std::string_view text);
 
 }  // namespace binlogkit

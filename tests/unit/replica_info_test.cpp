@@ -14,6 +14,7 @@
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
+#include "triage/damaged_rows.hpp"
 #include "support/ci.hpp"
 
 using namespace binlogkit;
@@ -585,6 +586,15 @@ TEST_SUITE("triage") {
     const auto same = triage(d.set.inputs, opt);
     CHECK(same.damaged_transactions.front().rows.empty());
     CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
+  }
+
+  TEST_CASE("triage: C1 controls in applied rows are escaped, other text kept") {
+    // U+009B (C2 9B) is CSI to xterm: "\xc2\x9b" + "31m" would colour the report.
+    CHECK(escape_c1_controls("@2='a\xc2\x9b" "31mred\xc2\x80\xc2\x9f'") ==
+          "@2='a\\xc2\\x9b31mred\\xc2\\x80\\xc2\\x9f'");
+    // Not C1: U+00A0 (C2 A0), multibyte text whose later bytes are 0x80..0x9f, a lone C2.
+    CHECK(escape_c1_controls("\xc2\xa0 \xe6\x97\xa5 \xc3\xa9 \xc2") == "\xc2\xa0 \xe6\x97\xa5 \xc3\xa9 \xc2");
+    CHECK(escape_c1_controls("").empty());
   }
 
   TEST_CASE("triage: a source's fake Gtid_list repeated by a reconnect is not damage") {
