@@ -549,6 +549,9 @@ std::string triage_verdict(const bk::triage_report& r) {
   if (rc == exit_code::unreadable) return "unreadable";
   if (rc == exit_code::no_answer) return fmt::format("damaged ({} range(s)), no resume point can be trusted", r.damage.size());
   const auto& p = r.resume ? r.resume : r.last_good;
+  if (p && p->source.file.empty()) {  // the executed GTIDs given: no file and position here
+    return fmt::format("damaged ({} range(s)), resume after GTID state {}", r.damage.size(), bk::one_line(p->gtid_state));
+  }
   return fmt::format("damaged ({} range(s)), resume at source {}:{}{}", r.damage.size(),
                      p ? bk::one_line(p->source.file) : "?",
                      p ? p->source.pos : 0, p && !p->gtid.empty() ? " (GTID " + p->gtid + ")" : "");
