@@ -1030,13 +1030,14 @@ std::optional<int> executed_vs_last_good(triage_report& rep, const executed_poin
   return ahead ? 1 : 0;
 }
 
-void note_unknown_executed(triage_report& rep) {
+void note_unknown_executed(triage_report& rep, bool sql_running) {
   const bool mariadb = rep.flavor == flavor::mariadb;
   rep.notes.insert(rep.notes.begin(),
-                   fmt::format("the replica's executed position is unknown (no relay-log.info, --executed-position, "
-                               "--executed-gtids or --replica given): the last good received point is no resume point, "
-                               "the SQL thread may be far behind it. The plan lets the server resume from its own "
-                               "executed state ({}); or learn the position with {} and run triage again with {}",
+                   fmt::format("the replica's executed position is unknown ({}): the last good received point is no "
+                               "resume point, the SQL thread may be far behind it. The plan lets the server resume from "
+                               "its own executed state ({}); or learn the position with {} and run triage again with {}",
+                               sql_running ? "--replica: its SQL thread is running, no position was taken"
+                                           : "no relay-log.info, --executed-position, --executed-gtids or --replica given",
                                mariadb ? "gtid_slave_pos" : "gtid_executed with GTID auto-positioning",
                                mariadb ? "SHOW SLAVE STATUS and SELECT @@GLOBAL.gtid_slave_pos"
                                        : "SHOW REPLICA STATUS and SELECT @@GLOBAL.gtid_executed",
@@ -1065,7 +1066,7 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
       }
       return;
     }
-    note_unknown_executed(rep);
+    note_unknown_executed(rep, options.replica_sql_running);
     if (options.replica_sql_running) {
       rep.notes.insert(rep.notes.begin(),
                        "the replica's SQL thread is running: its executed position moves while triage reads, so none "
