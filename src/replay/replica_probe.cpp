@@ -106,7 +106,9 @@ std::string check_current_relay_log(const replica_status& s, const std::string& 
   constexpr std::uint8_t format_description_type = 15;
   const auto e = read_first_event(path);
   if (!e.error.empty()) return e.error + ": it cannot be checked to be this replica's relay log";
-  if (e.type == format_description_type && e.server_id != s.server_id) {
+  // MariaDB writes the replica's own server id there (checked on 10.11); MySQL's is not
+  // checked here, so only MariaDB replicas are held to it.
+  if (s.mariadb && e.type == format_description_type && e.server_id != s.server_id) {
     return fmt::format("{} begins with a format description of server id {}, the replica is server id {}: these "
                        "are not this replica's relay logs (is the server on another host?)",
                        path, e.server_id, s.server_id);

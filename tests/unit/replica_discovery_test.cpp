@@ -88,6 +88,7 @@ TEST_SUITE("replica_discovery") {
     // names: its own format description at the start of each says whose they are.
     const auto mine = write_relay_log("relay-bin.000007", 2, 1113);
     replica_status s;
+    s.mariadb = true;
     s.server_id = 2;
     s.relay_executed = {"relay-bin.000007", 1113};
     CHECK(check_relay_logs_match(s, {mine}).empty());

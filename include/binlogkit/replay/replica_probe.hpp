@@ -48,8 +48,8 @@ struct replica_status {
 // Whether the relay logs listed in the index at `index_path` (their names as read from
 // it) are this replica's: its current relay log (Relay_Log_File, a name without
 // directory) must be among them; when `server_id` is known, that file here must also
-// begin with a format description written by this server id (a relay log starts with
-// the replica's own) and be at least Relay_Log_Pos bytes long. A copy of another
+// be at least Relay_Log_Pos bytes long and, on MariaDB, begin with a format description
+// written by this server id (a MariaDB relay log starts with the replica's own). A copy of another
 // replica's files at the same path, or a server on another host, fails here. Empty when
 // they are; else why not.
 [[nodiscard]] std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed);
