@@ -455,6 +455,13 @@ std::optional<int> ask_replica(const triage_args& a, bk::triage_options& opt, st
     fmt::print(stderr, "binlogkit: --replica: {}\n", err);
     return exit_code::unreadable;
   }
+  if (!status->configured && !status->named_connections.empty()) {
+    fmt::print(stderr, "binlogkit: --replica: the replica's default connection is not configured (SHOW SLAVE STATUS is "
+                       "empty); it replicates over named connection(s) ({} of them, SHOW ALL SLAVES STATUS), which "
+                       "--replica does not read: give that connection's relay logs and --executed-gtids\n",
+               status->named_connections.size());
+    return exit_code::unreadable;
+  }
   if (!status->configured) {
     fmt::print(stderr, "binlogkit: --replica: the server is not a replica (SHOW SLAVE STATUS is empty)\n");
     return exit_code::unreadable;
@@ -542,6 +549,9 @@ std::string triage_verdict(const bk::triage_report& r) {
   if (rc == exit_code::unreadable) return "unreadable";
   if (rc == exit_code::no_answer) return fmt::format("damaged ({} range(s)), no resume point can be trusted", r.damage.size());
   const auto& p = r.resume ? r.resume : r.last_good;
+  if (p && p->source.file.empty()) {  // the executed GTIDs given: no file and position here
+    return fmt::format("damaged ({} range(s)), resume after GTID state {}", r.damage.size(), bk::one_line(p->gtid_state));
+  }
   return fmt::format("damaged ({} range(s)), resume at source {}:{}{}", r.damage.size(),
                      p ? bk::one_line(p->source.file) : "?",
                      p ? p->source.pos : 0, p && !p->gtid.empty() ? " (GTID " + p->gtid + ")" : "");
@@ -556,11 +566,11 @@ int run_triage(const triage_args& a) {
                        "--replica to triage the replica's own relay logs\n");
     return exit_code::usage;
   }
+  std::optional<bk::replica_status> replica_status;
   if (a.replica) {
-    std::optional<bk::replica_status> status;
-    if (auto rc = ask_replica(a, opt, status)) return *rc;
+    if (auto rc = ask_replica(a, opt, replica_status)) return *rc;
     if (inputs.empty()) {
-      if (auto rc = discover_relay_logs(*status, inputs)) return *rc;
+      if (auto rc = discover_relay_logs(*replica_status, inputs)) return *rc;
     }
   }
   auto set = open_set(inputs, true);
@@ -569,6 +579,9 @@ int run_triage(const triage_args& a) {
   auto report = triage_with_progress(*set, opt, "triage", a.progress);
   for (const auto& src : set->sources) {
     if (report_lost(src)) return exit_code::unreadable;
+  }
+  if (replica_status) {
+    if (auto note = bk::named_connections_note(*replica_status); !note.empty()) report.notes.push_back(note);
   }
   if (a.json) fmt::print("{}\n", bk::triage_report_json(report));
   else fmt::print("{}", bk::triage_report_text(report, set->inputs));

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,9 +58,19 @@ bool is_gtid_event(event_type t) {
          t == event_type::mariadb_gtid;
 }
 
+// Whether the event at [offset, end) of `file` holds bytes of a damage range: a bad
+// checksum, or damage found by the event structure (files without checksums).
+bool in_damage(const std::vector<damage_range>& damage, const std::string& file, std::uint64_t offset,
+               std::uint64_t end) {
+  for (const auto& d : damage) {
+    if (d.file == file && d.offset < end && offset < d.offset + std::max<std::uint64_t>(d.length, 1)) return true;
+  }
+  return false;
+}
+
 class row_collector {
  public:
-  explicit row_collector(damaged_transaction& t) : t_(t) {}
+  row_collector(damaged_transaction& t, const std::vector<damage_range>& damage) : t_(t), damage_(damage) {}
 
   // Reads `in` from its start, collecting from `from` on. False once the transaction has
   // ended or the reader cannot go on (rows_note says which).
@@ -89,8 +101,16 @@ class row_collector {
   }
 
  private:
+  // A table map as the row events after it are decoded with; `damaged_at`: its event
+  // holds damaged bytes (at this offset), so the rows decoded with it may be wrong.
+  struct table_entry {
+    table_schema schema;
+    std::optional<std::uint64_t> damaged_at;
+  };
+
   damaged_transaction& t_;
-  std::map<std::uint64_t, table_schema> tables_;
+  const std::vector<damage_range>& damage_;
+  std::map<std::uint64_t, table_entry> tables_;
   bool started_ = false;
   bool saw_statement_ = false;
 
@@ -106,8 +126,11 @@ class row_collector {
     }
     if (const auto* tm = std::get_if<table_map_event>(&*d)) {
       auto s = decode_table_schema(*tm, ev.offset, ev.format->flavor());
-      if (s) tables_[tm->table_id] = std::move(*s);
-      else tables_.erase(tm->table_id);
+      if (s) {
+        tables_[tm->table_id] = {std::move(*s), damaged(in, ev) ? std::optional<std::uint64_t>(ev.offset) : std::nullopt};
+      } else {
+        tables_.erase(tm->table_id);
+      }
     } else if (const auto* rows = std::get_if<rows_event>(&*d)) {
       add_rows(in, ev, *rows);
     } else if (const auto* q = std::get_if<query_event>(&*d); q != nullptr && !saw_statement_) {
@@ -132,30 +155,61 @@ class row_collector {
     }
     std::string text;
     const auto style = ev.format->flavor() == flavor::mariadb ? text_style::mariadb_binlog : text_style::mysqlbinlog;
-    auto r = append_rows_verbose(text, ev, rows, it->second, {}, style, false);
+    auto r = append_rows_verbose(text, ev, rows, it->second.schema, {}, style, false);
     if (!r) {
       note(fmt::format("the rows of the event at {} offset {} decode only in part ({})", in.name, ev.offset,
                        r.error().detail));
     }
-    const bool damaged = ev.checksum == checksum_status::bad;
+    const std::string why = doubt(in, ev, it->second, !r);
     for (auto& row : split_rows(text)) {
       if (t_.rows.size() >= damaged_rows_shown) {
         ++t_.rows_more;
         continue;
       }
-      t_.rows.push_back({in.name, ev.offset, damaged, std::move(row)});
+      t_.rows.push_back({in.name, ev.offset, !why.empty(), why, escape_c1_controls(row)});
     }
+  }
+
+  bool damaged(const triage_input& in, const event_view& ev) const {
+    return ev.checksum == checksum_status::bad || in_damage(damage_, in.name, ev.offset, ev.end_offset());
+  }
+
+  // Why the rows of `ev` may be wrong; "" when nothing says so.
+  std::string doubt(const triage_input& in, const event_view& ev, const table_entry& map, bool partial) const {
+    if (damaged(in, ev)) return "the damaged event, decoded without its checksum";
+    if (map.damaged_at) return fmt::format("decoded with the damaged table map at offset {}", *map.damaged_at);
+    if (partial) return "the event decodes only in part";
+    return {};
   }
 };
 
 }  // namespace
+
+std::string escape_c1_controls(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
+    if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      out += "\\xc2\\x";
+      out += hex[next >> 4];
+      out += hex[next & 15];
+      ++i;
+      continue;
+    }
+    out += static_cast<char>(c);
+  }
+  return out;
+}
 
 void read_applied_damaged_rows(const std::vector<triage_input>& inputs, triage_report& rep) {
   std::size_t done = 0;
   for (auto& t : rep.damaged_transactions) {
     if (!t.applied || t.begin_file.empty() || done >= max_transactions_with_rows) continue;
     ++done;
-    row_collector c(t);
+    row_collector c(t, rep.damage);
     bool found = false;
     for (const auto& in : inputs) {
       if (!found) {

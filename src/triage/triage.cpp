@@ -751,8 +751,12 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
       continue;
     }
     // MySQL 5.0 wrote events of a transaction with log_pos relative to the transaction's
-    // start, so continuity is checked for sources from 5.1 on.
+    // start, so continuity is checked for sources from 5.1 on. Artificial events are not
+    // checked: a MariaDB source sends a fake Gtid_list (LOG_EVENT_ARTIFICIAL_F) on each
+    // GTID connect, log_pos the position connected at, so a receiver that reconnects
+    // without new events between writes the same log_pos again.
     if (relay_ && ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
+        (ev.header.flags & flag_artificial) == 0 &&
         last_source_log_pos_ != 0 && ev.format->version() >= version_triple{5, 1, 0} &&
         ev.type() != event_type::format_description &&
         ev.type() != event_type::rotate && ev.header.log_pos < last_source_log_pos_ + ev.header.event_size) {
@@ -1026,13 +1030,14 @@ std::optional<int> executed_vs_last_good(triage_report& rep, const executed_poin
   return ahead ? 1 : 0;
 }
 
-void note_unknown_executed(triage_report& rep) {
+void note_unknown_executed(triage_report& rep, bool sql_running) {
   const bool mariadb = rep.flavor == flavor::mariadb;
   rep.notes.insert(rep.notes.begin(),
-                   fmt::format("the replica's executed position is unknown (no relay-log.info, --executed-position, "
-                               "--executed-gtids or --replica given): the last good received point is no resume point, "
-                               "the SQL thread may be far behind it. The plan lets the server resume from its own "
-                               "executed state ({}); or learn the position with {} and run triage again with {}",
+                   fmt::format("the replica's executed position is unknown ({}): the last good received point is no "
+                               "resume point, the SQL thread may be far behind it. The plan lets the server resume from "
+                               "its own executed state ({}); or learn the position with {} and run triage again with {}",
+                               sql_running ? "--replica: its SQL thread is running, no position was taken"
+                                           : "no relay-log.info, --executed-position, --executed-gtids or --replica given",
                                mariadb ? "gtid_slave_pos" : "gtid_executed with GTID auto-positioning",
                                mariadb ? "SHOW SLAVE STATUS and SELECT @@GLOBAL.gtid_slave_pos"
                                        : "SHOW REPLICA STATUS and SELECT @@GLOBAL.gtid_executed",
@@ -1061,7 +1066,7 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
       }
       return;
     }
-    note_unknown_executed(rep);
+    note_unknown_executed(rep, options.replica_sql_running);
     if (options.replica_sql_running) {
       rep.notes.insert(rep.notes.begin(),
                        "the replica's SQL thread is running: its executed position moves while triage reads, so none "

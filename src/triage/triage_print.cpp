@@ -119,7 +119,7 @@ json applied_rows_json(const damaged_transaction& t) {
   auto& shown = rows["shown"] = json::array();
   for (const auto& x : t.rows) {
     shown.push_back({{"file", x.file}, {"event_offset", x.event_offset}, {"from_damaged_event", x.from_damaged_event},
-                     {"text", x.text}});
+                     {"doubt", x.doubt.empty() ? json(nullptr) : json(x.doubt)}, {"text", x.text}});
   }
   rows["more"] = t.rows_more;
   rows["note"] = t.rows_note.empty() ? json(nullptr) : json(t.rows_note);
@@ -138,7 +138,7 @@ void applied_rows_text(std::string& out, const damaged_transaction& t) {
   fmt::format_to(it, "\nrows the replica applied in {} (re-sync these rows, or the tables):\n", what);
   for (const auto& x : t.rows) {
     fmt::format_to(it, "# {} offset {}{}\n{}\n", x.file, x.event_offset,
-                   x.from_damaged_event ? " (the damaged event, decoded without its checksum: values may be wrong)" : "",
+                   x.from_damaged_event ? fmt::format(" ({}: values may be wrong)", x.doubt) : std::string(),
                    x.text);
   }
   if (t.rows_more > 0) fmt::format_to(it, "# ... and {} more\n", t.rows_more);

@@ -282,6 +282,9 @@ grep -q '^SELECT 7' "$work/out" && fail "dump -v printed a line of a table name"
 grep -qF '### INSERT INTO `shop`.`\nSELECT 7`' "$work/out" || fail "dump -v did not escape the table name"
 expect 1 bk triage --executed-gtids 0-1-100 "$w/newline-damaged.000001"
 [[ -s $work/out ]] || fail "triage printed nothing"
+# Resuming at the executed GTIDs has no source file and position: the summary says so.
+grep -Eq '^binlogkit triage: .*: damaged \(1 range\(s\)\), resume after GTID state 0-1-100, [0-9]+\.[0-9]{2} s$' \
+  "$work/err" || { cat "$work/err"; fail "triage's summary does not name the GTID state it resumes after"; }
 grep -q '^SELECT 7' "$work/out" && fail "triage printed a line of a table name"
 grep -qF -- '-- and tables compare equal (CHECKSUM TABLE ... EXTENDED on both): first `shop`.`\nSELECT 7`, `shop`.`customers`.' \
   "$work/out" || fail "triage's plan check did not escape the table name"

@@ -14,6 +14,7 @@
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
+#include "triage/damaged_rows.hpp"
 #include "support/ci.hpp"
 
 using namespace binlogkit;
@@ -577,6 +578,7 @@ TEST_SUITE("triage") {
                     "wrong)\n### INSERT INTO `app`.`accounts`\n") != std::string::npos);
     const auto json = triage_report_json(r);
     CHECK(json.find("\"from_damaged_event\": true") != std::string::npos);
+    CHECK(json.find("\"doubt\": \"the damaged event, decoded without its checksum\"") != std::string::npos);
     CHECK(json.find("\"more\": 0") != std::string::npos);
 
     // Not applied: no rows read.
@@ -584,6 +586,59 @@ TEST_SUITE("triage") {
     const auto same = triage(d.set.inputs, opt);
     CHECK(same.damaged_transactions.front().rows.empty());
     CHECK(triage_report_json(same).find("\"rows\"") == std::string::npos);
+  }
+
+  TEST_CASE("triage: C1 controls in applied rows are escaped, other text kept") {
+    // U+009B (C2 9B) is CSI to xterm: "\xc2\x9b" + "31m" would colour the report.
+    CHECK(escape_c1_controls("@2='a\xc2\x9b" "31mred\xc2\x80\xc2\x9f'") ==
+          "@2='a\\xc2\\x9b31mred\\xc2\\x80\\xc2\\x9f'");
+    // Not C1: U+00A0 (C2 A0), multibyte text whose later bytes are 0x80..0x9f, a lone C2.
+    CHECK(escape_c1_controls("\xc2\xa0 \xe6\x97\xa5 \xc3\xa9 \xc2") == "\xc2\xa0 \xe6\x97\xa5 \xc3\xa9 \xc2");
+    CHECK(escape_c1_controls("").empty());
+  }
+
+  TEST_CASE("triage: a source's fake Gtid_list repeated by a reconnect is not damage") {
+    // testdata/relay-reconnect: two reconnects at binlog.000003:5054 left two artificial
+    // Gtid_list events with log_pos 5054 (relay-bin.000002 at 734 and 793).
+    std::vector<std::vector<std::uint8_t>> data;
+    std::vector<triage_input> inputs;
+    for (const char* n : {"relay-bin.000001", "relay-bin.000002"}) {
+      data.push_back(read_file(testdata_path(std::string("relay-reconnect/") + n)));
+    }
+    inputs.push_back({"relay-bin.000001", as_bytes(data[0])});
+    inputs.push_back({"relay-bin.000002", as_bytes(data[1])});
+    const auto r = triage(inputs, triage_options{});
+    CHECK(r.relay);
+    CHECK(r.events == 11);
+    CHECK(r.damage.empty());
+    CHECK(r.exit_code() == 0);
+    REQUIRE(r.source_end.has_value());
+    CHECK(*r.source_end == source_position{"binlog.000003", 5054});
+  }
+
+  TEST_CASE("triage: rows decoded through a damaged table map are marked, not shown as intact") {
+    // A byte of 0-1-22's Table_map (relay-bin.000013 at 974): the column types the intact
+    // Write_rows after it (at 1033) is decoded with are the damaged bytes'. Its values are
+    // as untrustworthy as the damaged event's own.
+    damaged_relay_set d(1022);  // VARCHAR(128) of @2 becomes VARCHAR(127): decodes, from damaged bytes
+    triage_options opt;
+    opt.executed_gtids = "0-1-22";
+    const auto r = triage(d.set.inputs, opt);
+    REQUIRE(r.damage.size() == 1);
+    CHECK(r.damage.front().offset == 974);
+    REQUIRE(r.damaged_transactions.size() == 1);
+    const auto& t = r.damaged_transactions.front();
+    REQUIRE(t.applied);
+    REQUIRE_FALSE(t.rows.empty());
+    for (const auto& row : t.rows) {
+      CHECK(row.event_offset == 1033);
+      CHECK(row.from_damaged_event);
+    }
+    const auto text = triage_report_text(r, d.set.inputs);
+    CHECK(text.find("# relay-bin.000013 offset 1033 (decoded with the damaged table map at offset 974: values may "
+                    "be wrong)\n") != std::string::npos);
+    CHECK(triage_report_json(r).find("\"doubt\": \"decoded with the damaged table map at offset 974\"") !=
+          std::string::npos);
   }
 
   TEST_CASE("triage: an executed position past the damage resumes there and names what was applied") {
@@ -661,7 +716,8 @@ TEST_SUITE("triage") {
     CHECK(r.resume_mode == resume_mode::server_state);
     REQUIRE(r.notes.size() >= 2);
     CHECK(r.notes[0].starts_with("the replica's SQL thread is running"));
-    CHECK(r.notes[1].starts_with("the replica's executed position is unknown"));
+    CHECK(r.notes[1].starts_with("the replica's executed position is unknown (--replica: its SQL thread is running, "
+                                 "no position was taken): "));
   }
 }
 

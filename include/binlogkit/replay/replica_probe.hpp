@@ -29,7 +29,15 @@ struct replica_status {
   std::string relay_log_index;     // @@relay_log_index as the server reports it
   std::string relay_log_basename;  // @@relay_log_basename (NULL reads as empty)
   std::string datadir;             // @@datadir
+  std::uint32_t server_id = 0;     // @@server_id; 0: not known
+  // MariaDB multi-source: the named connections (SHOW ALL SLAVES STATUS), besides the
+  // default one the fields above describe. Their domains are in executed_gtids too.
+  std::vector<std::string> named_connections;
 };
+
+// A note for a replica with named connections (empty when it has none): the plan's SET
+// GLOBAL gtid_slave_pos sets their domains as well, to the value read when triage ran.
+[[nodiscard]] std::string named_connections_note(const replica_status& s);
 
 // Where the replica keeps its relay-log index, from what it reports: @@relay_log_index,
 // else @@relay_log_basename + ".index"; a relative name is taken relative to @@datadir
@@ -39,8 +47,11 @@ struct replica_status {
 
 // Whether the relay logs listed in the index at `index_path` (their names as read from
 // it) are this replica's: its current relay log (Relay_Log_File, a name without
-// directory) must be among them. A copy of another replica's files at the same path, or
-// a server on another host, fails here. Empty when they are; else why not.
+// directory) must be among them; when `server_id` is known, that file here must also
+// be at least Relay_Log_Pos bytes long and, on MariaDB, begin with a format description
+// written by this server id (a MariaDB relay log starts with the replica's own). A copy of another
+// replica's files at the same path, or a server on another host, fails here. Empty when
+// they are; else why not.
 [[nodiscard]] std::string check_relay_logs_match(const replica_status& s, const std::vector<std::string>& listed);
 
 // Connects and reads; std::nullopt with `error` set when the server cannot be reached or

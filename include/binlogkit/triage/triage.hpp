@@ -123,8 +123,11 @@ struct damaged_transaction {
   struct row_image {
     std::string file;
     std::uint64_t event_offset = 0;
-    bool from_damaged_event = false;  // its event holds the damaged bytes: values may be wrong
-    std::string text;                 // "### INSERT INTO `db`.`t`\n### SET\n###   @1=..." lines
+    // Values may be wrong: its event holds damaged bytes, or the table map it was decoded
+    // with does (the column types and sizes), or the event decodes only in part.
+    bool from_damaged_event = false;
+    std::string doubt;  // why, for people ("" when from_damaged_event is false)
+    std::string text;   // "### INSERT INTO `db`.`t`\n### SET\n###   @1=..." lines
   };
   std::vector<row_image> rows;
   std::uint64_t rows_more = 0;
