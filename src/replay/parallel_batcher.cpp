@@ -1,0 +1,115 @@
+// Batches of the parallel applier: consecutive transactions sent in the packets of one
+// connection (--parallel-batches), and the turns of --parallel-batches auto.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "replay/scheduler.hpp"
+
+namespace binlogkit::detail::parallel {
+
+// Under m_, after each commit (--parallel-batches auto): the turns of the two ways.
+void scheduler::pace() {
+  const auto step = pace_.tick(clock_type::now(), committed_run_);
+  if (step == batch_pace::step::none) return;
+  if (pace_.batching() != batching_) ++batch_switches_;
+  batching_ = pace_.batching();
+  if (opt_.verbose && step == batch_pace::step::call) {
+    note(fmt::format("batches {:.0f}/s, {} connections {:.0f}/s: {} for {} s", pace_.rate(true), workers_.size(),
+                     pace_.rate(false), batching_ ? "batches" : "the connections", pace_.turn_s()));
+  }
+}
+
+// Whether `j` may go in a batch of worker `w`: its statements and COMMIT in the packet of
+// the transactions before it. Not a large transaction's last piece, one with LOAD DATA or
+// other statements sent alone, one that commits on its own, nor a statement-based one off
+// the first connection.
+bool scheduler::batchable(const job& j, std::size_t w) {
+  if (j.streamed || !j.tx.commit || (j.pinned && w != 0)) return false;
+  return std::none_of(j.body.begin(), j.body.end(), [](const job_piece& p) { return p.alone; });
+}
+
+// Under m_: a taken transaction whose statements did not run goes back to the front of the
+// queue (taken again, in order, before anything later).
+void scheduler::unlive(job& j) {
+  auto node = live_.extract(j.seq);
+  j.state = job_state::waiting;
+  j.at_once = false;
+  pending_.push_front(std::move(node.mapped()));
+  node.mapped().reset();
+  if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
+}
+
+// Runs the batch worker `w` took (take): every transaction's statements and COMMIT in
+// order, in as few packets as they fit in; each is marked committed as the result of its
+// last statement arrives. A failure is the failing transaction's own (every earlier one
+// committed, it is the next to commit): a lock error runs the batch again from it, up to
+// the retries of a transaction that is the next to commit; any other error stops the
+// replay there. The transactions after it go back to the queue.
+void scheduler::execute_batch(std::size_t w) {
+  auto& wk = *workers_[w];
+  auto& batch = wk.batch;
+  auto& ends = wk.batch_ends;
+  auto& pieces = wk.pieces;
+  pieces.clear();
+  ends.clear();
+  for (job* j : batch) {
+    pieces.insert(pieces.end(), j->body.begin(), j->body.end());
+    pieces.insert(pieces.end(), j->commit.begin(), j->commit.end());
+    ends.push_back(pieces.size());
+  }
+  {
+    sched_lock lk(*this);
+    const auto now = clock_type::now();
+    for (job* j : batch) {
+      // Watched as the next to commit running its statements; nothing later has started.
+      j->state = job_state::committing;
+      j->at_once = true;
+      j->exec_start = now;
+    }
+  }
+  // Under m_: the transactions whose statements all succeeded, up to piece `upto`.
+  std::size_t marked = 0;
+  auto mark_upto = [&](std::size_t upto) {
+    while (marked < batch.size() && ends[marked] <= upto) mark_committed(*batch[marked++]);
+  };
+  auto progress = [&](const job_piece* last) {
+    const auto upto = static_cast<std::size_t>(last - pieces.data()) + 1;
+    if (marked == batch.size() || ends[marked] > upto) return;
+    sched_lock g(*this);
+    mark_upto(upto);
+  };
+  const function_ref<void(const job_piece*)> on_progress(progress);
+  wk.db->pace_in_fiber(true);
+  auto c = send_pieces(w, *batch.front(), pieces, pieces.size(), nullptr, nullptr, false, &on_progress);
+  wk.db->pace_in_fiber(false);
+  sched_lock lk(*this);
+  // Up to the failing statement every result arrived: the transactions before it committed.
+  mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
+  for (std::size_t k = 0; k < marked; ++k) retire(batch[k]->seq);
+  ++batch_count_;
+  batched_ += marked;
+  if (!c.ok) {
+    job& x = *batch[marked];
+    for (std::size_t k = batch.size(); k-- > marked + 1;) unlive(*batch[k]);
+    const bool lost = connection_lost(c.err);
+    if (head_retry(x, c, true)) {
+      note_rerun(x, c);
+      ++retries_;
+      unlive(x);
+    } else {
+      x.at_once = false;
+      fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync, c.extra)));
+    }
+    lk.unlock();
+    if (!lost) rollback(w);
+    lk.lock();
+  }
+  batch.clear();
+  batch_live_ = false;
+  wake_reader();  // room in the queue
+  wake();         // the next batch, or transactions of other connections, may start
+}
+
+
+}  // namespace binlogkit::detail::parallel

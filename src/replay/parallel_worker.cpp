@@ -1,0 +1,440 @@
+// A worker of the parallel applier: one connection's fiber. It takes transactions,
+// runs their statements, waits for their turn, commits them, retries or stops.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "replay/scheduler.hpp"
+
+namespace binlogkit::detail::parallel {
+
+// Keys of session statements: a statement is skipped when the connection's last statement
+// with the same key had the same text (the state it sets is already there).
+std::string_view session_key(const job_piece& p) {
+  if (p.kind == sql_statement_kind::format_description) return "BINLOG";
+  if (p.kind == sql_statement_kind::use_database) return "use";
+  // A SET statement: the renderer writes each with a fixed list of variables.
+  const std::string_view text = p.text;
+  auto eq = text.find('=');
+  return eq == std::string_view::npos ? text : text.substr(0, eq);
+}
+
+job* scheduler::take(std::size_t w) {
+  sched_lock lk(*this);
+  for (;;) {
+    auto it = job_for(w);
+    if (it != pending_.end()) {
+      auto& batch = workers_[w]->batch;
+      batch.clear();
+      if (batching_ && live_.empty() && (*it)->seq == committed_ + 1) {
+        // A run of consecutive transactions that may share a packet, the first the next to
+        // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
+        std::size_t bytes = 0;
+        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes() &&
+               pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
+               batchable(*pending_.front(), w)) {
+          std::unique_ptr<job> jp = std::move(pending_.front());
+          pending_.pop_front();
+          bytes += jp->bytes;
+          jp->worker = w;
+          batch.push_back(jp.get());
+          make_live(std::move(jp));
+        }
+        if (!batch.empty()) {
+          batch_live_ = true;
+          return batch.front();
+        }
+      }
+      std::unique_ptr<job> jp = std::move(*it);
+      pending_.erase(it);
+      job* j = jp.get();
+      j->worker = w;
+      make_live(std::move(jp));
+      return j;
+    }
+    if (input_done_ || stop_at_ != no_seq) return nullptr;
+    wait_until(lk, w, wait_kind::job);
+  }
+}
+
+void scheduler::rollback(std::size_t w) {
+  auto& wk = *workers_[w];
+  (void)wk.db->run("ROLLBACK", 1);
+  wk.db->serve_load_data(nullptr);
+  wk.state.clear();  // GTID variables may or may not survive a rollback: set them again
+}
+
+// A transaction ran into trouble that running early may explain: roll back every later
+// one that has started, hold back later ones until it commits, run it again as the next
+// to commit.
+void scheduler::conflict(sched_lock& lk, job& j) {
+  (void)lk;
+  ++retries_;
+  j.head_only = true;
+  hold_ = std::min(hold_, j.seq);
+  for (auto& [seq, other] : live_) {
+    if (seq > j.seq && (other->state == job_state::executing || other->state == job_state::executed)) {
+      other->abort = true;
+    }
+  }
+  wake();
+}
+
+void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
+  (void)lk;
+  if (j.seq < stop_at_) {
+    stop_at_ = j.seq;
+    failure_ = std::move(f);
+  }
+  wake();
+}
+
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces,
+                                              std::size_t head_upto, const job_piece* reach,
+                                              const function_ref<void()>* on_reached, bool defer,
+                                              const function_ref<void(const job_piece*)>* on_progress) {
+  auto& wk = *workers_[w];
+  exec_result r;
+  bool reached = on_reached == nullptr;
+  std::size_t i = 0;
+  // Session statements the connection already has are left out.
+  auto& todo = wk.todo;
+  todo.clear();
+  for (const auto& p : pieces) {
+    if (p.session) {
+      const auto key = session_key(p);
+      auto it = wk.state.find(key);
+      if (it != wk.state.end() && it->second == p.text) continue;
+      // Remembered once sent; forgotten again if the packet fails (below).
+      if (it == wk.state.end()) it = wk.state.emplace(std::string(key), std::string()).first;
+      it->second.assign(p.text);
+    }
+    todo.push_back(&p);
+  }
+  while (i < todo.size()) {
+    const auto at = [&](std::size_t x) -> const piece& { return *todo[x]; };
+    const std::size_t k = fill_packet(i, todo.size(), at, ctx_.packet_room, wk.packet, wk.flag_loss);
+    const bool alone = todo[i]->alone;
+    if (alone) wk.db->serve_load_data(&j.tx);
+    auto on_result = [&, i, k](std::size_t done) {
+      if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
+        reached = true;
+        (*on_reached)();
+      }
+      if (on_progress != nullptr && done > 0) (*on_progress)(todo[std::min(i + done, k) - 1]);
+    };
+    const session::result_hook hook(on_result);
+    // The results after reach's, in the last packet: read later (read_deferred).
+    std::size_t stop_after = 0;
+    if (defer && reach != nullptr && k == todo.size() && !alone) {
+      for (std::size_t x = i; x + 1 < k; ++x) {
+        if (todo[x] >= reach) {
+          stop_after = x - i + 1;
+          break;
+        }
+      }
+    }
+    auto o = wk.db->run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
+                       stop_after);
+    wk.db->serve_load_data(nullptr);
+    if (o.pending) {
+      wk.todo_from = i;
+      r.deferred = true;
+      return r;  // reached: the hook ran for reach's result
+    }
+    if (o.desync || o.extra) return failed(wk, o, i);
+    if (o.err != 0) {
+      const job_piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
+      const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
+      const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
+                                            opt_.skip_errors.end();
+      const bool head = static_cast<std::size_t>(&p - pieces.data()) < head_upto;
+      if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(wk, o, i);
+      wk.state.clear();  // what the failed packet set is not known
+      if (!expected) {
+        const job& of = p.owner != nullptr ? *p.owner : j;
+        sched_lock lk(*this);
+        ++skipped_;
+        note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[of.tx.file_index].name, p.offset,
+                         of.gtid.empty() ? "" : " GTID " + of.gtid, o.err, o.message, shorten(p.text, 160)));
+      }
+      i = i + o.done + 1;
+      continue;
+    }
+    i = k;
+  }
+  if (!reached) {
+    reached = true;
+    (*on_reached)();
+  }
+  return r;
+}
+
+// The results send_pieces left unread. They are the follower's statements, run before it
+// was the next to commit: any error fails it (no expected or skipped errors here).
+scheduler::exec_result scheduler::read_deferred(std::size_t w) {
+  auto& wk = *workers_[w];
+  exec_result r;
+  if (!wk.db->pending()) return r;
+  auto o = wk.db->read_rest();
+  if (o.err == 0 && !o.desync && !o.extra) return r;
+  return failed(wk, o, wk.todo_from);
+}
+
+// A packet that failed (o.err or o.desync) as the result of the statement it stopped at;
+// `from`: the index in wk.todo of the packet's first statement.
+scheduler::exec_result scheduler::failed(worker& wk, session::outcome& o, std::size_t from) {
+  wk.state.clear();  // what the failed packet set is not known
+  exec_result r;
+  r.ok = false;
+  r.desync = o.desync || o.extra;
+  r.extra = o.extra;
+  r.err = o.err;
+  r.message = std::move(o.message);
+  // With extra results, the packet's last statement (the one known to have run as more).
+  const std::size_t at = o.extra && o.done > 0 ? from + o.done - 1 : from + o.done;
+  r.at = wk.todo[std::min(at, wk.todo.size() - 1)];
+  return r;
+}
+
+replay_failure scheduler::failure_of(const job& j, const exec_result& r, std::string message) const {
+  replay_failure f;
+  f.message = std::move(message);
+  f.file = (*ctx_.inputs)[j.tx.file_index].name;
+  f.position = r.at != nullptr && !r.at->ours ? r.at->offset : j.tx.start;
+  f.gtid = j.gtid;
+  if (r.at != nullptr) f.statement = shorten(r.at->text);
+  f.server_errno = r.err;
+  f.server_error = r.message;
+  return f;
+}
+
+// Under m_. The transaction worker `w` starts right after `j` commits, its statements
+// sent behind j's COMMIT in the same packet (the server's thread and the worker wake once
+// per transaction instead of twice): the first it would take next, if it may start once
+// `j` committed. Not while another worker waits for work (it would start it sooner), nor
+// transactions that start only as the next to commit or send packets of their own.
+job* scheduler::follower(std::size_t w, const job& j) {
+  for (const auto& wk : workers_) {
+    if (wk->waiting == wait_kind::job) return nullptr;
+  }
+  auto it = job_for(w);
+  if (it == pending_.end()) return nullptr;
+  job& n = **it;
+  if (n.pinned || n.alone || n.streamed || !may_start(n, j.seq)) return nullptr;
+  for (const auto& p : n.body) {
+    if (p.alone) return nullptr;
+  }
+  std::unique_ptr<job> jp = std::move(*it);
+  pending_.erase(it);
+  jp->worker = w;
+  jp->state = job_state::executing;
+  jp->exec_start = clock_type::now();
+  job* out = jp.get();
+  make_live(std::move(jp));
+  ++followers_;
+  return out;
+}
+
+std::string failure_message(unsigned err, bool desync, bool extra) {
+  if (extra) return extra_results_message();
+  if (desync) return "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
+  return connection_lost(err) ? "the connection to the target was lost (rerun with --resume)"
+                              : "the target refused a statement";
+}
+
+// Under lk, which it unlocks. The statements of `x` failed while it was not the next to
+// commit: a lost connection or a desync stops the replay (true); any other error may come
+// from running early, and `x` is rolled back, to run again as the next to commit (false).
+bool scheduler::early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r) {
+  const bool lost = connection_lost(r.err);
+  if (r.err == 1205) ++timeouts_;
+  if (r.desync || lost || x.streamed) {
+    fail_job(lk, x, failure_of(x, r, failure_message(r.err, r.desync, r.extra)));
+    lk.unlock();
+    if (!lost) rollback(w);
+    return true;
+  }
+  if (lock_error(r.err)) note_rerun(x, r);
+  x.state = job_state::waiting;
+  conflict(lk, x);
+  lk.unlock();
+  rollback(w);
+  return false;
+}
+
+// Runs `j` until it committed or the replay stops (`executed`: its statements already
+// ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
+// meanwhile, to run next.
+scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
+  job* held = nullptr;  // a follower whose statements did not run (j runs again first)
+  auto& pieces = workers_[w]->pieces;
+  for (;;) {
+    sched_lock lk(*this);
+    workers_[w]->current = &j;  // what its waits look at
+    bool at_once = false;
+    if (!executed) {
+      // -- wait until it may start --
+      wait_until(lk, w, wait_kind::start);
+      if (stopping(j)) return {held, false};
+      j.abort = false;
+      j.state = job_state::executing;
+      j.exec_start = clock_type::now();
+      // Transactions applied alone run their whole text here (they start as the next to
+      // commit and nothing later starts before they finish). The next to commit sends its
+      // COMMIT with its statements: one round trip.
+      at_once = head(j) && !j.commit.empty();
+      if (!at_once) {
+        lk.unlock();
+        auto r = send_pieces(w, j, j.body, 0);
+        lk.lock();
+        if (!r.ok) {
+          if (early_failure(lk, w, j, r)) return {held, false};
+          continue;
+        }
+        note_exec_time(j);
+        j.state = job_state::executed;
+        wake();  // transactions waiting for this one to have executed
+      }
+    }
+    executed = false;  // a second try starts from the beginning
+    if (!at_once) {
+      // -- wait for its turn --
+      wait_until(lk, w, wait_kind::turn);
+      if (j.deferred) {
+        // A follower's results, left unread behind the COMMIT before (they had time to
+        // arrive while the worker waited: one wake-up instead of one per result).
+        j.deferred = false;
+        j.exec_start = clock_type::now();  // the watcher's clock for it starts now
+        lk.unlock();
+        auto r = read_deferred(w);
+        lk.lock();
+        if (!r.ok && !stopping(j)) {
+          if (early_failure(lk, w, j, r)) return {held, false};
+          continue;
+        }
+        if (r.ok) {
+          j.state = job_state::executed;
+          wake();  // transactions waiting for this one to have executed
+        }
+      }
+      if (head(j) && j.abort) {
+        j.abort = false;  // nothing earlier is left to run before it
+        wake();           // it counts as executed again
+      }
+      if (stopping(j)) {
+        lk.unlock();
+        rollback(w);
+        return {held, false};
+      }
+      if (j.abort) {
+        ++retries_;
+        j.state = job_state::waiting;
+        lk.unlock();
+        rollback(w);
+        continue;
+      }
+    }
+    // -- its COMMIT (all its statements when at_once), then maybe the follower's --
+    j.state = job_state::committing;
+    // Sent with its COMMIT, its statements count as executed from now: transactions
+    // waiting for that may start (they would otherwise wait for its commit).
+    if (at_once) wake();
+    j.at_once = at_once;
+    job* next = held == nullptr ? follower(w, j) : nullptr;
+    const bool defer = next != nullptr && !executed_matters_;
+    pieces.clear();
+    if (at_once) pieces.insert(pieces.end(), j.body.begin(), j.body.end());
+    pieces.insert(pieces.end(), j.commit.begin(), j.commit.end());
+    const std::size_t own = pieces.size();
+    if (next != nullptr) pieces.insert(pieces.end(), next->body.begin(), next->body.end());
+    lk.unlock();
+    // Once j's last statement succeeded j has committed: the next turn starts then, not
+    // after the follower's statements.
+    bool marked = false;
+    auto on_commit = [&] {
+      sched_lock g(*this);
+      mark_committed(j);
+      marked = true;
+    };
+    const function_ref<void()> committed(on_commit);
+    auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, &committed, defer);
+    lk.lock();
+    j.at_once = false;
+    const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;
+    if (!c.ok && !in_next) {
+      if (next != nullptr) {
+        next->state = job_state::waiting;  // its statements did not run
+        held = next;
+      }
+      const bool lost = connection_lost(c.err);
+      if (!head_retry(j, c, at_once)) {
+        fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync, c.extra)));
+        lk.unlock();
+        if (!lost) rollback(w);
+        return {held, false};
+      }
+      note_rerun(j, c);
+      j.state = job_state::waiting;
+      conflict(lk, j);
+      lk.unlock();
+      rollback(w);
+      continue;
+    }
+    if (at_once && c.ok) note_exec_time(j);
+    if (!marked) mark_committed(j);
+    retire(j.seq);  // j is gone
+    wake_reader();  // room in the queue
+    if (batching_ && live_.empty()) wake();  // a batch may start
+    if (next == nullptr) return {held, false};
+    if (c.ok) {
+      if (c.deferred) {
+        next->deferred = true;  // still executing, as far as anyone knows
+        ++deferred_reads_;
+      } else {
+        next->state = job_state::executed;
+        wake();
+      }
+      return {next, true};
+    }
+    // The follower's statements failed (they ran before it was the next to commit).
+    if (early_failure(lk, w, *next, c)) return {nullptr, false};
+    return {next, false};
+  }
+}
+
+// Under m_: whether the next to commit, whose packet failed with `c`, runs again (counts a
+// lock wait timeout). An error as the next to commit is the transaction's own; a lock
+// error gets a few more tries (another session may hold the lock): it is rolled back, the
+// later ones too, and it runs again.
+bool scheduler::head_retry(job& j, const exec_result& c, bool at_once) {
+  if (c.err == 1205) ++timeouts_;
+  constexpr int max_head_retries = 5;
+  return !c.desync && !connection_lost(c.err) && !j.streamed && lock_error(c.err) &&
+         (at_once ? ++j.head_retries <= max_head_retries : !j.alone);
+}
+
+void scheduler::worker_main(std::size_t w) {
+  next_job n;
+  for (;;) {
+    if (n.j == nullptr) {
+      n.j = take(w);
+      n.executed = false;
+      if (n.j == nullptr) break;
+      if (!workers_[w]->batch.empty()) {
+        execute_batch(w);
+        n.j = nullptr;
+        continue;
+      }
+    }
+    n = execute(w, *n.j, n.executed);
+  }
+  sched_lock lk(*this);
+  --running_workers_;
+  workers_[w]->current = nullptr;
+  wake();
+  watch_cv_.notify_all();
+}
+
+
+}  // namespace binlogkit::detail::parallel

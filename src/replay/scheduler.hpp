@@ -1,0 +1,346 @@
+// The parallel applier's scheduler (private to the replay layer): the calling thread reads,
+// renders and schedules transactions (read_and_schedule); N workers, one connection each,
+// run as fibers of one thread, execute them and commit them in binlog order; a watcher
+// thread resolves commit-order deadlocks. The parts live in their own files:
+//
+//   parallel_replay.cpp   run(), the queue, waiting and waking, the result (coordination)
+//   parallel_reader.cpp   the reading side: jobs built, start rules, large transactions
+//   parallel_worker.cpp   a worker: take, execute, send, retry, roll back
+//   parallel_batcher.cpp  batches: which transactions share a packet, their execution
+//   deadlock_watcher.cpp  the commit-order deadlock watcher
+//
+// Contract (replay.hpp has the user-visible rules):
+//
+//   * a transaction commits only when every earlier one has (`committed_` is the highest
+//     sequence number such that all up to it are committed), with its progress row: in
+//     its own BINLOG statement (the row of its slot, rows_count_ok) or as an UPDATE of
+//     the replay's row in the packet of its COMMIT;
+//   * a transaction whose statements fail while an earlier one is still uncommitted is
+//     rolled back and executed again once it is the next to commit (its error may come
+//     from running early); only the next to commit can fail the replay, so a failure
+//     leaves every earlier transaction committed and no later one;
+//   * a transaction applied "alone" starts after every earlier one committed, and no later
+//     one starts before it committed;
+//   * a batch (replay_options::batches) is taken only when every earlier transaction has
+//     committed and nothing is taken beside it until its last transaction committed; its
+//     transactions commit in order on one connection, each marked committed as the result
+//     of its last statement arrives.
+//
+// Every member marked "under m_" is read and written with m_ held (sched_lock); the
+// reader's own state (jobs_, slots_, policy_, next_seq_, reader_spares_) only by the
+// reading thread; a worker's `worker` only by its fiber, except `waiting`, `current` and
+// `notified` (under m_).
+#pragma once
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "batch_pace.hpp"
+#include "progress_rows.hpp"
+#include "replay/dependency_policy.hpp"
+#include "replay/job_builder.hpp"
+#include "replay/progress_slots.hpp"
+#include "replay_session.hpp"
+
+namespace binlogkit::detail::parallel {
+
+constexpr std::uint64_t no_seq = std::numeric_limits<std::uint64_t>::max();
+
+// Lock wait timeout and deadlock: the transaction (or statement) was rolled back by InnoDB.
+inline bool lock_error(unsigned e) { return e == 1205 || e == 1213; }
+
+// A piece (job_builder.hpp) with the transaction it belongs to.
+struct job_piece : piece {
+  const struct job* owner = nullptr;  // the transaction of a statement of the binlog
+};
+
+// done: committed, in live_ until its worker has read its packet's last result.
+enum class job_state : std::uint8_t { waiting, executing, executed, committing, done };
+
+struct job {
+  std::uint64_t seq = 0;     // 1-based position in this run
+  rendered_transaction tx;
+  std::string gtid;
+  std::uint64_t count = 0;   // the progress row's transactions value
+  std::vector<std::string> own;  // our statements (progress UPDATE, COMMIT, ...)
+  std::vector<job_piece> body;   // executed before its turn
+  std::vector<job_piece> commit; // sent at its turn
+  std::size_t bytes = 0;
+  bool alone = false;        // applied alone (no dependency information)
+  bool pinned = false;       // statement-based: the first connection
+  bool streamed = false;     // the last piece of a large transaction whose earlier pieces the
+                             // first connection holds open: never rolled back and run again
+  std::uint64_t after_committed = 0;  // starts once every seq <= this committed
+  std::uint64_t after_executed = 0;   // ... and every seq <= this executed
+  // Runtime, under the scheduler's mutex.
+  job_state state = job_state::waiting;
+  bool abort = false;        // roll back and execute again
+  bool head_only = false;    // execute again only as the next to commit
+  int head_retries = 0;      // lock errors as the next to commit
+  std::uint64_t restart_after = 0;  // rolled back for an earlier one: runs again once it committed
+  std::size_t worker = 0;
+  clock_type::time_point exec_start{};
+  bool at_once = false;      // the next to commit: statements and COMMIT in one packet
+  bool deferred = false;     // a follower whose results its worker reads at its turn (read_deferred)
+};
+
+// Keys of session statements: a statement is skipped when the connection's last statement
+// with the same key had the same text (the state it sets is already there).
+std::string_view session_key(const job_piece& p);
+
+struct view_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+// The message of a failed packet: lost connection, desync, extra results, or a refusal.
+std::string failure_message(unsigned err, bool desync, bool extra);
+
+class scheduler {
+ public:
+  scheduler(apply_context& ctx, replay_result& res)
+      : ctx_(ctx),
+        res_(res),
+        opt_(*ctx.options),
+        jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}) {}
+  void run();
+
+ private:
+  // ---- run()'s steps ----
+  bool open_workers();
+  void read_and_schedule(std::optional<replay_failure>& read_failure);
+  void wait_for_workers();
+  void finish(std::optional<replay_failure> read_failure);
+  void report(bool finished);
+  void flush_notes();
+  void tick();  // twice a second while reading: notes, progress, pages read released
+  void set_failure(std::string message) {
+    replay_failure f;
+    f.message = std::move(message);
+    res_.failure = std::move(f);
+  }
+  clock_type::time_point last_report_{};
+  class sched_lock;  // a lock of m_ (below)
+  // ---- reading side ----
+  void schedule(job& j);
+  std::unique_ptr<job> make_job(rendered_transaction&& tx);
+  // ---- workers ----
+  void worker_main(std::size_t w);
+  job* take(std::size_t w);
+  struct exec_result {
+    bool ok = true;
+    unsigned err = 0;
+    std::string message;
+    const job_piece* at = nullptr;
+    bool desync = false;           // also set with extra: the session is out of step
+    bool extra = false;            // more results than statements (session::outcome::extra)
+    bool deferred = false;
+  };
+  // What a worker runs next: a transaction it already took, whose statements may have run.
+  struct next_job {
+    job* j = nullptr;
+    bool executed = false;
+  };
+  next_job execute(std::size_t w, job& j, bool executed);
+  void execute_batch(std::size_t w);
+  static bool batchable(const job& j, std::size_t w);
+  void unlive(job& j);
+  void pace();
+  job* follower(std::size_t w, const job& j);
+  replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
+  bool early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r);
+  bool head_retry(job& j, const exec_result& c, bool at_once);
+  // Pieces before `head_upto` are the next to commit's (their expected and skippable
+  // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
+  // one) succeeded.
+  // `defer`: the results after reach's are left unread (exec_result::deferred) when they
+  // are in the same packet; read_deferred() reads them.
+  // `on_progress` runs with the last statement done each time results arrive.
+  exec_result send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces, std::size_t head_upto,
+                          const job_piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
+                          bool defer = false, const function_ref<void(const job_piece*)>* on_progress = nullptr);
+  exec_result read_deferred(std::size_t w);
+  struct worker;
+  static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
+  void rollback(std::size_t w);
+  void conflict(sched_lock& lk, job& j);
+  void fail_job(sched_lock& lk, job& j, replay_failure f);
+  bool head(const job& j) const { return committed_ + 1 == j.seq; }
+  bool stopping(const job& j) const { return stop_at_ < j.seq; }
+  std::uint64_t executed_upto() const;
+  // ---- waiting and waking (under m_) ----
+  // A lock of m_ that sends the wake-ups decided under it (wake, wake_reader) once it is
+  // released: a thread woken while the lock is still held runs into it and sleeps again.
+  // A thread about to wait sends them first (notify_pending).
+  class sched_lock {
+   public:
+    explicit sched_lock(scheduler& s) : s_(s), lk_(s.m_) {}
+    sched_lock(const sched_lock&) = delete;
+    sched_lock& operator=(const sched_lock&) = delete;
+    ~sched_lock() {
+      if (lk_.owns_lock()) unlock();
+    }
+    void lock() { lk_.lock(); }
+    void unlock();
+    std::unique_lock<std::mutex>& native() { return lk_; }
+
+   private:
+    scheduler& s_;
+    std::unique_lock<std::mutex> lk_;
+  };
+  void notify_pending();
+  void notify(int x);
+  // Each worker waits for one thing at a time, and a change wakes only the workers (and
+  // the reader) it lets go on.
+  enum class wait_kind : std::uint8_t { none, job, start, turn };
+  enum class reader_wait : std::uint8_t { none, room, idle, workers_gone };
+  std::deque<std::unique_ptr<job>>::iterator job_for(std::size_t w);
+  // With every transaction up to `upto` committed.
+  bool may_start(const job& j, std::uint64_t upto) const;
+  bool may_start(const job& j) const { return may_start(j, committed_); }
+  bool my_turn(const job& j) const { return stopping(j) || j.abort || head(j); }
+  bool ready(std::size_t w);
+  bool reader_ready() const;
+  void wait_until(sched_lock& lk, std::size_t w, wait_kind kind);
+  bool reader_wait_until(sched_lock& lk, reader_wait kind, std::chrono::milliseconds at_most);
+  void wake();
+  void wake_reader();
+  void mark_committed(job& j);
+  void note_exec_time(const job& j);
+  void note_rerun(const job& j, const exec_result& r);
+  bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
+                    const std::function<void()>& tick);
+  // ---- deadlock watcher ----
+  void watcher_main();
+  enum class lock_probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
+  [[nodiscard]] std::uint64_t suspect(bool may_ask, bool& ask) const;
+  static bool read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows);
+  std::uint64_t waiting_for_later(const std::vector<std::string>& rows);
+  void roll_back_later(std::uint64_t victim_after);
+  void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
+  double seconds_since_start() const {
+    return std::chrono::duration<double>(clock_type::now() - ctx_.t0).count();
+  }
+
+  apply_context& ctx_;
+  replay_result& res_;
+  const replay_options& opt_;
+  job_builder jobs_;  // what a transaction sends (reading thread only)
+
+  struct worker {
+    std::unique_ptr<sql_connection> db;
+    // Session key -> last text sent (looked up by string_view, its texts' room reused).
+    std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
+    std::string packet;
+    std::vector<char> flag_loss;
+    std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
+    std::vector<const job_piece*> todo;   // the pieces send_pieces sends
+    std::vector<job*> batch;          // the batch it took (take), in order
+    std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
+    std::size_t todo_from = 0;        // the first of the packet whose results are deferred
+    // Under m_: what the worker waits for (in loop_.wait_wake), and its transaction.
+    wait_kind waiting = wait_kind::none;
+    job* current = nullptr;
+    std::uint64_t notified = 0;  // wake-ups sent to it
+  };
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
+
+  std::mutex m_;
+  // The workers run as fibers of loop_, on one thread: a worker waits in loop_ for its
+  // socket or for a wake-up, and the hand-off of the turn to commit needs no other thread.
+  fiber_loop loop_;
+  // Wake-ups to send once m_ is released (sched_lock): a worker's number, -1 the reader.
+  std::vector<int> wakes_;
+  // Workers wait in loop_ (wait_until), the reading thread on reader_cv_
+  // (reader_wait_until), the watcher ticks on watch_cv_.
+  std::condition_variable reader_cv_, watch_cv_;
+  reader_wait reader_waiting_ = reader_wait::none;
+  // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
+  // goes on once it is down to half (woken once per max_jobs_ / 2 commits, not for every one).
+  std::size_t max_jobs_ = 32, max_bytes_ = 64u << 20;
+  // The jobs the reader's room counts. Taken ones too, except in batches: a batch's take
+  // leaves room for the next one, rendered while the server runs this one (counting them,
+  // the reader was woken as a batch ended, and rendered on the second CPU while the
+  // worker sent the next batch and the server took it).
+  std::size_t queued_jobs() const { return pending_.size() + (batching_ ? 0 : live_.size()); }
+  std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
+  std::uint64_t job_wakes_ = 0;   // wake-ups sent to workers waiting for a job
+  std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
+  std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
+  std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
+  std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
+  // Committed jobs and live_'s nodes, kept to be used again: the reader renders the next
+  // transactions into their buffers (transaction_stream::recycle) instead of allocating
+  // memory that the workers' thread frees. The reader takes spare_jobs_ in bulk.
+  std::vector<std::unique_ptr<job>> spare_jobs_;
+  std::vector<decltype(live_)::node_type> spare_nodes_;
+  std::vector<std::unique_ptr<job>> reader_spares_;  // the reading thread's, no lock
+  static constexpr std::size_t max_spares = 64;
+  void make_live(std::unique_ptr<job> jp);
+  void retire(std::uint64_t seq);
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t committed_ = 0;
+  std::uint64_t stop_at_ = no_seq;     // a failure: nothing after it commits
+  std::uint64_t hold_ = no_seq;        // a conflict: nothing after it starts before it commits
+  bool input_done_ = false;
+  std::size_t running_workers_ = 0;
+  std::optional<replay_failure> failure_;
+  std::vector<std::string> notes_;
+  std::uint64_t last_count_ = 0;
+  std::string last_file_, last_gtid_;
+  std::uint64_t last_pos_ = 0;
+  std::uint64_t committed_run_ = 0;
+  std::uint64_t retries_ = 0, skipped_ = 0, deadlocks_ = 0, timeouts_ = 0;
+  double exec_avg_ = 0.002;  // seconds a transaction's statements take (moving average)
+
+  // Scheduling state of the reading side.
+  std::uint64_t next_seq_ = 1;
+  // The progress row's events (ctx_.progress_rows) go in each transaction's own BINLOG
+  // statement, as the serial applier sends them, but into the row of a slot of its own
+  // (progress_slot_id): transaction seq writes slot (seq - 1) % N + 1. One row for all
+  // would make every transaction wait for the lock of the one before it. Transactions
+  // start in binlog order and at most N are started and uncommitted, so seq and seq + N
+  // never hold a slot's lock together (were they to, the later would only wait for the
+  // earlier's commit). The count the last events recorded: make_job's for the same
+  // transaction (rows_count_ok).
+  progress_slots slots_;
+  [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
+    return slots_.recorded(tx, ctx_.transactions + next_seq_);
+  }
+  static replay_failure rows_count_failure() {
+    replay_failure f;
+    f.message = "internal error: the progress count of the row events and of the transaction differ";
+    return f;
+  }
+  dependency_policy policy_{opt_.mode == replay_options::parallel_mode::optimistic};
+  bool serial_stretch_ = false;
+  std::uint64_t serial_count_ = 0;
+  // Some transaction waits for earlier ones to have executed (after_executed): followers'
+  // results are then read at once, not at their turn (under m_).
+  bool executed_matters_ = false;
+  // Batches (under m_): whether transactions are taken in batches now, whether one is in
+  // flight, and the turns of --parallel-batches auto.
+  bool batching_ = false;
+  bool batch_live_ = false;
+  std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
+  batch_pace pace_;
+  // A batch's bounds, as the serial applier's (packet_limits).
+  static constexpr std::size_t max_batch = packet_limits::batch_transactions;
+  [[nodiscard]] std::size_t max_batch_bytes() const { return packet_limits{ctx_.packet_room}.batch_bytes(); }
+};
+
+}  // namespace binlogkit::detail::parallel
