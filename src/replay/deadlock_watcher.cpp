@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "replay/deadlock_watcher.hpp"
 #include "replay/scheduler.hpp"
 
 namespace binlogkit::detail::parallel {
@@ -26,11 +27,11 @@ namespace binlogkit::detail::parallel {
 // Under m_. The transaction a commit-order deadlock may hold up: the next to commit when
 // it has run much longer than transactions usually take while later ones have started
 // (returned), or nothing (no_seq) with `ask` set when InnoDB's lock waits should say.
-std::uint64_t scheduler::suspect(bool may_ask, bool& ask) const {
+std::uint64_t deadlock_watcher::suspect(bool may_ask, bool& ask) const {
   constexpr auto min_age = std::chrono::milliseconds(3);
   const auto now = clock_type::now();
   const job* oldest = nullptr;  // the earliest running its statements for a while
-  for (const auto& [seq, jp] : live_) {
+  for (const auto& [seq, jp] : s_.live_) {
     // A deferred follower is not watched until its worker reads its results.
     const bool active = (jp->state == job_state::executing && !jp->deferred) ||
                         (jp->state == job_state::committing && jp->at_once);
@@ -41,7 +42,7 @@ std::uint64_t scheduler::suspect(bool may_ask, bool& ask) const {
   }
   if (oldest == nullptr) return no_seq;
   bool later_started = false;
-  for (auto it = live_.upper_bound(oldest->seq); it != live_.end() && !later_started; ++it) {
+  for (auto it = s_.live_.upper_bound(oldest->seq); it != s_.live_.end() && !later_started; ++it) {
     const job_state st = it->second->state;
     later_started = (st == job_state::executed || st == job_state::executing) && !it->second->abort;
   }
@@ -49,14 +50,14 @@ std::uint64_t scheduler::suspect(bool may_ask, bool& ask) const {
   const double age = std::chrono::duration<double>(now - oldest->exec_start).count();
   // Ten times the usual, within [50 ms, 1 s]: below the workers' 2 s lock wait timeout
   // even when the average has grown with lock waits of its own.
-  if (head(*oldest) && age > std::clamp(10 * exec_avg_, 0.05, 1.0)) return oldest->seq;
+  if (s_.head(*oldest) && age > std::clamp(10 * exec_avg_, 0.05, 1.0)) return oldest->seq;
   ask = may_ask;
   return no_seq;
 }
 
 // InnoDB's lock waits as "waiting_thread blocking_thread" rows, from the tables the
 // server has (`how` moves on to the next kind when one is missing). False: none readable.
-bool scheduler::read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows) {
+bool deadlock_watcher::read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows) {
   while (how != lock_probe::nothing) {
     bool asked = false;
     if (how == lock_probe::lock_waits) {
@@ -81,11 +82,11 @@ bool scheduler::read_lock_waits(sql_connection& db, lock_probe& how, std::vector
 
 // Under m_. The earliest transaction that waits for a lock a later one holds (no_seq:
 // none), from the lock-wait rows and the workers' thread ids.
-std::uint64_t scheduler::waiting_for_later(const std::vector<std::string>& rows) {
+std::uint64_t deadlock_watcher::waiting_for_later(const std::vector<std::string>& rows) const {
   std::vector<std::uint64_t> running(thread_ids_.size(), 0);  // worker -> seq of its job
   // A connection runs the statements of the earliest of its transactions that has
   // started and not committed (a follower's wait behind its predecessor's COMMIT).
-  for (const auto& [seq, jp] : live_) {
+  for (const auto& [seq, jp] : s_.live_) {
     if (jp->state != job_state::waiting && jp->state != job_state::done && running[jp->worker] == 0) {
       running[jp->worker] = seq;
     }
@@ -109,14 +110,14 @@ std::uint64_t scheduler::waiting_for_later(const std::vector<std::string>& rows)
 
 // Under m_. Rolls back every transaction after `victim_after` that has started, to run
 // again once it committed.
-void scheduler::roll_back_later(std::uint64_t victim_after) {
-  auto it = live_.find(victim_after);
-  if (it == live_.end() || !(it->second->state == job_state::executing ||
+void deadlock_watcher::roll_back_later(std::uint64_t victim_after) {
+  auto it = s_.live_.find(victim_after);
+  if (it == s_.live_.end() || !(it->second->state == job_state::executing ||
                              (it->second->state == job_state::committing && it->second->at_once))) {
     return;
   }
   bool any = false;
-  for (auto jt = live_.upper_bound(victim_after); jt != live_.end(); ++jt) {
+  for (auto jt = s_.live_.upper_bound(victim_after); jt != s_.live_.end(); ++jt) {
     job& later = *jt->second;
     if ((later.state == job_state::executed || later.state == job_state::executing) && !later.abort) {
       later.abort = true;
@@ -125,21 +126,21 @@ void scheduler::roll_back_later(std::uint64_t victim_after) {
     }
   }
   if (!any) return;
-  wake();
+  s_.wake();
   ++deadlocks_;
-  if (opt_.verbose) {
-    note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
+  if (s_.opt_.verbose) {
+    s_.note(fmt::format("{}:{}: commit-order deadlock (it waits for a lock a later transaction holds, or runs long "
                      "while later ones wait): later transactions rolled back, to run again after it",
-                     (*ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
+                     (*s_.ctx_.inputs)[it->second->tx.file_index].name, it->second->tx.start));
   }
 }
 
 // The deadlock watcher's thread: looks every 10 ms for a commit-order deadlock (suspect),
 // asks InnoDB's lock waits at most every 150 ms (InnoDB refreshes them only after 100 ms
 // without a reader), and rolls the later transactions back.
-void scheduler::watcher_main() {
+void deadlock_watcher::run() {
   std::string connect_error;
-  const std::unique_ptr<sql_connection> dbp = (*ctx_.connect)(opt_.connection, connection_use{}, connect_error);
+  const std::unique_ptr<sql_connection> dbp = (*s_.ctx_.connect)(s_.opt_.connection, connection_use{}, connect_error);
   lock_probe how = connect_error.empty() ? lock_probe::lock_waits : lock_probe::nothing;
   std::vector<std::string> rows;
   auto last_probe = clock_type::now() - std::chrono::seconds(1);
@@ -148,9 +149,9 @@ void scheduler::watcher_main() {
     std::uint64_t victim_after = no_seq;
     bool ask = false;
     {
-      sched_lock lk(*this);
-      notify_pending();
-      if (watch_cv_.wait_for(lk.native(), std::chrono::milliseconds(10), [&] { return running_workers_ == 0; })) return;
+      scheduler::sched_lock lk(s_);
+      s_.notify_pending();
+      if (cv_.wait_for(lk.native(), std::chrono::milliseconds(10), [&] { return s_.running_workers_ == 0; })) return;
       const bool may_ask = how != lock_probe::nothing && clock_type::now() - last_probe >= probe_interval;
       victim_after = suspect(may_ask, ask);
     }
@@ -158,11 +159,11 @@ void scheduler::watcher_main() {
       const bool asked = read_lock_waits(*dbp, how, rows);
       last_probe = clock_type::now();
       if (!asked) continue;
-      sched_lock lk(*this);
+      scheduler::sched_lock lk(s_);
       victim_after = waiting_for_later(rows);
     }
     if (victim_after == no_seq) continue;
-    sched_lock lk(*this);
+    scheduler::sched_lock lk(s_);
     roll_back_later(victim_after);
   }
 }

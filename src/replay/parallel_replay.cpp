@@ -34,7 +34,7 @@ void scheduler::note_rerun(const job& j, const exec_result& r) {
 // Under m_: the time its statements took, into the watcher's average.
 void scheduler::note_exec_time(const job& j) {
   const double took = std::chrono::duration<double>(clock_type::now() - j.exec_start).count();
-  exec_avg_ = exec_avg_ * 0.95 + took * 0.05;
+  watcher_.note_exec_time(took);
 }
 
 auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
@@ -227,7 +227,7 @@ void scheduler::run() {
   running_workers_ = n;
   for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
   std::thread workers([this] { loop_.run(); });
-  std::thread watcher([this] { watcher_main(); });
+  std::thread watcher([this] { watcher_.run(); });
   std::optional<replay_failure> read_failure;
   read_and_schedule(read_failure);
   wait_for_workers();
@@ -262,7 +262,7 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
                              "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
                              "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
                              "batches of one connection ({} changes of way){}",
-                             n, committed_run_, serial_count_, retries_, deadlocks_, timeouts_, followers_,
+                             n, committed_run_, serial_count_, retries_, watcher_.deadlocks(), timeouts_, followers_,
                              deferred_reads_, batched_, batch_count_, batch_switches_,
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
@@ -346,7 +346,7 @@ bool scheduler::open_workers() {
                               worker_lock_name(ctx_.id, w)));
       return false;
     }
-    thread_ids_.push_back(std::to_string(wk->db->thread_id()));
+    watcher_.add_thread(std::to_string(wk->db->thread_id()));
     workers_.push_back(std::move(wk));
   }
 

@@ -433,7 +433,7 @@ void scheduler::worker_main(std::size_t w) {
   --running_workers_;
   workers_[w]->current = nullptr;
   wake();
-  watch_cv_.notify_all();
+  watcher_.poke();
 }
 
 

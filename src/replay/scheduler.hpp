@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "batch_pace.hpp"
+#include "deadlock_watcher.hpp"
 #include "progress_rows.hpp"
 #include "replay/dependency_policy.hpp"
 #include "replay/job_builder.hpp"
@@ -224,12 +225,9 @@ class scheduler {
   bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
                     const std::function<void()>& tick);
   // ---- deadlock watcher ----
-  void watcher_main();
-  enum class lock_probe : std::uint8_t { lock_waits, data_lock_waits, nothing };
-  [[nodiscard]] std::uint64_t suspect(bool may_ask, bool& ask) const;
-  static bool read_lock_waits(sql_connection& db, lock_probe& how, std::vector<std::string>& rows);
-  std::uint64_t waiting_for_later(const std::vector<std::string>& rows);
-  void roll_back_later(std::uint64_t victim_after);
+  // It reads live_ and marks transactions for a rollback, under m_.
+  friend class deadlock_watcher;
+  deadlock_watcher watcher_{*this};
   void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
   double seconds_since_start() const {
     return std::chrono::duration<double>(clock_type::now() - ctx_.t0).count();
@@ -257,7 +255,6 @@ class scheduler {
     std::uint64_t notified = 0;  // wake-ups sent to it
   };
   std::vector<std::unique_ptr<worker>> workers_;
-  std::vector<std::string> thread_ids_;  // each worker's CONNECTION_ID()
 
   std::mutex m_;
   // The workers run as fibers of loop_, on one thread: a worker waits in loop_ for its
@@ -266,8 +263,8 @@ class scheduler {
   // Wake-ups to send once m_ is released (sched_lock): a worker's number, -1 the reader.
   std::vector<int> wakes_;
   // Workers wait in loop_ (wait_until), the reading thread on reader_cv_
-  // (reader_wait_until), the watcher ticks on watch_cv_.
-  std::condition_variable reader_cv_, watch_cv_;
+  // (reader_wait_until), the watcher on its own (deadlock_watcher::poke).
+  std::condition_variable reader_cv_;
   reader_wait reader_waiting_ = reader_wait::none;
   // The queue of scheduled transactions: the reader stops at max_jobs_ / max_bytes_ and
   // goes on once it is down to half (woken once per max_jobs_ / 2 commits, not for every one).
@@ -304,8 +301,7 @@ class scheduler {
   std::string last_file_, last_gtid_;
   std::uint64_t last_pos_ = 0;
   std::uint64_t committed_run_ = 0;
-  std::uint64_t retries_ = 0, skipped_ = 0, deadlocks_ = 0, timeouts_ = 0;
-  double exec_avg_ = 0.002;  // seconds a transaction's statements take (moving average)
+  std::uint64_t retries_ = 0, skipped_ = 0, timeouts_ = 0;
 
   // Scheduling state of the reading side.
   std::uint64_t next_seq_ = 1;
