@@ -10,11 +10,11 @@ namespace binlogkit::detail::parallel {
 
 // Under m_, after each commit (--parallel-batches auto): the turns of the two ways.
 void scheduler::pace() {
-  const auto step = pace_.tick(clock_type::now(), committed_run_);
-  if (step == batch_pace::step::none) return;
+  const auto turn = pace_.tick(clock_type::now(), committed_run_);
+  if (turn == batch_pace::step::none) return;
   if (pace_.batching() != batching_) ++batch_switches_;
   batching_ = pace_.batching();
-  if (opt_.verbose && step == batch_pace::step::call) {
+  if (opt_.verbose && turn == batch_pace::step::call) {
     note(fmt::format("batches {:.0f}/s, {} connections {:.0f}/s: {} for {} s", pace_.rate(true), workers_.size(),
                      pace_.rate(false), batching_ ? "batches" : "the connections", pace_.turn_s()));
   }

@@ -265,142 +265,169 @@ bool scheduler::early_failure(sched_lock& lk, std::size_t w, job& x, const exec_
 
 // Runs `j` until it committed or the replay stops (`executed`: its statements already
 // ran, behind the previous transaction's COMMIT). Returns the transaction the worker took
-// meanwhile, to run next.
+// meanwhile, to run next. Each try: start (its statements), its turn, its COMMIT; a step
+// that rolled `j` back starts the next try.
 scheduler::next_job scheduler::execute(std::size_t w, job& j, bool executed) {
   job* held = nullptr;  // a follower whose statements did not run (j runs again first)
-  auto& pieces = workers_[w]->pieces;
   for (;;) {
     sched_lock lk(*this);
     workers_[w]->current = &j;  // what its waits look at
     bool at_once = false;
     if (!executed) {
-      // -- wait until it may start --
-      wait_until(lk, w, wait_kind::start);
-      if (stopping(j)) return {held, false};
-      j.abort = false;
-      j.state = job_state::executing;
-      j.exec_start = clock_type::now();
-      // Transactions applied alone run their whole text here (they start as the next to
-      // commit and nothing later starts before they finish). The next to commit sends its
-      // COMMIT with its statements: one round trip.
-      at_once = head(j) && !j.commit.empty();
-      if (!at_once) {
-        lk.unlock();
-        auto r = send_pieces(w, j, j.body, 0);
-        lk.lock();
-        if (!r.ok) {
-          if (early_failure(lk, w, j, r)) return {held, false};
-          continue;
-        }
-        note_exec_time(j);
-        j.state = job_state::executed;
-        wake();  // transactions waiting for this one to have executed
-      }
+      const step s = start(lk, w, j, at_once);
+      if (s == step::done) return {held, false};
+      if (s == step::again) continue;
     }
     executed = false;  // a second try starts from the beginning
     if (!at_once) {
-      // -- wait for its turn --
-      wait_until(lk, w, wait_kind::turn);
-      if (j.deferred) {
-        // A follower's results, left unread behind the COMMIT before (they had time to
-        // arrive while the worker waited: one wake-up instead of one per result).
-        j.deferred = false;
-        j.exec_start = clock_type::now();  // the watcher's clock for it starts now
-        lk.unlock();
-        auto r = read_deferred(w);
-        lk.lock();
-        if (!r.ok && !stopping(j)) {
-          if (early_failure(lk, w, j, r)) return {held, false};
-          continue;
-        }
-        if (r.ok) {
-          j.state = job_state::executed;
-          wake();  // transactions waiting for this one to have executed
-        }
-      }
-      if (head(j) && j.abort) {
-        j.abort = false;  // nothing earlier is left to run before it
-        wake();           // it counts as executed again
-      }
-      if (stopping(j)) {
-        lk.unlock();
-        rollback(w);
-        return {held, false};
-      }
-      if (j.abort) {
-        ++retries_;
-        j.state = job_state::waiting;
-        lk.unlock();
-        rollback(w);
-        continue;
-      }
+      const step s = wait_turn(lk, w, j);
+      if (s == step::done) return {held, false};
+      if (s == step::again) continue;
     }
-    // -- its COMMIT (all its statements when at_once), then maybe the follower's --
-    j.state = job_state::committing;
-    // Sent with its COMMIT, its statements count as executed from now: transactions
-    // waiting for that may start (they would otherwise wait for its commit).
-    if (at_once) wake();
-    j.at_once = at_once;
-    job* next = held == nullptr ? follower(w, j) : nullptr;
-    const bool defer = next != nullptr && !executed_matters_;
-    pieces.clear();
-    if (at_once) pieces.insert(pieces.end(), j.body.begin(), j.body.end());
-    pieces.insert(pieces.end(), j.commit.begin(), j.commit.end());
-    const std::size_t own = pieces.size();
-    if (next != nullptr) pieces.insert(pieces.end(), next->body.begin(), next->body.end());
-    lk.unlock();
-    // Once j's last statement succeeded j has committed: the next turn starts then, not
-    // after the follower's statements.
-    bool marked = false;
-    auto on_commit = [&] {
-      sched_lock g(*this);
-      mark_committed(j);
-      marked = true;
-    };
-    const function_ref<void()> committed(on_commit);
-    auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, &committed, defer);
-    lk.lock();
-    j.at_once = false;
-    const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;
-    if (!c.ok && !in_next) {
-      if (next != nullptr) {
-        next->state = job_state::waiting;  // its statements did not run
-        held = next;
-      }
-      const bool lost = connection_lost(c.err);
-      if (!head_retry(j, c, at_once)) {
-        fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync, c.extra)));
-        lk.unlock();
-        if (!lost) rollback(w);
-        return {held, false};
-      }
-      note_rerun(j, c);
-      j.state = job_state::waiting;
-      conflict(lk, j);
-      lk.unlock();
-      rollback(w);
-      continue;
-    }
-    if (at_once && c.ok) note_exec_time(j);
-    if (!marked) mark_committed(j);
-    retire(j.seq);  // j is gone
-    wake_reader();  // room in the queue
-    if (batching_ && live_.empty()) wake();  // a batch may start
-    if (next == nullptr) return {held, false};
-    if (c.ok) {
-      if (c.deferred) {
-        next->deferred = true;  // still executing, as far as anyone knows
-        ++deferred_reads_;
-      } else {
-        next->state = job_state::executed;
-        wake();
-      }
-      return {next, true};
-    }
-    // The follower's statements failed (they ran before it was the next to commit).
-    if (early_failure(lk, w, *next, c)) return {nullptr, false};
-    return {next, false};
+    next_job out;
+    if (commit_turn(lk, w, j, at_once, held, out) == step::again) continue;
+    return out;
   }
+}
+
+// Under lk. Waits until `j` may start, then runs its statements unless it is the next to
+// commit with a COMMIT of its own (`at_once`: statements and COMMIT go in one packet, at
+// its turn). Transactions applied alone run their whole text here (they start as the next
+// to commit and nothing later starts before they finish).
+scheduler::step scheduler::start(sched_lock& lk, std::size_t w, job& j, bool& at_once) {
+  wait_until(lk, w, wait_kind::start);
+  if (stopping(j)) return step::done;
+  j.abort = false;
+  j.state = job_state::executing;
+  j.exec_start = clock_type::now();
+  at_once = head(j) && !j.commit.empty();
+  if (at_once) return step::next;
+  lk.unlock();
+  auto r = send_pieces(w, j, j.body, 0);
+  lk.lock();
+  if (!r.ok) return early_failure(lk, w, j, r) ? step::done : step::again;
+  note_exec_time(j);
+  j.state = job_state::executed;
+  wake();  // transactions waiting for this one to have executed
+  return step::next;
+}
+
+// Under lk. Waits for the turn of `j` to commit: reads a follower's deferred results, and
+// rolls `j` back when the replay stops before it (done) or a conflict aborted it (again).
+scheduler::step scheduler::wait_turn(sched_lock& lk, std::size_t w, job& j) {
+  wait_until(lk, w, wait_kind::turn);
+  if (j.deferred) {
+    // A follower's results, left unread behind the COMMIT before (they had time to
+    // arrive while the worker waited: one wake-up instead of one per result).
+    j.deferred = false;
+    j.exec_start = clock_type::now();  // the watcher's clock for it starts now
+    lk.unlock();
+    auto r = read_deferred(w);
+    lk.lock();
+    if (!r.ok && !stopping(j)) return early_failure(lk, w, j, r) ? step::done : step::again;
+    if (r.ok) {
+      j.state = job_state::executed;
+      wake();  // transactions waiting for this one to have executed
+    }
+  }
+  if (head(j) && j.abort) {
+    j.abort = false;  // nothing earlier is left to run before it
+    wake();           // it counts as executed again
+  }
+  if (stopping(j)) {
+    lk.unlock();
+    rollback(w);
+    return step::done;
+  }
+  if (j.abort) {
+    ++retries_;
+    j.state = job_state::waiting;
+    lk.unlock();
+    rollback(w);
+    return step::again;
+  }
+  return step::next;
+}
+
+// Under lk. Sends the COMMIT of `j` (all its statements when at_once), maybe with the
+// statements of a follower behind it (held: one that did not run after a failed try is
+// not taken again). `out`: what the worker runs next (done), unless `j` runs again.
+scheduler::step scheduler::commit_turn(sched_lock& lk, std::size_t w, job& j, bool at_once, job*& held,
+                                       next_job& out) {
+  auto& pieces = workers_[w]->pieces;
+  j.state = job_state::committing;
+  // Sent with its COMMIT, its statements count as executed from now: transactions
+  // waiting for that may start (they would otherwise wait for its commit).
+  if (at_once) wake();
+  j.at_once = at_once;
+  job* next = held == nullptr ? follower(w, j) : nullptr;
+  const bool defer = next != nullptr && !executed_matters_;
+  pieces.clear();
+  if (at_once) pieces.insert(pieces.end(), j.body.begin(), j.body.end());
+  pieces.insert(pieces.end(), j.commit.begin(), j.commit.end());
+  const std::size_t own = pieces.size();
+  if (next != nullptr) pieces.insert(pieces.end(), next->body.begin(), next->body.end());
+  lk.unlock();
+  // Once j's last statement succeeded j has committed: the next turn starts then, not
+  // after the follower's statements.
+  bool marked = false;
+  auto on_commit = [&] {
+    sched_lock g(*this);
+    mark_committed(j);
+    marked = true;
+  };
+  const function_ref<void()> committed(on_commit);
+  auto c = send_pieces(w, j, pieces, own, own > 0 ? &pieces[own - 1] : nullptr, &committed, defer);
+  lk.lock();
+  j.at_once = false;
+  const bool in_next = !c.ok && next != nullptr && c.at >= pieces.data() + own;
+  if (!c.ok && !in_next) return commit_failed(lk, w, j, c, at_once, next, held, out);
+  if (at_once && c.ok) note_exec_time(j);
+  if (!marked) mark_committed(j);
+  retire(j.seq);  // j is gone
+  wake_reader();  // room in the queue
+  if (batching_ && live_.empty()) wake();  // a batch may start
+  out = {held, false};
+  if (next == nullptr) return step::done;
+  if (c.ok) {
+    if (c.deferred) {
+      next->deferred = true;  // still executing, as far as anyone knows
+      ++deferred_reads_;
+    } else {
+      next->state = job_state::executed;
+      wake();
+    }
+    out = {next, true};
+    return step::done;
+  }
+  // The follower's statements failed (they ran before it was the next to commit).
+  out = early_failure(lk, w, *next, c) ? next_job{} : next_job{next, false};
+  return step::done;
+}
+
+// Under lk. The packet of the COMMIT of `j` failed in j's own statements: the follower
+// (`next`) did not run and is held; `j` runs again (a lock error as the next to commit,
+// again) or fails the replay (done, `out` the held follower).
+scheduler::step scheduler::commit_failed(sched_lock& lk, std::size_t w, job& j, const exec_result& c, bool at_once,
+                                         job* next, job*& held, next_job& out) {
+  if (next != nullptr) {
+    next->state = job_state::waiting;  // its statements did not run
+    held = next;
+  }
+  const bool lost = connection_lost(c.err);
+  if (!head_retry(j, c, at_once)) {
+    fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync, c.extra)));
+    lk.unlock();
+    if (!lost) rollback(w);
+    out = {held, false};
+    return step::done;
+  }
+  note_rerun(j, c);
+  j.state = job_state::waiting;
+  conflict(lk, j);
+  lk.unlock();
+  rollback(w);
+  return step::again;
 }
 
 // Under m_: whether the next to commit, whose packet failed with `c`, runs again (counts a

@@ -156,6 +156,13 @@ class scheduler {
     bool executed = false;
   };
   next_job execute(std::size_t w, job& j, bool executed);
+  // execute()'s steps: go on to the next, try `j` again from its start, or return.
+  enum class step : std::uint8_t { next, again, done };
+  step start(sched_lock& lk, std::size_t w, job& j, bool& at_once);
+  step wait_turn(sched_lock& lk, std::size_t w, job& j);
+  step commit_turn(sched_lock& lk, std::size_t w, job& j, bool at_once, job*& held, next_job& out);
+  step commit_failed(sched_lock& lk, std::size_t w, job& j, const exec_result& c, bool at_once, job* next,
+                     job*& held, next_job& out);
   void execute_batch(std::size_t w);
   static bool batchable(const job& j, std::size_t w);
   void unlive(job& j);
