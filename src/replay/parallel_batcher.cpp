@@ -102,7 +102,7 @@ void scheduler::execute_batch(std::size_t w) {
       fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync, c.extra)));
     }
     lk.unlock();
-    if (!lost) rollback(w);
+    if (!lost) workers_[w]->rollback();
     lk.lock();
   }
   batch.clear();

@@ -93,7 +93,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     if (!piece.more) {
       if (!rows_count_ok(piece)) {
         read_failure = rows_count_failure();
-        rollback(0);
+        workers_[0]->rollback();
         return false;
       }
       auto jp = make_job(std::move(piece));
@@ -113,7 +113,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     auto r = send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
       read_failure = failure_of(part, r, failure_message(r.err, r.desync, r.extra));  // pieces of the binlog: never ours
-      if (!connection_lost(r.err)) rollback(0);
+      if (!connection_lost(r.err)) workers_[0]->rollback();
       return false;
     }
     auto next = stream.next();
@@ -124,7 +124,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
       f.file = stream.file_index() < inputs.size() ? inputs[stream.file_index()].name : "";
       if (!next) f.position = next.error().offset;
       read_failure = std::move(f);
-      rollback(0);
+      workers_[0]->rollback();
       return false;
     }
     piece = std::move(**next);

@@ -320,13 +320,13 @@ void scheduler::tick() {
 bool scheduler::open_workers() {
   const std::size_t n = opt_.parallel;
   for (std::size_t w = 0; w < n; ++w) {
-    auto wk = std::make_unique<worker>();
     std::string err;
-    wk->db = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
+    auto conn = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
     if (!err.empty()) {
       set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
       return false;
     }
+    auto wk = std::make_unique<worker>(std::move(conn), ctx_.packet_room, opt_.skip_errors);
     // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
     // and the transaction runs again (as the next to commit, with the later ones rolled
     // back) instead of stalling for the server's default 50 s.

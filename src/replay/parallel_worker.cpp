@@ -8,17 +8,6 @@
 
 namespace binlogkit::detail::parallel {
 
-// Keys of session statements: a statement is skipped when the connection's last statement
-// with the same key had the same text (the state it sets is already there).
-std::string_view session_key(const job_piece& p) {
-  if (p.kind == sql_statement_kind::format_description) return "BINLOG";
-  if (p.kind == sql_statement_kind::use_database) return "use";
-  // A SET statement: the renderer writes each with a fixed list of variables.
-  const std::string_view text = p.text;
-  auto eq = text.find('=');
-  return eq == std::string_view::npos ? text : text.substr(0, eq);
-}
-
 job* scheduler::take(std::size_t w) {
   sched_lock lk(*this);
   for (;;) {
@@ -57,13 +46,6 @@ job* scheduler::take(std::size_t w) {
   }
 }
 
-void scheduler::rollback(std::size_t w) {
-  auto& wk = *workers_[w];
-  (void)wk.db->run("ROLLBACK", 1);
-  wk.db->serve_load_data(nullptr);
-  wk.state.clear();  // GTID variables may or may not survive a rollback: set them again
-}
-
 // A transaction ran into trouble that running early may explain: roll back every later
 // one that has started, hold back later ones until it commits, run it again as the next
 // to commit.
@@ -89,112 +71,21 @@ void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
   wake();
 }
 
+// Worker `w` sends `pieces` (worker::send); an error passed over by --skip-errors is
+// counted and noted.
 scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces,
                                               std::size_t head_upto, const job_piece* reach,
                                               const function_ref<void()>* on_reached, bool defer,
                                               const function_ref<void(const job_piece*)>* on_progress) {
-  auto& wk = *workers_[w];
-  exec_result r;
-  bool reached = on_reached == nullptr;
-  std::size_t i = 0;
-  // Session statements the connection already has are left out.
-  auto& todo = wk.todo;
-  todo.clear();
-  for (const auto& p : pieces) {
-    if (p.session) {
-      const auto key = session_key(p);
-      auto it = wk.state.find(key);
-      if (it != wk.state.end() && it->second == p.text) continue;
-      // Remembered once sent; forgotten again if the packet fails (below).
-      if (it == wk.state.end()) it = wk.state.emplace(std::string(key), std::string()).first;
-      it->second.assign(p.text);
-    }
-    todo.push_back(&p);
-  }
-  while (i < todo.size()) {
-    const auto at = [&](std::size_t x) -> const piece& { return *todo[x]; };
-    const std::size_t k = fill_packet(i, todo.size(), at, ctx_.packet_room, wk.packet, wk.flag_loss);
-    const bool alone = todo[i]->alone;
-    if (alone) wk.db->serve_load_data(&j.tx);
-    auto on_result = [&, i, k](std::size_t done) {
-      if (!reached && todo[std::min(i + done, k) - 1] >= reach) {
-        reached = true;
-        (*on_reached)();
-      }
-      if (on_progress != nullptr && done > 0) (*on_progress)(todo[std::min(i + done, k) - 1]);
-    };
-    const session::result_hook hook(on_result);
-    // The results after reach's, in the last packet: read later (read_deferred).
-    std::size_t stop_after = 0;
-    if (defer && reach != nullptr && k == todo.size() && !alone) {
-      for (std::size_t x = i; x + 1 < k; ++x) {
-        if (todo[x] >= reach) {
-          stop_after = x - i + 1;
-          break;
-        }
-      }
-    }
-    auto o = wk.db->run(wk.packet, k - i, wk.flag_loss, alone, reached && on_progress == nullptr ? nullptr : &hook,
-                       stop_after);
-    wk.db->serve_load_data(nullptr);
-    if (o.pending) {
-      wk.todo_from = i;
-      r.deferred = true;
-      return r;  // reached: the hook ran for reach's result
-    }
-    if (o.desync || o.extra) return failed(wk, o, i);
-    if (o.err != 0) {
-      const job_piece& p = *todo[std::min(i + o.done, todo.size() - 1)];
-      const bool expected = !p.ours && p.expected_error != 0 && p.expected_error == o.err;
-      const bool skippable = !p.ours && std::find(opt_.skip_errors.begin(), opt_.skip_errors.end(), o.err) !=
-                                            opt_.skip_errors.end();
-      const bool head = static_cast<std::size_t>(&p - pieces.data()) < head_upto;
-      if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(wk, o, i);
-      wk.state.clear();  // what the failed packet set is not known
-      if (!expected) {
-        const job& of = p.owner != nullptr ? *p.owner : j;
-        sched_lock lk(*this);
-        ++skipped_;
-        note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[of.tx.file_index].name, p.offset,
-                         of.gtid.empty() ? "" : " GTID " + of.gtid, o.err, o.message, shorten(p.text, 160)));
-      }
-      i = i + o.done + 1;
-      continue;
-    }
-    i = k;
-  }
-  if (!reached) {
-    reached = true;
-    (*on_reached)();
-  }
-  return r;
-}
-
-// The results send_pieces left unread. They are the follower's statements, run before it
-// was the next to commit: any error fails it (no expected or skipped errors here).
-scheduler::exec_result scheduler::read_deferred(std::size_t w) {
-  auto& wk = *workers_[w];
-  exec_result r;
-  if (!wk.db->pending()) return r;
-  auto o = wk.db->read_rest();
-  if (o.err == 0 && !o.desync && !o.extra) return r;
-  return failed(wk, o, wk.todo_from);
-}
-
-// A packet that failed (o.err or o.desync) as the result of the statement it stopped at;
-// `from`: the index in wk.todo of the packet's first statement.
-scheduler::exec_result scheduler::failed(worker& wk, session::outcome& o, std::size_t from) {
-  wk.state.clear();  // what the failed packet set is not known
-  exec_result r;
-  r.ok = false;
-  r.desync = o.desync || o.extra;
-  r.extra = o.extra;
-  r.err = o.err;
-  r.message = std::move(o.message);
-  // With extra results, the packet's last statement (the one known to have run as more).
-  const std::size_t at = o.extra && o.done > 0 ? from + o.done - 1 : from + o.done;
-  r.at = wk.todo[std::min(at, wk.todo.size() - 1)];
-  return r;
+  auto skipped = [&](const job_piece& p, const sql_connection::outcome& o) {
+    const job& of = p.owner != nullptr ? *p.owner : j;
+    sched_lock lk(*this);
+    ++skipped_;
+    note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[of.tx.file_index].name, p.offset,
+                     of.gtid.empty() ? "" : " GTID " + of.gtid, o.err, o.message, shorten(p.text, 160)));
+  };
+  const function_ref<void(const job_piece&, const sql_connection::outcome&)> on_skipped(skipped);
+  return workers_[w]->send(j, pieces, head_upto, send_hooks{reach, on_reached, defer, on_progress, &on_skipped});
 }
 
 replay_failure scheduler::failure_of(const job& j, const exec_result& r, std::string message) const {
@@ -252,14 +143,14 @@ bool scheduler::early_failure(sched_lock& lk, std::size_t w, job& x, const exec_
   if (r.desync || lost || x.streamed) {
     fail_job(lk, x, failure_of(x, r, failure_message(r.err, r.desync, r.extra)));
     lk.unlock();
-    if (!lost) rollback(w);
+    if (!lost) workers_[w]->rollback();
     return true;
   }
   if (lock_error(r.err)) note_rerun(x, r);
   x.state = job_state::waiting;
   conflict(lk, x);
   lk.unlock();
-  rollback(w);
+  workers_[w]->rollback();
   return false;
 }
 
@@ -322,7 +213,7 @@ scheduler::step scheduler::wait_turn(sched_lock& lk, std::size_t w, job& j) {
     j.deferred = false;
     j.exec_start = clock_type::now();  // the watcher's clock for it starts now
     lk.unlock();
-    auto r = read_deferred(w);
+    auto r = workers_[w]->read_deferred();
     lk.lock();
     if (!r.ok && !stopping(j)) return early_failure(lk, w, j, r) ? step::done : step::again;
     if (r.ok) {
@@ -336,14 +227,14 @@ scheduler::step scheduler::wait_turn(sched_lock& lk, std::size_t w, job& j) {
   }
   if (stopping(j)) {
     lk.unlock();
-    rollback(w);
+    workers_[w]->rollback();
     return step::done;
   }
   if (j.abort) {
     ++retries_;
     j.state = job_state::waiting;
     lk.unlock();
-    rollback(w);
+    workers_[w]->rollback();
     return step::again;
   }
   return step::next;
@@ -418,7 +309,7 @@ scheduler::step scheduler::commit_failed(sched_lock& lk, std::size_t w, job& j, 
   if (!head_retry(j, c, at_once)) {
     fail_job(lk, j, failure_of(j, c, failure_message(c.err, c.desync, c.extra)));
     lk.unlock();
-    if (!lost) rollback(w);
+    if (!lost) workers_[w]->rollback();
     out = {held, false};
     return step::done;
   }
@@ -426,7 +317,7 @@ scheduler::step scheduler::commit_failed(sched_lock& lk, std::size_t w, job& j, 
   j.state = job_state::waiting;
   conflict(lk, j);
   lk.unlock();
-  rollback(w);
+  workers_[w]->rollback();
   return step::again;
 }
 

@@ -52,63 +52,14 @@
 #include "deadlock_watcher.hpp"
 #include "progress_rows.hpp"
 #include "replay/dependency_policy.hpp"
+#include "replay/job.hpp"
 #include "replay/job_builder.hpp"
+#include "replay/worker.hpp"
 #include "replay/progress_slots.hpp"
 #include "replay_session.hpp"
 
 namespace binlogkit::detail::parallel {
 
-constexpr std::uint64_t no_seq = std::numeric_limits<std::uint64_t>::max();
-
-// Lock wait timeout and deadlock: the transaction (or statement) was rolled back by InnoDB.
-inline bool lock_error(unsigned e) { return e == 1205 || e == 1213; }
-
-// A piece (job_builder.hpp) with the transaction it belongs to.
-struct job_piece : piece {
-  const struct job* owner = nullptr;  // the transaction of a statement of the binlog
-};
-
-// done: committed, in live_ until its worker has read its packet's last result.
-enum class job_state : std::uint8_t { waiting, executing, executed, committing, done };
-
-struct job {
-  std::uint64_t seq = 0;     // 1-based position in this run
-  rendered_transaction tx;
-  std::string gtid;
-  std::uint64_t count = 0;   // the progress row's transactions value
-  std::vector<std::string> own;  // our statements (progress UPDATE, COMMIT, ...)
-  std::vector<job_piece> body;   // executed before its turn
-  std::vector<job_piece> commit; // sent at its turn
-  std::size_t bytes = 0;
-  bool alone = false;        // applied alone (no dependency information)
-  bool pinned = false;       // statement-based: the first connection
-  bool streamed = false;     // the last piece of a large transaction whose earlier pieces the
-                             // first connection holds open: never rolled back and run again
-  std::uint64_t after_committed = 0;  // starts once every seq <= this committed
-  std::uint64_t after_executed = 0;   // ... and every seq <= this executed
-  // Runtime, under the scheduler's mutex.
-  job_state state = job_state::waiting;
-  bool abort = false;        // roll back and execute again
-  bool head_only = false;    // execute again only as the next to commit
-  int head_retries = 0;      // lock errors as the next to commit
-  std::uint64_t restart_after = 0;  // rolled back for an earlier one: runs again once it committed
-  std::size_t worker = 0;
-  clock_type::time_point exec_start{};
-  bool at_once = false;      // the next to commit: statements and COMMIT in one packet
-  bool deferred = false;     // a follower whose results its worker reads at its turn (read_deferred)
-};
-
-// Keys of session statements: a statement is skipped when the connection's last statement
-// with the same key had the same text (the state it sets is already there).
-std::string_view session_key(const job_piece& p);
-
-struct view_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
-// The message of a failed packet: lost connection, desync, extra results, or a refusal.
-std::string failure_message(unsigned err, bool desync, bool extra);
 
 class scheduler {
  public:
@@ -141,15 +92,7 @@ class scheduler {
   // ---- workers ----
   void worker_main(std::size_t w);
   job* take(std::size_t w);
-  struct exec_result {
-    bool ok = true;
-    unsigned err = 0;
-    std::string message;
-    const job_piece* at = nullptr;
-    bool desync = false;           // also set with extra: the session is out of step
-    bool extra = false;            // more results than statements (session::outcome::extra)
-    bool deferred = false;
-  };
+  using exec_result = parallel::exec_result;
   // What a worker runs next: a transaction it already took, whose statements may have run.
   struct next_job {
     job* j = nullptr;
@@ -180,10 +123,6 @@ class scheduler {
   exec_result send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces, std::size_t head_upto,
                           const job_piece* reach = nullptr, const function_ref<void()>* on_reached = nullptr,
                           bool defer = false, const function_ref<void(const job_piece*)>* on_progress = nullptr);
-  exec_result read_deferred(std::size_t w);
-  struct worker;
-  static exec_result failed(worker& wk, session::outcome& o, std::size_t from);
-  void rollback(std::size_t w);
   void conflict(sched_lock& lk, job& j);
   void fail_job(sched_lock& lk, job& j, replay_failure f);
   bool head(const job& j) const { return committed_ + 1 == j.seq; }
@@ -213,7 +152,6 @@ class scheduler {
   void notify(int x);
   // Each worker waits for one thing at a time, and a change wakes only the workers (and
   // the reader) it lets go on.
-  enum class wait_kind : std::uint8_t { none, job, start, turn };
   enum class reader_wait : std::uint8_t { none, room, idle, workers_gone };
   std::deque<std::unique_ptr<job>>::iterator job_for(std::size_t w);
   // With every transaction up to `upto` committed.
@@ -245,22 +183,6 @@ class scheduler {
   const replay_options& opt_;
   job_builder jobs_;  // what a transaction sends (reading thread only)
 
-  struct worker {
-    std::unique_ptr<sql_connection> db;
-    // Session key -> last text sent (looked up by string_view, its texts' room reused).
-    std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state;
-    std::string packet;
-    std::vector<char> flag_loss;
-    std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
-    std::vector<const job_piece*> todo;   // the pieces send_pieces sends
-    std::vector<job*> batch;          // the batch it took (take), in order
-    std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
-    std::size_t todo_from = 0;        // the first of the packet whose results are deferred
-    // Under m_: what the worker waits for (in loop_.wait_wake), and its transaction.
-    wait_kind waiting = wait_kind::none;
-    job* current = nullptr;
-    std::uint64_t notified = 0;  // wake-ups sent to it
-  };
   std::vector<std::unique_ptr<worker>> workers_;
 
   std::mutex m_;
