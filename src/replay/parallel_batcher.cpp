@@ -4,27 +4,34 @@
 
 #include <algorithm>
 
+#include "replay/batcher.hpp"
 #include "replay/scheduler.hpp"
 
 namespace binlogkit::detail::parallel {
 
-// Under m_, after each commit (--parallel-batches auto): the turns of the two ways.
-void scheduler::pace() {
-  const auto turn = pace_.tick(clock_type::now(), committed_run_);
-  if (turn == batch_pace::step::none) return;
-  if (pace_.batching() != batching_) ++batch_switches_;
-  batching_ = pace_.batching();
-  if (opt_.verbose && turn == batch_pace::step::call) {
-    note(fmt::format("batches {:.0f}/s, {} connections {:.0f}/s: {} for {} s", pace_.rate(true), workers_.size(),
-                     pace_.rate(false), batching_ ? "batches" : "the connections", pace_.turn_s()));
-  }
+void batcher::start(clock_type::time_point now) {
+  pace_.start(now);
+  on_ = mode_ == replay_options::batch_mode::always ||
+        (mode_ == replay_options::batch_mode::automatic && pace_.batching());
 }
 
-// Whether `j` may go in a batch of worker `w`: its statements and COMMIT in the packet of
-// the transactions before it. Not a large transaction's last piece, one with LOAD DATA or
-// other statements sent alone, one that commits on its own, nor a statement-based one off
-// the first connection.
-bool scheduler::batchable(const job& j, std::size_t w) {
+bool batcher::after_commit(clock_type::time_point now, std::uint64_t committed) {
+  const auto turn = pace_.tick(now, committed);
+  if (turn == batch_pace::step::none) return false;
+  if (pace_.batching() != on_) ++switches_;
+  on_ = pace_.batching();
+  return turn == batch_pace::step::call;
+}
+
+// Under m_, after each commit (--parallel-batches auto): the turns of the two ways.
+void scheduler::pace() {
+  if (!batches_.after_commit(clock_type::now(), committed_run_) || !opt_.verbose) return;
+  const batch_pace& p = batches_.pace();
+  note(fmt::format("batches {:.0f}/s, {} connections {:.0f}/s: {} for {} s", p.rate(true), workers_.size(),
+                   p.rate(false), batches_.on() ? "batches" : "the connections", p.turn_s()));
+}
+
+bool batcher::batchable(const job& j, std::size_t w) {
   if (j.streamed || !j.tx.commit || (j.pinned && w != 0)) return false;
   return std::none_of(j.body.begin(), j.body.end(), [](const job_piece& p) { return p.alone; });
 }
@@ -87,8 +94,7 @@ void scheduler::execute_batch(std::size_t w) {
   // Up to the failing statement every result arrived: the transactions before it committed.
   mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
   for (std::size_t k = 0; k < marked; ++k) retire(batch[k]->seq);
-  ++batch_count_;
-  batched_ += marked;
+  batches_.ended(marked);
   if (!c.ok) {
     job& x = *batch[marked];
     for (std::size_t k = batch.size(); k-- > marked + 1;) unlive(*batch[k]);
@@ -106,7 +112,6 @@ void scheduler::execute_batch(std::size_t w) {
     lk.lock();
   }
   batch.clear();
-  batch_live_ = false;
   wake_reader();  // room in the queue
   wake();         // the next batch, or transactions of other connections, may start
 }

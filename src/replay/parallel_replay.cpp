@@ -39,8 +39,8 @@ void scheduler::note_exec_time(const job& j) {
 
 auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
   // A batch: nothing is taken beside it.
-  if (batch_live_) return pending_.end();
-  if (batching_ && live_.empty()) {
+  if (batches_.in_flight()) return pending_.end();
+  if (batches_.on() && live_.empty()) {
     // A batch starts once everything taken has committed.
     auto it = pending_.begin();
     if (it == pending_.end() || ((*it)->pinned && w != 0) || (*it)->seq >= stop_at_) return pending_.end();
@@ -54,7 +54,7 @@ auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iter
   if (it != pending_.end() && (*it)->seq >= stop_at_) it = pending_.end();
   // Before a batch, only those that the taken ones wait for (one left for the first
   // connection while others took later ones).
-  if (batching_ && it != pending_.end() && (*it)->seq > live_.rbegin()->first) it = pending_.end();
+  if (batches_.on() && it != pending_.end() && (*it)->seq > live_.rbegin()->first) it = pending_.end();
   return it;
 }
 
@@ -218,10 +218,8 @@ void scheduler::run() {
   }
   if (!open_workers()) return;
 
-  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * max_batch, 16 * n);
-  pace_.start(clock_type::now());
-  batching_ = opt_.batches == replay_options::batch_mode::always ||
-              (opt_.batches == replay_options::batch_mode::automatic && pace_.batching());
+  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * batcher::max_transactions, 16 * n);
+  batches_.start(clock_type::now());
   last_report_ = clock_type::now();
 
   running_workers_ = n;
@@ -263,7 +261,7 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
                              "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
                              "batches of one connection ({} changes of way){}",
                              n, committed_run_, serial_count_, retries_, watcher_.deadlocks(), timeouts_, followers_,
-                             deferred_reads_, batched_, batch_count_, batch_switches_,
+                             deferred_reads_, batches_.batched(), batches_.count(), batches_.switches(),
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }
   report(true);

@@ -15,13 +15,13 @@ job* scheduler::take(std::size_t w) {
     if (it != pending_.end()) {
       auto& batch = workers_[w]->batch;
       batch.clear();
-      if (batching_ && live_.empty() && (*it)->seq == committed_ + 1) {
+      if (batches_.on() && live_.empty() && (*it)->seq == committed_ + 1) {
         // A run of consecutive transactions that may share a packet, the first the next to
         // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
         std::size_t bytes = 0;
-        while (!pending_.empty() && batch.size() < max_batch && bytes < max_batch_bytes() &&
+        while (!pending_.empty() && batch.size() < batcher::max_transactions && bytes < batches_.max_bytes() &&
                pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
-               batchable(*pending_.front(), w)) {
+               batcher::batchable(*pending_.front(), w)) {
           std::unique_ptr<job> jp = std::move(pending_.front());
           pending_.pop_front();
           bytes += jp->bytes;
@@ -30,7 +30,7 @@ job* scheduler::take(std::size_t w) {
           make_live(std::move(jp));
         }
         if (!batch.empty()) {
-          batch_live_ = true;
+          batches_.taken();
           return batch.front();
         }
       }
@@ -277,7 +277,7 @@ scheduler::step scheduler::commit_turn(sched_lock& lk, std::size_t w, job& j, bo
   if (!marked) mark_committed(j);
   retire(j.seq);  // j is gone
   wake_reader();  // room in the queue
-  if (batching_ && live_.empty()) wake();  // a batch may start
+  if (batches_.on() && live_.empty()) wake();  // a batch may start
   out = {held, false};
   if (next == nullptr) return step::done;
   if (c.ok) {

@@ -52,6 +52,7 @@
 #include "deadlock_watcher.hpp"
 #include "progress_rows.hpp"
 #include "replay/dependency_policy.hpp"
+#include "replay/batcher.hpp"
 #include "replay/job.hpp"
 #include "replay/job_builder.hpp"
 #include "replay/worker.hpp"
@@ -107,7 +108,6 @@ class scheduler {
   step commit_failed(sched_lock& lk, std::size_t w, job& j, const exec_result& c, bool at_once, job* next,
                      job*& held, next_job& out);
   void execute_batch(std::size_t w);
-  static bool batchable(const job& j, std::size_t w);
   void unlive(job& j);
   void pace();
   job* follower(std::size_t w, const job& j);
@@ -202,7 +202,7 @@ class scheduler {
   // leaves room for the next one, rendered while the server runs this one (counting them,
   // the reader was woken as a batch ended, and rendered on the second CPU while the
   // worker sent the next batch and the server took it).
-  std::size_t queued_jobs() const { return pending_.size() + (batching_ ? 0 : live_.size()); }
+  std::size_t queued_jobs() const { return pending_.size() + (batches_.on() ? 0 : live_.size()); }
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::uint64_t job_wakes_ = 0;   // wake-ups sent to workers waiting for a job
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
@@ -259,13 +259,7 @@ class scheduler {
   bool executed_matters_ = false;
   // Batches (under m_): whether transactions are taken in batches now, whether one is in
   // flight, and the turns of --parallel-batches auto.
-  bool batching_ = false;
-  bool batch_live_ = false;
-  std::uint64_t batched_ = 0, batch_count_ = 0, batch_switches_ = 0;
-  batch_pace pace_;
-  // A batch's bounds, as the serial applier's (packet_limits).
-  static constexpr std::size_t max_batch = packet_limits::batch_transactions;
-  [[nodiscard]] std::size_t max_batch_bytes() const { return packet_limits{ctx_.packet_room}.batch_bytes(); }
+  batcher batches_{opt_.batches, ctx_.packet_room};
 };
 
 }  // namespace binlogkit::detail::parallel
