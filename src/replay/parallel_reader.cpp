@@ -1,22 +1,36 @@
 // The parallel applier's reading side: transactions read, rendered, built into jobs
-// (make_job), given their start rules (schedule) and queued; large transactions streamed.
+// (job_maker), given their start rules (schedule) and queued; large transactions streamed.
 #include <fmt/format.h>
 
 #include <algorithm>
 
+#include "replay/job_maker.hpp"
 #include "replay/scheduler.hpp"
 
 namespace binlogkit::detail::parallel {
 
-std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
+job_maker::job_maker(apply_context& ctx)
+    : ctx_(ctx),
+      jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}),
+      policy_(ctx.options->mode == replay_options::parallel_mode::optimistic) {}
+
+void job_maker::use_slots(std::size_t n) {
+  slots_ = progress_slots(ctx_.id, n);
+  ctx_.stream->on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
+    const std::uint64_t count = ctx_.transactions + next_seq_;  // make()'s count for it
+    return slots_.append(out, cp, next_seq_, (*ctx_.file_names)[cp.file_index], count);
+  };
+}
+
+std::unique_ptr<job> job_maker::make(rendered_transaction&& tx_in) {
   std::unique_ptr<job> jp;
-  if (reader_spares_.empty()) {
+  if (spares_.empty()) {
     jp = std::make_unique<job>();
   } else {
     // A committed one: its transaction's buffers go back to the stream, its lists are
     // emptied (their memory kept), the rest starts afresh.
-    jp = std::move(reader_spares_.back());
-    reader_spares_.pop_back();
+    jp = std::move(spares_.back());
+    spares_.pop_back();
     ctx_.stream->recycle(std::move(jp->tx));
     job fresh;
     fresh.own = std::move(jp->own);
@@ -52,26 +66,40 @@ std::unique_ptr<job> scheduler::make_job(rendered_transaction&& tx_in) {
   return jp;
 }
 
-// Decides when a transaction may start (reading thread only).
-void scheduler::schedule(job& j) {
+std::string job_maker::decide(job& j) {
   const start_rule r = policy_.decide(j.seq, j.tx, j.pinned, j.streamed);
   j.after_committed = r.after_committed;
   j.after_executed = r.after_executed;
   const auto& inputs = *ctx_.inputs;
+  const bool verbose = ctx_.options->verbose;
+  std::string note;
   if (r.alone) {
     j.alone = true;
     ++serial_count_;
-    if (opt_.verbose && !serial_stretch_) {
-      note(fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, r.why));
+    if (verbose && !serial_stretch_) {
+      note = fmt::format("{}:{}: applying serially from here: {}", inputs[j.tx.file_index].name, j.tx.start, r.why);
     }
     serial_stretch_ = true;
-    return;
+    return note;
   }
-  if (opt_.verbose && serial_stretch_) {
-    note(fmt::format("{}:{}: applying in parallel again", inputs[j.tx.file_index].name, j.tx.start));
+  if (verbose && serial_stretch_) {
+    note = fmt::format("{}:{}: applying in parallel again", inputs[j.tx.file_index].name, j.tx.start);
   }
   serial_stretch_ = false;
-  if (j.after_executed != 0) executed_matters_ = true;
+  return note;
+}
+
+replay_failure job_maker::rows_count_failure() {
+  replay_failure f;
+  f.message = "internal error: the progress count of the row events and of the transaction differ";
+  return f;
+}
+
+// Under m_ (reading thread): the start rules of `j`, and what they tell the workers.
+void scheduler::schedule(job& j) {
+  const std::string text = maker_.decide(j);
+  if (!text.empty()) note(text);
+  if (!j.alone && j.after_executed != 0) executed_matters_ = true;
 }
 
 // Sends the pieces of a large transaction on connection 0 until its last one, which it
@@ -91,12 +119,12 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
   rendered_transaction piece = std::move(first);
   for (;;) {
     if (!piece.more) {
-      if (!rows_count_ok(piece)) {
-        read_failure = rows_count_failure();
+      if (!maker_.rows_count_ok(piece)) {
+        read_failure = job_maker::rows_count_failure();
         workers_[0]->rollback();
         return false;
       }
-      auto jp = make_job(std::move(piece));
+      auto jp = maker_.make(std::move(piece));
       sched_lock lk(*this);
       schedule(*jp);
       queued_bytes_ += jp->bytes;
@@ -107,7 +135,7 @@ bool scheduler::stream_large(rendered_transaction&& first, std::optional<replay_
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    (void)jobs_.build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
+    (void)maker_.builder().build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
       part.body.push_back(job_piece{p, nullptr});
     });
     auto r = send_pieces(0, part, part.body, part.body.size());
@@ -184,15 +212,15 @@ void scheduler::read_and_schedule(std::optional<replay_failure>& read_failure) {
       if (!stream_large(std::move(tx), read_failure, [this] { tick(); })) break;
       continue;
     }
-    if (!rows_count_ok(tx)) {
-      read_failure = rows_count_failure();
+    if (!maker_.rows_count_ok(tx)) {
+      read_failure = job_maker::rows_count_failure();
       break;
     }
-    auto jp = make_job(std::move(tx));
+    auto jp = maker_.make(std::move(tx));
     {
       sched_lock lk(*this);
       schedule(*jp);
-      if (reader_spares_.empty()) reader_spares_.swap(spare_jobs_);
+      if (maker_.spares().empty()) maker_.spares().swap(spare_jobs_);
     }
     {
       sched_lock lk(*this);

@@ -209,13 +209,7 @@ void scheduler::retire(std::uint64_t seq) {
 }
 void scheduler::run() {
   const std::size_t n = opt_.parallel;
-  if (ctx_.progress_rows) {
-    slots_ = progress_slots(ctx_.id, n);
-    ctx_.stream->on_commit_rows = [this](const transaction_stream::commit_point& cp, std::vector<std::uint8_t>& out) {
-      const std::uint64_t count = ctx_.transactions + next_seq_;  // make_job's count for it
-      return slots_.append(out, cp, next_seq_, (*ctx_.file_names)[cp.file_index], count);
-    };
-  }
+  if (ctx_.progress_rows) maker_.use_slots(n);
   if (!open_workers()) return;
 
   max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * batcher::max_transactions, 16 * n);
@@ -242,7 +236,7 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
   flush_notes();
   res_.retries = retries_;
   res_.skipped_errors = skipped_;
-  res_.serial_transactions = serial_count_;
+  res_.serial_transactions = maker_.serial_count();
   if (failure_) {
     res_.failure = std::move(failure_);
   } else if (read_failure) {
@@ -251,7 +245,7 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
     set_failure(fmt::format("--resume: no transaction ends at the recorded position {}:{}", resume_point->first,
                             resume_point->second));
   }
-  if (!res_.failure && !ctx_.target_mariadb && jobs_.gtid_next_used()) {
+  if (!res_.failure && !ctx_.target_mariadb && maker_.builder().gtid_next_used()) {
     for (auto& wk : workers_) (void)wk->db->run(std::string(gtid_next_automatic), 1);
   }
   res_.stopped_at_stop_point = !res_.failure && stream.stopped();
@@ -260,7 +254,7 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
                              "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
                              "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
                              "batches of one connection ({} changes of way){}",
-                             n, committed_run_, serial_count_, retries_, watcher_.deadlocks(), timeouts_, followers_,
+                             n, committed_run_, maker_.serial_count(), retries_, watcher_.deadlocks(), timeouts_, followers_,
                              deferred_reads_, batches_.batched(), batches_.count(), batches_.switches(),
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }

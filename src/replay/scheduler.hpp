@@ -4,10 +4,12 @@
 // thread resolves commit-order deadlocks. The parts live in their own files:
 //
 //   parallel_replay.cpp   run(), the queue, waiting and waking, the result (coordination)
-//   parallel_reader.cpp   the reading side: jobs built, start rules, large transactions
-//   parallel_worker.cpp   a worker: take, execute, send, retry, roll back
-//   parallel_batcher.cpp  batches: which transactions share a packet, their execution
-//   deadlock_watcher.cpp  the commit-order deadlock watcher
+//   parallel_reader.cpp   the reading side: jobs built (job_maker), start rules, large
+//                         transactions
+//   parallel_worker.cpp   a worker's fiber: take, execute in steps, retry, commit
+//   worker.cpp            one connection: send, deferred results, roll back
+//   parallel_batcher.cpp  batches (batcher): which transactions share a packet, their run
+//   deadlock_watcher.cpp  the commit-order deadlock watcher (deadlock_watcher)
 //
 // Contract (replay.hpp has the user-visible rules):
 //
@@ -27,9 +29,10 @@
 //     of its last statement arrives.
 //
 // Every member marked "under m_" is read and written with m_ held (sched_lock); the
-// reader's own state (jobs_, slots_, policy_, next_seq_, reader_spares_) only by the
-// reading thread; a worker's `worker` only by its fiber, except `waiting`, `current` and
-// `notified` (under m_).
+// reading side's own state (maker_) only by the reading thread; a worker's connection and
+// session (worker) only by its fiber, except `waiting`, `current` and `notified` (under
+// m_). The parts with state of their own: job_maker (reading side), worker (a connection),
+// batcher (batches), deadlock_watcher (its thread and connection).
 #pragma once
 
 #include <fmt/format.h>
@@ -54,6 +57,7 @@
 #include "replay/dependency_policy.hpp"
 #include "replay/batcher.hpp"
 #include "replay/job.hpp"
+#include "replay/job_maker.hpp"
 #include "replay/job_builder.hpp"
 #include "replay/worker.hpp"
 #include "replay/progress_slots.hpp"
@@ -67,8 +71,7 @@ class scheduler {
   scheduler(apply_context& ctx, replay_result& res)
       : ctx_(ctx),
         res_(res),
-        opt_(*ctx.options),
-        jobs_({ctx.target_mariadb, ctx.target_log_bin && !ctx.options->disable_log_bin, ctx.id_literal}) {}
+        opt_(*ctx.options) {}
   void run();
 
  private:
@@ -89,7 +92,6 @@ class scheduler {
   class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
-  std::unique_ptr<job> make_job(rendered_transaction&& tx);
   // ---- workers ----
   void worker_main(std::size_t w);
   job* take(std::size_t w);
@@ -181,7 +183,6 @@ class scheduler {
   apply_context& ctx_;
   replay_result& res_;
   const replay_options& opt_;
-  job_builder jobs_;  // what a transaction sends (reading thread only)
 
   std::vector<std::unique_ptr<worker>> workers_;
 
@@ -214,7 +215,6 @@ class scheduler {
   // memory that the workers' thread frees. The reader takes spare_jobs_ in bulk.
   std::vector<std::unique_ptr<job>> spare_jobs_;
   std::vector<decltype(live_)::node_type> spare_nodes_;
-  std::vector<std::unique_ptr<job>> reader_spares_;  // the reading thread's, no lock
   static constexpr std::size_t max_spares = 64;
   void make_live(std::unique_ptr<job> jp);
   void retire(std::uint64_t seq);
@@ -232,28 +232,8 @@ class scheduler {
   std::uint64_t committed_run_ = 0;
   std::uint64_t retries_ = 0, skipped_ = 0, timeouts_ = 0;
 
-  // Scheduling state of the reading side.
-  std::uint64_t next_seq_ = 1;
-  // The progress row's events (ctx_.progress_rows) go in each transaction's own BINLOG
-  // statement, as the serial applier sends them, but into the row of a slot of its own
-  // (progress_slot_id): transaction seq writes slot (seq - 1) % N + 1. One row for all
-  // would make every transaction wait for the lock of the one before it. Transactions
-  // start in binlog order and at most N are started and uncommitted, so seq and seq + N
-  // never hold a slot's lock together (were they to, the later would only wait for the
-  // earlier's commit). The count the last events recorded: make_job's for the same
-  // transaction (rows_count_ok).
-  progress_slots slots_;
-  [[nodiscard]] bool rows_count_ok(const rendered_transaction& tx) const {
-    return slots_.recorded(tx, ctx_.transactions + next_seq_);
-  }
-  static replay_failure rows_count_failure() {
-    replay_failure f;
-    f.message = "internal error: the progress count of the row events and of the transaction differ";
-    return f;
-  }
-  dependency_policy policy_{opt_.mode == replay_options::parallel_mode::optimistic};
-  bool serial_stretch_ = false;
-  std::uint64_t serial_count_ = 0;
+  // The reading side's own state (reading thread only).
+  job_maker maker_{ctx_};
   // Some transaction waits for earlier ones to have executed (after_executed): followers'
   // results are then read at once, not at their turn (under m_).
   bool executed_matters_ = false;
