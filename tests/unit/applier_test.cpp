@@ -378,15 +378,20 @@ std::vector<std::uint64_t> one_to(std::size_t n) {
   return v;
 }
 
+// `tx`'s row events succeed, but only after 30 ms: later transactions run meanwhile.
+fake_script::failure slow(const expected_tx& tx) {
+  fake_script::failure f;
+  f.contains = tx.statements[first_of(tx, sql_statement_kind::binlog_rows)];
+  f.delay_ms = 30;
+  return f;
+}
+
 TEST_CASE("applier: parallel connections commit in binlog order") {
   const std::vector<std::string> files{dir + "minimal.000001"};
   const auto txs = transactions_of(files);
   auto script = std::make_shared<fake_script>();
   // Transaction 5 is slow: 6 and later run beside it, and wait for its commit.
-  fake_script::failure slow;
-  slow.contains = txs[4].statements[first_of(txs[4], sql_statement_kind::binlog_rows)];
-  slow.delay_ms = 30;
-  script->failures.push_back(slow);
+  script->failures.push_back(slow(txs[4]));
   const auto res = run(script, files, parallel_options());
   REQUIRE(res.ok());
   CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
@@ -454,10 +459,7 @@ TEST_CASE("applier: an error while an earlier transaction is uncommitted runs it
   auto script = std::make_shared<fake_script>();
   // Transaction 6 is slow: 7 runs beside it and fails once; run early, its error may come
   // from running early (not a failure of the replay): it is rolled back and runs again.
-  fake_script::failure slow;
-  slow.contains = txs[5].statements[first_of(txs[5], sql_statement_kind::binlog_rows)];
-  slow.delay_ms = 30;
-  script->failures.push_back(slow);
+  script->failures.push_back(slow(txs[5]));
   const std::string victim = txs[6].statements[first_of(txs[6], sql_statement_kind::binlog_rows)];
   script->failures.push_back({victim, 1062, "Duplicate entry '7' for key 'PRIMARY'"});
   const auto res = run(script, files, parallel_options());
