@@ -214,14 +214,13 @@ void scheduler::run() {
 
   max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * batcher::max_transactions, 16 * n);
   batches_.start(clock_type::now());
-  last_report_ = clock_type::now();
 
   running_workers_ = n;
   for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
   std::thread workers([this] { loop_.run(); });
   std::thread watcher([this] { watcher_.run(); });
   std::optional<replay_failure> read_failure;
-  read_and_schedule(read_failure);
+  read_failure = reader_.run();
   wait_for_workers();
   workers.join();
   watcher.join();
@@ -295,16 +294,6 @@ void scheduler::flush_notes() {
                       nt.text));
     }
   }
-}
-
-// Twice a second while reading: notes, progress, and the pages read so far released.
-void scheduler::tick() {
-  if (clock_type::now() - last_report_ < std::chrono::milliseconds(500)) return;
-  last_report_ = clock_type::now();
-  flush_notes();
-  const auto fi = ctx_.stream->file_index();
-  if (fi < ctx_.sources->size()) (*ctx_.sources)[fi].release_before(ctx_.stream->position());
-  report(false);
 }
 
 // Opens the worker connections, each with its session set up and its lock. False (with

@@ -1,11 +1,12 @@
 // The parallel applier's scheduler (private to the replay layer): the calling thread reads,
-// renders and schedules transactions (read_and_schedule); N workers, one connection each,
+// renders and schedules transactions (transaction_reader); N workers, one connection each,
 // run as fibers of one thread, execute them and commit them in binlog order; a watcher
 // thread resolves commit-order deadlocks. The parts live in their own files:
 //
 //   parallel_replay.cpp   run(), the queue, waiting and waking, the result (coordination)
-//   parallel_reader.cpp   the reading side: jobs built (job_maker), start rules, large
-//                         transactions
+//   parallel_reader.cpp   the reading side (transaction_reader): reads, queues, streams
+//                         large transactions
+//   job_maker.cpp         jobs built from transactions, their start rules (job_maker)
 //   parallel_worker.cpp   a worker's fiber: take, execute in steps, retry, commit
 //   worker.cpp            one connection: send, deferred results, roll back
 //   parallel_batcher.cpp  batches (batcher): which transactions share a packet, their run
@@ -58,6 +59,7 @@
 #include "replay/batcher.hpp"
 #include "replay/job.hpp"
 #include "replay/job_maker.hpp"
+#include "replay/transaction_reader.hpp"
 #include "replay/job_builder.hpp"
 #include "replay/worker.hpp"
 #include "replay/progress_slots.hpp"
@@ -77,18 +79,15 @@ class scheduler {
  private:
   // ---- run()'s steps ----
   bool open_workers();
-  void read_and_schedule(std::optional<replay_failure>& read_failure);
   void wait_for_workers();
   void finish(std::optional<replay_failure> read_failure);
   void report(bool finished);
   void flush_notes();
-  void tick();  // twice a second while reading: notes, progress, pages read released
   void set_failure(std::string message) {
     replay_failure f;
     f.message = std::move(message);
     res_.failure = std::move(f);
   }
-  clock_type::time_point last_report_{};
   class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
@@ -169,8 +168,6 @@ class scheduler {
   void mark_committed(job& j);
   void note_exec_time(const job& j);
   void note_rerun(const job& j, const exec_result& r);
-  bool stream_large(rendered_transaction&& first, std::optional<replay_failure>& read_failure,
-                    const std::function<void()>& tick);
   // ---- deadlock watcher ----
   // It reads live_ and marks transactions for a rollback, under m_.
   friend class deadlock_watcher;
@@ -234,6 +231,9 @@ class scheduler {
 
   // The reading side's own state (reading thread only).
   job_maker maker_{ctx_};
+  // It queues jobs, waits for room and streams large transactions, under m_.
+  friend class transaction_reader;
+  transaction_reader reader_{*this};
   // Some transaction waits for earlier ones to have executed (after_executed): followers'
   // results are then read at once, not at their turn (under m_).
   bool executed_matters_ = false;
