@@ -296,41 +296,19 @@ void scheduler::flush_notes() {
   }
 }
 
-// Opens the worker connections, each with its session set up and its lock. False (with
-// res_.failure) when one cannot be.
+// Opens the worker connections (open_worker). False (with res_.failure) when one cannot be.
 bool scheduler::open_workers() {
   const std::size_t n = opt_.parallel;
   for (std::size_t w = 0; w < n; ++w) {
-    std::string err;
-    auto conn = (*ctx_.connect)(opt_.connection, connection_use{false, &loop_}, err);
-    if (!err.empty()) {
-      set_failure(fmt::format("connection {} of {}: {}", w + 1, n, err));
-      return false;
-    }
-    auto wk = std::make_unique<worker>(std::move(conn), ctx_.packet_room, opt_.skip_errors);
-    // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
-    // and the transaction runs again (as the next to commit, with the later ones rolled
-    // back) instead of stalling for the server's default 50 s.
-    const auto setup = session_setup(opt_.disable_log_bin, 2);
-    auto o = wk->db->run(setup.sql, setup.count);
-    if (o.err != 0) {
-      replay_failure f;
-      f.message = "cannot prepare the session";
-      f.server_errno = o.err;
-      f.server_error = o.message;
-      res_.failure = std::move(f);
-      return false;
-    }
-    auto l = wk->db->query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx_.id, w)) + ", 10)");
-    if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
-      set_failure(fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1, n,
-                              worker_lock_name(ctx_.id, w)));
+    replay_failure failure;
+    auto wk = open_worker(ctx_, w, &loop_, failure);
+    if (wk == nullptr) {
+      res_.failure = std::move(failure);
       return false;
     }
     watcher_.add_thread(std::to_string(wk->db->thread_id()));
     workers_.push_back(std::move(wk));
   }
-
   return true;
 }
 

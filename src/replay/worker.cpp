@@ -1,4 +1,6 @@
 // One connection of the parallel applier: send, read deferred results, roll back.
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "replay/worker.hpp"
@@ -115,6 +117,36 @@ void worker::rollback() {
   (void)db->run("ROLLBACK", 1);
   db->serve_load_data(nullptr);
   state_.clear();  // GTID variables may or may not survive a rollback: set them again
+}
+
+std::unique_ptr<worker> open_worker(apply_context& ctx, std::size_t w, fiber_loop* loop, replay_failure& failure) {
+  const replay_options& opt = *ctx.options;
+  const std::size_t n = opt.parallel;
+  std::string err;
+  auto conn = (*ctx.connect)(opt.connection, connection_use{false, loop}, err);
+  if (!err.empty()) {
+    failure.message = fmt::format("connection {} of {}: {}", w + 1, n, err);
+    return nullptr;
+  }
+  auto wk = std::make_unique<worker>(std::move(conn), ctx.packet_room, opt.skip_errors);
+  // A short lock wait timeout: a wait the watcher does not resolve ends in error 1205
+  // and the transaction runs again (as the next to commit, with the later ones rolled
+  // back) instead of stalling for the server's default 50 s.
+  const auto setup = session_setup(opt.disable_log_bin, 2);
+  auto o = wk->db->run(setup.sql, setup.count);
+  if (o.err != 0) {
+    failure.message = "cannot prepare the session";
+    failure.server_errno = o.err;
+    failure.server_error = o.message;
+    return nullptr;
+  }
+  auto l = wk->db->query_row("SELECT GET_LOCK(" + string_literal(worker_lock_name(ctx.id, w)) + ", 10)");
+  if (!l.ok || l.cols.empty() || l.cols[0].value_or("0") != "1") {
+    failure.message = fmt::format("connection {} of {}: cannot take lock '{}' (another replay with this id?)", w + 1,
+                                  n, worker_lock_name(ctx.id, w));
+    return nullptr;
+  }
+  return wk;
 }
 
 }  // namespace binlogkit::detail::parallel

@@ -21,6 +21,7 @@
 
 #include "replay/job.hpp"
 #include "replay/sql_connection.hpp"
+#include "replay_session.hpp"
 
 namespace binlogkit::detail::parallel {
 
@@ -88,5 +89,10 @@ class worker {
   std::vector<const job_piece*> todo_;  // the pieces send() sends
   std::size_t todo_from_ = 0;           // the first of the packet whose results are deferred
 };
+
+// Opens worker `w`'s connection (of replay_options::parallel, its fibers on `loop`), sets
+// its session up (production settings, a 2 s lock wait timeout) and takes its lock
+// (worker_lock_name: one replay per id). Null with `failure` set when any step fails.
+std::unique_ptr<worker> open_worker(apply_context& ctx, std::size_t w, fiber_loop* loop, replay_failure& failure);
 
 }  // namespace binlogkit::detail::parallel
