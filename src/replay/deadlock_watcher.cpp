@@ -31,7 +31,7 @@ std::uint64_t deadlock_watcher::suspect(bool may_ask, bool& ask) const {
   constexpr auto min_age = std::chrono::milliseconds(3);
   const auto now = clock_type::now();
   const job* oldest = nullptr;  // the earliest running its statements for a while
-  for (const auto& [seq, jp] : s_.live_) {
+  for (const auto& [seq, jp] : s_.queue_.live) {
     // A deferred follower is not watched until its worker reads its results.
     const bool active = (jp->state == job_state::executing && !jp->deferred) ||
                         (jp->state == job_state::committing && jp->at_once);
@@ -42,7 +42,7 @@ std::uint64_t deadlock_watcher::suspect(bool may_ask, bool& ask) const {
   }
   if (oldest == nullptr) return no_seq;
   bool later_started = false;
-  for (auto it = s_.live_.upper_bound(oldest->seq); it != s_.live_.end() && !later_started; ++it) {
+  for (auto it = s_.queue_.live.upper_bound(oldest->seq); it != s_.queue_.live.end() && !later_started; ++it) {
     const job_state st = it->second->state;
     later_started = (st == job_state::executed || st == job_state::executing) && !it->second->abort;
   }
@@ -86,7 +86,7 @@ std::uint64_t deadlock_watcher::waiting_for_later(const std::vector<std::string>
   std::vector<std::uint64_t> running(thread_ids_.size(), 0);  // worker -> seq of its job
   // A connection runs the statements of the earliest of its transactions that has
   // started and not committed (a follower's wait behind its predecessor's COMMIT).
-  for (const auto& [seq, jp] : s_.live_) {
+  for (const auto& [seq, jp] : s_.queue_.live) {
     if (jp->state != job_state::waiting && jp->state != job_state::done && running[jp->worker] == 0) {
       running[jp->worker] = seq;
     }
@@ -111,13 +111,13 @@ std::uint64_t deadlock_watcher::waiting_for_later(const std::vector<std::string>
 // Under m_. Rolls back every transaction after `victim_after` that has started, to run
 // again once it committed.
 void deadlock_watcher::roll_back_later(std::uint64_t victim_after) {
-  auto it = s_.live_.find(victim_after);
-  if (it == s_.live_.end() || !(it->second->state == job_state::executing ||
+  auto it = s_.queue_.live.find(victim_after);
+  if (it == s_.queue_.live.end() || !(it->second->state == job_state::executing ||
                              (it->second->state == job_state::committing && it->second->at_once))) {
     return;
   }
   bool any = false;
-  for (auto jt = s_.live_.upper_bound(victim_after); jt != s_.live_.end(); ++jt) {
+  for (auto jt = s_.queue_.live.upper_bound(victim_after); jt != s_.queue_.live.end(); ++jt) {
     job& later = *jt->second;
     if ((later.state == job_state::executed || later.state == job_state::executing) && !later.abort) {
       later.abort = true;

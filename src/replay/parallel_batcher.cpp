@@ -36,17 +36,6 @@ bool batcher::batchable(const job& j, std::size_t w) {
   return std::none_of(j.body.begin(), j.body.end(), [](const job_piece& p) { return p.alone; });
 }
 
-// Under m_: a taken transaction whose statements did not run goes back to the front of the
-// queue (taken again, in order, before anything later).
-void scheduler::unlive(job& j) {
-  auto node = live_.extract(j.seq);
-  j.state = job_state::waiting;
-  j.at_once = false;
-  pending_.push_front(std::move(node.mapped()));
-  node.mapped().reset();
-  if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
-}
-
 // Runs the batch worker `w` took (take): every transaction's statements and COMMIT in
 // order, in as few packets as they fit in; each is marked committed as the result of its
 // last statement arrives. A failure is the failing transaction's own (every earlier one
@@ -93,16 +82,16 @@ void scheduler::execute_batch(std::size_t w) {
   sched_lock lk(*this);
   // Up to the failing statement every result arrived: the transactions before it committed.
   mark_upto(c.ok ? pieces.size() : static_cast<std::size_t>(c.at - pieces.data()));
-  for (std::size_t k = 0; k < marked; ++k) retire(batch[k]->seq);
+  for (std::size_t k = 0; k < marked; ++k) queue_.retire(batch[k]->seq);
   batches_.ended(marked);
   if (!c.ok) {
     job& x = *batch[marked];
-    for (std::size_t k = batch.size(); k-- > marked + 1;) unlive(*batch[k]);
+    for (std::size_t k = batch.size(); k-- > marked + 1;) queue_.unlive(*batch[k]);
     const bool lost = connection_lost(c.err);
     if (head_retry(x, c, true)) {
       note_rerun(x, c);
       ++retries_;
-      unlive(x);
+      queue_.unlive(x);
     } else {
       x.at_once = false;
       fail_job(lk, x, failure_of(x, c, failure_message(c.err, c.desync, c.extra)));

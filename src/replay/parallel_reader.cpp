@@ -41,20 +41,22 @@ bool transaction_reader::stream_large(rendered_transaction&& first, std::optiona
       auto jp = s_.maker_.make(std::move(piece));
       scheduler::sched_lock lk(s_);
       s_.schedule(*jp);
-      s_.queued_bytes_ += jp->bytes;
-      s_.pending_.push_back(std::move(jp));
+      s_.queue_.bytes += jp->bytes;
+      s_.queue_.pending.push_back(std::move(jp));
       s_.wake();
       return true;
     }
     job part;
     part.tx = std::move(piece);
     part.gtid = part.tx.gtid.text();
-    (void)s_.maker_.builder().build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
+    job_builder& builder = s_.maker_.builder();
+    (void)builder.build(part.tx, {}, part.gtid, 0, part.own, [&](const detail::piece& p, job_builder::part) {
       part.body.push_back(job_piece{p, nullptr});
     });
     auto r = s_.send_pieces(0, part, part.body, part.body.size());
     if (!r.ok) {
-      read_failure = s_.failure_of(part, r, failure_message(r.err, r.desync, r.extra));  // pieces of the binlog: never ours
+      // Pieces of the binlog: never ours.
+      read_failure = s_.failure_of(part, r, failure_message(r.err, r.desync, r.extra));
       if (!connection_lost(r.err)) s_.workers_[0]->rollback();
       return false;
     }
@@ -134,11 +136,11 @@ void transaction_reader::read(std::optional<replay_failure>& read_failure) {
     {
       scheduler::sched_lock lk(s_);
       s_.schedule(*jp);
-      if (s_.maker_.spares().empty()) s_.maker_.spares().swap(s_.spare_jobs_);
+      if (s_.maker_.spares().empty()) s_.maker_.spares().swap(s_.queue_.spare_jobs);
     }
     {
       scheduler::sched_lock lk(s_);
-      if (s_.queued_jobs() >= s_.max_jobs_ || s_.queued_bytes_ >= s_.max_bytes_) {
+      if (s_.queued_jobs() >= s_.max_jobs_ || s_.queue_.bytes >= s_.max_bytes_) {
         while (!s_.reader_wait_until(lk, scheduler::reader_wait::room, std::chrono::milliseconds(500))) {
           lk.unlock();
           last_report_ = clock_type::now();
@@ -148,8 +150,8 @@ void transaction_reader::read(std::optional<replay_failure>& read_failure) {
         }
       }
       if (s_.stop_at_ != no_seq) break;
-      s_.queued_bytes_ += jp->bytes;
-      s_.pending_.push_back(std::move(jp));
+      s_.queue_.bytes += jp->bytes;
+      s_.queue_.pending.push_back(std::move(jp));
       s_.wake();
     }
     tick();

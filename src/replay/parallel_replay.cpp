@@ -10,7 +10,7 @@
 
 namespace binlogkit::detail::parallel {
 
-// Under m_. The worker removes `j` from live_ once its packet is done.
+// Under m_. The worker removes `j` from queue_.live once its packet is done.
 void scheduler::mark_committed(job& j) {
   j.state = job_state::done;
   committed_ = j.seq;
@@ -39,22 +39,24 @@ void scheduler::note_exec_time(const job& j) {
 
 auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iterator {
   // A batch: nothing is taken beside it.
-  if (batches_.in_flight()) return pending_.end();
-  if (batches_.on() && live_.empty()) {
+  if (batches_.in_flight()) return queue_.pending.end();
+  if (batches_.on() && queue_.live.empty()) {
     // A batch starts once everything taken has committed.
-    auto it = pending_.begin();
-    if (it == pending_.end() || ((*it)->pinned && w != 0) || (*it)->seq >= stop_at_) return pending_.end();
+    auto it = queue_.pending.begin();
+    if (it == queue_.pending.end() || ((*it)->pinned && w != 0) || (*it)->seq >= stop_at_) return queue_.pending.end();
     return it;
   }
-  auto it = pending_.begin();
+  auto it = queue_.pending.begin();
   if (w != 0) {
-    while (it != pending_.end() && (*it)->pinned) ++it;
+    while (it != queue_.pending.end() && (*it)->pinned) ++it;
   }
   // After a failure, only transactions before it are still applied.
-  if (it != pending_.end() && (*it)->seq >= stop_at_) it = pending_.end();
+  if (it != queue_.pending.end() && (*it)->seq >= stop_at_) it = queue_.pending.end();
   // Before a batch, only those that the taken ones wait for (one left for the first
   // connection while others took later ones).
-  if (batches_.on() && it != pending_.end() && (*it)->seq > live_.rbegin()->first) it = pending_.end();
+  if (batches_.on() && it != queue_.pending.end() && (*it)->seq > queue_.live.rbegin()->first) {
+    it = queue_.pending.end();
+  }
   return it;
 }
 
@@ -70,7 +72,7 @@ bool scheduler::ready(std::size_t w) {
   const auto& wk = *workers_[w];
   switch (wk.waiting) {
     case wait_kind::none: return true;
-    case wait_kind::job: return job_for(w) != pending_.end() || input_done_ || stop_at_ != no_seq;
+    case wait_kind::job: return job_for(w) != queue_.pending.end() || input_done_ || stop_at_ != no_seq;
     case wait_kind::start: return may_start(*wk.current);
     case wait_kind::turn: return my_turn(*wk.current);
   }
@@ -82,8 +84,8 @@ bool scheduler::reader_ready() const {
     case reader_wait::none: return true;
     case reader_wait::room:
       return stop_at_ != no_seq ||
-             (queued_jobs() <= max_jobs_ / 2 && queued_bytes_ <= max_bytes_ * 3 / 4);
-    case reader_wait::idle: return stop_at_ != no_seq || (pending_.empty() && live_.empty());
+             (queued_jobs() <= max_jobs_ / 2 && queue_.bytes <= max_bytes_ * 3 / 4);
+    case reader_wait::idle: return stop_at_ != no_seq || (queue_.pending.empty() && queue_.live.empty());
     case reader_wait::workers_gone: return running_workers_ == 0;
   }
   return true;
@@ -124,7 +126,7 @@ bool scheduler::reader_wait_until(sched_lock& lk, reader_wait kind,
 
 // Wakes the threads whose wait is over: at most one taker per scheduled transaction.
 void scheduler::wake() {
-  std::size_t takers = (input_done_ || stop_at_ != no_seq) ? workers_.size() : pending_.size();
+  std::size_t takers = (input_done_ || stop_at_ != no_seq) ? workers_.size() : queue_.pending.size();
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     auto& wk = *workers_[w];
     if (wk.waiting == wait_kind::none) continue;
@@ -169,7 +171,7 @@ void scheduler::sched_lock::unlock() {
 
 std::uint64_t scheduler::executed_upto() const {
   std::uint64_t upto = committed_;
-  for (auto it = live_.upper_bound(committed_); it != live_.end(); ++it) {
+  for (auto it = queue_.live.upper_bound(committed_); it != queue_.live.end(); ++it) {
     const auto& [seq, jp] = *it;
     if (seq != upto + 1 || jp->state < job_state::executed || jp->abort) break;
     upto = seq;
@@ -177,42 +179,13 @@ std::uint64_t scheduler::executed_upto() const {
   return upto;
 }
 
-// Under m_.
-void scheduler::make_live(std::unique_ptr<job> jp) {
-  const std::uint64_t seq = jp->seq;
-  if (spare_nodes_.empty()) {
-    live_.emplace(seq, std::move(jp));
-    return;
-  }
-  auto node = std::move(spare_nodes_.back());
-  spare_nodes_.pop_back();
-  node.key() = seq;
-  node.mapped() = std::move(jp);
-  live_.insert(std::move(node));
-}
-
-// Under m_: a committed job out of live_ and out of the queue's bytes, kept for reuse
-// unless it holds much memory (a large transaction's is freed at once, as the queue's
-// limit on bytes assumes).
-void scheduler::retire(std::uint64_t seq) {
-  auto node = live_.extract(seq);
-  if (node.empty()) return;
-  const job& j = *node.mapped();
-  queued_bytes_ -= std::min(queued_bytes_, j.bytes);
-  constexpr std::size_t most = 1u << 20;
-  const bool small = j.tx.sql.capacity() <= most && j.tx.load_data.empty() &&
-                     j.tx.statements.capacity() * sizeof(sql_statement) <= most &&
-                     (j.body.capacity() + j.commit.capacity()) * sizeof(job_piece) <= most;
-  if (small && spare_jobs_.size() < max_spares) spare_jobs_.push_back(std::move(node.mapped()));
-  node.mapped().reset();
-  if (spare_nodes_.size() < max_spares) spare_nodes_.push_back(std::move(node));
-}
 void scheduler::run() {
   const std::size_t n = opt_.parallel;
   if (ctx_.progress_rows) maker_.use_slots(n);
   if (!open_workers()) return;
 
-  max_jobs_ = std::max<std::size_t>(opt_.batches == replay_options::batch_mode::never ? 32 : 2 * batcher::max_transactions, 16 * n);
+  const std::size_t least = opt_.batches == replay_options::batch_mode::never ? 32 : 2 * batcher::max_transactions;
+  max_jobs_ = std::max<std::size_t>(least, 16 * n);
   batches_.start(clock_type::now());
 
   running_workers_ = n;
@@ -253,7 +226,8 @@ void scheduler::finish(std::optional<replay_failure> read_failure) {
                              "after a conflict ({} commit-order deadlocks found, {} lock wait timeouts), {} started "
                              "in the packet of the COMMIT before ({} of them read at their turn), {} in {} "
                              "batches of one connection ({} changes of way){}",
-                             n, committed_run_, maker_.serial_count(), retries_, watcher_.deadlocks(), timeouts_, followers_,
+                             n, committed_run_, maker_.serial_count(), retries_, watcher_.deadlocks(), timeouts_,
+                             followers_,
                              deferred_reads_, batches_.batched(), batches_.count(), batches_.switches(),
                              late_wakes_ == 0 ? "" : fmt::format("; {} late wake-ups (a defect)", late_wakes_)));
   }

@@ -12,22 +12,22 @@ job* scheduler::take(std::size_t w) {
   sched_lock lk(*this);
   for (;;) {
     auto it = job_for(w);
-    if (it != pending_.end()) {
+    if (it != queue_.pending.end()) {
       auto& batch = workers_[w]->batch;
       batch.clear();
-      if (batches_.on() && live_.empty() && (*it)->seq == committed_ + 1) {
+      if (batches_.on() && queue_.live.empty() && (*it)->seq == committed_ + 1) {
         // A run of consecutive transactions that may share a packet, the first the next to
         // commit, nothing else taken; a transaction that may not (batchable) is taken alone.
         std::size_t bytes = 0;
-        while (!pending_.empty() && batch.size() < batcher::max_transactions && bytes < batches_.max_bytes() &&
-               pending_.front()->seq == committed_ + 1 + batch.size() && pending_.front()->seq < stop_at_ &&
-               batcher::batchable(*pending_.front(), w)) {
-          std::unique_ptr<job> jp = std::move(pending_.front());
-          pending_.pop_front();
+        while (!queue_.pending.empty() && batch.size() < batcher::max_transactions && bytes < batches_.max_bytes() &&
+               queue_.pending.front()->seq == committed_ + 1 + batch.size() && queue_.pending.front()->seq < stop_at_ &&
+               batcher::batchable(*queue_.pending.front(), w)) {
+          std::unique_ptr<job> jp = std::move(queue_.pending.front());
+          queue_.pending.pop_front();
           bytes += jp->bytes;
           jp->worker = w;
           batch.push_back(jp.get());
-          make_live(std::move(jp));
+          queue_.make_live(std::move(jp));
         }
         if (!batch.empty()) {
           batches_.taken();
@@ -35,10 +35,10 @@ job* scheduler::take(std::size_t w) {
         }
       }
       std::unique_ptr<job> jp = std::move(*it);
-      pending_.erase(it);
+      queue_.pending.erase(it);
       job* j = jp.get();
       j->worker = w;
-      make_live(std::move(jp));
+      queue_.make_live(std::move(jp));
       return j;
     }
     if (input_done_ || stop_at_ != no_seq) return nullptr;
@@ -54,7 +54,7 @@ void scheduler::conflict(sched_lock& lk, job& j) {
   ++retries_;
   j.head_only = true;
   hold_ = std::min(hold_, j.seq);
-  for (auto& [seq, other] : live_) {
+  for (auto& [seq, other] : queue_.live) {
     if (seq > j.seq && (other->state == job_state::executing || other->state == job_state::executed)) {
       other->abort = true;
     }
@@ -110,19 +110,19 @@ job* scheduler::follower(std::size_t w, const job& j) {
     if (wk->waiting == wait_kind::job) return nullptr;
   }
   auto it = job_for(w);
-  if (it == pending_.end()) return nullptr;
+  if (it == queue_.pending.end()) return nullptr;
   job& n = **it;
   if (n.pinned || n.alone || n.streamed || !may_start(n, j.seq)) return nullptr;
   for (const auto& p : n.body) {
     if (p.alone) return nullptr;
   }
   std::unique_ptr<job> jp = std::move(*it);
-  pending_.erase(it);
+  queue_.pending.erase(it);
   jp->worker = w;
   jp->state = job_state::executing;
   jp->exec_start = clock_type::now();
   job* out = jp.get();
-  make_live(std::move(jp));
+  queue_.make_live(std::move(jp));
   ++followers_;
   return out;
 }
@@ -275,9 +275,9 @@ scheduler::step scheduler::commit_turn(sched_lock& lk, std::size_t w, job& j, bo
   if (!c.ok && !in_next) return commit_failed(lk, w, j, c, at_once, next, held, out);
   if (at_once && c.ok) note_exec_time(j);
   if (!marked) mark_committed(j);
-  retire(j.seq);  // j is gone
+  queue_.retire(j.seq);  // j is gone
   wake_reader();  // room in the queue
-  if (batches_.on() && live_.empty()) wake();  // a batch may start
+  if (batches_.on() && queue_.live.empty()) wake();  // a batch may start
   out = {held, false};
   if (next == nullptr) return step::done;
   if (c.ok) {

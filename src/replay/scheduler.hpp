@@ -58,6 +58,7 @@
 #include "replay/dependency_policy.hpp"
 #include "replay/batcher.hpp"
 #include "replay/job.hpp"
+#include "replay/job_queue.hpp"
 #include "replay/job_maker.hpp"
 #include "replay/transaction_reader.hpp"
 #include "replay/job_builder.hpp"
@@ -109,7 +110,6 @@ class scheduler {
   step commit_failed(sched_lock& lk, std::size_t w, job& j, const exec_result& c, bool at_once, job* next,
                      job*& held, next_job& out);
   void execute_batch(std::size_t w);
-  void unlive(job& j);
   void pace();
   job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
@@ -169,7 +169,7 @@ class scheduler {
   void note_exec_time(const job& j);
   void note_rerun(const job& j, const exec_result& r);
   // ---- deadlock watcher ----
-  // It reads live_ and marks transactions for a rollback, under m_.
+  // It reads queue_.live and marks transactions for a rollback, under m_.
   friend class deadlock_watcher;
   deadlock_watcher watcher_{*this};
   void note(std::string text) { notes_.push_back(std::move(text)); }  // under m_
@@ -200,22 +200,12 @@ class scheduler {
   // leaves room for the next one, rendered while the server runs this one (counting them,
   // the reader was woken as a batch ended, and rendered on the second CPU while the
   // worker sent the next batch and the server took it).
-  std::size_t queued_jobs() const { return pending_.size() + (batches_.on() ? 0 : live_.size()); }
+  std::size_t queued_jobs() const { return queue_.pending.size() + (batches_.on() ? 0 : queue_.live.size()); }
   std::uint64_t late_wakes_ = 0;  // waits ended by their time limit although ready (a missed wake)
   std::uint64_t job_wakes_ = 0;   // wake-ups sent to workers waiting for a job
   std::uint64_t followers_ = 0;   // transactions started behind an earlier one's COMMIT
   std::uint64_t deferred_reads_ = 0;  // ... whose results were read at their turn
-  std::deque<std::unique_ptr<job>> pending_;   // scheduled, not yet taken
-  std::map<std::uint64_t, std::unique_ptr<job>> live_;  // taken, not yet committed
-  // Committed jobs and live_'s nodes, kept to be used again: the reader renders the next
-  // transactions into their buffers (transaction_stream::recycle) instead of allocating
-  // memory that the workers' thread frees. The reader takes spare_jobs_ in bulk.
-  std::vector<std::unique_ptr<job>> spare_jobs_;
-  std::vector<decltype(live_)::node_type> spare_nodes_;
-  static constexpr std::size_t max_spares = 64;
-  void make_live(std::unique_ptr<job> jp);
-  void retire(std::uint64_t seq);
-  std::size_t queued_bytes_ = 0;
+  job_queue queue_;  // pending, live, their bytes, spares
   std::uint64_t committed_ = 0;
   std::uint64_t stop_at_ = no_seq;     // a failure: nothing after it commits
   std::uint64_t hold_ = no_seq;        // a conflict: nothing after it starts before it commits
