@@ -3,7 +3,9 @@
 // run as fibers of one thread, execute them and commit them in binlog order; a watcher
 // thread resolves commit-order deadlocks. The parts live in their own files:
 //
-//   parallel_replay.cpp   run(), the queue, waiting and waking, the result (coordination)
+//   parallel_replay.cpp   run(), what may be taken and started, waiting and waking, the
+//                         result (coordination)
+//   job_queue.cpp         the transactions pending and live (job_queue)
 //   parallel_reader.cpp   the reading side (transaction_reader): reads, queues, streams
 //                         large transactions
 //   job_maker.cpp         jobs built from transactions, their start rules (job_maker)
@@ -32,8 +34,9 @@
 // Every member marked "under m_" is read and written with m_ held (sched_lock); the
 // reading side's own state (maker_) only by the reading thread; a worker's connection and
 // session (worker) only by its fiber, except `waiting`, `current` and `notified` (under
-// m_). The parts with state of their own: job_maker (reading side), worker (a connection),
-// batcher (batches), deadlock_watcher (its thread and connection).
+// m_). The parts with state of their own: transaction_reader and job_maker (reading side),
+// job_queue, worker (a connection), batcher (batches), deadlock_watcher (its thread and
+// connection).
 #pragma once
 
 #include <fmt/format.h>
