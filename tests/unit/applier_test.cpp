@@ -378,15 +378,20 @@ std::vector<std::uint64_t> one_to(std::size_t n) {
   return v;
 }
 
+// `tx`'s row events succeed, but only after 30 ms: later transactions run meanwhile.
+fake_script::failure slow(const expected_tx& tx) {
+  fake_script::failure f;
+  f.contains = tx.statements[first_of(tx, sql_statement_kind::binlog_rows)];
+  f.delay_ms = 30;
+  return f;
+}
+
 TEST_CASE("applier: parallel connections commit in binlog order") {
   const std::vector<std::string> files{dir + "minimal.000001"};
   const auto txs = transactions_of(files);
   auto script = std::make_shared<fake_script>();
   // Transaction 5 is slow: 6 and later run beside it, and wait for its commit.
-  fake_script::failure slow;
-  slow.contains = txs[4].statements[first_of(txs[4], sql_statement_kind::binlog_rows)];
-  slow.delay_ms = 30;
-  script->failures.push_back(slow);
+  script->failures.push_back(slow(txs[4]));
   const auto res = run(script, files, parallel_options());
   REQUIRE(res.ok());
   CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
@@ -446,6 +451,77 @@ TEST_CASE("applier: an error of the next to commit stops the parallel replay wit
   CHECK(res.progress.transactions == 6);
   CHECK(res.progress.gtid == txs[5].gtid);
   CHECK(joined(progress_counts(*script)) == joined(one_to(6)));
+}
+
+TEST_CASE("applier: an error while an earlier transaction is uncommitted runs it again as the next to commit") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  auto script = std::make_shared<fake_script>();
+  // Transaction 6 is slow: 7 runs beside it and fails once; run early, its error may come
+  // from running early (not a failure of the replay): it is rolled back and runs again.
+  script->failures.push_back(slow(txs[5]));
+  const std::string victim = txs[6].statements[first_of(txs[6], sql_statement_kind::binlog_rows)];
+  script->failures.push_back({victim, 1062, "Duplicate entry '7' for key 'PRIMARY'"});
+  const auto res = run(script, files, parallel_options());
+  REQUIRE(res.ok());
+  CHECK(res.retries == 1);
+  const auto all = script->statements();
+  CHECK(std::count(all.begin(), all.end(), victim) == 2);
+  CHECK(std::count(all.begin(), all.end(), std::string("ROLLBACK")) == 1);
+  CHECK(std::count(script->executed.begin(), script->executed.end(), victim) == 1);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+  CHECK(res.progress.transactions == txs.size());
+}
+
+// Every transaction in batches of one connection (--parallel-batches on).
+replay_options batch_options() {
+  replay_options o = parallel_options();
+  o.batches = replay_options::batch_mode::always;
+  return o;
+}
+
+TEST_CASE("applier: a lock error in a batch runs it again from the failing transaction, not before") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  const std::string before = txs[3].statements[first_of(txs[3], sql_statement_kind::binlog_rows)];
+  const std::string victim = txs[4].statements[first_of(txs[4], sql_statement_kind::binlog_rows)];
+  auto script = std::make_shared<fake_script>();
+  script->failures.push_back({victim, 1213, "Deadlock found when trying to get lock; try restarting transaction"});
+  const auto res = run(script, files, batch_options());
+  REQUIRE(res.ok());
+  CHECK(res.retries == 1);
+  const auto all = script->statements();
+  CHECK(std::count(all.begin(), all.end(), victim) == 2);
+  // Transaction 4 committed in the failed packet: never sent again (applied twice).
+  CHECK(std::count(all.begin(), all.end(), before) == 1);
+  CHECK(std::count(script->executed.begin(), script->executed.end(), before) == 1);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(txs.size())));
+  CHECK(res.progress.transactions == txs.size());
+  CHECK(res.progress.position == txs.back().end);
+}
+
+TEST_CASE("applier: any other error in a batch stops the replay there, every earlier transaction committed") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  const std::size_t bad = first_of(txs[4], sql_statement_kind::binlog_rows);
+  auto script = std::make_shared<fake_script>();
+  script->failures.push_back({txs[4].statements[bad], 1062, "Duplicate entry '5' for key 'PRIMARY'"});
+  const auto res = run(script, files, batch_options());
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.retries == 0);
+  CHECK(res.failure->message == "the target refused a statement");
+  CHECK(res.failure->server_errno == 1062);
+  REQUIRE(res.failure->position);
+  CHECK(*res.failure->position == txs[4].offsets[bad]);
+  CHECK(res.failure->gtid == txs[4].gtid);
+  CHECK(res.progress.transactions == 4);
+  CHECK(res.progress.gtid == txs[3].gtid);
+  CHECK(joined(progress_counts(*script)) == joined(one_to(4)));
+  // Nothing after the failing transaction ran.
+  for (std::size_t k = 5; k < txs.size(); ++k) {
+    const std::string later = txs[k].statements[first_of(txs[k], sql_statement_kind::binlog_rows)];
+    CHECK(std::count(script->executed.begin(), script->executed.end(), later) == 0);
+  }
 }
 
 const std::vector<std::string> our_progress_table = {
