@@ -123,6 +123,12 @@ class scanner {
 
  private:
   void on_event(const triage_input& in, const event_view& ev, const any_event& d);
+  // How the scan of a file goes on after a read error.
+  enum class read_step { next, stop, abandon };
+  read_step on_read_error(const triage_input& in, event_reader& reader, bool last_file);
+  // A second format description or a rotate from another server makes the set a relay log.
+  void detect_relay(const event_view& ev, std::uint64_t nth);
+  bool log_pos_intact(const triage_input& in, const event_view& ev, event_reader& reader);
   void note_source_at_damage();
   void add_damage(const triage_input& in, std::uint64_t offset, std::uint64_t length, const error& e,
                   bool tail = false);
@@ -601,6 +607,134 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   }
 }
 
+// The reader stopped at a read error in `in`: records the damage and says how the scan
+// goes on (reading after it, stopping the file, or abandoning the file as unreadable).
+scanner::read_step scanner::on_read_error(const triage_input& in, event_reader& reader, bool last_file) {
+  const error e = reader.last_error();
+  if (e.code == errc::bad_magic || (e.code == errc::truncated && e.offset == 0)) {
+    rep_.unreadable = true;
+    add_damage(in, 0, in.data.size(), e);
+    return read_step::abandon;
+  }
+  if (e.code == errc::encrypted) {
+    rep_.notes.push_back(fmt::format("{}: events from offset {} are encrypted; no key given", in.name, e.offset));
+    rep_.unreadable = true;
+    return read_step::abandon;
+  }
+  const auto* fd = reader.format();
+  if (e.code == errc::checksum_mismatch) {
+    // The frame may still be right: if the event's log_pos says so, skip just it.
+    const std::uint64_t at = e.offset;
+    const std::uint32_t size = detail::le32(in.data.data() + at + 9);
+    const std::uint32_t log_pos = detail::le32(in.data.data() + at + 13);
+    const bool frame_ok = relay_ || log_pos == 0 || log_pos == at + size;
+    if (frame_ok && at + size <= in.data.size() && (at + size == in.data.size() || probe(in.data, *fd, at + size))) {
+      add_damage(in, at, size, e);
+      return read_step::next;  // the reader already stands after the event
+    }
+    auto again = resync(in.data, *fd, at + 1);
+    add_damage(in, at, (again ? *again : in.data.size()) - at, e);
+    if (!again) return read_step::stop;
+    reader.seek(*again);
+    return read_step::next;
+  }
+  if (fd == nullptr) {
+    rep_.unreadable = true;
+    add_damage(in, e.offset, in.data.size() - e.offset, e, e.code == errc::truncated);
+    return read_step::abandon;
+  }
+  // Framing error: the file ends inside an event (a torn tail) or the chain broke.
+  // Without checksums the event before a broken chain is suspect too: its size field,
+  // or bytes dropped inside it, may be what broke the chain (which shows only at the
+  // next frame). Resume before it: one transaction early is safe, one late is not.
+  error at = e;
+  // A binlog's torn tail still has an honest header: its log_pos is where the event
+  // would have ended. A header that says otherwise is damage, not an unfinished write.
+  if (e.code == errc::truncated && !relay_ && fd->binlog_version() >= 4 &&
+      in.data.size() - e.offset >= fd->header_length()) {
+    const auto* h = in.data.data() + e.offset;
+    const std::uint32_t lp = detail::le32(h + 13);
+    if (lp != 0 && lp != e.offset + detail::le32(h + 9)) {
+      at.code = errc::bad_event_length;
+      at.detail = "event header runs past the end of the file and its log_pos disagrees with its size";
+    }
+  }
+  const bool honest_tail = at.code == errc::truncated && !relay_ && fd->binlog_version() >= 4;
+  if (!fd->has_checksums() && !honest_tail && prev_event_end_ == e.offset && prev_input_ == &in) {
+    at.offset = prev_event_offset_;
+    if (!damaged_ && completed_input_ == &in && completed_offset_ == prev_event_offset_) {
+      // That event closed a transaction: the transaction is not to be trusted either.
+      last_good_ = last_good_prior_;
+      gtids_.undo();
+      rep_.transactions_before_damage -= 1;
+    }
+  }
+  auto again = resync(in.data, *fd, e.offset + 1);
+  if (!again) {
+    const bool tail = at.code == errc::truncated;
+    add_damage(in, at.offset, in.data.size() - at.offset, at, tail);
+    if (tail && !last_file) {
+      rep_.notes.push_back(fmt::format(
+          "{} ends inside an event (a crash while writing); later files were opened after a restart",
+          in.name));
+    }
+    return read_step::stop;
+  }
+  add_damage(in, at.offset, *again - at.offset, at);
+  reader.seek(*again);
+  return read_step::next;
+}
+
+// Relay-log detection: a second format description, or a rotate from another server:
+// the receiver's fake rotate naming the source's binlog (log_pos 0 or artificial), or
+// the source's own rotate (log_pos: the end of the binlog it closes) as the first event
+// after the relay log's format description. MariaDB writes it there when the source's
+// rotate arrives: after relay_log_purge removed the relay log before, it heads the set.
+void scanner::detect_relay(const event_view& ev, std::uint64_t nth) {
+  if (!opt_.relay.has_value() && !relay_ && ev.offset > 4 &&
+      ((ev.type() == event_type::format_description && ev.header.server_id != relay_server_id_) ||
+       (ev.type() == event_type::rotate && ev.header.server_id != relay_server_id_ &&
+        (ev.header.log_pos == 0 || (ev.header.flags & flag_artificial) != 0 || nth == 1)))) {
+    relay_ = true;
+  }
+}
+
+// The log_pos checks of a decoded event: false when it is damage (recorded, and the
+// reader moved past it when log_pos names a later frame).
+bool scanner::log_pos_intact(const triage_input& in, const event_view& ev, event_reader& reader) {
+  if (!log_pos_plausible(ev)) {
+    // A binlog event's log_pos is its end. If log_pos names a later plausible frame, the
+    // size field is what broke; otherwise log_pos itself did.
+    error e{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+            "log_pos does not equal the event's end offset"};
+    const std::uint64_t claimed = ev.header.log_pos;
+    if (claimed > ev.offset + ev.format->header_length() && claimed <= in.data.size() &&
+        (claimed == in.data.size() || probe(in.data, *ev.format, claimed))) {
+      add_damage(in, ev.offset, claimed - ev.offset, e);
+      reader.seek(claimed);
+      return false;
+    }
+    add_damage(in, ev.offset, ev.raw.size(), e);
+    return false;
+  }
+  // MySQL 5.0 wrote events of a transaction with log_pos relative to the transaction's
+  // start, so continuity is checked for sources from 5.1 on. Artificial events are not
+  // checked: a MariaDB source sends a fake Gtid_list (LOG_EVENT_ARTIFICIAL_F) on each
+  // GTID connect, log_pos the position connected at, so a receiver that reconnects
+  // without new events between writes the same log_pos again.
+  if (relay_ && ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
+      (ev.header.flags & flag_artificial) == 0 &&
+      last_source_log_pos_ != 0 && ev.format->version() >= version_triple{5, 1, 0} &&
+      ev.type() != event_type::format_description &&
+      ev.type() != event_type::rotate && ev.header.log_pos < last_source_log_pos_ + ev.header.event_size) {
+    add_damage(in, ev.offset, ev.raw.size(),
+               error{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                     "source log_pos goes backwards or overlaps the previous event"});
+    return false;
+  }
+  return true;
+}
+
 void scanner::scan_file(const triage_input& in, std::size_t index, bool last_file) {
   rep_.files.push_back(in.name);
   if (in.missing) {
@@ -622,79 +756,10 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
     }
     const read_status st = reader.read(current);
     if (st == read_status::error) {
-      const error e = reader.last_error();
-      if (e.code == errc::bad_magic || (e.code == errc::truncated && e.offset == 0)) {
-        rep_.unreadable = true;
-        add_damage(in, 0, in.data.size(), e);
-        return;
-      }
-      if (e.code == errc::encrypted) {
-        rep_.notes.push_back(fmt::format("{}: events from offset {} are encrypted; no key given", in.name, e.offset));
-        rep_.unreadable = true;
-        return;
-      }
-      const auto* fd = reader.format();
-      if (e.code == errc::checksum_mismatch) {
-        // The frame may still be right: if the event's log_pos says so, skip just it.
-        const std::uint64_t at = e.offset;
-        const std::uint32_t size = detail::le32(in.data.data() + at + 9);
-        const std::uint32_t log_pos = detail::le32(in.data.data() + at + 13);
-        const bool frame_ok = relay_ || log_pos == 0 || log_pos == at + size;
-        if (frame_ok && at + size <= in.data.size() && (at + size == in.data.size() || probe(in.data, *fd, at + size))) {
-          add_damage(in, at, size, e);
-          continue;  // the reader already stands after the event
-        }
-        auto again = resync(in.data, *fd, at + 1);
-        add_damage(in, at, (again ? *again : in.data.size()) - at, e);
-        if (!again) break;
-        reader.seek(*again);
-        continue;
-      }
-      if (fd == nullptr) {
-        rep_.unreadable = true;
-        add_damage(in, e.offset, in.data.size() - e.offset, e, e.code == errc::truncated);
-        return;
-      }
-      // Framing error: the file ends inside an event (a torn tail) or the chain broke.
-      // Without checksums the event before a broken chain is suspect too: its size field,
-      // or bytes dropped inside it, may be what broke the chain (which shows only at the
-      // next frame). Resume before it: one transaction early is safe, one late is not.
-      error at = e;
-      // A binlog's torn tail still has an honest header: its log_pos is where the event
-      // would have ended. A header that says otherwise is damage, not an unfinished write.
-      if (e.code == errc::truncated && !relay_ && fd->binlog_version() >= 4 &&
-          in.data.size() - e.offset >= fd->header_length()) {
-        const auto* h = in.data.data() + e.offset;
-        const std::uint32_t lp = detail::le32(h + 13);
-        if (lp != 0 && lp != e.offset + detail::le32(h + 9)) {
-          at.code = errc::bad_event_length;
-          at.detail = "event header runs past the end of the file and its log_pos disagrees with its size";
-        }
-      }
-      const bool honest_tail = at.code == errc::truncated && !relay_ && fd->binlog_version() >= 4;
-      if (!fd->has_checksums() && !honest_tail && prev_event_end_ == e.offset && prev_input_ == &in) {
-        at.offset = prev_event_offset_;
-        if (!damaged_ && completed_input_ == &in && completed_offset_ == prev_event_offset_) {
-          // That event closed a transaction: the transaction is not to be trusted either.
-          last_good_ = last_good_prior_;
-          gtids_.undo();
-          rep_.transactions_before_damage -= 1;
-        }
-      }
-      auto again = resync(in.data, *fd, e.offset + 1);
-      if (!again) {
-        const bool tail = at.code == errc::truncated;
-        add_damage(in, at.offset, in.data.size() - at.offset, at, tail);
-        if (tail && !last_file) {
-          rep_.notes.push_back(fmt::format(
-              "{} ends inside an event (a crash while writing); later files were opened after a restart",
-              in.name));
-        }
-        break;
-      }
-      add_damage(in, at.offset, *again - at.offset, at);
-      reader.seek(*again);
-      continue;
+      const read_step step = on_read_error(in, reader, last_file);
+      if (step == read_step::next) continue;
+      if (step == read_step::stop) break;
+      return;
     }
     if (st == read_status::end) break;
     const event_view& ev = current;
@@ -718,53 +783,14 @@ void scanner::scan_file(const triage_input& in, std::size_t index, bool last_fil
     first_event = false;
     const std::uint64_t nth = event_in_file++;
 
-    // Relay-log detection: a second format description, or a rotate from another server:
-    // the receiver's fake rotate naming the source's binlog (log_pos 0 or artificial), or
-    // the source's own rotate (log_pos: the end of the binlog it closes) as the first event
-    // after the relay log's format description. MariaDB writes it there when the source's
-    // rotate arrives: after relay_log_purge removed the relay log before, it heads the set.
-    if (!opt_.relay.has_value() && !relay_ && ev.offset > 4 &&
-        ((ev.type() == event_type::format_description && ev.header.server_id != relay_server_id_) ||
-         (ev.type() == event_type::rotate && ev.header.server_id != relay_server_id_ &&
-          (ev.header.log_pos == 0 || (ev.header.flags & flag_artificial) != 0 || nth == 1)))) {
-      relay_ = true;
-    }
+    detect_relay(ev, nth);
 
     auto decoded = decode(ev);
     if (!decoded) {
       add_damage(in, ev.offset, ev.raw.size(), decoded.error());
       continue;
     }
-    if (!log_pos_plausible(ev)) {
-      // A binlog event's log_pos is its end. If log_pos names a later plausible frame, the
-      // size field is what broke; otherwise log_pos itself did.
-      error e{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
-              "log_pos does not equal the event's end offset"};
-      const std::uint64_t claimed = ev.header.log_pos;
-      if (claimed > ev.offset + ev.format->header_length() && claimed <= in.data.size() &&
-          (claimed == in.data.size() || probe(in.data, *ev.format, claimed))) {
-        add_damage(in, ev.offset, claimed - ev.offset, e);
-        reader.seek(claimed);
-        continue;
-      }
-      add_damage(in, ev.offset, ev.raw.size(), e);
-      continue;
-    }
-    // MySQL 5.0 wrote events of a transaction with log_pos relative to the transaction's
-    // start, so continuity is checked for sources from 5.1 on. Artificial events are not
-    // checked: a MariaDB source sends a fake Gtid_list (LOG_EVENT_ARTIFICIAL_F) on each
-    // GTID connect, log_pos the position connected at, so a receiver that reconnects
-    // without new events between writes the same log_pos again.
-    if (relay_ && ev.header.server_id != relay_server_id_ && ev.header.log_pos != 0 &&
-        (ev.header.flags & flag_artificial) == 0 &&
-        last_source_log_pos_ != 0 && ev.format->version() >= version_triple{5, 1, 0} &&
-        ev.type() != event_type::format_description &&
-        ev.type() != event_type::rotate && ev.header.log_pos < last_source_log_pos_ + ev.header.event_size) {
-      add_damage(in, ev.offset, ev.raw.size(),
-                 error{errc::bad_log_pos, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
-                       "source log_pos goes backwards or overlaps the previous event"});
-      continue;
-    }
+    if (!log_pos_intact(in, ev, reader)) continue;
     on_event(in, ev, *decoded);
   }
   if (!saw_checksums) all_checksums_ = false;
