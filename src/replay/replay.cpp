@@ -311,6 +311,59 @@ std::optional<replay_failure> read_progress(sql_connection& db, const replay_opt
   return std::nullopt;
 }
 
+// The replay's row set to `p` (the position recorded so far, or reached), and the slots'
+// rows deleted: two statements.
+std::string fold_sql(const replay_progress& p, const std::string& id) {
+  return progress_update(p.file, p.position, p.gtid, p.transactions, string_literal(id)) + "\n;\n" +
+         progress_slots_delete(id);
+}
+
+// On a MariaDB target whose progress table is ours, the progress row goes as row events
+// (progress_rows.hpp) rather than an UPDATE.
+bool progress_as_rows(sql_connection& db, bool target_mariadb, const replay_options& options) {
+  if (!target_mariadb) return false;
+  std::vector<std::string> columns;
+  const bool rows = db.query_column(std::string(progress_columns_query), columns) && progress_columns_match(columns);
+  if (!rows && options.on_note) {
+    options.on_note("binlogkit.replay_progress is not the table this version creates: the progress row is written by "
+                    "UPDATE statements");
+  }
+  return rows;
+}
+
+// A parallel replay's connections each record the position in a row of their own
+// (progress_slot_id), in their transactions' BINLOG statements: one row for all would
+// serialize the transactions on its lock, or cost a statement of its own at each commit.
+// They are folded into the replay's row when it ends; after a kill, the next run folds
+// them (`slot_rows_found`) before it starts. Writes the rows `slots` asks for; a failure
+// to write them is the replay's failure.
+std::optional<replay_failure> set_up_slots(sql_connection& db, const replay_options& options, const std::string& id,
+                                           bool slot_rows_found, bool slots, std::uint64_t transactions,
+                                           const replay_progress& progress) {
+  if (!slot_rows_found && !slots) return std::nullopt;
+  std::string sql = "START TRANSACTION";
+  std::size_t n = 1;
+  if (slot_rows_found) {
+    sql += "\n;\n" + fold_sql(progress, id);
+    n += 2;
+  }
+  if (slots) {
+    sql += "\n;\nINSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
+           "`transactions`) VALUES ";
+    for (unsigned k = 1; k <= options.parallel; ++k) {
+      if (k > 1) sql += ", ";
+      sql += "(" + string_literal(progress_slot_id(id, k)) + ", " + string_literal(progress.file) + ", " +
+             std::to_string(progress.position) + ", " + string_literal(progress.gtid) + ", " +
+             std::to_string(transactions) + ")";
+    }
+    ++n;
+  }
+  sql += "\n;\nCOMMIT";
+  auto o = db.run(sql, n + 1);
+  if (o.err != 0) return server_failure("cannot write binlogkit.replay_progress", o.err, o.message);
+  return std::nullopt;
+}
+
 replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
                              const connection_factory& connect) {
   replay_result res;
@@ -398,54 +451,15 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     stream.resume_after(*index, resume_point->second);
   }
 
-  // On a MariaDB target whose progress table is ours, the progress row goes as row events
-  // (progress_rows.hpp) rather than an UPDATE.
-  bool progress_rows = false;
-  if (target_mariadb) {
-    std::vector<std::string> columns;
-    progress_rows = db.query_column(std::string(progress_columns_query), columns) && progress_columns_match(columns);
-    if (!progress_rows) {
-      note("binlogkit.replay_progress is not the table this version creates: the progress row is written by "
-           "UPDATE statements");
-    }
-  }
+  const bool progress_rows = progress_as_rows(db, target_mariadb, options);
 
-  // A parallel replay's connections each record the position in a row of their own
-  // (progress_slot_id), in their transactions' BINLOG statements: one row for all would
-  // serialize the transactions on its lock, or cost a statement of its own at each commit.
-  // They are folded into the replay's row when it ends; after a kill, the next run folds
-  // them before it starts.
-  const std::size_t slot_id_room = 63 - fmt::formatted_size("{}", options.parallel);  // "<id>#N" in 64
+  // The connections' rows of a parallel replay (set_up_slots): "<id>#N" must fit in 64.
+  const std::size_t slot_id_room = 63 - fmt::formatted_size("{}", options.parallel);
   const bool slots = options.parallel > 1 && progress_rows && id.size() <= slot_id_room;
-  // The replay's row set to res.progress (the position recorded so far, or reached), and
-  // the slots' rows deleted: two statements.
-  auto fold = [&] {
-    const auto& p = res.progress;
-    return progress_update(p.file, p.position, p.gtid, p.transactions, string_literal(id)) + "\n;\n" +
-           progress_slots_delete(id);
-  };
-  if (slot_rows_found || slots) {
-    std::string sql = "START TRANSACTION";
-    std::size_t n = 1;
-    if (slot_rows_found) {
-      sql += "\n;\n" + fold();
-      n += 2;
-    }
-    if (slots) {
-      sql += "\n;\nINSERT INTO `binlogkit`.`replay_progress` (`replay_id`, `file`, `end_pos`, `gtid`, "
-             "`transactions`) VALUES ";
-      for (unsigned k = 1; k <= options.parallel; ++k) {
-        if (k > 1) sql += ", ";
-        sql += "(" + string_literal(progress_slot_id(id, k)) + ", " + string_literal(res.progress.file) + ", " +
-               std::to_string(res.progress.position) + ", " + string_literal(res.progress.gtid) + ", " +
-               std::to_string(transactions) + ")";
-      }
-      ++n;
-    }
-    sql += "\n;\nCOMMIT";
-    auto o = db.run(sql, n + 1);
-    if (o.err != 0) return fail_with(server_failure("cannot write binlogkit.replay_progress", o.err, o.message));
-  } else if (options.parallel > 1 && progress_rows) {
+  if (auto f = set_up_slots(db, options, id, slot_rows_found, slots, transactions, res.progress)) {
+    return fail_with(std::move(*f));
+  }
+  if (!slots && !slot_rows_found && options.parallel > 1 && progress_rows) {
     note(fmt::format("--replay-id '{}' leaves no room for the rows of the connections (at most {} characters "
                      "with --parallel {}): the progress row is written by UPDATE statements at each commit",
                      id, slot_id_room, options.parallel));
@@ -476,7 +490,7 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     if (slots) {
       // The connections are closed; the server may still be rolling back what a failure
       // left open on them (their rows' locks): the fold waits for that.
-      auto o = db.run("START TRANSACTION\n;\n" + fold() + "\n;\nCOMMIT", 4);
+      auto o = db.run("START TRANSACTION\n;\n" + fold_sql(res.progress, id) + "\n;\nCOMMIT", 4);
       if (o.err != 0) {
         note(fmt::format("the rows of the connections were not folded into the replay's row ({} {}): --resume "
                          "reads them as they are",
