@@ -44,7 +44,7 @@ rendered_transaction around(std::string_view text, sql_statement_kind kind) {
 
 TEST_SUITE("applier") {
 
-TEST_CASE("job builder: LOAD DATA and statements not proven single go in a packet of their own") {
+TEST_CASE("job builder: LOAD DATA and statements not proven single go alone; BINLOG is flagged") {
   using binlogkit::detail::has_own_packet_statement;
   using binlogkit::detail::piece_of;
 
