@@ -3,7 +3,11 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "binlogkit/triage/triage.hpp"
+#include "support/binlog_builder.hpp"
 #include "triage/temp_tables.hpp"
 
 using binlogkit::detail::temp_table_tracker;
@@ -46,5 +50,37 @@ TEST_SUITE("temp_tables") {
     CHECK(names(t) == "2:`db2`.`y`");
     t.on_statement("DROP TEMPORARY TABLE IF EXISTS db2.z, db2.y", "db", 2, "f", 20);
     CHECK(names(t).empty());
+  }
+
+  TEST_CASE("temp tables: triage notes the tables open at the executed point, none after the DROP") {
+    // mixed.000002 (MariaDB 10.11, statement format): 0-1-30 ends at 3052; session 7
+    // creates tmp_totals in 0-1-31 (ends 3232), reads it in 0-1-33 (ends 3731) and drops it
+    // in 0-1-34 (ends 3899).
+    const auto data = bk_test::read_file(bk_test::testdata_path("mariadb-10.11/mixed.000002"));
+    REQUIRE(!data.empty());
+    const std::vector<binlogkit::triage_input> in{{"mixed.000002", {data.data(), data.size()}}};
+    const auto notes_at = [&](std::uint64_t pos, const std::string& gtid) {
+      binlogkit::triage_options opt;
+      opt.executed_position = binlogkit::source_position{"mixed.000002", pos};
+      const auto r = binlogkit::triage(in, opt);
+      REQUIRE(r.executed.has_value());
+      CHECK(r.executed->point.gtid == gtid);
+      std::vector<std::string> found;
+      for (const auto& n : r.notes) {
+        if (n.starts_with("the replica stopped inside the life of temporary table(s)")) found.push_back(n);
+      }
+      return found;
+    };
+    const std::string note =
+        "the replica stopped inside the life of temporary table(s) `logs`.`tmp_totals` (session 7, created at "
+        "mixed.000002 offset 3094): only its SQL thread holds them";
+    for (const auto& [pos, gtid] : {std::pair<std::uint64_t, std::string>{3232, "0-1-31"}, {3731, "0-1-33"}}) {
+      CAPTURE(pos);
+      const auto inside = notes_at(pos, gtid);
+      REQUIRE(inside.size() == 1);
+      CHECK(inside[0].starts_with(note));
+    }
+    CHECK(notes_at(3052, "0-1-30").empty());  // before the CREATE
+    CHECK(notes_at(3899, "0-1-34").empty());  // after the DROP
   }
 }
