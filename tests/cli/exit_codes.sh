@@ -41,6 +41,13 @@ has err "13 file(s), 148 events, 22 complete transactions before the damage: dam
 lacks err "resume at source"
 has out "CHANGE MASTER TO MASTER_USE_GTID = slave_pos;"
 
+# An index naming one file twice: read twice, its transactions would count twice. Refused.
+sed '5p' "$work/relay/relay-bin.index" >"$work/relay/twice.index"
+for cmd in triage verify dump sql; do
+  expect 2 "$bin" "$cmd" "$work/relay/twice.index"
+  has err "binlogkit: $work/relay/twice.index (relay-bin.000005 on lines 5 and 6): the index lists a file twice: fix the index, or give the files themselves"
+done
+
 # --executed-gtids behind the last good state: resume from what the replica executed
 set +e; out=$("$bin" triage --executed-gtids 0-1-1 "$work/flipped"); set -e
 grep -q "SET GLOBAL gtid_slave_pos = '0-1-1'" <<<"$out" || fail "executed GTIDs behind the damage not used"
