@@ -1,6 +1,6 @@
 // One connection of the parallel applier (private to the replay layer): the connection,
 // what its session already has, and the packets it sends. A worker's fiber
-// (parallel_worker.cpp) decides what to run; this class runs it and reports how it went.
+// (worker_fiber.hpp) decides what to run; this class runs it and reports how it went.
 //
 // Contract of send(): the pieces go out in order, in as few packets as fit in the room;
 // a session statement the connection already has is left out (session_state). An error
@@ -88,7 +88,7 @@ class worker {
 
   std::unique_ptr<sql_connection> db;
   std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
-  std::vector<job*> batch;              // the batch it took (scheduler::take), in order
+  std::vector<job*> batch;              // the batch it took (worker_fiber::take), in order
   std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
   // Under the scheduler's lock: what the worker waits for (in fiber_loop::wait_wake), its
   // transaction, and the wake-ups sent to it.
