@@ -4,14 +4,15 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cctype>
+
+#include "binlogkit/core/text.hpp"
 
 namespace binlogkit::detail {
 
 // A MySQL set (MariaDB items are not one): std::nullopt when the text is none.
 std::optional<gtid_set> parse_mysql_set(std::string_view text) {
   // Only blanks and commas: the empty set (a replica that executed nothing).
-  if (std::all_of(text.begin(), text.end(), [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); })) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c == ',' || is_blank(c); })) {
     return gtid_set{};
   }
   auto s = gtid_set::parse(text);
@@ -26,12 +27,6 @@ std::optional<mariadb_gtid_position> parse_mariadb_position(std::string_view tex
 }
 
 namespace {
-
-std::string_view trim_blanks(std::string_view v) {
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-  return v;
-}
 
 // Right after the SQL thread has applied the source's Rotate, MariaDB (and relay-log.info)
 // shows the new binlog's name with the old binlog's position. Such a position is read as
