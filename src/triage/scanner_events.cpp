@@ -13,11 +13,6 @@ namespace {
 
 constexpr std::size_t max_listed_after_damage = 1000;
 
-bool is_gtid_event(event_type t) {
-  return t == event_type::gtid || t == event_type::anonymous_gtid || t == event_type::gtid_tagged ||
-         t == event_type::mariadb_gtid;
-}
-
 // Adds the table a table map names to `into` (once; at most 64).
 void note_table(const any_event& d, std::vector<std::string>& into) {
   const auto* tm = std::get_if<table_map_event>(&d);
