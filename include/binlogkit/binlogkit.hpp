@@ -20,6 +20,7 @@
 #include "binlogkit/core/result.hpp"
 #include "binlogkit/core/source.hpp"
 #include "binlogkit/core/sql_quote.hpp"
+#include "binlogkit/core/text.hpp"
 
 // events
 #include "binlogkit/events/compression.hpp"
