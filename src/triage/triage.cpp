@@ -17,7 +17,7 @@
 #include "binlogkit/events/reader.hpp"
 #include "binlogkit/core/sql_quote.hpp"
 #include "triage/damaged_rows.hpp"
-#include "triage/temp_tables.hpp"
+#include "binlogkit/events/temp_tables.hpp"
 
 namespace binlogkit {
 
@@ -214,10 +214,10 @@ class scanner {
   // Relay_Log_File:Relay_Log_Pos) ends a transaction in these files.
   std::optional<source_position> relay_executed_source;
   // The temporary tables open at the executed point (statement-format sessions).
-  std::vector<detail::open_temp_table> executed_temp_tables;
+  std::vector<open_temp_table> executed_temp_tables;
 
  private:
-  detail::temp_table_tracker temps_;
+  temp_table_tracker temps_;
 };
 
 scanner::compact_point scanner::point_after(const triage_input& in, std::uint64_t end) const {
@@ -1198,7 +1198,7 @@ void mark_applied_damage(triage_report& rep) {
 
 // The replica stopped while statement-format sessions held temporary tables: only its SQL
 // thread has them, in memory.
-void note_temp_tables(triage_report& rep, const std::vector<detail::open_temp_table>& open) {
+void note_temp_tables(triage_report& rep, const std::vector<open_temp_table>& open) {
   std::string list;
   for (const auto& t : open) {
     if (!list.empty()) list += ", ";
