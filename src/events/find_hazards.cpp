@@ -17,7 +17,7 @@ std::string_view base_name(std::string_view path) {
 }
 
 std::string failure_text(const std::string& file, const error& e) {
-  return fmt::format("{}: offset {}: {}", file, e.offset, e.message());
+  return fmt::format("{}: {}", file, e.message());
 }
 
 // Where the point is: an input and an offset in it.

@@ -160,7 +160,7 @@ struct hazard_report {
   // needed_by may be needed past here. Empty when the input was read to its end or no
   // further than needed.
   std::string read_on_warning;
-  // Bad input or a point not in the input: "FILE: offset N: what" (hazards is empty).
+  // Bad input or a point not in the input: "FILE: ... offset N ..." (hazards is empty).
   std::string failure;
   [[nodiscard]] bool ok() const noexcept { return failure.empty(); }
 };
