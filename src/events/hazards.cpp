@@ -283,7 +283,7 @@ void hazard_tracker::follow_group_end(const event_view& ev, const transaction_tr
     if (it->h.kind != hazard_kind::non_transactional || it->h.needed_by) continue;
     std::string reason = it->reason;
     if (reason.empty() && s.rolled_back) reason = "ends in ROLLBACK with statements in it (what changed non-transactional tables stayed)";
-    if (reason.empty() && ev.type() == event_type::query) reason = "ends in a COMMIT query rather than an XID (non-transactional tables)";
+    if (reason.empty() && !s.rolled_back && ev.type() == event_type::query) reason = "ends in a COMMIT query rather than an XID (non-transactional tables)";
     if (reason.empty()) {
       followed_.erase(it);
       return;

@@ -52,9 +52,10 @@ std::string summary(const bk::hazard_report& r) {
 }
 
 // QUERY body: | 4 thread | 4 exec | 1 db len | 2 error | 2 vars len | vars | db | NUL | query |
-std::vector<std::uint8_t> query(std::uint32_t thread, std::string_view db, std::string_view sql) {
+std::vector<std::uint8_t> query(std::uint32_t thread, std::string_view db, std::string_view sql,
+                                std::uint16_t error_code = 0) {
   byte_writer w;
-  w.u32(thread).u32(0).u8(db.size()).u16(0).u16(0).cstr(db).str(sql);
+  w.u32(thread).u32(0).u8(db.size()).u16(error_code).u16(0).cstr(db).str(sql);
   return w.data();
 }
 
@@ -68,8 +69,14 @@ std::vector<std::uint8_t> block(std::uint32_t file_id, std::string_view data) {
 // A MySQL 5.1 binlog (no checksums, no GTIDs) of hand-built events.
 struct fixture {
   bk_test::binlog_builder b{bk_test::server::mysql_5_1, false};
-  std::uint64_t q(std::uint32_t thread, std::string_view db, std::string_view sql) {
-    return b.add(bk::event_type::query, bk_test::as_bytes(query(thread, db, sql)));
+  std::uint64_t q(std::uint32_t thread, std::string_view db, std::string_view sql, std::uint16_t error_code = 0) {
+    return b.add(bk::event_type::query, bk_test::as_bytes(query(thread, db, sql, error_code)));
+  }
+  // XID body: | 8 xid |
+  std::uint64_t xid(std::uint64_t id) {
+    byte_writer w;
+    w.u64(id);
+    return b.add(bk::event_type::xid, bk_test::as_bytes(w.data()));
   }
   // A format description of a server that started (`created` != 0) or rotated (0).
   std::uint64_t fde(std::uint32_t created) {
@@ -153,6 +160,50 @@ TEST_SUITE("hazards") {
     CHECK(summary(at(f, "2977")) == "non_transactional . 7 2633 -> 2977");
     CHECK(summary(at(f, "2675")).empty());  // after the GTID only: nothing changed yet
     CHECK(summary(at(f, "3052")).empty());  // after the group: complete
+    // 0-1-33 (flags2 8) at 3468 ends in an Xid at 3700: only its GTID flags say it is not
+    // transactional (it reads the temporary table, open here too).
+    const auto r = at(f, "3700");
+    CHECK(summary(r) == "temporary_table logs.tmp_totals 7 3094 -> 3773; non_transactional . 7 3468 -> 3700");
+    REQUIRE(r.hazards.size() == 2);
+    CHECK(r.hazards[1].advice ==
+          "the point is inside the group that starts at mixed.000002:3468, which changed non-transactional tables (its "
+          "GTID lacks FL_TRANSACTIONAL): resuming here loses the group's transactional changes before the point, "
+          "resuming at its start applies its non-transactional changes twice; check the tables it changed by hand");
+    // 0-1-32 at 3232 ends in a COMMIT query at 3395.
+    CHECK(summary(at(f, "3395")) == "temporary_table logs.tmp_totals 7 3094 -> 3542; non_transactional . 7 3232 -> 3395");
+  }
+
+  TEST_CASE("hazards: groups without GTIDs: the end or an error code decides") {
+    fixture fx;
+    const auto g1 = fx.q(1, "db", "BEGIN");
+    fx.q(1, "db", "INSERT INTO myisam_t VALUES (1)");
+    const auto p1 = fx.end();
+    const auto c1 = fx.q(1, "db", "COMMIT");
+    const auto g2 = fx.q(1, "db", "BEGIN");
+    fx.q(1, "db", "INSERT INTO mixed VALUES (1)");
+    const auto p2 = fx.end();
+    const auto r2 = fx.q(1, "db", "ROLLBACK");
+    fx.q(1, "db", "BEGIN");
+    fx.q(1, "db", "INSERT INTO innodb_t VALUES (1)");
+    const auto p3 = fx.end();
+    fx.xid(7);
+    const auto g4 = fx.q(1, "db", "BEGIN");
+    const auto e4 = fx.q(1, "db", "INSERT INTO t SELECT * FROM u", 1062);
+    const auto p4 = fx.end();
+    const auto x4 = fx.xid(8);
+    const auto l = fx.file();
+    const auto n = [](auto a, auto b) { return "non_transactional . 1 " + std::to_string(a) + " -> " + std::to_string(b); };
+    CHECK(summary(at(l, std::to_string(p1))) == n(g1, c1));
+    const auto rolled = at(l, std::to_string(p2));
+    CHECK(summary(rolled) == n(g2, r2));
+    REQUIRE(rolled.hazards.size() == 1);
+    CHECK(rolled.hazards[0].advice.find("which ends in ROLLBACK with statements in it") != std::string::npos);
+    CHECK(summary(at(l, std::to_string(p3))).empty());
+    const auto r = at(l, std::to_string(p4));
+    CHECK(summary(r) == n(g4, x4));
+    REQUIRE(r.hazards.size() == 1);
+    CHECK(r.hazards[0].advice.find("which holds a statement that ended with error 1062 on the source at fixture.000001:" +
+                                   std::to_string(e4) + ":") != std::string::npos);
   }
 
   TEST_CASE("hazards: temporary table rules on a built log") {
@@ -162,7 +213,8 @@ TEST_SUITE("hazards") {
     fx.q(13, "app", "DROP TEMPORARY TABLE never_created");
     const auto p1 = fx.end();
     fx.q(13, "app", "INSERT INTO scratch VALUES (1)");             // another session: not a use
-    fx.q(12, "other", "INSERT INTO t SELECT 'scratch' FROM dual");  // a string, another db: not a use
+    fx.q(12, "app", "INSERT INTO t VALUES ('scratch', \"scratch\") /* scratch */ -- scratch\n");  // not a use
+    fx.q(12, "other", "INSERT INTO t SELECT scratch FROM dual");  // unqualified in another db: not a use
     const auto use = fx.q(12, "other", "INSERT INTO app.t SELECT a FROM `app`.`scratch`");
     const auto p2 = fx.end();
     fx.q(12, "app", "DROP /*!40005 TEMPORARY */ TABLE IF EXISTS `scratch`");
