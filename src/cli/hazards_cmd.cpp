@@ -87,7 +87,10 @@ int run_hazards(const hazards_args& a) {
     return exit_code::unreadable;
   }
   std::vector<bk::binlog_input> inputs;
-  for (const auto& s : set.sources) inputs.push_back({s.name(), s.data()});
+  for (const auto& s : set.sources) {
+    s.advise_sequential();  // one front-to-back pass
+    inputs.push_back({s.name(), s.data()});
+  }
   const auto report = bk::find_hazards(inputs, *point);
   if (!report.ok()) {
     fmt::print(stderr, "binlogkit hazards: {}\n", report.failure);
