@@ -276,6 +276,19 @@ TEST_SUITE("hazards") {
     CHECK(summary(at(fx.file(), std::to_string(fx.end()))).empty());
   }
 
+  TEST_CASE("hazards: MariaDB XA of mixed.000004 is open from its XA_prepare to its XA COMMIT / ROLLBACK") {
+    // 0-1-37: XA_prepare at 688 (bk-xa-1, ends 731); 0-1-38 at 731: XA COMMIT query at 819.
+    // 0-1-39: XA_prepare at 1275 (bk-xa-2, bqual branch, format 7, ends 1324); 0-1-40 at 1324:
+    // XA ROLLBACK at 1379 (ends 1493).
+    const auto f = testdata("mariadb-10.11/mixed.000004");
+    CHECK(summary(at(f, "688")).empty());
+    CHECK(summary(at(f, "731")) == "xa_prepared .X'626b2d78612d31',X'',1 7 688 -> 819");
+    CHECK(summary(at(f, "819")) == "xa_prepared .X'626b2d78612d31',X'',1 7 688 -> 819");
+    CHECK(summary(at(f, "976")).empty());
+    CHECK(summary(at(f, "1324")) == "xa_prepared .X'626b2d78612d32',X'6272616e6368',7 7 1275 -> 1379");
+    CHECK(summary(at(f, "1493")).empty());
+  }
+
   TEST_CASE("hazards: points not in the input are errors") {
     const auto f = testdata("mariadb-10.11/mixed.000002");
     CHECK(at(f, "3300").failure == "mixed.000002: offset 3300 is not where an event starts");
