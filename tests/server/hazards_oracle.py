@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""The real-server side of hazards_oracle.sh: the workload, the truth table and the
+comparison with `binlogkit hazards`. See hazards_oracle.sh for what is checked and the
+facts about what MariaDB 10.11 writes.
+
+  hazards_oracle.py workload SANDBOX SOURCE_DIR LOAD_FILE LOCAL_FILE
+  hazards_oracle.py check BINLOGKIT SANDBOX SOURCE_DIR TARGET_DIR BINLOG WORK_DIR
+
+workload: runs the interleaved sessions on the source (each statement waits for the one
+before it, whichever connection ran it, so the binlog's order is the script's order).
+check: for every point P of BINLOG (each GTID event, and each Append_block and
+Execute_load_query after a Begin_load_query), the starting state is built on the target
+(`mariadb-binlog --stop-position=P | mariadb`), the rest applied in a new session
+(`mariadb-binlog --start-position=P | mariadb`) and every table's CHECKSUM compared with
+the source's. Prints the table and exits 1 on any point where `binlogkit hazards --at P`
+disagrees with the server.
+"""
+import json
+import os
+import struct
+import subprocess
+import sys
+import time
+
+DATABASES = ("app", "aux")
+
+# Event type codes (MySQL/MariaDB binlog format).
+APPEND_BLOCK = 9
+BEGIN_LOAD_QUERY = 17
+EXECUTE_LOAD_QUERY = 18
+GTID = 162
+BLOCKING_KINDS = ("temporary_table", "load_data")
+
+
+def die(msg):
+    sys.exit("hazards_oracle: " + msg)
+
+
+class Session:
+    """One client connection kept open; run() returns once the statement has finished."""
+
+    def __init__(self, sandbox, directory, name):
+        self.name = name
+        self.count = 0
+        self.proc = subprocess.Popen(
+            [sandbox, "sql", directory, "--batch", "--skip-column-names", "--unbuffered",
+             "--local-infile=1"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.conn_id = self.run("SELECT CONNECTION_ID();")[0]
+
+    def run(self, statement):
+        """Runs one statement; returns its output lines. Any error ends the test."""
+        self.count += 1
+        marker = "sync-%s-%d" % (self.name, self.count)
+        self.proc.stdin.write(statement + "\nSELECT '" + marker + "';\n")
+        self.proc.stdin.flush()
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                err = self.proc.stderr.read()
+                die("session %s failed at: %s\n%s" % (self.name, statement, err))
+            line = line.rstrip("\n")
+            if line == marker:
+                return lines
+            lines.append(line)
+
+    def close(self, waiter):
+        """Disconnects and waits until the server has ended the connection (and written
+        the DROP of its temporary tables)."""
+        self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            die("session %s exited with %d: %s" % (self.name, self.proc.returncode,
+                                                   self.proc.stderr.read()))
+        for _ in range(300):
+            left = waiter.run("SELECT COUNT(*) FROM information_schema.PROCESSLIST "
+                              "WHERE ID = %s;" % self.conn_id)
+            if left == ["0"]:
+                return
+            time.sleep(0.05)
+        die("connection %s of session %s did not end" % (self.conn_id, self.name))
+
+
+def workload(sandbox, source, load_file, local_file):
+    """The interleaved workload (about 45 transactions) in two phases, so that each kind
+    of hazard has points of its own. First, with no temporary table: C's LOAD DATA INFILE
+    (InnoDB) and LOAD DATA LOCAL INFILE (MyISAM) between B's transactions, a rolled-back
+    transaction with MyISAM changes, an XA transaction prepared by C, which disconnects,
+    and committed by D later. Then A and B each create a temporary table t_a (same name,
+    two threads) and use it many transactions later; B drops its t_a, A disconnects with
+    t_a and t_b open."""
+    s = {n: Session(sandbox, source, n) for n in "ABCD"}
+    C, D = s["C"], s["D"]
+    C.run("CREATE DATABASE app; CREATE DATABASE aux;")
+    C.run("CREATE TABLE app.inno (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB;")
+    C.run("CREATE TABLE app.myi (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=MyISAM;")
+    C.run("CREATE TABLE app.li (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB;")
+    C.run("CREATE TABLE app.lm (id INT PRIMARY KEY, v VARCHAR(64)) ENGINE=MyISAM;")
+    C.run("CREATE TABLE aux.notes (id INT PRIMARY KEY, v VARCHAR(40)) ENGINE=InnoDB;")
+    for n in "ABC":
+        s[n].run("USE app;")
+    D.run("USE aux;")
+    without_temp_tables(s, load_file, local_file)
+    with_temp_tables(s)
+    D.close(_Direct(sandbox, source))
+
+
+def without_temp_tables(s, load_file, local_file):
+    B, C, D = s["B"], s["C"], s["D"]
+    B.run("INSERT INTO inno VALUES (1, 'b1');")
+    C.run("LOAD DATA INFILE '%s' INTO TABLE li;" % load_file)
+    B.run("BEGIN; INSERT INTO inno VALUES (2, 'b2'); UPDATE inno SET v = 'b2x' WHERE id = 2; COMMIT;")
+    C.run("LOAD DATA LOCAL INFILE '%s' INTO TABLE lm;" % local_file)
+    B.run("INSERT INTO myi VALUES (1, 'm1');")
+    C.run("BEGIN; INSERT INTO inno VALUES (50, 'rb'); INSERT INTO myi VALUES (50, 'rb'); ROLLBACK;")
+    C.run("XA START 'x1'; INSERT INTO inno VALUES (60, 'xa'); XA END 'x1'; XA PREPARE 'x1';")
+    C.close(D)
+    B.run("INSERT INTO inno VALUES (3, 'b3');")
+    D.run("INSERT INTO notes VALUES (1, 'n1');")
+    D.run("XA COMMIT 'x1';")
+    B.run("INSERT INTO inno VALUES (4, 'b4');")
+
+
+def with_temp_tables(s):
+    A, B, D = s["A"], s["B"], s["D"]
+    A.run("CREATE TEMPORARY TABLE t_a (id INT PRIMARY KEY, v VARCHAR(20));")
+    A.run("INSERT INTO t_a VALUES (1, 'a1'), (2, 'a2');")
+    B.run("INSERT INTO inno VALUES (5, 'b5');")
+    B.run("BEGIN; INSERT INTO inno VALUES (6, 'b6'); UPDATE inno SET v = 'b6x' WHERE id = 6; COMMIT;")
+    B.run("INSERT INTO myi VALUES (2, 'm2');")
+    A.run("INSERT INTO inno SELECT id + 100, v FROM t_a;")
+    B.run("CREATE TEMPORARY TABLE t_a (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=MyISAM;")
+    B.run("INSERT INTO t_a VALUES (7, 'b7');")
+    A.run("INSERT INTO t_a VALUES (3, 'a3');")
+    D.run("INSERT INTO notes VALUES (2, 'n2');")
+    B.run("INSERT INTO inno SELECT id + 200, v FROM t_a;")
+    A.run("UPDATE inno SET v = CONCAT(v, '+') WHERE id IN (SELECT id + 100 FROM t_a);")
+    B.run("INSERT INTO inno VALUES (8, 'b8');")
+    # Unsafe for statement logging (LIMIT): a row event in MIXED, a statement in STATEMENT.
+    A.run("INSERT INTO myi SELECT id + 300, v FROM t_a LIMIT 2;")
+    B.run("DROP TEMPORARY TABLE t_a;")
+    B.run("INSERT INTO aux.notes VALUES (3, 'n3');")
+    A.run("INSERT INTO aux.notes SELECT id + 400, v FROM app.t_a;")
+    A.run("CREATE TEMPORARY TABLE IF NOT EXISTS t_b (id INT);")
+    A.run("INSERT INTO t_b VALUES (1);")
+    B.run("INSERT INTO inno VALUES (9, 'b9');")
+    A.close(D)
+    B.run("INSERT INTO inno VALUES (10, 'b10');")
+    B.close(D)
+    D.run("INSERT INTO notes VALUES (4, 'n4');")
+
+
+class _Direct:
+    """A waiter for the last close: one query per call."""
+
+    def __init__(self, sandbox, directory):
+        self.sandbox, self.directory = sandbox, directory
+
+    def run(self, statement):
+        return query(self.sandbox, self.directory, statement)
+
+
+def query(sandbox, directory, statement):
+    p = subprocess.run([sandbox, "sql", directory, "--batch", "--skip-column-names", "-e",
+                        statement], capture_output=True, text=True)
+    if p.returncode != 0:
+        die("query failed on %s: %s\n%s" % (directory, statement, p.stderr))
+    return p.stdout.splitlines()
+
+
+def points(binlog):
+    """(position, label) for every GTID event, and for every Append_block and
+    Execute_load_query of a LOAD DATA (after its Begin_load_query), from the 19-byte
+    common headers alone."""
+    data = open(binlog, "rb").read()
+    out, off, in_load = [], 4, False
+    while off + 19 <= len(data):
+        ev_type = data[off + 4]
+        length = struct.unpack_from("<I", data, off + 9)[0]
+        if length < 19 or off + length > len(data):
+            die("bad event length %d at %s:%d" % (length, binlog, off))
+        if ev_type == GTID:
+            out.append((off, "gtid"))
+        elif ev_type == BEGIN_LOAD_QUERY:
+            in_load = True
+        elif ev_type == APPEND_BLOCK and in_load:
+            out.append((off, "append_block"))
+        elif ev_type == EXECUTE_LOAD_QUERY and in_load:
+            out.append((off, "execute_load"))
+            in_load = False
+        off += length
+    if off != len(data):
+        die("%s: %d trailing bytes at %d" % (binlog, len(data) - off, off))
+    return out
+
+
+def short(text):
+    """A tool's messages on one line: the ERROR and WARNING lines once each (else all)."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    keep = [l for l in lines if l.startswith(("ERROR", "WARNING"))] or lines
+    return " | ".join(dict.fromkeys(keep))
+
+
+class Target:
+    def __init__(self, sandbox, directory, binlog, load_dir, tables):
+        self.sandbox, self.directory, self.binlog = sandbox, directory, binlog
+        self.load_dir, self.tables = load_dir, tables
+
+    def reset(self):
+        """The target back to an empty state: no prepared XA, no workload databases."""
+        for line in query(self.sandbox, self.directory, "XA RECOVER;"):
+            fields = line.split("\t")
+            query(self.sandbox, self.directory, "XA ROLLBACK '%s';" % fields[3])
+        query(self.sandbox, self.directory,
+              " ".join("DROP DATABASE IF EXISTS %s;" % d for d in DATABASES))
+
+    def pipe(self, position_option):
+        """mariadb-binlog OPTION FILE | mariadb in a new session; returns the errors."""
+        dump = subprocess.Popen(["mariadb-binlog", "--no-defaults", position_option,
+                                 "--local-load=" + self.load_dir, self.binlog],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        apply = subprocess.run([self.sandbox, "sql", self.directory, "--local-infile=1",
+                                "--batch"], stdin=dump.stdout, capture_output=True, text=True)
+        dump.stdout.close()
+        dump_err = dump.stderr.read().decode(errors="replace")
+        errors = []
+        if dump.wait() != 0 or dump_err.strip():
+            errors.append("mariadb-binlog: " + short(dump_err))
+        if apply.returncode != 0 or apply.stderr.strip():
+            errors.append(short(apply.stderr))
+        return errors
+
+    def checksums(self):
+        listed = query(self.sandbox, self.directory,
+                       "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM "
+                       "information_schema.TABLES WHERE TABLE_SCHEMA IN (%s) ORDER BY 1;"
+                       % ", ".join("'%s'" % d for d in DATABASES))
+        if listed != self.tables:
+            return ["tables " + ",".join(listed)]
+        return query(self.sandbox, self.directory,
+                     "CHECKSUM TABLE %s EXTENDED;" % ", ".join(self.tables))
+
+    def verdict(self, position, expected):
+        """(ok, reason) for a split of the binlog at position."""
+        self.reset()
+        errors = self.pipe("--stop-position=%d" % position)
+        errors += self.pipe("--start-position=%d" % position)
+        if errors:
+            return False, "; ".join(errors)
+        got = self.checksums()
+        if got != expected:
+            diff = [g for g in got if g not in expected]
+            return False, "checksum differs: " + "; ".join(diff)[:200]
+        return True, ""
+
+
+def our_hazards(binlogkit, binlog, position):
+    """(kinds, exit code) from `binlogkit hazards BINLOG --at POS --json`."""
+    p = subprocess.run([binlogkit, "hazards", binlog, "--at", str(position), "--json"],
+                       capture_output=True, text=True)
+    if p.returncode not in (0, 1):
+        return None, "exit %d: %s" % (p.returncode, p.stderr.strip()[:200])
+    try:
+        doc = json.loads(p.stdout)
+        kinds = sorted({h["kind"] for h in doc["hazards"]})
+    except (ValueError, KeyError, TypeError) as e:
+        return None, "bad --json output (%s): %s" % (e, p.stdout[:200])
+    if (p.returncode == 1) != bool(kinds):
+        return None, "exit %d with %d hazards" % (p.returncode, len(kinds))
+    return kinds, ""
+
+
+def compare(ok, reason, kinds, label):
+    """The mismatch at one point, or "" when binlogkit agrees with the server."""
+    blocking = [k for k in kinds if k in BLOCKING_KINDS]
+    if ok and blocking:
+        return "reports %s, the server resumes here cleanly" % ",".join(blocking)
+    if not ok and not blocking:
+        return "reports no temporary_table/load_data hazard, the server fails here"
+    if not ok and "XA" in reason and "xa_prepared" not in kinds:
+        return "an XA error and no xa_prepared hazard"
+    if ok and label == "gtid" and "non_transactional" in kinds:
+        return "non_transactional between two groups, the server resumes here cleanly"
+    return ""
+
+
+def check(binlogkit, sandbox, source, target_dir, binlog, work):
+    tables = query(sandbox, source,
+                   "SELECT CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) FROM information_schema.TABLES "
+                   "WHERE TABLE_SCHEMA IN (%s) ORDER BY 1;" % ", ".join("'%s'" % d for d in DATABASES))
+    if not tables:
+        die("no tables on the source")
+    expected = query(sandbox, source, "CHECKSUM TABLE %s EXTENDED;" % ", ".join(tables))
+    load_dir = os.path.join(work, "load")
+    os.makedirs(load_dir, exist_ok=True)
+    target = Target(sandbox, target_dir, binlog, load_dir, tables)
+    probe = subprocess.run([binlogkit, "hazards"], capture_output=True, text=True)
+    have_cmd = "unknown command" not in probe.stderr
+    if not have_cmd:
+        print("hazards_oracle: this binlogkit has no `hazards` command; truth table only")
+    pts = points(binlog)
+    print("%-8s %-13s %-8s %-24s %s" % ("P", "point", "server", "ours", "server error"))
+    mismatches, failing = [], 0
+    for position, label in pts:
+        ok, reason = target.verdict(position, expected)
+        failing += not ok
+        kinds, ours_err = (our_hazards(binlogkit, binlog, position) if have_cmd else ([], ""))
+        if kinds is None:
+            mismatch = ours_err
+            kinds = []
+        else:
+            mismatch = compare(ok, reason, kinds, label) if have_cmd else ""
+        print("%-8d %-13s %-8s %-24s %s" % (position, label, "ok" if ok else "FAILS",
+                                           ",".join(kinds) or "-", reason))
+        if mismatch:
+            mismatches.append("%d (%s): %s" % (position, label, mismatch))
+    print("hazards_oracle: %d points, %d fail on the server" % (len(pts), failing))
+    if failing == 0 or failing == len(pts):
+        die("the truth table is degenerate (%d of %d points fail)" % (failing, len(pts)))
+    if mismatches:
+        print("hazards_oracle: binlogkit disagrees with the server at:")
+        for m in mismatches:
+            print("  " + m)
+        sys.exit(1)
+    if not have_cmd:
+        die("no comparison made: the `hazards` command is missing")
+
+
+def main():
+    if len(sys.argv) == 6 and sys.argv[1] == "workload":
+        workload(*sys.argv[2:6])
+    elif len(sys.argv) == 8 and sys.argv[1] == "check":
+        check(*sys.argv[2:8])
+    else:
+        die("usage: see the header of this file")
+
+
+if __name__ == "__main__":
+    main()
