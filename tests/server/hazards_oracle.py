@@ -16,6 +16,7 @@ the source's. Prints the table and exits 1 on any point where `binlogkit hazards
 disagrees with the server.
 """
 import json
+import re
 import os
 import struct
 import subprocess
@@ -168,30 +169,64 @@ def query(sandbox, directory, statement):
     return p.stdout.splitlines()
 
 
+class Point:
+    """A point of the binlog and what the server and binlogkit say about it."""
+
+    def __init__(self, pos, label, execute_pos=None):
+        self.pos, self.label, self.execute_pos = pos, label, execute_pos
+        self.ok, self.reason, self.missing = True, "", None
+        self.hazards, self.kinds = [], []
+
+
 def points(binlog):
-    """(position, label) for every GTID event, and for every Append_block and
-    Execute_load_query of a LOAD DATA (after its Begin_load_query), from the 19-byte
-    common headers alone."""
+    """Every GTID event, and every Append_block and Execute_load_query of a LOAD DATA
+    (after its Begin_load_query, with the Execute_load_query's position), from the
+    19-byte common headers alone."""
     data = open(binlog, "rb").read()
-    out, off, in_load = [], 4, False
+    out, off, load = [], 4, None
     while off + 19 <= len(data):
         ev_type = data[off + 4]
         length = struct.unpack_from("<I", data, off + 9)[0]
         if length < 19 or off + length > len(data):
             die("bad event length %d at %s:%d" % (length, binlog, off))
         if ev_type == GTID:
-            out.append((off, "gtid"))
+            out.append(Point(off, "gtid"))
         elif ev_type == BEGIN_LOAD_QUERY:
-            in_load = True
-        elif ev_type == APPEND_BLOCK and in_load:
-            out.append((off, "append_block"))
-        elif ev_type == EXECUTE_LOAD_QUERY and in_load:
-            out.append((off, "execute_load"))
-            in_load = False
+            load = []
+        elif ev_type == APPEND_BLOCK and load is not None:
+            load.append(Point(off, "append_block"))
+        elif ev_type == EXECUTE_LOAD_QUERY and load is not None:
+            load.append(Point(off, "execute_load"))
+            for p in load:
+                p.execute_pos = off
+            out += load
+            load = None
         off += length
     if off != len(data):
         die("%s: %d trailing bytes at %d" % (binlog, len(data) - off, off))
     return out
+
+
+MISSING_TABLE = re.compile(r"^ERROR (1146|1051) \(42S02\) at line (\d+): "
+                           r"(?:Table|Unknown table) '([^.']+)\.([^']+)'", re.MULTILINE)
+
+
+def missing_table(error_text, script):
+    """For a replay that stopped on a missing table (1146, or 1051 from a DROP): the
+    table, and from the script mariadb-binlog printed, the position of the event that
+    needed it (the last "# at" before the failing line) and the pseudo_thread_id it ran
+    under. None for other errors."""
+    m = MISSING_TABLE.search(error_text)
+    if not m:
+        return None
+    line_no = int(m.group(2))
+    pos = thread = None
+    for line in script.splitlines()[:line_no]:
+        if line.startswith("# at "):
+            pos = int(line[5:])
+        elif line.startswith("SET @@session.pseudo_thread_id="):
+            thread = int(re.match(r"SET @@session.pseudo_thread_id=(\d+)", line).group(1))
+    return {"schema": m.group(3), "table": m.group(4), "pos": pos, "thread": thread}
 
 
 def short(text):
@@ -215,20 +250,22 @@ class Target:
               " ".join("DROP DATABASE IF EXISTS %s;" % d for d in DATABASES))
 
     def pipe(self, position_option):
-        """mariadb-binlog OPTION FILE | mariadb in a new session; returns the errors."""
-        dump = subprocess.Popen(["mariadb-binlog", "--no-defaults", position_option,
-                                 "--local-load=" + self.load_dir, self.binlog],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        apply = subprocess.run([self.sandbox, "sql", self.directory, "--local-infile=1",
-                                "--batch"], stdin=dump.stdout, capture_output=True, text=True)
-        dump.stdout.close()
-        dump_err = dump.stderr.read().decode(errors="replace")
+        """mariadb-binlog OPTION FILE | mariadb in a new session; returns (the errors,
+        the SQL script mariadb-binlog printed, what mariadb said on stderr)."""
+        dump = subprocess.run(["mariadb-binlog", "--no-defaults", position_option,
+                               "--local-load=" + self.load_dir, self.binlog],
+                              capture_output=True, text=True, errors="surrogateescape")
         errors = []
-        if dump.wait() != 0 or dump_err.strip():
-            errors.append("mariadb-binlog: " + short(dump_err))
+        if dump.returncode != 0 or dump.stderr.strip():
+            errors.append("mariadb-binlog: " + short(dump.stderr))
+        if not dump.stdout.strip():
+            errors.append("mariadb-binlog printed nothing")
+        apply = subprocess.run([self.sandbox, "sql", self.directory, "--local-infile=1",
+                                "--batch"], input=dump.stdout, capture_output=True, text=True,
+                               errors="surrogateescape")
         if apply.returncode != 0 or apply.stderr.strip():
             errors.append(short(apply.stderr))
-        return errors
+        return errors, dump.stdout, apply.stderr
 
     def checksums(self):
         listed = query(self.sandbox, self.directory,
@@ -240,48 +277,79 @@ class Target:
         return query(self.sandbox, self.directory,
                      "CHECKSUM TABLE %s EXTENDED;" % ", ".join(self.tables))
 
-    def verdict(self, position, expected):
-        """(ok, reason) for a split of the binlog at position."""
+    def judge(self, point, expected):
+        """Sets point.ok, point.reason and point.missing for a split at point.pos."""
         self.reset()
-        errors = self.pipe("--stop-position=%d" % position)
-        errors += self.pipe("--start-position=%d" % position)
+        errors, _, _ = self.pipe("--stop-position=%d" % point.pos)
+        rest_errors, script, apply_err = self.pipe("--start-position=%d" % point.pos)
+        errors += rest_errors
         if errors:
-            return False, "; ".join(errors)
+            point.ok, point.reason = False, "; ".join(errors)
+            point.missing = missing_table(apply_err, script)
+            return
         got = self.checksums()
         if got != expected:
             diff = [g for g in got if g not in expected]
-            return False, "checksum differs: " + "; ".join(diff)[:200]
-        return True, ""
+            point.ok, point.reason = False, "checksum differs: " + "; ".join(diff)[:200]
 
 
-def our_hazards(binlogkit, binlog, position):
-    """(kinds, exit code) from `binlogkit hazards BINLOG --at POS --json`."""
-    p = subprocess.run([binlogkit, "hazards", binlog, "--at", str(position), "--json"],
+def our_hazards(binlogkit, binlog, point):
+    """Sets point.hazards and point.kinds from `binlogkit hazards BINLOG --at POS
+    --json`; returns a mismatch text if the command failed or its answer is malformed."""
+    p = subprocess.run([binlogkit, "hazards", binlog, "--at", str(point.pos), "--json"],
                        capture_output=True, text=True)
     if p.returncode not in (0, 1):
-        return None, "exit %d: %s" % (p.returncode, p.stderr.strip()[:200])
+        return "exit %d: %s" % (p.returncode, p.stderr.strip()[:200])
     try:
-        doc = json.loads(p.stdout)
-        kinds = sorted({h["kind"] for h in doc["hazards"]})
+        point.hazards = json.loads(p.stdout)["hazards"]
+        point.kinds = sorted({h["kind"] for h in point.hazards})
     except (ValueError, KeyError, TypeError) as e:
-        return None, "bad --json output (%s): %s" % (e, p.stdout[:200])
-    if (p.returncode == 1) != bool(kinds):
-        return None, "exit %d with %d hazards" % (p.returncode, len(kinds))
-    return kinds, ""
-
-
-def compare(ok, reason, kinds, label):
-    """The mismatch at one point, or "" when binlogkit agrees with the server."""
-    blocking = [k for k in kinds if k in BLOCKING_KINDS]
-    if ok and blocking:
-        return "reports %s, the server resumes here cleanly" % ",".join(blocking)
-    if not ok and not blocking:
-        return "reports no temporary_table/load_data hazard, the server fails here"
-    if not ok and "XA" in reason and "xa_prepared" not in kinds:
-        return "an XA error and no xa_prepared hazard"
-    if ok and label == "gtid" and "non_transactional" in kinds:
-        return "non_transactional between two groups, the server resumes here cleanly"
+        return "bad --json output (%s): %s" % (e, p.stdout[:200])
+    if (p.returncode == 1) != bool(point.hazards):
+        return "exit %d with %d hazards" % (p.returncode, len(point.hazards))
     return ""
+
+
+def needed_at(hazard):
+    needed = hazard.get("needed_by")
+    return needed.get("pos") if isinstance(needed, dict) else None
+
+
+def compare_details(point):
+    """Where the server names what was missing: the hazard for it must name the same
+    table, thread and first event needing it (temporary tables), or the same
+    Execute_load_query (LOAD DATA)."""
+    if point.missing:
+        m = point.missing
+        same = [h for h in point.hazards if h.get("kind") == "temporary_table"
+                and h.get("schema") == m["schema"] and h.get("table") == m["table"]]
+        if not same:
+            return "no temporary_table hazard for %s.%s, which the server lacks" % (
+                m["schema"], m["table"])
+        if not any(h.get("pseudo_thread_id") == m["thread"] and needed_at(h) == m["pos"]
+                   for h in same):
+            return "%s.%s: the server needs it at %s (pseudo_thread_id %s), ours say %s" % (
+                m["schema"], m["table"], m["pos"], m["thread"],
+                [(h.get("pseudo_thread_id"), needed_at(h)) for h in same])
+    if point.execute_pos is not None and not any(
+            h.get("kind") == "load_data" and needed_at(h) == point.execute_pos
+            for h in point.hazards):
+        return "no load_data hazard needed by the Execute_load_query at %d" % point.execute_pos
+    return ""
+
+
+def compare(point):
+    """The mismatch at one point, or "" when binlogkit agrees with the server."""
+    blocking = [k for k in point.kinds if k in BLOCKING_KINDS]
+    if point.ok and blocking:
+        return "reports %s, the server resumes here cleanly" % ",".join(blocking)
+    if not point.ok and not blocking:
+        return "reports no temporary_table/load_data hazard, the server fails here"
+    if not point.ok and "XA" in point.reason and "xa_prepared" not in point.kinds:
+        return "an XA error and no xa_prepared hazard"
+    if point.ok and point.label == "gtid" and "non_transactional" in point.kinds:
+        return "non_transactional between two groups, the server resumes here cleanly"
+    return "" if point.ok else compare_details(point)
 
 
 def check(binlogkit, sandbox, source, target_dir, binlog, work):
@@ -299,27 +367,18 @@ def check(binlogkit, sandbox, source, target_dir, binlog, work):
     if not have_cmd:
         print("hazards_oracle: this binlogkit has no `hazards` command; truth table only")
     pts = points(binlog)
-    print("%-8s %-13s %-8s %-24s %s" % ("P", "point", "server", "ours", "server error"))
-    mismatches, failing, reasons = [], 0, []
-    for position, label in pts:
-        ok, reason = target.verdict(position, expected)
-        failing += not ok
-        reasons.append(reason)
-        kinds, ours_err = (our_hazards(binlogkit, binlog, position) if have_cmd else ([], ""))
-        if kinds is None:
-            mismatch = ours_err
-            kinds = []
-        else:
-            mismatch = compare(ok, reason, kinds, label) if have_cmd else ""
-        print("%-8d %-13s %-8s %-24s %s" % (position, label, "ok" if ok else "FAILS",
-                                           ",".join(kinds) or "-", reason))
+    print("%-8s %-13s %-8s %-30s %s" % ("P", "point", "server", "ours", "server error"))
+    mismatches = []
+    for point in pts:
+        target.judge(point, expected)
+        mismatch = (our_hazards(binlogkit, binlog, point) or compare(point)) if have_cmd else ""
+        print("%-8d %-13s %-8s %-30s %s%s" % (point.pos, point.label,
+                                             "ok" if point.ok else "FAILS",
+                                             ",".join(point.kinds) or "-", point.reason,
+                                             needs(point)))
         if mismatch:
-            mismatches.append("%d (%s): %s" % (position, label, mismatch))
-    print("hazards_oracle: %d points, %d fail on the server" % (len(pts), failing))
-    if failing == 0 or failing == len(pts):
-        die("the truth table is degenerate (%d of %d points fail)" % (failing, len(pts)))
-    if not any("ERROR 1146" in r for r in reasons):
-        die("no point fails for want of a temporary table (1146): the workload changed")
+            mismatches.append("%d (%s): %s" % (point.pos, point.label, mismatch))
+    sanity(pts)
     if mismatches:
         print("hazards_oracle: binlogkit disagrees with the server at:")
         for m in mismatches:
@@ -327,6 +386,30 @@ def check(binlogkit, sandbox, source, target_dir, binlog, work):
         sys.exit(1)
     if not have_cmd:
         die("no comparison made: the `hazards` command is missing")
+
+
+def needs(point):
+    """What the failing replay lacked, as the table shows it."""
+    m = point.missing
+    if m:
+        return " [%s.%s needed at %s by pseudo_thread_id %s]" % (
+            m["schema"], m["table"], m["pos"], m["thread"])
+    if not point.ok and point.execute_pos is not None:
+        return " [LOAD DATA needed at %d]" % point.execute_pos
+    return ""
+
+
+def sanity(pts):
+    """The truth table must have both verdicts and the failures the workload is made of."""
+    failing = sum(not p.ok for p in pts)
+    print("hazards_oracle: %d points, %d fail on the server" % (len(pts), failing))
+    sys.stdout.flush()
+    if failing == 0 or failing == len(pts):
+        die("the truth table is degenerate (%d of %d points fail)" % (failing, len(pts)))
+    located = [p for p in pts if p.missing and p.missing["pos"] and p.missing["thread"]]
+    if not located:
+        die("no point fails for want of a temporary table located in the script: "
+            "the workload or mariadb-binlog's output changed")
 
 
 def main():

@@ -23,7 +23,12 @@
 #    either reports an error or a table's CHECKSUM TABLE ... EXTENDED differs from the
 #    source's.
 # 3. `binlogkit hazards FILE --at P --json` at each P: a temporary_table or load_data
-#    hazard exactly where P fails. Also a mismatch: an XA error at P without an
+#    hazard exactly where P fails. Where the replay stopped on a missing table (1146, or
+#    1051 from a DROP TEMPORARY TABLE), a temporary_table hazard must name that
+#    schema.table with the pseudo_thread_id and needed_by.pos of the failing statement
+#    (the last "# at" and "SET @@session.pseudo_thread_id" before the error's line in
+#    mariadb-binlog's script); at a point inside a LOAD DATA, a load_data hazard needed
+#    by its Execute_load_query. Also a mismatch: an XA error at P without an
 #    xa_prepared hazard, non_transactional at a GTID boundary where the server resumes
 #    cleanly (there is no group to split). Other xa_prepared / non_transactional reports
 #    are shown in the table as information.
