@@ -31,6 +31,7 @@ BEGIN_LOAD_QUERY = 17
 EXECUTE_LOAD_QUERY = 18
 GTID = 162
 BLOCKING_KINDS = ("temporary_table", "load_data")
+SKIPPED = 77  # the truth table made, nothing to compare it with
 
 
 def die(msg):
@@ -369,6 +370,7 @@ def check(binlogkit, sandbox, source, target_dir, binlog, work):
     pts = points(binlog)
     print("%-8s %-13s %-8s %-30s %s" % ("P", "point", "server", "ours", "server error"))
     mismatches = []
+    started = time.monotonic()
     for point in pts:
         target.judge(point, expected)
         mismatch = (our_hazards(binlogkit, binlog, point) or compare(point)) if have_cmd else ""
@@ -378,6 +380,7 @@ def check(binlogkit, sandbox, source, target_dir, binlog, work):
                                              needs(point)))
         if mismatch:
             mismatches.append("%d (%s): %s" % (point.pos, point.label, mismatch))
+    print("hazards_oracle: %d points judged in %.1f s" % (len(pts), time.monotonic() - started))
     sanity(pts)
     if mismatches:
         print("hazards_oracle: binlogkit disagrees with the server at:")
@@ -385,7 +388,8 @@ def check(binlogkit, sandbox, source, target_dir, binlog, work):
             print("  " + m)
         sys.exit(1)
     if not have_cmd:
-        die("no comparison made: the `hazards` command is missing")
+        print("hazards_oracle: no comparison made: this binlogkit has no `hazards` command")
+        sys.exit(SKIPPED)
 
 
 def needs(point):
