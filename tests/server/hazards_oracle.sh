@@ -17,25 +17,30 @@
 #    INFILE into MyISAM; MyISAM changes in a rolled-back transaction; XA PREPARE by C,
 #    which disconnects, and XA COMMIT by D later; B drops its t_a, A disconnects.
 # 2. The truth, per point P (each GTID event; each Append_block and Execute_load_query
-#    after a Begin_load_query): a second sandbox (binlog off) emptied (prepared XA rolled
-#    back, workload databases dropped), `mariadb-binlog --stop-position=P FILE | mariadb`,
-#    then in a new session `mariadb-binlog --start-position=P FILE | mariadb`. P fails if
-#    either reports an error or a table's CHECKSUM TABLE ... EXTENDED differs from the
-#    source's.
+#    after a Begin_load_query; each Query or Xid event but the first inside a group whose
+#    GTID has neither FL_TRANSACTIONAL nor FL_STANDALONE): a second sandbox (binlog off)
+#    emptied (prepared XA rolled back, workload databases dropped), `mariadb-binlog
+#    --stop-position=P FILE | mariadb`, then in a new session `mariadb-binlog
+#    --start-position=P FILE | mariadb`. P fails if either reports an error or a table's
+#    CHECKSUM TABLE ... EXTENDED differs from the source's.
 # 3. `binlogkit hazards FILE --at P --json` at each P: a temporary_table or load_data
 #    hazard exactly where P fails. Where the replay stopped on a missing table (1146, or
 #    1051 from a DROP TEMPORARY TABLE), a temporary_table hazard must name that
 #    schema.table with the pseudo_thread_id and needed_by.pos of the failing statement
 #    (the last "# at" and "SET @@session.pseudo_thread_id" before the error's line in
 #    mariadb-binlog's script); at a point inside a LOAD DATA, a load_data hazard needed
-#    by its Execute_load_query. Also a mismatch: an XA error at P without an
-#    xa_prepared hazard, non_transactional at a GTID boundary where the server resumes
-#    cleanly (there is no group to split). Other xa_prepared / non_transactional reports
-#    are shown in the table as information.
+#    by its Execute_load_query. Inside a group (in_group) a failure with no missing
+#    table is also explained by a non_transactional hazard: the split loses or keeps
+#    what the group's first part did (an InnoDB insert that read a temporary table has
+#    a GTID without FL_TRANSACTIONAL, and a split before its Xid loses the insert).
+#    Also a mismatch: an XA error at P without an xa_prepared hazard, non_transactional
+#    at a GTID boundary where the server resumes cleanly (there is no group to split).
+#    Other xa_prepared / non_transactional reports are shown in the table as
+#    information.
 # Prints the table (P, point kind, server verdict, our kinds, the server's error) and
 # fails listing the points where binlogkit disagrees. A binlogkit without the hazards
-# command gets the truth tables and exit 77 (ctest: skipped). The servers are always stopped and
-# the work directory removed (KEEP_WORK=1 keeps it).
+# command gets the truth tables and exit 77 (ctest: skipped). The servers are always
+# stopped and the work directory removed (KEEP_WORK=1 keeps it).
 #
 # What MariaDB 10.11.19 writes (seen in this workload's binlogs with `binlogkit dump`;
 # flags2 of the GTID event: 1 FL_STANDALONE, 4 FL_TRANSACTIONAL, 8 FL_ALLOW_PARALLEL,
