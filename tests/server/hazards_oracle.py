@@ -13,7 +13,7 @@ Execute_load_query after a Begin_load_query), the starting state is built on the
 (`mariadb-binlog --stop-position=P | mariadb`), the rest applied in a new session
 (`mariadb-binlog --start-position=P | mariadb`) and every table's CHECKSUM compared with
 the source's. Prints the table and exits 1 on any point where `binlogkit hazards --at P`
-disagrees with the server, 77 (skipped) when BINLOGKIT has no hazards command.
+disagrees with the server, 77 when BINLOGKIT has no hazards command (the script fails then).
 """
 import json
 import os
