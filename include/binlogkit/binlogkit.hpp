@@ -20,6 +20,7 @@
 #include "binlogkit/core/result.hpp"
 #include "binlogkit/core/source.hpp"
 #include "binlogkit/core/sql_quote.hpp"
+#include "binlogkit/core/text.hpp"
 
 // events
 #include "binlogkit/events/compression.hpp"
@@ -27,8 +28,10 @@
 #include "binlogkit/events/events.hpp"
 #include "binlogkit/events/format_description.hpp"
 #include "binlogkit/events/gtid_set.hpp"
+#include "binlogkit/events/hazards.hpp"
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/events/reader.hpp"
+#include "binlogkit/events/temp_tables.hpp"
 #include "binlogkit/events/transaction.hpp"
 
 // rows

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   app.footer(exit_overview);
   auto run_inspect = cli::add_inspect_commands(app, password);
   auto run_replay = cli::add_replay_commands(app, password);
+  auto run_hazards = cli::add_hazards_command(app);
   app.set_help_flag("-h,--help", "Print this help and exit");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
@@ -72,5 +73,6 @@ int main(int argc, char** argv) {
   }
   if (auto rc = run_inspect()) return *rc;
   if (auto rc = run_replay()) return *rc;
+  if (auto rc = run_hazards()) return *rc;
   return cli::exit_code::usage;
 }

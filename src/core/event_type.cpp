@@ -95,6 +95,11 @@ rows_kind rows_kind_of(event_type t) noexcept {
 
 bool is_rows_event(event_type t) noexcept { return rows_kind_of(t) != rows_kind::none; }
 
+bool is_gtid_event(event_type t) noexcept {
+  return t == event_type::gtid || t == event_type::anonymous_gtid || t == event_type::gtid_tagged ||
+         t == event_type::mariadb_gtid;
+}
+
 bool is_mariadb_compressed(event_type t) noexcept {
   auto c = static_cast<unsigned>(t);
   return c >= 165 && c <= 171;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <iterator>
 
+#include "binlogkit/core/text.hpp"
+
 namespace binlogkit {
 
 namespace {
@@ -29,19 +31,11 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
-bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && blank(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   for (;;) {
     auto p = s.find(sep);
-    out.push_back(trim(s.substr(0, p)));
+    out.push_back(trim_blanks(s.substr(0, p)));
     if (p == std::string_view::npos) break;
     s.remove_prefix(p + 1);
   }

@@ -6,19 +6,13 @@
 #include <string>
 
 #include "binlogkit/core/event_type.hpp"
+#include "binlogkit/core/text.hpp"
 
 namespace binlogkit {
 
 namespace {
 
 constexpr int no_type = -1;
-
-std::string_view trim_blanks(std::string_view s) {
-  constexpr std::string_view blanks = " \t\n\r";
-  const auto b = s.find_first_not_of(blanks);
-  if (b == std::string_view::npos) return {};
-  return s.substr(b, s.find_last_not_of(blanks) - b + 1);
-}
 
 }  // namespace
 

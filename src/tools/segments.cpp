@@ -51,10 +51,7 @@ std::optional<std::uint64_t> find_transaction_start(bytes data, std::uint64_t fr
   std::uint64_t p = *at;
   while (p < to && plausible_event(data, p, format)) {
     const auto type = static_cast<event_type>(format.canonical_type(data[p + 4]));
-    if (type == event_type::gtid || type == event_type::anonymous_gtid || type == event_type::gtid_tagged ||
-        type == event_type::mariadb_gtid) {
-      return p;
-    }
+    if (is_gtid_event(type)) return p;
     p += le32(data.data() + p + 9);
   }
   return std::nullopt;

@@ -53,11 +53,6 @@ bool ends_transaction(event_type t, const any_event& d) {
          k == statement_kind::xa_rollback;
 }
 
-bool is_gtid_event(event_type t) {
-  return t == event_type::gtid || t == event_type::anonymous_gtid || t == event_type::gtid_tagged ||
-         t == event_type::mariadb_gtid;
-}
-
 // Whether the event at [offset, end) of `file` holds bytes of a damage range: a bad
 // checksum, or damage found by the event structure (files without checksums).
 bool in_damage(const std::vector<damage_range>& damage, const std::string& file, std::uint64_t offset,

@@ -83,6 +83,9 @@ enum class event_type : std::uint8_t {
 // Row events of every generation (pre-GA, v1, v2, partial JSON, MariaDB compressed).
 [[nodiscard]] bool is_rows_event(event_type t) noexcept;
 [[nodiscard]] bool is_mariadb_compressed(event_type t) noexcept;
+// The events that open a transaction with its GTID: MySQL's GTID, anonymous GTID and
+// tagged GTID, MariaDB's GTID.
+[[nodiscard]] bool is_gtid_event(event_type t) noexcept;
 
 enum class rows_kind : std::uint8_t { none, write, update, erase };
 [[nodiscard]] rows_kind rows_kind_of(event_type t) noexcept;

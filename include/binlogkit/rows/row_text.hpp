@@ -34,6 +34,10 @@ void append_one_line(std::string& out, std::string_view text, bool escape_backsl
 // Appends the ### lines of every row of `rows` (decoded from `ev`, with the table map's
 // `schema`). `inflated` holds the row bytes of a MariaDB *_COMPRESSED event (empty
 // otherwise). On error what was rendered stays appended and the error says where.
+// String values are quoted as mysqlbinlog -v quotes them (bytes below 0x20 as \xNN); bytes
+// from 0x80 up stay as they are, UTF-8 C1 controls (C2 80..C2 9F) included, so that the
+// lines match mariadb-binlog's byte for byte (binary values hold such bytes: a PNG in a
+// BLOB). A report meant for a terminal escapes C1 controls on top of these lines itself.
 [[nodiscard]] result<void> append_rows_verbose(std::string& out, const event_view& ev,
                                                const rows_event& rows, const table_schema& schema,
                                                bytes inflated, text_style style, bool with_types);
