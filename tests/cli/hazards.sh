@@ -58,6 +58,14 @@ has err "no transaction of the GTID set 0-1-999 is in the input"
 printf 'not a binlog at all' >"$work/text"
 run 2 "$bin" hazards "$work/text" --at 4
 has err "not a binlog"
+# A byte flipped before the point (inside mixed.000001's event at 1074): the
+# checksum mismatch is named, with the file and offset; none is given as an answer.
+cp "$td/mixed.000001" "$work/flipped.000001"
+printf '\x55' | dd of="$work/flipped.000001" bs=1 seek=2000 conv=notrunc status=none
+size=$(stat -c %s "$work/flipped.000001")
+run 2 "$bin" hazards "$work/flipped.000001" --at "$size"
+has err "flipped.000001: checksum_mismatch at offset 1074 (Query event, type 2)"
+lacks out "hazard"
 run 2 "$bin" hazards "$m" --at nowhere
 has err "--at nowhere: a point is FILE:POS, POS, or a GTID set"
 run 2 "$bin" hazards "$td/mixed.index" --at 3232
