@@ -89,7 +89,10 @@ result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
     // reconnected; the transaction is sent again whole.
     if (txn_.abandon()) group_.open = false;
     if (fd->format != nullptr && fd->format->create_timestamp() != 0) {
-      temps_.close_all();  // the source restarted: its sessions ended
+      // The source restarted: its sessions ended. A source sending from the middle of a
+      // binlog (a replica reconnecting) zeroes `created` in the format description it
+      // sends, so that the replica keeps its temporary tables: only a real start counts.
+      temps_.close_all();
       std::erase_if(followed_, [](const tracked& x) {
         return x.h.kind == hazard_kind::temporary_table && !x.h.needed_by;
       });
