@@ -134,7 +134,7 @@ class scan {
     for (;;) {
       const auto st = reader.read(ev);
       if (st == read_status::error) {
-        if (point_file && !marked_ && reader.position() == at_.pos) mark(i);
+        if (point_file && !marked_ && reader.last_error().offset == at_.pos) mark(i);
         fail_or_warn(i, failure_text(inputs_[i].name, reader.last_error()));
         return;
       }

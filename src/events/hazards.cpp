@@ -87,9 +87,12 @@ result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
   if (const auto* fd = std::get_if<format_description_event>(&d)) {
     // A format description inside a transaction: a relay log after the receiver
     // reconnected; the transaction is sent again whole.
-    if (txn_.abandon()) group_ = {};
+    if (txn_.abandon()) group_.open = false;
     if (fd->format != nullptr && fd->format->create_timestamp() != 0) {
-      temps_.close_all();  // the source restarted: its sessions ended
+      // The source restarted: its sessions ended. A source sending from the middle of a
+      // binlog (a replica reconnecting) zeroes `created` in the format description it
+      // sends, so that the replica keeps its temporary tables: only a real start counts.
+      temps_.close_all();
       std::erase_if(followed_, [](const tracked& x) {
         return x.h.kind == hazard_kind::temporary_table && !x.h.needed_by;
       });
@@ -112,7 +115,7 @@ result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
                    detail::xa_text(xp->format_id, xp->gtrid, xp->bqual));
   }
   if (following_ && step.completes) follow_group_end(ev, step);
-  if (step.completes) group_ = {};
+  if (step.completes) group_.open = false;
   return {};
 }
 
@@ -217,9 +220,14 @@ void hazard_tracker::on_xa_end(const event_view& ev, const std::string& key) {
 
 void hazard_tracker::on_group_step(const event_view& ev, const any_event& d, const transaction_tracker::step& s) {
   if (s.begins) {
-    group_ = {};
+    group_.has_statements = false;
+    group_.reason.clear();
+    group_.thread_id = 0;
     group_.open = true;
-    group_.start = here(ev);
+    // Kept cheap (once per transaction): the GTID is the group's own until it ends, so
+    // its text is made only when a hazard names the group.
+    if (group_.start_file != file_) group_.start_file = file_;
+    group_.start_pos = ev.offset;
     if (const auto* g = std::get_if<mariadb_gtid_event>(&d)) {
       const bool standalone = (g->flags2 & mariadb_gtid_event::fl_standalone) != 0;
       if (!standalone && (g->flags2 & mariadb_gtid_event::fl_transactional) == 0) {
@@ -346,7 +354,7 @@ std::vector<hazard_tracker::tracked> hazard_tracker::collect() const {
     x.reason = group_.reason;
     x.h.kind = hazard_kind::non_transactional;
     x.h.pseudo_thread_id = group_.thread_id;
-    x.h.opened = group_.start;
+    x.h.opened = {group_.start_file, group_.start_pos, txn_.gtid().text()};
     x.h.advice = group_advice(x.h, x.conditional ? "may have changed non-transactional tables" : group_.reason);
     out.push_back(std::move(x));
   }

@@ -58,6 +58,22 @@ has err "no transaction of the GTID set 0-1-999 is in the input"
 printf 'not a binlog at all' >"$work/text"
 run 2 "$bin" hazards "$work/text" --at 4
 has err "not a binlog"
+# A byte flipped before the point (inside mixed.000001's event at 1074): the
+# checksum mismatch is named, with the file and offset; none is given as an answer.
+cp "$td/mixed.000001" "$work/flipped.000001"
+printf '\x55' | dd of="$work/flipped.000001" bs=1 seek=2000 conv=notrunc status=none
+size=$(stat -c %s "$work/flipped.000001")
+run 2 "$bin" hazards "$work/flipped.000001" --at "$size"
+has err "flipped.000001: checksum_mismatch at offset 1074 (Query event, type 2)"
+lacks out "hazard"
+# At the damaged event itself, the damage is after the point: an answer, and a warning that
+# reading on stopped there. Before it, with nothing open, nothing is read on: no warning.
+run 0 "$bin" hazards "$work/flipped.000001" --at 1074
+has out "flipped.000001:1074 (GTID state 0-1-3): no hazards"
+has err "reading on stopped early, $work/flipped.000001: checksum_mismatch at offset 1074"
+run 0 "$bin" hazards "$work/flipped.000001" --at 475
+has out "flipped.000001:475 (GTID state 0-1-1): no hazards"
+lacks err "reading on stopped"
 run 2 "$bin" hazards "$m" --at nowhere
 has err "--at nowhere: a point is FILE:POS, POS, or a GTID set"
 run 2 "$bin" hazards "$td/mixed.index" --at 3232

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "binlogkit/events/hazards.hpp"
+#include "binlogkit/events/reader.hpp"
 #include "support/binlog_builder.hpp"
 
 namespace bk = binlogkit;
@@ -287,6 +288,34 @@ TEST_SUITE("hazards") {
     CHECK(summary(at(f, "976")).empty());
     CHECK(summary(at(f, "1324")) == "xa_prepared .X'626b2d78612d32',X'6272616e6368',7 7 1275 -> 1379");
     CHECK(summary(at(f, "1493")).empty());
+  }
+
+  TEST_CASE("hazards: hazard_tracker fed event by event lists what is open after each") {
+    const auto f = testdata("mariadb-10.11/mixed.000002");
+    bk::event_reader reader({f.data.data(), f.data.size()});
+    bk::hazard_tracker t;
+    t.begin_file("mixed.000002");
+    std::string seen;
+    for (;;) {
+      auto ev = reader.next();
+      REQUIRE(ev.has_value());
+      if (!*ev) break;
+      auto d = bk::decode(**ev);
+      REQUIRE(d.has_value());
+      REQUIRE(t.feed(**ev, *d).has_value());
+      const auto open = t.open_at();
+      const auto end = (*ev)->end_offset();
+      if (end == 3052 || end == 3232 || end == 3731 || end == 3899) {
+        seen += std::to_string(end) + ":" + std::to_string(open.size()) + " ";
+        if (end == 3232) {
+          REQUIRE(open.size() == 1);
+          CHECK(open[0].kind == bk::hazard_kind::temporary_table);
+          CHECK(open[0].opened == bk::hazard_place{"mixed.000002", 3094, "0-1-31"});
+          CHECK(!open[0].needed_by);
+        }
+      }
+    }
+    CHECK(seen == "3052:0 3232:1 3731:1 3899:0 ");
   }
 
   TEST_CASE("hazards: points not in the input are errors") {

@@ -113,7 +113,8 @@ class hazard_tracker {
     bool has_statements = false;
     std::string reason;  // why it changed non-transactional tables ("" while not known)
     std::uint32_t thread_id = 0;
-    hazard_place start;
+    std::string start_file;  // where the group's first event is
+    std::uint64_t start_pos = 0;
   };
   hazard_place here(const event_view& ev) const;
   void note_start_state(const event_view& ev, const any_event& d);
