@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "binlogkit/core/overloaded.hpp"
+#include "binlogkit/events/compression.hpp"
 #include "binlogkit/events/reader.hpp"
 #include "xa_ids.hpp"
 
@@ -107,7 +108,16 @@ result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
   on_group_step(ev, d, step);
   if (const auto* q = std::get_if<query_event>(&d); q != nullptr && !q->compressed) {
     if (t == event_type::execute_load_query) BK_TRY_VOID(on_load_event(ev, d));
-    on_query(ev, *q);
+    BK_TRY_VOID(on_query(ev, *q));
+  } else if (q != nullptr) {  // MariaDB QUERY_COMPRESSED: the statement inflated
+    BK_TRY(auto text, inflate_mariadb({reinterpret_cast<const std::uint8_t*>(q->query.data()), q->query.size()},
+                                      ev.offset, ev.header.type_code));
+    query_event plain = *q;
+    plain.query = {reinterpret_cast<const char*>(text.data()), text.size()};
+    plain.compressed = false;
+    BK_TRY_VOID(on_query(ev, plain));
+  } else if (const auto* p = std::get_if<transaction_payload_event>(&d)) {
+    BK_TRY_VOID(on_payload(ev, *p));
   } else if (is_load_block(t)) {
     BK_TRY_VOID(on_load_event(ev, d));
   } else if (const auto* xp = std::get_if<xa_prepare_event>(&d); xp != nullptr && !xp->one_phase) {
@@ -151,19 +161,42 @@ std::string hazard_tracker::gtid_state() const {
   return out + mysql;
 }
 
-void hazard_tracker::on_query(const event_view& ev, const query_event& q) {
+// A MySQL TRANSACTION_PAYLOAD: its statements (statement-format changes to a temporary
+// table, XA statements) count as the outer event's, where a resume or a replay can stand.
+result<void> hazard_tracker::on_payload(const event_view& ev, const transaction_payload_event& p) {
+  BK_TRY(auto reader, payload_reader::open(ev, p));
+  for (;;) {
+    BK_TRY(auto inner, reader.next());
+    if (!inner) return {};
+    if (inner->type() != event_type::query) continue;
+    BK_TRY(auto decoded, decode(*inner));
+    if (const auto* q = std::get_if<query_event>(&decoded)) BK_TRY_VOID(on_query(ev, *q));
+  }
+}
+
+result<void> hazard_tracker::on_query(const event_view& ev, const query_event& q) {
   if (following_) follow_query(ev, q);
   temps_.on_statement(q.query, q.database, q.thread_id, file_, ev.offset, txn_.gtid().text());
+  if (temps_.open().size() > temp_table_tracker::max_open) return too_many(ev, "more than 4096 temporary tables open at once: too many to follow");
   const auto kind = classify_statement(q.query);
   if (kind == statement_kind::xa_prepare || kind == statement_kind::xa_commit ||
       kind == statement_kind::xa_rollback) {
     auto id = detail::parse_xa_statement(q.query);
-    if (!id) return;
+    if (!id) return {};
     if (kind == statement_kind::xa_prepare) on_xa_prepared(ev, std::move(id->key), std::move(id->text));
     else on_xa_end(ev, id->key);
   }
+  if (xas_.size() > max_open_each) return too_many(ev, "more than 4096 prepared XA transactions open at once: too many to follow");
+  return {};
 }
 
+// More open at once than the tracker follows (a hostile or broken log: following each
+// would cost time in proportion to their number at every later statement). An error, not
+// a shorter list: "no hazard" must never come from a list that was cut.
+unexpected<error> hazard_tracker::too_many(const event_view& ev, std::string_view static_detail) {
+  return unexpected<error>(error{errc::bad_body, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
+                                 static_detail});
+}
 result<void> hazard_tracker::on_load_event(const event_view& ev, const any_event& d) {
   const auto t = ev.type();
   const auto unknown = [&](std::string_view what) {
@@ -172,6 +205,7 @@ result<void> hazard_tracker::on_load_event(const event_view& ev, const any_event
   if (const auto* ld = std::get_if<load_event>(&d)) {
     if (t == event_type::create_file) loads_[ld->file_id] = {here(ev), ld->thread_id, std::string(ld->database),
                                                                std::string(ld->table)};
+    if (loads_.size() > max_open_each) return too_many(ev, "more than 4096 LOAD DATA files open at once: too many to follow");
     return {};
   }
   if (const auto* q = std::get_if<query_event>(&d)) {  // Execute_load_query
@@ -185,6 +219,7 @@ result<void> hazard_tracker::on_load_event(const event_view& ev, const any_event
   if (b == nullptr) return {};
   if (t == event_type::begin_load_query) {
     loads_[b->file_id] = {here(ev), 0, {}, {}};
+    if (loads_.size() > max_open_each) return too_many(ev, "more than 4096 LOAD DATA files open at once: too many to follow");
     return {};
   }
   auto it = loads_.find(b->file_id);

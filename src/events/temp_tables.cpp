@@ -207,6 +207,7 @@ void temp_table_tracker::on_statement(std::string_view sql, std::string_view dat
     });
     if (same != open_.end() && !replace) return;  // IF NOT EXISTS on one already open: it stays
     if (same != open_.end()) open_.erase(same);
+    else if (open_.size() > max_open) return;  // the list is past its limit: users refuse it
     open_temp_table t{thread_id, std::move(name), {}, {}, std::string(file), offset, std::string(gtid)};
     split_table_name(t.name, t.schema, t.table);
     open_.push_back(std::move(t));

@@ -3,6 +3,7 @@
 // dump` of each file); small fixtures built from the documented event layouts cover the
 // malformed and restart cases.
 #include <doctest/doctest.h>
+#include <zlib.h>
 
 #include <string>
 #include <vector>
@@ -325,5 +326,92 @@ TEST_SUITE("hazards") {
     CHECK(at(f, "0-1-999").failure == "no transaction of the GTID set 0-1-999 is in the input");
     CHECK(at(f, "other.000001:4").failure == "other.000001: not one of the inputs");
     CHECK(!bk::parse_hazard_point("mixed.000002:").has_value());
+  }
+}
+
+namespace {
+
+// A MySQL 8.0 GTID event body: | 1 flags | 16 uuid | 8 gno | 1 lt type (2) | 8 last | 8 seq |
+std::vector<std::uint8_t> mysql_gtid(std::uint64_t gno) {
+  byte_writer g;
+  g.u8(1).raw({0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62})
+      .u64(gno).u8(2).u64(0).u64(1);
+  return g.data();
+}
+
+// TRANSACTION_PAYLOAD body with compression 255 (none): | 1 size | 2 type | 3 size | 0 | events |
+std::vector<std::uint8_t> payload_of(const std::vector<std::vector<std::uint8_t>>& events) {
+  std::vector<std::uint8_t> payload;
+  for (const auto& e : events) payload.insert(payload.end(), e.begin(), e.end());
+  byte_writer p, size_v, comp_v, usize_v;
+  size_v.packed(payload.size());
+  comp_v.packed(255);
+  usize_v.packed(payload.size());
+  p.packed(1).packed(size_v.size()).raw(size_v).packed(2).packed(comp_v.size()).raw(comp_v);
+  p.packed(3).packed(usize_v.size()).raw(usize_v).packed(0).raw(bk::bytes(payload.data(), payload.size()));
+  return p.data();
+}
+
+// A MariaDB QUERY_COMPRESSED body: the QUERY layout with the statement stored as
+// | 0x80 | n | n bytes original length, big-endian | zlib stream |  (here n = 4).
+std::vector<std::uint8_t> compressed_query(std::uint32_t thread, std::string_view db, std::string_view sql) {
+  uLongf size = compressBound(static_cast<uLong>(sql.size()));
+  std::vector<std::uint8_t> z(size);
+  REQUIRE(compress(z.data(), &size, reinterpret_cast<const Bytef*>(sql.data()), static_cast<uLong>(sql.size())) == Z_OK);
+  byte_writer w;
+  w.u32(thread).u32(0).u8(db.size()).u16(0).u16(0).cstr(db).u8(0x84);
+  for (int i = 3; i >= 0; --i) w.u8(static_cast<std::uint8_t>(sql.size() >> (8 * i)));
+  w.raw(bk::bytes(z.data(), size));
+  return w.data();
+}
+
+}  // namespace
+
+TEST_SUITE("hazards") {
+  TEST_CASE("hazards: a statement inside a MySQL transaction payload uses a temporary table") {
+    bk_test::binlog_builder b{bk_test::server::mysql_8_0, false};
+    const auto create = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "CREATE TEMPORARY TABLE t1 (a INT)")));
+    const auto p1 = b.data().size();
+    b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(24)));
+    byte_writer x;
+    x.u64(3);
+    const auto use = b.add(bk::event_type::transaction_payload, bk_test::as_bytes(payload_of({
+        bk_test::make_event(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")), false),
+        bk_test::make_event(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO t2 SELECT a FROM t1")), false),
+        bk_test::make_event(bk::event_type::xid, bk_test::as_bytes(x.data()), false)})));
+    const auto p2 = b.data().size();
+    b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "DROP /*!40005 TEMPORARY */ TABLE IF EXISTS `t1`")));
+    const loaded l{"payload.000001", b.data()};
+    // The payload's INSERT needs t1 before the session's closing DROP ... IF EXISTS.
+    CHECK(summary(at(l, std::to_string(p1))) ==
+          "temporary_table db.t1 5 " + std::to_string(create) + " -> " + std::to_string(use));
+    CHECK(summary(at(l, std::to_string(p2))).empty());
+  }
+
+  TEST_CASE("hazards: MariaDB compressed statements are read inflated") {
+    bk_test::binlog_builder b{bk_test::server::mariadb_10_11, false};
+    const auto create = b.add(bk::event_type::query_compressed,
+                              bk_test::as_bytes(compressed_query(7, "app", "CREATE TEMPORARY TABLE scratch (a INT)")));
+    const auto p1 = b.data().size();
+    const auto use = b.add(bk::event_type::query_compressed,
+                           bk_test::as_bytes(compressed_query(7, "app", "UPDATE t JOIN scratch USING (a) SET t.b = 1")));
+    b.add(bk::event_type::query, bk_test::as_bytes(query(7, "app", "DROP /*!40005 TEMPORARY */ TABLE IF EXISTS `scratch`")));
+    const loaded l{"compressed.000001", b.data()};
+    CHECK(summary(at(l, std::to_string(p1))) ==
+          "temporary_table app.scratch 7 " + std::to_string(create) + " -> " + std::to_string(use));
+  }
+
+  TEST_CASE("hazards: more temporary tables open at once than can be followed is an error, not a cut list") {
+    fixture fx;
+    for (int i = 0; i < 4096; ++i) fx.q(5, "db", "CREATE TEMPORARY TABLE t" + std::to_string(i) + " (a INT)");
+    const auto full = fx.end();
+    const auto r = at(fx.file(), std::to_string(full));
+    REQUIRE_MESSAGE(r.ok(), r.failure);
+    CHECK(r.hazards.size() == 4096);
+    const auto over = fx.q(5, "db", "CREATE TEMPORARY TABLE t4096 (a INT)");
+    const auto r2 = at(fx.file(), std::to_string(fx.end()));
+    CHECK(r2.hazards.empty());
+    CHECK(r2.failure == "fixture.000001: bad_body at offset " + std::to_string(over) +
+                            " (Query event, type 2): more than 4096 temporary tables open at once: too many to follow");
   }
 }

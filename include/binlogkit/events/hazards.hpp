@@ -69,10 +69,16 @@ struct hazard {
 // Follows a binlog / relay-log set one event at a time; open_at() lists what is open.
 class hazard_tracker {
  public:
+  // At most this many LOAD DATA files, and as many prepared XA transactions, open at once
+  // (temporary tables: temp_table_tracker::max_open); more is an error, never a cut list.
+  static constexpr std::size_t max_open_each = 4096;
+
   // The next events are of this file (call before its first event).
   void begin_file(std::string_view name);
-  // One event and its decoded form (decode(ev) succeeded). Errors: bad_body for an
-  // Append_block, Exec_load or Execute_load_query of a file id no block opened, and the
+  // One event and its decoded form (decode(ev) succeeded). MariaDB compressed statements
+  // are inflated and the statements inside a MySQL TRANSACTION_PAYLOAD read. Errors:
+  // bad_body for an Append_block, Exec_load or Execute_load_query of a file id no block
+  // opened, or for more open at once than the limits above; an inflate error; the
   // transaction grammar's violations.
   [[nodiscard]] result<void> feed(const event_view& ev, const any_event& decoded);
   // The hazards open here (needed_by empty; advice filled).
@@ -121,7 +127,9 @@ class hazard_tracker {
   void add_to_state();
   [[nodiscard]] std::vector<tracked> collect() const;
   void follow_load(const event_view& ev, std::uint32_t file_id, const query_event* execute);
-  void on_query(const event_view& ev, const query_event& q);
+  [[nodiscard]] result<void> on_query(const event_view& ev, const query_event& q);
+  [[nodiscard]] result<void> on_payload(const event_view& ev, const transaction_payload_event& p);
+  [[nodiscard]] static unexpected<error> too_many(const event_view& ev, std::string_view static_detail);
   result<void> on_load_event(const event_view& ev, const any_event& d);
   void on_xa_prepared(const event_view& ev, std::string key, std::string xid);
   void on_xa_end(const event_view& ev, const std::string& key);

@@ -59,6 +59,11 @@ void split_table_name(const std::string& name, std::string& schema, std::string&
 // The temporary tables open at a point of a log, from the statements read up to it.
 class temp_table_tracker {
  public:
+  // The list grows to max_open + 1 and no further: its users refuse to answer from a list
+  // longer than max_open (a log that opens more is hostile or broken; following each would
+  // cost time at every statement).
+  static constexpr std::size_t max_open = 4096;
+
   // A statement (a Query event's text, its default database, its session) read at
   // file:offset in the transaction `gtid`: CREATE TEMPORARY TABLE opens one, a DROP
   // closes those it names.
