@@ -10,6 +10,8 @@
 #     and with it the temporary table, as a restarted replica's would.
 #  3. `replay --start-position P_in` refuses: exit 3, the hazard line (table, where it
 #     opened, the session, the use at its exact offset), nothing applied.
+#     `replay --resume` of the replay that stopped at P_in (its progress row's point)
+#     refuses the same way.
 #  4. With --ignore-hazards it warns, applies the two app.log rows and the server stops it
 #     with error 1146 at the use, as the hazard said.
 #  5. On a second target, up to P_after and then from P_after: no hazard is printed and
@@ -107,6 +109,14 @@ has "$work/in.err" "binlogkit: applied by this run: nothing"
 [[ $(q "$t1" "SELECT COUNT(*) FROM app.log") == 0 ]] || fail "rows were applied by a refused replay"
 [[ $(q "$t1" "SELECT COUNT(*) FROM binlogkit.replay_progress WHERE replay_id = 'run1'") == 0 ]] ||
   fail "a refused replay wrote a progress row"
+
+step "--resume of the replay that stopped at P_in refuses the same way"
+expect 3 "$work/resume.err" "$t1" "$binlog" --resume --replay-id pre1
+has "$work/resume.err" "binlogkit: replay stopped: the start point $binlog:$p_in has 1 hazard(s)"
+has "$work/resume.err" "  hazard:    $hazard, needed by $binlog:$use: start at or before $binlog:$create (its CREATE)"
+[[ $(q "$t1" "SELECT end_pos FROM binlogkit.replay_progress WHERE replay_id = 'pre1'") == "$p_in" ]] ||
+  fail "the refused --resume moved the progress row"
+[[ $(q "$t1" "SELECT COUNT(*) FROM app.log") == 0 ]] || fail "rows were applied by a refused --resume"
 
 step "with --ignore-hazards: the server stops with 1146 at the use"
 expect 1 "$work/ignore.err" "$t1" "$binlog" --start-position "$p_in" --ignore-hazards --replay-id run2
