@@ -370,7 +370,8 @@ std::optional<replay_failure> set_up_slots(sql_connection& db, const replay_opti
 // The hazards at the start point (the filter's start rules or the resume point) and the
 // stop point, found in one pass over the inputs (find_bound_hazards) before anything is
 // applied: those that make the start wrong refuse it unless ignore_hazards; the rest
-// are warned on. A damaged input is left to the stream, which stops there.
+// are warned on, as are those needed only at or after the stop point (never applied).
+// A damaged input is left to the stream, which stops there.
 std::optional<replay_failure> check_hazards(const std::vector<binlog_input>& inputs,
                                             const std::vector<std::string>& file_names, const replay_options& options,
                                             const std::optional<std::pair<std::string, std::uint64_t>>& resume_point) {
@@ -389,11 +390,24 @@ std::optional<replay_failure> check_hazards(const std::vector<binlog_input>& inp
       options.on_note(text);
     }
   };
+  // An event at or after the stop point is never applied: a hazard needed only there
+  // cannot make the replay fail.
+  const auto index_of = [&](const std::string& file) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].name == file) return i;
+    }
+    return inputs.size();
+  };
+  const auto before_stop = [&](const hazard_place& p) {
+    if (!found.stop) return true;
+    const auto a = index_of(p.file), b = index_of(found.stop->at.file);
+    return a < b || (a == b && p.pos < found.stop->at.pos);
+  };
   replay_failure refused;
   if (found.start) {
     const auto& r = *found.start;
     for (const auto& h : r.hazards) {
-      if (hazard_blocks_start(h) && !options.ignore_hazards) {
+      if (hazard_blocks_start(h) && before_stop(*h.needed_by) && !options.ignore_hazards) {
         refused.hazards.push_back(hazard_line(h));
       } else {
         warn(fmt::format("hazard at the start point {}:{}: {}", one_line(r.at.file), r.at.pos, hazard_line(h)));

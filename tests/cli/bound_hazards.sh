@@ -32,6 +32,11 @@ has err "the start point $m:3232 has 1 hazard(s)"
 run 1 "$bin" replay "$m" --start-position 3232 --ignore-hazards "${conn[@]}"
 has err "binlogkit: warning: hazard at the start point $m:3232: $opened, needed by $m:3274: $advice"
 has err "cannot connect"
+# Needed only after the stop point (the stop at 3274 is inside 0-1-32, so the stop point is
+# 3232 and 3274 is never applied): warned, not refused.
+run 1 "$bin" replay "$m" --start-position 3232 --stop-position 3274 "${conn[@]}"
+has err "binlogkit: warning: hazard at the start point $m:3232: $opened, needed by $m:3274: $advice"
+has err "cannot connect"
 # Before the CREATE and after the DROP: no hazard, nothing said.
 for p in 3052 3899; do
   run 1 "$bin" replay "$m" --start-position $p "${conn[@]}"
