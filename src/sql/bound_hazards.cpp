@@ -11,6 +11,13 @@ namespace binlogkit {
 
 namespace {
 
+// What a --stop-datetime passes over (as transaction_filter::stops_at does).
+bool stop_meta(event_type t) noexcept {
+  return t == event_type::format_description || t == event_type::start_v3 || t == event_type::rotate ||
+         t == event_type::stop;
+}
+
+// Events that begin no transaction (a start point is never at one).
 bool is_meta(event_type t) noexcept {
   return t == event_type::format_description || t == event_type::start_v3 || t == event_type::rotate ||
          t == event_type::stop || t == event_type::previous_gtids || t == event_type::mariadb_gtid_list ||
@@ -76,7 +83,7 @@ class bound_scan {
 
   [[nodiscard]] bool stops_at(std::size_t i, const event_view& ev) const {
     if (i + 1 == inputs_.size() && f_.stop_position && ev.offset >= *f_.stop_position) return true;
-    return !is_meta(ev.type()) && f_.stop_datetime &&
+    return !stop_meta(ev.type()) && f_.stop_datetime &&
            static_cast<std::int64_t>(ev.header.timestamp) >= *f_.stop_datetime;
   }
 

@@ -86,6 +86,24 @@ TEST_SUITE("bound_hazards") {
     CHECK(summary(find(l, f).start) == "no report");
   }
 
+  TEST_CASE("bound_hazards: datetimes of mixed.000002") {
+    // Its format description and Gtid_list are at 1700000060, its Binlog_checkpoint (354)
+    // at 1795273118, every transaction (the first at 393) at 1700000120.
+    const auto l = mixed2();
+    bk::sql_filter f;
+    f.start_datetime = 1700000120;
+    CHECK(summary(find(l, f).start) == "at 393:");
+    f.start_datetime = 1700000121;  // no transaction is kept
+    CHECK(summary(find(l, f).start) == "no report");
+    f.start_datetime.reset();
+    // The stream stops at the first event at or after the time but a format description,
+    // rotate or stop: the Binlog_checkpoint at 354.
+    f.stop_datetime = 1700000120;
+    CHECK(summary(find(l, f).stop) == "at 354:");
+    f.stop_datetime = 1795273119;  // later than every event
+    CHECK(summary(find(l, f).stop) == "no report");
+  }
+
   TEST_CASE("bound_hazards: damage before the start point is a failure with the offset") {
     auto l = mixed2();
     l.data[3100] ^= 0xff;  // inside the CREATE at 3094: its CRC no longer matches
