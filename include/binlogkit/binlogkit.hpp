@@ -45,6 +45,7 @@
 #include "binlogkit/tools/verify.hpp"
 
 // sql
+#include "binlogkit/sql/bound_hazards.hpp"
 #include "binlogkit/sql/sql.hpp"
 
 // triage

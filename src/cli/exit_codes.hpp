@@ -29,7 +29,8 @@ inline constexpr const char* exit_help_sql =
     "cannot be applied (what came before it was written); 2 unreadable input or bad arguments.";
 inline constexpr const char* exit_help_replay =
     "Exit codes: 0 applied (up to a stop point); 1 stopped: no connection, damage or a server error (file, "
-    "position, GTID, statement and the server's error on stderr; everything before it is committed); 2 unreadable "
-    "input, bad arguments or option files.";
+    "position, GTID, statement and the server's error on stderr; everything before it is committed); 3 refused to "
+    "start: a temporary table or LOAD DATA file from before the start point is needed after it (listed; nothing "
+    "applied; --ignore-hazards to start anyway); 2 unreadable input, bad arguments or option files.";
 
 }  // namespace binlogkit_cli

@@ -18,7 +18,7 @@ namespace {
 constexpr const char* exit_overview =
     "Exit codes (every command): 0 success / intact; 1 damage found (or replay stopped at an error, or hazards at "
     "the point); 2 unreadable input or bad arguments; 3 no trustworthy answer (triage without a resume point, "
-    "salvage with nothing to keep). "
+    "salvage with nothing to keep, replay refusing a start point with hazards). "
     "Each command's --help says what they mean for it.";
 
 // CLI11 refused the command line: say what is wrong, with a suggestion where one fits.
