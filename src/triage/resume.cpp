@@ -243,7 +243,7 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
     if (pos && rep.source_at_damage && compare_positions(*pos, *rep.source_at_damage) <= 0) {
       rep.notes.push_back(fmt::format(
           "the replica's executed point ({}) is past the last good point {} only by events that belong to "
-          "no transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
+          "no transaction (binlog checkpoints, rotates, GTID lists): nothing at or after the damage (from {}:{}) was "
           "applied; resuming there",
           ex_text, good_text, rep.source_at_damage->file, rep.source_at_damage->pos));
     } else {
