@@ -55,7 +55,7 @@ void write_steps(triage_report& rep, const triage_options& options) {
   if (!temps.empty() && held) {
     rep.before_resume.push_back(fmt::format(
         "do not restart the replica: its SQL thread still holds {} temporary table(s) (Slave_open_temp_tables), "
-        "which the statements after the resume point use: {}; a restart loses them",
+        "which the statements after the resume point use: {}; a restart (or RESET SLAVE) loses them",
         *options.replica_open_temp_tables, temps));
   } else if (!temps.empty()) {
     rep.before_resume.push_back(fmt::format(
@@ -80,6 +80,13 @@ void write_steps(triage_report& rep, const triage_options& options) {
 
 void find_resume_hazards(triage_report& rep, const std::vector<triage_input>& inputs,
                          const triage_options& options) {
+  rep.replica_holds_temp_tables = options.replica_open_temp_tables && *options.replica_open_temp_tables > 0;
+  if (rep.replica_holds_temp_tables && rep.flavor == flavor::mariadb) {
+    rep.notes.push_back(fmt::format(
+        "the replica's SQL thread holds {} temporary table(s) (Slave_open_temp_tables): the plan leaves out RESET "
+        "SLAVE, which would delete them (CHANGE MASTER deletes the relay logs and keeps them)",
+        *options.replica_open_temp_tables));
+  }
   std::optional<hazard_position> at;
   if (rep.executed) {
     const auto& p = rep.executed->point;

@@ -99,13 +99,38 @@ TEST_SUITE("triage hazards") {
     CHECK(r.before_resume[0] ==
           "do not restart the replica: its SQL thread still holds 1 temporary table(s) (Slave_open_temp_tables), "
           "which the statements after the resume point use: `logs`.`tmp_totals` (session 7, created at "
-          "mixed.000002:3094, needed by mixed.000002:3274); a restart loses them");
+          "mixed.000002:3094, needed by mixed.000002:3274); a restart (or RESET SLAVE) loses them");
     CHECK(has_note(r, "the replica reports Slave_open_temp_tables = 1: its SQL thread still holds them, do not "
                       "restart it before the resume statements"));
     // 0: the server restarted (or the count was not read): the copy-from-the-source step.
     const auto restarted = executed_at(f, 3232, 0);
     REQUIRE(restarted.before_resume.size() == 1);
     CHECK(restarted.before_resume[0].starts_with("if the replica restarted since it stopped"));
+  }
+
+  TEST_CASE("triage hazards: a MariaDB plan keeps the temporary tables the SQL thread holds (no RESET SLAVE)") {
+    // RESET SLAVE deletes the replicated temporary tables of a stopped SQL thread (MariaDB's
+    // RESET SLAVE documentation); CHANGE MASTER keeps them.
+    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto plan_for = [&](std::optional<std::uint64_t> open_temps) {
+      bk::triage_options opt;
+      opt.executed_position = bk::source_position{f.name, 3232};
+      opt.replica_open_temp_tables = open_temps;
+      return bk::triage(f.inputs(3300), opt);
+    };
+    const auto held = plan_for(1);
+    CHECK(held.replica_holds_temp_tables);
+    CHECK(held.resume_sql == std::vector<std::string>{"STOP SLAVE", "SET GLOBAL gtid_slave_pos = '0-1-31,2-1-1'",
+                                                      "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"});
+    CHECK(has_note(held, "the replica's SQL thread holds 1 temporary table(s) (Slave_open_temp_tables): the plan "
+                         "leaves out RESET SLAVE"));
+    for (const auto& open_temps : {std::optional<std::uint64_t>{0}, std::optional<std::uint64_t>{}}) {
+      const auto plain = plan_for(open_temps);
+      CHECK_FALSE(plain.replica_holds_temp_tables);
+      REQUIRE(plain.resume_sql.size() == 5);
+      CHECK(plain.resume_sql[1] == "RESET SLAVE");
+      CHECK_FALSE(has_note(plain, "leaves out RESET SLAVE"));
+    }
   }
 
   TEST_CASE("triage hazards: none before the CREATE and after the DROP; the note keeps a table dropped unused") {

@@ -194,6 +194,9 @@ struct triage_report {
   std::vector<hazard> hazards;
   // What the DBA must do before the resume statements, one step a line, for the hazards.
   std::vector<std::string> before_resume;
+  // The replica's SQL thread holds temporary tables (Slave_open_temp_tables > 0): MariaDB
+  // plans leave out RESET SLAVE, which would delete them.
+  bool replica_holds_temp_tables = false;
   bool unreadable = false;
   bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen
 
