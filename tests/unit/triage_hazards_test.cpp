@@ -9,48 +9,38 @@
 
 #include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
+#include "support/hazard_summary.hpp"
+#include "support/named_files.hpp"
 
 namespace bk = binlogkit;
 
 namespace {
 
-struct loaded {
-  std::string name;
-  std::vector<std::uint8_t> data;
-  [[nodiscard]] std::vector<bk::triage_input> inputs(std::size_t size = 0) const {
-    return {{name, {data.data(), size == 0 ? data.size() : size}}};
-  }
-};
+using loaded = bk_test::named_file;
+using bk_test::corpus_file;
+using bk_test::testdata_file;
 
-loaded testdata(const std::string& rel) {
-  loaded l{rel.substr(rel.rfind('/') + 1), bk_test::read_file(bk_test::testdata_path(rel))};
-  REQUIRE(!l.data.empty());
-  return l;
+// The file (its first `size` bytes; 0: all of it) as triage's one input.
+std::vector<bk::triage_input> inputs(const loaded& l, std::size_t size = 0) {
+  return {{l.name, {l.data.data(), size == 0 ? l.data.size() : size}}};
 }
 
-loaded corpus(const std::string& rel) {
-  loaded l{rel.substr(rel.rfind('/') + 1), bk_test::read_file(bk_test::corpus_path(rel))};
-  REQUIRE(!l.data.empty());
-  return l;
-}
-
-// "kind schema.table thread opened-pos -> needed-pos|later" per hazard.
-std::string summary(const bk::triage_report& r) {
-  std::string out;
-  for (const auto& h : r.hazards) {
-    if (!out.empty()) out += "; ";
-    out += std::string(bk::to_string(h.kind)) + " " + h.schema + "." + h.table + h.xid + " " +
-           std::to_string(h.pseudo_thread_id) + " " + std::to_string(h.opened.pos) + " -> " +
-           (h.needed_by ? std::to_string(h.needed_by->pos) : std::string("later"));
-  }
-  return out;
-}
+std::string summary(const bk::triage_report& r) { return bk_test::hazard_summary(r.hazards); }
 
 bk::triage_report executed_at(const loaded& l, std::uint64_t pos, std::optional<std::uint64_t> open_temps = {}) {
   bk::triage_options opt;
   opt.executed_position = bk::source_position{l.name, pos};
   opt.replica_open_temp_tables = open_temps;
-  return bk::triage(l.inputs(), opt);
+  return bk::triage(inputs(l), opt);
+}
+
+// The executed point given as a position inside a group (taken as given: the relay
+// position names it, as the SQL thread records it between a group's statements).
+bk::triage_report executed_inside(const loaded& l, std::uint64_t pos) {
+  bk::triage_options opt;
+  opt.executed_position = bk::source_position{l.name, pos};
+  opt.executed_relay_position = bk::source_position{l.name, pos};
+  return bk::triage(inputs(l), opt);
 }
 
 bool has_note(const bk::triage_report& r, const std::string& part) {
@@ -63,7 +53,7 @@ TEST_SUITE("triage hazards") {
   TEST_CASE("triage hazards: a temporary table open at the executed point, in text, JSON and the plan") {
     // mixed.000002: session 7 creates logs.tmp_totals at 3094 (0-1-31, ends 3232) and
     // inserts into it at 3274 (0-1-32).
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     const auto r = executed_at(f, 3232);
     REQUIRE(r.hazards_at.has_value());
     CHECK(r.hazards_at->file == "mixed.000002");
@@ -84,7 +74,7 @@ TEST_SUITE("triage hazards") {
                     "        \"file\": \"mixed.000002\",\n        \"pos\": 3094,\n        \"gtid\": \"0-1-31\"\n      },\n"
                     "      \"needed_by\": {\n        \"file\": \"mixed.000002\",\n        \"pos\": 3274,\n"
                     "        \"gtid\": \"0-1-32\"\n      },\n      \"advice\": ") != std::string::npos);
-    const auto text = bk::triage_report_text(r, f.inputs());
+    const auto text = bk::triage_report_text(r, inputs(f));
     CHECK(text.find("hazards at the resume point (executed point mixed.000002:3232, after GTID 0-1-31): 1\n"
                     "  temporary_table `logs`.`tmp_totals` opened at mixed.000002:3094 (GTID 0-1-31), session 7, "
                     "needed by mixed.000002:3274: start at or before") != std::string::npos);
@@ -93,7 +83,7 @@ TEST_SUITE("triage hazards") {
   }
 
   TEST_CASE("triage hazards: a replica that still holds its temporary tables is told not to restart") {
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     const auto r = executed_at(f, 3232, 1);
     REQUIRE(r.before_resume.size() == 1);
     CHECK(r.before_resume[0] ==
@@ -111,12 +101,12 @@ TEST_SUITE("triage hazards") {
   TEST_CASE("triage hazards: a MariaDB plan keeps the temporary tables the SQL thread holds (no RESET SLAVE)") {
     // RESET SLAVE deletes the replicated temporary tables of a stopped SQL thread (MariaDB's
     // RESET SLAVE documentation); CHANGE MASTER keeps them.
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     const auto plan_for = [&](std::optional<std::uint64_t> open_temps) {
       bk::triage_options opt;
       opt.executed_position = bk::source_position{f.name, 3232};
       opt.replica_open_temp_tables = open_temps;
-      return bk::triage(f.inputs(3300), opt);
+      return bk::triage(inputs(f, 3300), opt);
     };
     const auto held = plan_for(1);
     CHECK(held.replica_holds_temp_tables);
@@ -134,7 +124,7 @@ TEST_SUITE("triage hazards") {
   }
 
   TEST_CASE("triage hazards: none before the CREATE and after the DROP; the note keeps a table dropped unused") {
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     for (std::uint64_t pos : {3052u, 3899u}) {
       CAPTURE(pos);
       const auto r = executed_at(f, pos);
@@ -150,13 +140,9 @@ TEST_SUITE("triage hazards") {
 
   TEST_CASE("triage hazards: an executed point inside a non-transactional group") {
     // 0-1-30 (no FL_TRANSACTIONAL) at 2633: InnoDB INSERT at 2707, MyISAM INSERT at 2854,
-    // ROLLBACK at 2977. A relay position inside it (as the SQL thread records it between
-    // the group's statements) is taken as given.
-    const auto f = testdata("mariadb-10.11/mixed.000002");
-    bk::triage_options opt;
-    opt.executed_position = bk::source_position{f.name, 2854};
-    opt.executed_relay_position = bk::source_position{f.name, 2854};
-    const auto r = bk::triage(f.inputs(), opt);
+    // ROLLBACK at 2977; the executed point at the MyISAM INSERT.
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
+    const auto r = executed_inside(f, 2854);
     REQUIRE(r.hazards_at.has_value());
     CHECK(r.hazards_at->pos == 2854);
     CHECK(summary(r) == "non_transactional . 7 2633 -> 2977");
@@ -167,7 +153,7 @@ TEST_SUITE("triage hazards") {
 
   TEST_CASE("triage hazards: a prepared XA transaction at the executed point") {
     // mixed.000004: XA_prepare of bk-xa-1 at 688 (0-1-37 ends 731), XA COMMIT at 819.
-    const auto f = testdata("mariadb-10.11/mixed.000004");
+    const auto f = testdata_file("mariadb-10.11/mixed.000004");
     const auto r = executed_at(f, 731);
     CHECK(summary(r) == "xa_prepared .X'626b2d78612d31',X'',1 7 688 -> 819");
     REQUIRE(r.before_resume.size() == 1);
@@ -181,11 +167,8 @@ TEST_SUITE("triage hazards") {
     // 132558, Execute_load_query at 150245 (thread 2, test.t3), COMMIT, Stop at 150366. The
     // load is inside a transaction: an executed relay position between its blocks (taken as
     // given) has it half-sent.
-    const auto f = corpus("hwCloudRDS+mysql-5.6/mysql-test__suite__binlog__std_data__ver_5_1_17.001");
-    bk::triage_options opt;
-    opt.executed_position = bk::source_position{f.name, 132558};
-    opt.executed_relay_position = bk::source_position{f.name, 132558};
-    const auto r = bk::triage(f.inputs(), opt);
+    const auto f = corpus_file("hwCloudRDS+mysql-5.6/mysql-test__suite__binlog__std_data__ver_5_1_17.001");
+    const auto r = executed_inside(f, 132558);
     REQUIRE(r.hazards_at.has_value());
     CHECK(r.hazards_at->pos == 132558);
     CHECK(summary(r) == "load_data test.t3 2 1463 -> 150245");
@@ -195,7 +178,7 @@ TEST_SUITE("triage hazards") {
                                          "mysql-test__suite__binlog__std_data__ver_5_1_17.001:150245): start at or before"));
     // Cut inside the Append_block: the last good point (691, before the BEGIN) has no
     // hazard (nothing to read on for).
-    const auto in = f.inputs(140000);
+    const auto in = inputs(f, 140000);
     const auto torn = bk::triage(in);
     REQUIRE(torn.last_good.has_value());
     CHECK(torn.last_good->relay_pos == 691);
@@ -213,8 +196,8 @@ TEST_SUITE("triage hazards") {
   TEST_CASE("triage hazards: a temporary table at the last good point of a torn log is in the plan") {
     // mixed.000002 cut at 3300, inside 0-1-32 (3232..3395): the last good point is 3232,
     // where tmp_totals is open; its first use (3274) is the event the cut tore.
-    const auto f = testdata("mariadb-10.11/mixed.000002");
-    const auto in = f.inputs(3300);
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
+    const auto in = inputs(f, 3300);
     const auto r = bk::triage(in);
     REQUIRE(r.last_good.has_value());
     CHECK(r.last_good->relay_pos == 3232);
@@ -230,8 +213,8 @@ TEST_SUITE("triage hazards") {
   }
 
   TEST_CASE("triage hazards: an undamaged log without an executed point is not read again") {
-    const auto f = testdata("mariadb-10.11/mixed.000002");
-    const auto r = bk::triage(f.inputs());
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
+    const auto r = bk::triage(inputs(f));
     CHECK_FALSE(r.hazards_at.has_value());
     CHECK(r.hazards.empty());
     CHECK(bk::triage_report_json(r).find("\"hazards_at\": null,\n  \"hazards\": [],\n  \"before_resume\": []") !=
