@@ -9,6 +9,7 @@
 
 #include "binlogkit/events/hazards.hpp"
 #include "binlogkit/events/inputs.hpp"
+#include "events/hazards_json.hpp"
 #include "commands.hpp"
 #include "exit_codes.hpp"
 
@@ -26,30 +27,10 @@ struct hazards_args {
   bool json = false;
 };
 
-ojson place_json(const bk::hazard_place& p) {
-  ojson j;
-  j["file"] = p.file;
-  j["pos"] = p.pos;
-  j["gtid"] = p.gtid;
-  return j;
-}
-
 ojson report_json(const bk::hazard_report& r) {
   ojson j;
   j["at"] = {{"file", r.at.file}, {"pos", r.at.pos}, {"gtid_state", r.gtid_state}};
-  j["hazards"] = ojson::array();
-  for (const auto& h : r.hazards) {
-    ojson x;
-    x["kind"] = std::string(bk::to_string(h.kind));
-    x["schema"] = h.schema;
-    x["table"] = h.table;
-    if (h.kind == bk::hazard_kind::xa_prepared) x["xid"] = h.xid;
-    x["pseudo_thread_id"] = h.pseudo_thread_id;
-    x["opened"] = place_json(h.opened);
-    x["needed_by"] = h.needed_by ? place_json(*h.needed_by) : ojson(nullptr);
-    x["advice"] = h.advice;
-    j["hazards"].push_back(std::move(x));
-  }
+  j["hazards"] = bk::detail::hazards_json(r.hazards);
   if (!r.read_on_warning.empty()) j["read_on_warning"] = r.read_on_warning;
   return j;
 }

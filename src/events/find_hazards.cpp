@@ -107,6 +107,7 @@ class scan {
   void mark(std::size_t i) {
     rep_.at = {inputs_[i].name, at_.pos, tracker_.transactions().gtid().text()};
     rep_.gtid_state = tracker_.gtid_state();
+    rep_.open_at_point = tracker_.open_at();
     tracker_.mark_point();
     marked_ = true;
     if (tracker_.settled()) done_ = true;
@@ -208,7 +209,10 @@ hazard_report find_hazards(const std::vector<binlog_input>& inputs, const hazard
   if (!at) return rep;
   scan s(inputs, *at, rep);
   s.run();
-  if (!rep.failure.empty()) rep.hazards.clear();
+  if (!rep.failure.empty()) {
+    rep.hazards.clear();
+    rep.open_at_point.clear();
+  }
   return rep;
 }
 

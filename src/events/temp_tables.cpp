@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "binlogkit/core/text.hpp"
+
 namespace binlogkit {
 
 namespace {
@@ -13,6 +15,7 @@ namespace {
 std::string normalised_head(std::string_view sql, std::size_t limit = 512) {
   std::string out;
   sql = sql.substr(0, std::min(limit, sql.size()));
+  out.reserve(sql.size());
   for (std::size_t i = 0; i < sql.size(); ++i) {
     const char c = sql[i];
     if (c == '/' && i + 2 < sql.size() && sql[i + 1] == '*' && sql[i + 2] == '!') {
@@ -26,11 +29,12 @@ std::string normalised_head(std::string_view sql, std::size_t limit = 512) {
       if (out.empty() || out.back() != ' ') out += ' ';
       continue;
     }
-    if (std::isspace(static_cast<unsigned char>(c)) != 0) {
+    // ASCII only, as the C locale the program runs in would: no locale call per byte.
+    if (is_blank(c)) {
       if (!out.empty() && out.back() != ' ') out += ' ';
       continue;
     }
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
   return out;
 }

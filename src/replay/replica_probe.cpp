@@ -170,6 +170,12 @@ std::optional<replica_status> read_replica_status(const connection_options& c, s
   s.relay_log_basename = pick(*g, {"b"});
   s.datadir = pick(*g, {"d"});
   s.server_id = static_cast<std::uint32_t>(number(pick(*g, {"s"})));
+  auto temps = column_values(m,
+                             "SHOW GLOBAL STATUS WHERE Variable_name IN ('Slave_open_temp_tables', "
+                             "'Replica_open_temp_tables')",
+                             "Value", error);
+  if (!temps) return std::nullopt;
+  if (!temps->empty()) s.open_temp_tables = number(temps->front());
   return s;
 }
 
@@ -222,6 +228,7 @@ void apply_replica_status(const replica_status& s, triage_options& opt) {
   opt.executed_origin = s.mariadb ? "the replica (SHOW SLAVE STATUS, @@gtid_slave_pos)"
                                   : "the replica (SHOW REPLICA STATUS, @@gtid_executed)";
   if (!s.configured) return;
+  opt.replica_open_temp_tables = s.open_temp_tables;
   if (!s.read.file.empty()) opt.read_position = s.read;
   if (s.sql_running) {
     opt.replica_sql_running = true;

@@ -24,18 +24,25 @@ std::optional<std::string> plan_literal(std::string_view s) {
 }
 
 // MariaDB, the GTID state known: the relay logs go (RESET SLAVE), the replica fetches again
-// from that state.
-std::vector<std::string> mariadb_plan_gtid(const std::string& state) {
+// from that state. A replica whose SQL thread holds temporary tables keeps them only
+// without RESET SLAVE (it deletes them); CHANGE MASTER without RELAY_LOG_FILE / _POS
+// deletes the relay logs as well and keeps the tables.
+std::vector<std::string> mariadb_plan_gtid(const std::string& state, bool keep_temp_tables) {
   auto lit = plan_literal(state);
   if (!lit) return {};
-  return {"STOP SLAVE", "RESET SLAVE", fmt::format("SET GLOBAL gtid_slave_pos = {}", *lit),
-          "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"};
+  std::vector<std::string> plan{"STOP SLAVE", "RESET SLAVE", fmt::format("SET GLOBAL gtid_slave_pos = {}", *lit),
+                                "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"};
+  if (keep_temp_tables) plan.erase(plan.begin() + 1);
+  return plan;
 }
 
 // MariaDB, the executed position unknown: the server's own gtid_slave_pos (crash-safe, kept
 // by the SQL thread in both replication modes) decides.
-std::vector<std::string> mariadb_plan_server_state() {
-  return {"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos", "START SLAVE"};
+std::vector<std::string> mariadb_plan_server_state(bool keep_temp_tables) {
+  std::vector<std::string> plan{"STOP SLAVE", "RESET SLAVE", "CHANGE MASTER TO MASTER_USE_GTID = slave_pos",
+                                "START SLAVE"};
+  if (keep_temp_tables) plan.erase(plan.begin() + 1);
+  return plan;
 }
 
 // MySQL, the executed set decides: RESET also forgets the retrieved set of the damaged relay
@@ -77,7 +84,7 @@ void write_plans(triage_report& rep) {
       return;
     case resume_mode::server_state:
       if (mariadb) {
-        rep.resume_sql = mariadb_plan_server_state();
+        rep.resume_sql = mariadb_plan_server_state(rep.replica_holds_temp_tables);
       } else {
         rep.resume_sql = mysql_plan_auto_position(false);
         rep.resume_sql_mysql = mysql_plan_auto_position(true);
@@ -85,7 +92,7 @@ void write_plans(triage_report& rep) {
       return;
     case resume_mode::gtid_only:
       if (mariadb) {
-        rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state);
+        rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state, rep.replica_holds_temp_tables);
       } else {
         rep.resume_sql = mysql_plan_auto_position(false);
         rep.resume_sql_mysql = mysql_plan_auto_position(true);
@@ -106,7 +113,7 @@ void write_plans(triage_report& rep) {
         string_literal(rep.resume->source.file)));
   }
   if (mariadb && !rep.resume->gtid_state.empty()) {
-    rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state);
+    rep.resume_sql = mariadb_plan_gtid(rep.resume->gtid_state, rep.replica_holds_temp_tables);
   } else {
     rep.resume_sql = rep.resume_sql_position;
   }

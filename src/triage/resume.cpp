@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "binlogkit/core/text.hpp"
+#include "triage/resume_hazards.hpp"
 
 namespace binlogkit::detail {
 
@@ -242,7 +243,7 @@ void choose_resume(triage_report& rep, const triage_options& options, const std:
     if (pos && rep.source_at_damage && compare_positions(*pos, *rep.source_at_damage) <= 0) {
       rep.notes.push_back(fmt::format(
           "the replica's executed point ({}) is past the last good point {} only by events that belong to "
-          "no transaction (binlog checkpoints, GTID lists): nothing at or after the damage (from {}:{}) was "
+          "no transaction (binlog checkpoints, rotates, GTID lists): nothing at or after the damage (from {}:{}) was "
           "applied; resuming there",
           ex_text, good_text, rep.source_at_damage->file, rep.source_at_damage->pos));
     } else {
@@ -295,28 +296,13 @@ void mark_applied_damage(triage_report& rep) {
   }
 }
 
-// The replica stopped while statement-format sessions held temporary tables: only its SQL
-// thread has them, in memory.
-void note_temp_tables(triage_report& rep, const std::vector<open_temp_table>& open) {
-  std::string list;
-  for (const auto& t : open) {
-    if (!list.empty()) list += ", ";
-    list += fmt::format("{} (session {}, created at {} offset {})", t.name, t.thread_id, t.file, t.offset);
-  }
-  rep.notes.push_back(fmt::format(
-      "the replica stopped inside the life of temporary table(s) {}: only its SQL thread holds them, in memory, so a "
-      "replica restarted since has lost them, and statements after the resume point that use them fail (error "
-      "1146) or change a permanent table of the same name; if it was restarted, no resume point both has them and "
-      "applies nothing twice: re-sync the tables those statements write from the source, or re-clone",
-      list));
-}
-
 }  // namespace
 
-std::optional<source_position> resolve_resume(triage_report& rep, const scanner& sc, const triage_options& options) {
+std::optional<source_position> resolve_resume(triage_report& rep, const scanner& sc,
+                                             const std::vector<triage_input>& inputs, const triage_options& options) {
   const std::optional<source_position> executed_pos = normalise_executed_position(rep, sc, options);
   rep.executed = executed_from(rep, sc, options, executed_pos);
-  if (rep.executed && !sc.executed_temp_tables.empty()) note_temp_tables(rep, sc.executed_temp_tables);
+  find_resume_hazards(rep, inputs, options);
   choose_resume(rep, options, executed_pos);
   mark_applied_damage(rep);
   return executed_pos;

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "binlogkit/events/gtid_set.hpp"
 #include "binlogkit/triage/triage.hpp"
@@ -21,11 +22,13 @@ namespace binlogkit::detail {
 [[nodiscard]] std::optional<mariadb_gtid_position> parse_mariadb_position(std::string_view text);
 
 // After the scan (`sc` finished into `rep`): fills rep.executed, rep.resume, rep.resume_mode,
-// rep.executed_past_damage, the damaged transactions' `applied` and rep.check_tables, and
-// the notes that explain each choice. Returns the executed source position as read (a
+// rep.executed_past_damage, the damaged transactions' `applied` and rep.check_tables, the
+// hazards at the executed (else last good) point (resume_hazards.hpp), and the notes that
+// explain each choice. Returns the executed source position as read (a
 // position shown right after a source's rotate is taken as the point in the old file; a
 // relay position wins over the source position recorded beside it); std::nullopt when
 // none was given or it names no file.
-std::optional<source_position> resolve_resume(triage_report& rep, const scanner& sc, const triage_options& options);
+std::optional<source_position> resolve_resume(triage_report& rep, const scanner& sc,
+                                             const std::vector<triage_input>& inputs, const triage_options& options);
 
 }  // namespace binlogkit::detail

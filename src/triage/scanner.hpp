@@ -5,8 +5,7 @@
 // transaction boundary then count for nothing.
 //
 // It also records what the executed-point resolution (resume.hpp) needs: where the
-// executed position of the options ends a transaction, with its GTID state and the
-// temporary tables open there, and each switch of source binlog in a relay log.
+// executed position of the options ends a transaction, with its GTID state, and each switch of source binlog in a relay log.
 //
 // Lifetime: the options, the report and every input passed to scan_file() must outlive the
 // scanner (it keeps pointers to inputs). Never fails: what cannot be read is damage or a
@@ -24,7 +23,6 @@
 #include "triage/gtid_state.hpp"
 #include "triage/resync.hpp"
 #include "triage/source_coordinates.hpp"
-#include "binlogkit/events/temp_tables.hpp"
 
 namespace binlogkit::detail {
 
@@ -45,8 +43,6 @@ class scanner {
   // The source coordinates where the executed relay position (relay-log.info's, or
   // Relay_Log_File:Relay_Log_Pos) ends a transaction in these files.
   std::optional<source_position> relay_executed_source;
-  // The temporary tables open at the executed point (statement-format sessions).
-  std::vector<open_temp_table> executed_temp_tables;
 
  private:
   // ---- reading and damage (scanner.cpp) ----
@@ -109,7 +105,6 @@ class scanner {
   source_coordinates coords_;
   transaction_tracker tracker_;
   gtid_state gtids_;
-  temp_table_tracker temps_;
   bool damaged_ = false;          // damage seen: later transactions are "after damage"
   bool skip_to_boundary_ = false; // after damage: ignore events until a transaction starts
   bool saw_gtid_ = false;

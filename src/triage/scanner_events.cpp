@@ -1,6 +1,5 @@
 // The scanner's steps for one decoded event: source coordinates, the GTID summary, the
-// temporary tables, the skip to a boundary after damage, the reconnect and duplicate
-// checks, and the transaction grammar with what each boundary records.
+// skip to a boundary after damage, the reconnect and duplicate checks, and the transaction grammar with what each boundary records.
 #include <algorithm>
 
 #include "binlogkit/core/sql_quote.hpp"
@@ -43,9 +42,6 @@ void scanner::on_event(const triage_input& in, const event_view& ev, const any_e
   // The GTID state before the first transaction comes from the file's own summary:
   // MySQL's PREVIOUS_GTIDS, MariaDB's GTID_LIST (binlog state at the start of the file).
   if (!any_transaction_ && !tracker_.in_transaction()) gtids_.start_from(d, ev.offset);
-  if (const auto* q = std::get_if<query_event>(&d); q != nullptr && !q->compressed) {
-    temps_.on_statement(q->query, q->database, q->thread_id, in.name, ev.offset);
-  }
   const bool is_gtid = is_gtid_event(t);
   if (is_gtid) saw_gtid_ = true;
   if (skip_to_boundary_ && !reached_boundary(ev, d, is_gtid)) return;
@@ -289,7 +285,6 @@ void scanner::capture_at(const triage_input& in, std::uint64_t end, const source
     p.gtid_state = after.text(flavor::mariadb);
   }
   executed_capture = std::move(p);
-  executed_temp_tables = temps_.open();
 }
 
 }  // namespace binlogkit::detail

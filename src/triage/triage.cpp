@@ -105,7 +105,7 @@ triage_report triage(const std::vector<triage_input>& inputs, const triage_optio
   }
   sc.finish(inputs);
 
-  const std::optional<source_position> executed_pos = detail::resolve_resume(rep, sc, options);
+  const std::optional<source_position> executed_pos = detail::resolve_resume(rep, sc, inputs, options);
   read_applied_damaged_rows(inputs, rep);
   detail::write_plans(rep);
   note_recorded_positions(rep, options, executed_pos);

@@ -7,6 +7,7 @@
 #include "binlogkit/core/event_type.hpp"
 #include "binlogkit/rows/row_text.hpp"
 #include "binlogkit/triage/triage.hpp"
+#include "events/hazards_json.hpp"
 
 namespace binlogkit {
 
@@ -85,6 +86,12 @@ void statements(std::string& out, const std::vector<std::string>& list) {
 void plan_text(std::string& out, const triage_report& r) {
   auto it = std::back_inserter(out);
   out += "\n-- Resume plan (run on the replica):\n";
+  if (!r.before_resume.empty()) {
+    out += "-- Before the resume statements (hazards at the resume point):\n";
+    for (std::size_t i = 0; i < r.before_resume.size(); ++i) {
+      fmt::format_to(it, "--   {}. {}\n", i + 1, one_line(r.before_resume[i]));
+    }
+  }
   if (r.resume_mode == resume_mode::server_state) {
     out += "-- the executed position is unknown: the server resumes from its own executed state.\n";
   }
@@ -110,6 +117,27 @@ void plan_text(std::string& out, const triage_report& r) {
     out += "every table the relay logs touch.\n";
   } else {
     fmt::format_to(it, "first {}.\n", one_line_list(r.check_tables));
+  }
+}
+
+// "hazards at the resume point": one line per hazard with where it opened (file:pos,
+// GTID), its table, session, the first event that needs it and the advice.
+void hazards_text(std::string& out, const triage_report& r) {
+  if (!r.hazards_at) return;
+  auto it = std::back_inserter(out);
+  const auto& at = *r.hazards_at;
+  fmt::format_to(it, "hazards at the resume point ({} {}:{}{}): {}\n", r.hazards_at_origin, one_line(at.file), at.pos,
+                 at.gtid.empty() ? "" : ", after GTID " + at.gtid, r.hazards.empty() ? "none" : std::to_string(r.hazards.size()));
+  for (const auto& h : r.hazards) {
+    std::string subject = h.kind == hazard_kind::xa_prepared ? " xid " + h.xid
+                          : h.table.empty()                  ? std::string()
+                                                             : fmt::format(" `{}`.`{}`", h.schema, h.table);
+    fmt::format_to(it, "  {}{} opened at {}:{}{}, session {}, needed by {}: {}\n", to_string(h.kind), one_line(subject),
+                   one_line(h.opened.file), h.opened.pos, h.opened.gtid.empty() ? "" : " (GTID " + h.opened.gtid + ")",
+                   h.pseudo_thread_id,
+                   h.needed_by ? fmt::format("{}:{}", one_line(h.needed_by->file), h.needed_by->pos)
+                               : std::string("nothing before the input ends"),
+                   one_line(h.advice));
   }
 }
 
@@ -218,6 +246,14 @@ std::string triage_report_json(const triage_report& r) {
   if (!r.after_catch_up_sql_mysql.empty()) j["after_catch_up_sql_mysql_8_0_23"] = r.after_catch_up_sql_mysql;
   j["learn_executed_sql"] = r.learn_executed_sql;
   j["check_tables"] = r.check_tables;
+  if (r.hazards_at) {
+    j["hazards_at"] = {{"file", r.hazards_at->file}, {"pos", r.hazards_at->pos}, {"gtid", r.hazards_at->gtid},
+                       {"origin", r.hazards_at_origin}};
+  } else {
+    j["hazards_at"] = nullptr;
+  }
+  j["hazards"] = detail::hazards_json(r.hazards);
+  j["before_resume"] = r.before_resume;
   j["notes"] = r.notes;
   j["exit"] = r.exit_code();
   return j.dump(2, ' ', false, json::error_handler_t::replace);
@@ -276,6 +312,7 @@ std::string triage_report_text(const triage_report& r, const std::vector<triage_
                                                  : fmt::format("source {}:{}", one_line(r.resume->source.file), r.resume->source.pos),
                    r.resume->gtid_state.empty() ? "" : fmt::format(", GTID state {}", r.resume->gtid_state));
   }
+  hazards_text(out, r);
   for (const auto& n : r.notes) fmt::format_to(it, "note: {}\n", one_line(n));
   for (const auto& t : r.damaged_transactions) {
     if (t.applied) applied_rows_text(out, t);

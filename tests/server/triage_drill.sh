@@ -37,7 +37,11 @@
 #     and the SQL thread stopped inside the STATEMENT session's temporary table's life,
 #     the replica restarted (the table lost) x --executed-gtids: triage must say so, and
 #     its plan, carried out, stops at the statement that uses the table (1146, as said)
-#     without moving the replica's position.
+#     without moving the replica's position; triage's --json hazards of kind
+#     temporary_table count as many tables as Slave_open_temp_tables said before the
+#     restart. The same stop without the restart x --replica: triage says not to restart
+#     (the SQL thread still holds the table), and its plan, carried out, makes the replica
+#     equal to the source.
 #     The intact sets also cover CHANGE MASTER with heartbeats (MASTER_HEARTBEAT_PERIOD).
 #     position kind: a zeroed page x info, a relay log missing from the middle x info, a
 #     flipped byte x --replica, a torn tail x --executed-gtids. gtid-nopurge kind: a
@@ -483,10 +487,11 @@ run_case() {
   [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
 }
 
-# prep_inside_temp DIR: the copy executes up to the INSERT INTO the STATEMENT session's
-# temporary table app.scratch (the tail's last transactions: CREATE TEMPORARY, INSERT INTO
-# it, UPDATE ... JOIN it, INSERT, DROP TEMPORARY, UPDATE), holds the table in its SQL
-# thread, and is shut down: the restarted replica has lost it.
+# prep_inside_temp DIR [running]: the copy executes up to the INSERT INTO the STATEMENT
+# session's temporary table app.scratch (the tail's last transactions: CREATE TEMPORARY,
+# INSERT INTO it, UPDATE ... JOIN it, INSERT, DROP TEMPORARY, UPDATE), holds the table in
+# its SQL thread (case_open_temps: Slave_open_temp_tables read then), and is shut down: the
+# restarted replica has lost it. With "running" it is left running, replication stopped.
 prep_inside_temp() {
   local seq=${source_gtid##*-} until deadline=$((SECONDS + 180))
   until="0-1-$((seq - 4))"
@@ -510,11 +515,60 @@ prep_inside_temp() {
     ((SECONDS < deadline)) || fail "the copy did not stop at $until: at $(q "$1" 'SELECT @@gtid_slave_pos')"
     sleep 0.3
   done
-  [[ $(q "$1" "SHOW GLOBAL STATUS LIKE 'Slave_open_temp_tables'" | cut -f2) == 1 ]] ||
-    fail "the copy's SQL thread holds no temporary table at $until"
+  case_open_temps=$(q "$1" "SHOW GLOBAL STATUS LIKE 'Slave_open_temp_tables'" | cut -f2)
+  [[ $case_open_temps == 1 ]] || fail "the copy's SQL thread holds $case_open_temps temporary tables at $until, expected 1"
   q "$1" 'STOP SLAVE' || fail "STOP SLAVE"
   case_gtid=$until
-  "$sandbox" stop "$1" >/dev/null || fail "stop the copy"
+  [[ ${2:-} == running ]] || "$sandbox" stop "$1" >/dev/null || fail "stop the copy"
+}
+
+# check_temp_hazards DIR: triage's --json names as many temporary tables at the resume
+# point (hazards of kind temporary_table) as the replica's SQL thread held before it
+# stopped (case_open_temps), app.scratch among them.
+check_temp_hazards() {
+  local n
+  n=$(jq '[.hazards[] | select(.kind == "temporary_table")] | length' "$1/triage.json")
+  [[ $n == "$case_open_temps" ]] ||
+    fail "triage names $n temporary table(s) at the resume point, the replica held $case_open_temps (Slave_open_temp_tables)"
+  jq -e '[.hazards[] | select(.kind == "temporary_table" and .schema == "app" and .table == "scratch" and .needed_by != null)] | length == 1' \
+    "$1/triage.json" >/dev/null || fail "the temporary_table hazard does not name app.scratch with the statement that needs it"
+  echo "triage names $n temporary table(s) at the resume point, as Slave_open_temp_tables said: $(jq -c '[.hazards[] | "\(.schema).\(.table)"]' "$1/triage.json")"
+}
+
+# temp_running_case NAME: as temp_case, but the replica is not restarted: its SQL thread
+# still holds app.scratch. Triage --replica must tell the DBA not to restart it; the plan,
+# carried out, brings the replica equal to the source (the table is still there).
+temp_running_case() {
+  local name=$1 d=$work/case-$1 rc=0
+  if [[ -n ${DRILL_CASES:-} && " $DRILL_CASES " != *" $name "* ]]; then return 0; fi
+  step "case $name: inside a temporary table's life, replica not restarted, given --replica"
+  copy_base "$d"
+  prep_inside_temp "$d" running
+  damage_torn_tail "$d"
+  timeout 300 "$bin" triage --json --replica --socket "$d/mysqld.sock" --user root "$d/relay/relay-bin.index" \
+    >"$d/triage.json" 2>"$d/triage.err" || rc=$?
+  [[ -s $d/triage.json ]] || { cat "$d/triage.err" >&2; fail "triage printed nothing (exit $rc)"; }
+  jq -r '.notes[], .before_resume[]' "$d/triage.json" | sed 's/^/  note: /'
+  ((rc == 1)) || fail "triage exit $rc, expected 1"
+  [[ $(jq -r '.resume.gtid_state' "$d/triage.json") == "$case_gtid" ]] ||
+    fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $case_gtid"
+  check_temp_hazards "$d"
+  [[ $(jq -r '.before_resume[0]' "$d/triage.json") == "do not restart the replica: its SQL thread still holds $case_open_temps temporary table(s)"* ]] ||
+    fail "triage does not say that the replica must not be restarted: $(jq -r '.before_resume[0]' "$d/triage.json")"
+  [[ $(q "$d" "SHOW GLOBAL STATUS LIKE 'Slave_open_temp_tables'" | cut -f2) == "$case_open_temps" ]] ||
+    fail "the replica lost its temporary table before the plan ran"
+  echo "plan:"
+  run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
+  wait_caught_up "$d"
+  if run_list "$d" "$d/triage.json" after_catch_up_sql; then wait_caught_up "$d"; fi
+  [[ $(slave_status_field "$d" Last_SQL_Errno) == 0 ]] || fail "the SQL thread stopped: $(slave_status_field "$d" Last_SQL_Error)"
+  "$pair" checksums "$d" >"$d/replica.checksums" || fail "checksums on the replica"
+  [[ -s $d/replica.checksums ]] || fail "no checksums from the replica"
+  diff -u "$work/source.checksums" "$d/replica.checksums" || fail "the replica's tables differ from the source's"
+  [[ $(q "$d" 'SELECT @@gtid_slave_pos') == "$(q "$src" 'SELECT @@gtid_binlog_pos')" ]] || fail "GTID positions differ"
+  echo "case $name: the plan kept the temporary table; equal to the source ($(wc -l <"$d/replica.checksums") tables)"
+  "$sandbox" stop "$d" >/dev/null || fail "stop the copy"
+  [[ ${KEEP_WORK:-0} == 1 ]] || rm -rf -- "$d"
 }
 
 # temp_case NAME GIVEN: the SQL thread stopped inside the temporary table's life, the
@@ -540,6 +594,9 @@ temp_case() {
     fail "resume GTID state $(jq -r '.resume.gtid_state' "$d/triage.json"), the replica executed $case_gtid"
   jq -r '.notes[]' "$d/triage.json" | grep -q '^the replica stopped inside the life of temporary table(s) `app`.`scratch` (session ' ||
     fail "triage does not say that the replica stopped inside app.scratch's life"
+  check_temp_hazards "$d"
+  [[ $(jq -r '.before_resume[0]' "$d/triage.json") == "if the replica restarted since it stopped, its temporary table(s) \`app\`.\`scratch\` "* ]] ||
+    fail "the plan does not say what the restarted replica lost: $(jq -r '.before_resume[0]' "$d/triage.json")"
   [[ $given == replica ]] || start_copy "$d" || fail "could not start the copy"
   echo "plan:"
   run_list "$d" "$d/triage.json" resume_sql || fail "empty resume_sql"
@@ -588,6 +645,7 @@ run_case zero-info zero_page info
 run_case caught-up-replica applied_last replica prep_caught_up
 run_case caught-up-nothing applied_last nothing prep_caught_up
 temp_case temp-gtids gtids
+temp_running_case temp-running-replica
 run_case kill9-nothing kill9 nothing
 
 echo "triage_drill($kind): OK"

@@ -47,6 +47,15 @@ inline std::string read_text(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
+// A file read whole, named by its base name (as an input of a set names it).
+struct named_file {
+  std::string name;
+  std::vector<std::uint8_t> data;  // empty when the file cannot be read
+};
+inline named_file read_named(const std::string& path) {
+  return {path.substr(path.rfind('/') + 1), read_file(path)};
+}
+
 inline bk::bytes as_bytes(const std::vector<std::uint8_t>& v) { return {v.data(), v.size()}; }
 inline bk::bytes as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

@@ -11,28 +11,17 @@
 #include "binlogkit/events/hazards.hpp"
 #include "binlogkit/events/reader.hpp"
 #include "support/binlog_builder.hpp"
+#include "support/hazard_summary.hpp"
+#include "support/named_files.hpp"
 
 namespace bk = binlogkit;
 using bk_test::byte_writer;
 
 namespace {
 
-struct loaded {
-  std::string name;
-  std::vector<std::uint8_t> data;
-};
-
-loaded corpus(const std::string& rel) {
-  loaded l{rel.substr(rel.rfind('/') + 1), bk_test::read_file(bk_test::corpus_path(rel))};
-  REQUIRE(!l.data.empty());
-  return l;
-}
-
-loaded testdata(const std::string& rel) {
-  loaded l{rel.substr(rel.rfind('/') + 1), bk_test::read_file(bk_test::testdata_path(rel))};
-  REQUIRE(!l.data.empty());
-  return l;
-}
+using loaded = bk_test::named_file;
+using bk_test::corpus_file;
+using bk_test::testdata_file;
 
 bk::hazard_report at(const loaded& l, const std::string& point) {
   auto p = bk::parse_hazard_point(point);
@@ -40,17 +29,10 @@ bk::hazard_report at(const loaded& l, const std::string& point) {
   return bk::find_hazards({{l.name, {l.data.data(), l.data.size()}}}, *p);
 }
 
-// "kind schema.table thread opened-pos -> needed-pos|later" per hazard.
+// bk_test::hazard_summary of the hazards found (the report must be a success).
 std::string summary(const bk::hazard_report& r) {
   REQUIRE_MESSAGE(r.ok(), r.failure);
-  std::string out;
-  for (const auto& h : r.hazards) {
-    if (!out.empty()) out += "; ";
-    out += std::string(bk::to_string(h.kind)) + " " + h.schema + "." + h.table + h.xid + " " +
-           std::to_string(h.pseudo_thread_id) + " " + std::to_string(h.opened.pos) + " -> " +
-           (h.needed_by ? std::to_string(h.needed_by->pos) : std::string("later"));
-  }
-  return out;
+  return bk_test::hazard_summary(r.hazards);
 }
 
 // QUERY body: | 4 thread | 4 exec | 1 db len | 2 error | 2 vars len | vars | db | NUL | query |
@@ -98,7 +80,7 @@ TEST_SUITE("hazards") {
   TEST_CASE("hazards: LOAD DATA of ver_5_1_17 is open from its first block to its execute") {
     // Begin_load_query (file 2) at 1463, Append_block at 132558, Execute_load_query at 150245
     // (thread 2, db test, INTO TABLE t3), Stop at 150366.
-    const auto f = corpus("hwCloudRDS+mysql-5.6/mysql-test__suite__binlog__std_data__ver_5_1_17.001");
+    const auto f = corpus_file("hwCloudRDS+mysql-5.6/mysql-test__suite__binlog__std_data__ver_5_1_17.001");
     CHECK(summary(at(f, "1463")).empty());
     CHECK(summary(at(f, "132558")) == "load_data test.t3 2 1463 -> 150245");
     CHECK(summary(at(f, "150245")) == "load_data test.t3 2 1463 -> 150245");
@@ -107,12 +89,12 @@ TEST_SUITE("hazards") {
   }
 
   TEST_CASE("hazards: LOAD DATA of ver_5_1-wl2325_s and of a MySQL 5.7 GTID log") {
-    const auto s = corpus("stoneatom+stonedb/mysql-test__suite__binlog__std_data__ver_5_1-wl2325_s.001");
+    const auto s = corpus_file("stoneatom+stonedb/mysql-test__suite__binlog__std_data__ver_5_1-wl2325_s.001");
     CHECK(summary(at(s, "874")).empty());
     CHECK(summary(at(s, "131969")) == "load_data test.t3 2 874 -> 149656");
     CHECK(summary(at(s, "149777")).empty());
     // GTID, BEGIN, Begin_load_query (file 1) at 304, Execute_load_query at 339, Xid at 592.
-    const auto m = corpus("rust-us+mysql-cdc-rs/tests__events__5.7__17_18_load__log.bin");
+    const auto m = corpus_file("rust-us+mysql-cdc-rs/tests__events__5.7__17_18_load__log.bin");
     const auto r = at(m, "339");
     CHECK(summary(r) == "load_data default.boxercrab 23 304 -> 339");
     REQUIRE(r.hazards.size() == 1);
@@ -123,9 +105,9 @@ TEST_SUITE("hazards") {
   }
 
   TEST_CASE("hazards: the wl2325 row log and the bug33029 relay log have none at their boundaries") {
-    const auto r = corpus("stoneatom+stonedb/mysql-test__suite__binlog__std_data__ver_5_1-wl2325_r.001");
+    const auto r = corpus_file("stoneatom+stonedb/mysql-test__suite__binlog__std_data__ver_5_1-wl2325_r.001");
     for (const char* p : {"102", "216", "330", "686", "705"}) CHECK(summary(at(r, p)).empty());
-    const auto relay = corpus("stoneatom+stonedb/mysql-test__std_data__bug33029-slave-relay-bin.000001");
+    const auto relay = corpus_file("stoneatom+stonedb/mysql-test__std_data__bug33029-slave-relay-bin.000001");
     for (const char* p : {"142", "236", "1468", "3514"}) CHECK(summary(at(relay, p)).empty());
   }
 
@@ -133,7 +115,7 @@ TEST_SUITE("hazards") {
     // Session 7: CREATE TEMPORARY TABLE tmp_totals at 3094 (0-1-31, ends 3232), INSERT into it
     // at 3274 (0-1-32), read at 3542 (0-1-33, ends 3731), DROP TEMPORARY TABLE (no IF
     // EXISTS) at 3773 (0-1-34, ends 3899).
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     CHECK(summary(at(f, "3052")).empty());
     const auto r = at(f, "3232");
     CHECK(summary(r) == "temporary_table logs.tmp_totals 7 3094 -> 3274");
@@ -157,7 +139,7 @@ TEST_SUITE("hazards") {
   TEST_CASE("hazards: inside a MariaDB group without FL_TRANSACTIONAL that is rolled back") {
     // 0-1-30 (flags2 8: no FL_TRANSACTIONAL) at 2633: INSERT (InnoDB) at 2707, INSERT into the
     // MyISAM audit table at 2854, ROLLBACK at 2977.
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     CHECK(summary(at(f, "2854")) == "non_transactional . 7 2633 -> 2977");
     CHECK(summary(at(f, "2977")) == "non_transactional . 7 2633 -> 2977");
     CHECK(summary(at(f, "2675")).empty());  // after the GTID only: nothing changed yet
@@ -282,7 +264,7 @@ TEST_SUITE("hazards") {
     // 0-1-37: XA_prepare at 688 (bk-xa-1, ends 731); 0-1-38 at 731: XA COMMIT query at 819.
     // 0-1-39: XA_prepare at 1275 (bk-xa-2, bqual branch, format 7, ends 1324); 0-1-40 at 1324:
     // XA ROLLBACK at 1379 (ends 1493).
-    const auto f = testdata("mariadb-10.11/mixed.000004");
+    const auto f = testdata_file("mariadb-10.11/mixed.000004");
     CHECK(summary(at(f, "688")).empty());
     CHECK(summary(at(f, "731")) == "xa_prepared .X'626b2d78612d31',X'',1 7 688 -> 819");
     CHECK(summary(at(f, "819")) == "xa_prepared .X'626b2d78612d31',X'',1 7 688 -> 819");
@@ -320,7 +302,7 @@ TEST_SUITE("hazards") {
   }
 
   TEST_CASE("hazards: points not in the input are errors") {
-    const auto f = testdata("mariadb-10.11/mixed.000002");
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
     CHECK(at(f, "3300").failure == "mixed.000002: offset 3300 is not where an event starts");
     CHECK(at(f, "99999").failure == "mixed.000002: offset 99999 is past the end of the file");
     CHECK(at(f, "0-1-999").failure == "no transaction of the GTID set 0-1-999 is in the input");

@@ -300,6 +300,16 @@ TEST_SUITE("replica_info") {
     CHECK(r.resume->source.pos == 379);
     CHECK(has_note_with(r, "only by events that belong to no transaction"));
     CHECK_FALSE(has_note_with(r, "applied events at or after the damage"));
+    // Only the source's Rotate applied: the new binlog's first position.
+    opt.executed_position = source_position{"binlog.000005", 4};
+    r = triage(set.inputs, opt);
+    REQUIRE(r.resume.has_value());
+    CHECK(r.resume->source.file == "binlog.000005");
+    CHECK(r.resume->source.pos == 4);
+    CHECK(has_note_with(r, "only by events that belong to no transaction (binlog checkpoints, rotates, GTID lists): "
+                           "nothing at or after the damage (from binlog.000005:379) was applied"));
+    CHECK_FALSE(has_note_with(r, "applied events at or after the damage"));
+    CHECK_FALSE(r.executed_past_damage);
     // Past the start of 0-1-21: it applied what the relay log has lost.
     opt.executed_position = source_position{"binlog.000005", 542};
     r = triage(set.inputs, opt);

@@ -165,6 +165,9 @@ struct hazard_report {
   hazard_place at;            // the point (gtid: the transaction before it, if any)
   std::string gtid_state;     // the GTID state at the point
   std::vector<hazard> hazards;
+  // Every hazard open at the point as open_at() lists it there (needed_by empty), also
+  // those that reading on found closed without use (not in `hazards`).
+  std::vector<hazard> open_at_point;
   // Reading on after the point stopped early (damage or a truncated tail): hazards without
   // needed_by may be needed past here. Empty when the input was read to its end or no
   // further than needed.

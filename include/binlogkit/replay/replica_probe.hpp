@@ -30,6 +30,9 @@ struct replica_status {
   std::string relay_log_basename;  // @@relay_log_basename (NULL reads as empty)
   std::string datadir;             // @@datadir
   std::uint32_t server_id = 0;     // @@server_id; 0: not known
+  // Slave_open_temp_tables (MySQL 8.0.26+: Replica_open_temp_tables) from SHOW GLOBAL
+  // STATUS: the temporary tables the SQL thread holds; std::nullopt when not reported.
+  std::optional<std::uint64_t> open_temp_tables;
   // MariaDB multi-source: the named connections (SHOW ALL SLAVES STATUS), besides the
   // default one the fields above describe. Their domains are in executed_gtids too.
   std::vector<std::string> named_connections;
@@ -58,7 +61,7 @@ struct replica_status {
 // answers a statement with an error.
 [[nodiscard]] std::optional<replica_status> read_replica_status(const connection_options& c, std::string& error);
 
-// The options triage takes from it. A running SQL thread moves its position while triage
+// The options triage takes from it (also the open temporary table count). A running SQL thread moves its position while triage
 // reads the files: the position is then left unknown (triage says so and prints the plan
 // that lets the server decide) and `replica_sql_running` is set.
 void apply_replica_status(const replica_status& s, triage_options& opt);

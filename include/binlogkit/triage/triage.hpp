@@ -25,6 +25,7 @@
 #include "binlogkit/core/bytes.hpp"
 #include "binlogkit/core/binlog_input.hpp"
 #include "binlogkit/events/format_description.hpp"
+#include "binlogkit/events/hazards.hpp"
 #include "binlogkit/core/result.hpp"
 #include "binlogkit/events/transaction.hpp"
 
@@ -63,6 +64,11 @@ struct triage_options {
   // The replica's SQL thread was running when asked (--replica): its position moves, so
   // none was taken; the report says so and prints the plan that lets the server decide.
   bool replica_sql_running = false;
+  // The replica's Slave_open_temp_tables (SHOW GLOBAL STATUS) when --replica read it: the
+  // temporary tables its SQL thread holds now. More than 0 at a stopped SQL thread means
+  // the server has not restarted since it stopped, so the plan keeps them: it says not to
+  // restart the replica instead of what to copy from the source.
+  std::optional<std::uint64_t> replica_open_temp_tables;
   std::size_t resync_chain = 3;  // events that must chain after a re-synchronisation point
   std::optional<bool> relay;     // force relay-log (true) or binlog (false) interpretation
   // Called as the scan passes each `progress_interval` bytes of inputs[input], with the
@@ -179,6 +185,18 @@ struct triage_report {
   // What to run on the replica to learn its executed position (when triage was not told).
   std::vector<std::string> learn_executed_sql;
   std::vector<std::string> check_tables;  // `db`.`table` the damaged transactions touched
+  // The hazards open at the point the plan resumes from (hazards.hpp): the executed point
+  // when the files hold it, else the last good point. Looked for only when there is
+  // damage or an executed point; `hazards_at` empty when they were not looked for or the
+  // point could not be read (then a note says why).
+  std::optional<hazard_place> hazards_at;
+  std::string hazards_at_origin;  // "executed point" / "last good point"
+  std::vector<hazard> hazards;
+  // What the DBA must do before the resume statements, one step a line, for the hazards.
+  std::vector<std::string> before_resume;
+  // The replica's SQL thread holds temporary tables (Slave_open_temp_tables > 0): MariaDB
+  // plans leave out RESET SLAVE, which would delete them.
+  bool replica_holds_temp_tables = false;
   bool unreadable = false;
   bool unverifiable = false;  // no checksums: a flip inside row data cannot be seen
 
