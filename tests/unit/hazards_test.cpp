@@ -274,8 +274,8 @@ TEST_SUITE("hazards") {
   }
 
   TEST_CASE("hazards: hazard_tracker fed event by event lists what is open after each") {
-    const auto f = testdata("mariadb-10.11/mixed.000002");
-    bk::event_reader reader({f.data.data(), f.data.size()});
+    const auto f = testdata_file("mariadb-10.11/mixed.000002");
+    bk::event_reader reader(bk::bytes{f.data.data(), f.data.size()});
     bk::hazard_tracker t;
     t.begin_file("mixed.000002");
     std::string seen;
