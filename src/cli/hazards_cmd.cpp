@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "binlogkit/events/hazards.hpp"
+#include "binlogkit/rows/row_text.hpp"
 #include "binlogkit/events/inputs.hpp"
 #include "events/hazards_json.hpp"
 #include "commands.hpp"
@@ -32,6 +33,7 @@ ojson report_json(const bk::hazard_report& r) {
   j["at"] = {{"file", r.at.file}, {"pos", r.at.pos}, {"gtid_state", r.gtid_state}};
   j["hazards"] = bk::detail::hazards_json(r.hazards);
   if (!r.read_on_warning.empty()) j["read_on_warning"] = r.read_on_warning;
+  if (!r.started_inside.empty()) j["started_inside"] = r.started_inside;
   return j;
 }
 
@@ -81,6 +83,12 @@ int run_hazards(const hazards_args& a) {
     fmt::print("{}\n", report_json(report).dump(-1, ' ', false, ojson::error_handler_t::replace));
   } else {
     print_text(report);
+  }
+  if (!report.started_inside.empty()) {
+    std::fflush(stdout);
+    fmt::print(stderr, "binlogkit hazards: the input starts inside a transaction ({}): earlier logs are purged or not "
+                       "given, and a temporary table, LOAD DATA or XA opened in them is not seen\n",
+               bk::one_line(report.started_inside));
   }
   if (!report.read_on_warning.empty()) {
     std::fflush(stdout);

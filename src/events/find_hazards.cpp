@@ -108,6 +108,7 @@ class scan {
     rep_.at = {inputs_[i].name, at_.pos, tracker_.transactions().gtid().text()};
     rep_.gtid_state = tracker_.gtid_state();
     rep_.open_at_point = tracker_.open_at();
+    if (const auto& in = tracker_.started_inside()) rep_.started_inside = fmt::format("{}:{}", in->file, in->pos);
     tracker_.mark_point();
     marked_ = true;
     if (tracker_.settled()) done_ = true;

@@ -106,6 +106,12 @@ void find_resume_hazards(triage_report& rep, const std::vector<triage_input>& in
   }
   rep.hazards_at = found.at;
   rep.hazards = found.hazards;
+  if (!found.started_inside.empty()) {
+    rep.notes.push_back(fmt::format("the files start inside a transaction ({}): the relay logs before them were purged "
+                                    "(or not given), so a temporary table, LOAD DATA or XA opened there is not among "
+                                    "the hazards at the {}",
+                                    found.started_inside, rep.hazards_at_origin));
+  }
   if (!found.read_on_warning.empty()) {
     rep.notes.push_back(fmt::format("reading on from the {} for hazards stopped early ({}): a hazard without "
                                     "\"needed by\" may be needed past there",

@@ -397,3 +397,41 @@ TEST_SUITE("hazards") {
                             " (Query event, type 2): more than 4096 temporary tables open at once: too many to follow");
   }
 }
+
+TEST_SUITE("hazards") {
+  TEST_CASE("hazards: an input that starts inside a transaction (relay logs purged) is read from its next start") {
+    for (const bool stray : {false, true}) {
+      CAPTURE(stray);
+      bk_test::binlog_builder b{bk_test::server::mysql_8_0, false};
+      byte_writer x;
+      x.u64(3);
+      // The tail of a transaction begun in a log not given: its XID.
+      const auto tail = b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
+      b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(24)));
+      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")));
+      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u VALUES (1)")));
+      b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
+      const auto create = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "CREATE TEMPORARY TABLE t1 (a INT)")));
+      const auto p = b.data().size();
+      // Once the grammar is in step, a COMMIT out of place is damage again (after the
+      // point: the reading on stops there with a warning).
+      const auto bad = stray ? b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "COMMIT"))) : 0;
+      b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(25)));
+      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")));
+      const auto use = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u SELECT a FROM t1")));
+      b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
+      const auto r = at(loaded{"relay-bin.000007", b.data()}, std::to_string(p));
+      CHECK(r.started_inside == "relay-bin.000007:" + std::to_string(tail));
+      if (!stray) {
+        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(create) + " -> " + std::to_string(use));
+        CHECK(r.read_on_warning.empty());
+      } else {
+        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(create) + " -> later");
+        CHECK(r.read_on_warning ==
+              "relay-bin.000007: bad_body at offset " + std::to_string(bad) +
+                  " (Query event, type 2): COMMIT or ROLLBACK outside a transaction");
+      }
+    }
+  }
+
+}

@@ -90,6 +90,9 @@ class hazard_tracker {
   // Every followed hazard has its needed_by: reading on changes nothing.
   [[nodiscard]] bool settled() const noexcept;
   [[nodiscard]] const transaction_tracker& transactions() const noexcept { return txn_; }
+  // Where the input started inside a transaction (its first events the tail of one begun in
+  // a log not given): those events are skipped, and hazards opened before are not seen.
+  [[nodiscard]] const std::optional<hazard_place>& started_inside() const noexcept { return started_inside_; }
   // "0-1-20,1-2-7" (MariaDB) / gtid_executed (MySQL) at this point, as far as the input says.
   [[nodiscard]] std::string gtid_state() const;
 
@@ -146,6 +149,8 @@ class hazard_tracker {
   group_state group_;
   std::vector<tracked> followed_;
   bool following_ = false;
+  bool seen_start_ = false;  // a GTID, BEGIN or XA START was read: the grammar is in step
+  std::optional<hazard_place> started_inside_;
   bool any_transaction_ = false;
   gtid_set mysql_state_;
   mariadb_gtid_position mariadb_state_;
@@ -172,6 +177,9 @@ struct hazard_report {
   // needed_by may be needed past here. Empty when the input was read to its end or no
   // further than needed.
   std::string read_on_warning;
+  // The input started inside a transaction (relay logs before it purged, or binlogs not
+  // given): "FILE:POS"; hazards opened before that are not seen. Empty otherwise.
+  std::string started_inside;
   // Bad input or a point not in the input: "FILE: ... offset N ..." (hazards is empty).
   std::string failure;
   [[nodiscard]] bool ok() const noexcept { return failure.empty(); }
