@@ -549,6 +549,15 @@ std::string triage_verdict(const bk::triage_report& r) {
   if (rc == exit_code::unreadable) return "unreadable";
   if (rc == exit_code::no_answer) return fmt::format("damaged ({} range(s)), no resume point can be trusted", r.damage.size());
   const auto& p = r.resume ? r.resume : r.last_good;
+  if (r.resume_mode == bk::resume_mode::server_state) {  // the last good point is no resume point here
+    if (!p || p->source.file.empty()) {
+      return fmt::format("damaged ({} range(s)), resume from the replica's own executed state (no good point in "
+                         "these files)", r.damage.size());
+    }
+    return fmt::format("damaged ({} range(s)), resume from the replica's own executed state (last good received "
+                       "point: source {}:{}{})", r.damage.size(), bk::one_line(p->source.file), p->source.pos,
+                       p->gtid.empty() ? "" : ", GTID " + bk::one_line(p->gtid));
+  }
   if (p && p->source.file.empty()) {  // the executed GTIDs given: no file and position here
     return fmt::format("damaged ({} range(s)), resume after GTID state {}", r.damage.size(), bk::one_line(p->gtid_state));
   }

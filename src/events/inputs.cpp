@@ -56,8 +56,11 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
       std::string line;
       auto dir = fs::path(arg).parent_path();
       std::vector<std::string> listed;
+      std::vector<std::size_t> listed_line;  // the line of each entry of `listed`, from 1
+      std::size_t line_no = 0;
       bool all_exist = true, any_exists = false, all_log_names = true;
       while (std::getline(idx, line)) {
+        ++line_no;
         const auto listed_name = index_file_line(line);
         if (listed_name.empty()) continue;
         fs::path p(listed_name);
@@ -74,12 +77,26 @@ result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& a
         else any_exists = true;
         all_log_names = all_log_names && is_binlog_name(p.filename().string());
         listed.push_back(p.lexically_normal().string());
+        listed_line.push_back(line_no);
       }
       // Only a text file whose every line names an existing file is an index; anything
       // else is read as a binlog (and reported as such if it is not one). Lines that all
       // name logs (NAME.NNNNNN), some of them there, are an index that lost files: the
       // missing ones stay in the list for the reader to report.
       if (!listed.empty() && (all_exist || (any_exists && all_log_names))) {
+        // A file listed twice would be read twice: its transactions counted and applied
+        // twice. An index the server wrote never does that; refuse rather than guess.
+        for (std::size_t i = 0; i < listed.size(); ++i) {
+          for (std::size_t j = 0; j < i; ++j) {
+            if (listed[j] != listed[i]) continue;
+            if (failed_path != nullptr) {
+              *failed_path = arg + " (" + fs::path(listed[i]).filename().string() + " on lines " +
+                             std::to_string(listed_line[j]) + " and " + std::to_string(listed_line[i]) + ")";
+            }
+            return make_error(errc::io_error, 0, -1,
+                              "the index lists a file twice: fix the index, or give the files themselves");
+          }
+        }
         out.insert(out.end(), listed.begin(), listed.end());
         continue;
       }

@@ -2,8 +2,8 @@
 // taken in batches of one connection now (--parallel-batches never / always / auto, the
 // turns of auto from batch_pace), whether a batch is in flight, which transactions may go
 // in one, its bounds, and the counters of the summary. The scheduler holds it under its
-// lock; the queue decisions that use it are the scheduler's (job_for, take,
-// execute_batch).
+// lock; the queue decisions that use it are the scheduler's (job_for) and a worker's fiber's
+// (worker_fiber: take, execute_batch).
 #pragma once
 
 #include <cstdint>

@@ -54,15 +54,6 @@ struct job {
   bool deferred = false;     // a follower whose results its worker reads at its turn (read_deferred)
 };
 
-// Keys of session statements: a statement is skipped when the connection's last statement
-// with the same key had the same text (the state it sets is already there).
-std::string_view session_key(const job_piece& p);
-
-struct view_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // The message of a failed packet: lost connection, desync, extra results, or a refusal.
 std::string failure_message(unsigned err, bool desync, bool extra);
 

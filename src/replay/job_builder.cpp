@@ -9,7 +9,7 @@ namespace binlogkit::detail {
 piece piece_of(const rendered_transaction& tx, const sql_statement& st) noexcept {
   const bool session = st.role == statement_role::session || st.role == statement_role::gtid;
   return {tx.text(st), st.offset, st.expected_error, false, is_binlog_statement(st.kind),
-          st.load >= 0 || !st.single, session, st.kind};
+          st.load >= 0 || !st.single, session, st.kind, st.sets};
 }
 
 bool has_own_packet_statement(const rendered_transaction& tx) noexcept {

@@ -43,6 +43,7 @@ struct piece {
   bool alone = false;                // a packet of its own (the table above)
   bool session = false;              // session / GTID state
   sql_statement_kind kind = sql_statement_kind::query;
+  std::uint32_t sets = 0;            // the session variables it sets (sql_statement::sets)
 };
 
 // The piece a statement of the binlog is sent as.

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "replay/scheduler.hpp"
+#include "replay/worker_fiber.hpp"
 
 namespace binlogkit::detail::parallel {
 
@@ -58,6 +59,67 @@ auto scheduler::job_for(std::size_t w) -> std::deque<std::unique_ptr<job>>::iter
     it = queue_.pending.end();
   }
   return it;
+}
+
+// A transaction ran into trouble that running early may explain: roll back every later
+// one that has started, hold back later ones until it commits, run it again as the next
+// to commit.
+void scheduler::conflict(sched_lock& lk, job& j) {
+  (void)lk;
+  ++retries_;
+  j.head_only = true;
+  hold_ = std::min(hold_, j.seq);
+  for (auto& [seq, other] : queue_.live) {
+    if (seq > j.seq && (other->state == job_state::executing || other->state == job_state::executed)) {
+      other->abort = true;
+    }
+  }
+  wake();
+}
+
+void scheduler::fail_job(sched_lock& lk, job& j, replay_failure f) {
+  (void)lk;
+  if (j.seq < stop_at_) {
+    stop_at_ = j.seq;
+    failure_ = std::move(f);
+  }
+  wake();
+}
+
+// Worker `w` sends `pieces` (worker::send); an error passed over by --skip-errors is
+// counted and noted.
+scheduler::exec_result scheduler::send_pieces(std::size_t w, job& j, const std::vector<job_piece>& pieces,
+                                              std::size_t head_upto, const job_piece* reach,
+                                              const function_ref<void()>* on_reached, bool defer,
+                                              const function_ref<void(const job_piece*)>* on_progress) {
+  auto skipped = [&](const job_piece& p, const sql_connection::outcome& o) {
+    const job& of = p.owner != nullptr ? *p.owner : j;
+    sched_lock lk(*this);
+    ++skipped_;
+    note(fmt::format("{}:{}{}: skipped error {} ({}): {}", (*ctx_.inputs)[of.tx.file_index].name, p.offset,
+                     of.gtid.empty() ? "" : " GTID " + of.gtid, o.err, o.message, shorten(p.text, 160)));
+  };
+  const function_ref<void(const job_piece&, const sql_connection::outcome&)> on_skipped(skipped);
+  return workers_[w]->send(j, pieces, head_upto, send_hooks{reach, on_reached, defer, on_progress, &on_skipped});
+}
+
+replay_failure scheduler::failure_of(const job& j, const exec_result& r, std::string message) const {
+  replay_failure f;
+  f.message = std::move(message);
+  f.file = (*ctx_.inputs)[j.tx.file_index].name;
+  f.position = r.at != nullptr && !r.at->ours ? r.at->offset : j.tx.start;
+  f.gtid = j.gtid;
+  if (r.at != nullptr) f.statement = shorten(r.at->text);
+  f.server_errno = r.err;
+  f.server_error = r.message;
+  return f;
+}
+
+std::string failure_message(unsigned err, bool desync, bool extra) {
+  if (extra) return extra_results_message();
+  if (desync) return "the target stopped reporting results in the middle of a packet; the session cannot be trusted";
+  return connection_lost(err) ? "the connection to the target was lost (rerun with --resume)"
+                              : "the target refused a statement";
 }
 
 bool scheduler::may_start(const job& j, std::uint64_t upto) const {
@@ -189,7 +251,7 @@ void scheduler::run() {
   batches_.start(clock_type::now());
 
   running_workers_ = n;
-  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_main(w); });
+  for (std::size_t w = 0; w < n; ++w) loop_.add([this, w] { worker_fiber(*this, w).run(); });
   std::thread workers([this] { loop_.run(); });
   std::thread watcher([this] { watcher_.run(); });
   std::optional<replay_failure> read_failure;

@@ -3,15 +3,17 @@
 // run as fibers of one thread, execute them and commit them in binlog order; a watcher
 // thread resolves commit-order deadlocks. The parts live in their own files:
 //
-//   parallel_replay.cpp   run(), what may be taken and started, waiting and waking, the
-//                         result (coordination)
+//   parallel_replay.cpp   run(), what may be taken and started, waiting and waking,
+//                         conflicts and failures, the result (coordination)
 //   job_queue.cpp         the transactions pending and live (job_queue)
 //   parallel_reader.cpp   the reading side (transaction_reader): reads, queues, streams
 //                         large transactions
 //   job_maker.cpp         jobs built from transactions, their start rules (job_maker)
-//   parallel_worker.cpp   a worker's fiber: take, execute in steps, retry, commit
+//   worker_fiber.cpp      a worker's fiber (worker_fiber): take, execute in steps, retry,
+//                         commit, run a batch
 //   worker.cpp            one connection: send, deferred results, roll back
-//   parallel_batcher.cpp  batches (batcher): which transactions share a packet, their run
+//   parallel_batcher.cpp  batches (batcher): which transactions share a packet, the turns
+//                         of --parallel-batches auto
 //   deadlock_watcher.cpp  the commit-order deadlock watcher (deadlock_watcher)
 //
 // Contract (replay.hpp has the user-visible rules):
@@ -35,8 +37,8 @@
 // reading side's own state (maker_) only by the reading thread; a worker's connection and
 // session (worker) only by its fiber, except `waiting`, `current` and `notified` (under
 // m_). The parts with state of their own: transaction_reader and job_maker (reading side),
-// job_queue, worker (a connection), batcher (batches), deadlock_watcher (its thread and
-// connection).
+// job_queue, worker (a connection), worker_fiber (what a fiber carries between its
+// steps), batcher (batches), deadlock_watcher (its thread and connection).
 #pragma once
 
 #include <fmt/format.h>
@@ -95,29 +97,11 @@ class scheduler {
   class sched_lock;  // a lock of m_ (below)
   // ---- reading side ----
   void schedule(job& j);
-  // ---- workers ----
-  void worker_main(std::size_t w);
-  job* take(std::size_t w);
+  // ---- workers: each runs as a worker_fiber, which uses what follows ----
+  friend class worker_fiber;
   using exec_result = parallel::exec_result;
-  // What a worker runs next: a transaction it already took, whose statements may have run.
-  struct next_job {
-    job* j = nullptr;
-    bool executed = false;
-  };
-  next_job execute(std::size_t w, job& j, bool executed);
-  // execute()'s steps: go on to the next, try `j` again from its start, or return.
-  enum class step : std::uint8_t { next, again, done };
-  step start(sched_lock& lk, std::size_t w, job& j, bool& at_once);
-  step wait_turn(sched_lock& lk, std::size_t w, job& j);
-  step commit_turn(sched_lock& lk, std::size_t w, job& j, bool at_once, job*& held, next_job& out);
-  step commit_failed(sched_lock& lk, std::size_t w, job& j, const exec_result& c, bool at_once, job* next,
-                     job*& held, next_job& out);
-  void execute_batch(std::size_t w);
   void pace();
-  job* follower(std::size_t w, const job& j);
   replay_failure failure_of(const job& j, const exec_result& r, std::string message) const;
-  bool early_failure(sched_lock& lk, std::size_t w, job& x, const exec_result& r);
-  bool head_retry(job& j, const exec_result& c, bool at_once);
   // Pieces before `head_upto` are the next to commit's (their expected and skippable
   // errors are passed over); `on_reached` runs once the statement of `reach` (or a later
   // one) succeeded.

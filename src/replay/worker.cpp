@@ -7,15 +7,28 @@
 
 namespace binlogkit::detail::parallel {
 
-// Keys of session statements: a statement is skipped when the connection's last statement
-// with the same key had the same text (the state it sets is already there).
-std::string_view session_key(const job_piece& p) {
-  if (p.kind == sql_statement_kind::format_description) return "BINLOG";
-  if (p.kind == sql_statement_kind::use_database) return "use";
-  // A SET statement: the renderer writes each with a fixed list of variables.
-  const std::string_view text = p.text;
-  auto eq = text.find('=');
-  return eq == std::string_view::npos ? text : text.substr(0, eq);
+bool session_state::send(const piece& p) {
+  if (p.sets == 0) {
+    forget();  // what it sets is not known
+    return true;
+  }
+  if ((p.sets & transaction_session_vars) != 0) return true;
+  entry* same = nullptr;
+  for (auto it = sent_.begin(); it != sent_.end();) {
+    if (it->sets == p.sets) {
+      if (it->text == p.text) return false;  // the session has it
+      same = &*it;
+      ++it;
+    } else if ((it->sets & p.sets) != 0) {
+      it = sent_.erase(it);  // it sets some of the same variables: no longer what the session has
+    } else {
+      ++it;
+    }
+  }
+  // Remembered once sent; forgotten again if the packet fails (worker::failed).
+  if (same == nullptr) same = &sent_.emplace_back(entry{p.sets, {}});
+  same->text.assign(p.text);
+  return true;
 }
 
 exec_result worker::send(job& j, const std::vector<job_piece>& list, std::size_t head_upto, const send_hooks& h) {
@@ -26,14 +39,7 @@ exec_result worker::send(job& j, const std::vector<job_piece>& list, std::size_t
   auto& todo = todo_;
   todo.clear();
   for (const auto& p : list) {
-    if (p.session) {
-      const auto key = session_key(p);
-      auto it = state_.find(key);
-      if (it != state_.end() && it->second == p.text) continue;
-      // Remembered once sent; forgotten again if the packet fails (below).
-      if (it == state_.end()) it = state_.emplace(std::string(key), std::string()).first;
-      it->second.assign(p.text);
-    }
+    if (p.session && !state_.send(p)) continue;
     todo.push_back(&p);
   }
   while (i < todo.size()) {
@@ -75,7 +81,7 @@ exec_result worker::send(job& j, const std::vector<job_piece>& list, std::size_t
                                             skip_errors_.end();
       const bool head = static_cast<std::size_t>(&p - list.data()) < head_upto;
       if (connection_lost(o.err) || !head || lock_error(o.err) || !(expected || skippable)) return failed(o, i);
-      state_.clear();  // what the failed packet set is not known
+      state_.forget();  // what the failed packet set is not known
       if (!expected && h.on_skipped != nullptr) (*h.on_skipped)(p, o);
       i = i + o.done + 1;
       continue;
@@ -100,7 +106,7 @@ exec_result worker::read_deferred() {
 // A packet that failed (o.err or o.desync) as the result of the statement it stopped at;
 // `from`: the index in todo_ of the packet's first statement.
 exec_result worker::failed(sql_connection::outcome& o, std::size_t from) {
-  state_.clear();  // what the failed packet set is not known
+  state_.forget();  // what the failed packet set is not known
   exec_result r;
   r.ok = false;
   r.desync = o.desync || o.extra;
@@ -116,7 +122,7 @@ exec_result worker::failed(sql_connection::outcome& o, std::size_t from) {
 void worker::rollback() {
   (void)db->run("ROLLBACK", 1);
   db->serve_load_data(nullptr);
-  state_.clear();  // GTID variables may or may not survive a rollback: set them again
+  state_.forget();  // GTID variables may or may not survive a rollback: set them again
 }
 
 std::unique_ptr<worker> open_worker(apply_context& ctx, std::size_t w, fiber_loop* loop, replay_failure& failure) {

@@ -1,14 +1,14 @@
 // One connection of the parallel applier (private to the replay layer): the connection,
 // what its session already has, and the packets it sends. A worker's fiber
-// (parallel_worker.cpp) decides what to run; this class runs it and reports how it went.
+// (worker_fiber.hpp) decides what to run; this class runs it and reports how it went.
 //
 // Contract of send(): the pieces go out in order, in as few packets as fit in the room;
-// a session statement the connection already has (same key, same text: session_key) is
-// left out. An error stops at the statement that failed, unless that statement is one of
-// the next to commit's (index < head_upto), of the binlog, and either expected (its
-// recorded error code) or in skip_errors, and not a lock error or a lost connection:
-// then the packet's remaining statements are sent again from the next one. After any
-// error the session state is forgotten (what the failed packet set is not known).
+// a session statement the connection already has is left out (session_state). An error
+// stops at the statement that failed, unless that statement is one of the next to
+// commit's (index < head_upto), of the binlog, and either expected (its recorded error
+// code) or in skip_errors, and not a lock error or a lost connection: then the packet's
+// remaining statements are sent again from the next one. After any error the session
+// state is forgotten (what the failed packet set is not known).
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "replay/job.hpp"
@@ -53,6 +52,26 @@ struct send_hooks {
   const function_ref<void(const job_piece&, const sql_connection::outcome&)>* on_skipped = nullptr;
 };
 
+// What a connection's session was told by the session statements sent on it, by the
+// variables each set (sql_statement::sets, as the renderer recorded them): a statement is
+// left out when the last one sent that set exactly its variables had the same text and
+// nothing sent since set any of them. Never left out, nor kept: a statement of the
+// variables of one transaction (transaction_session_vars: the server uses them for one
+// transaction) and one whose variables are not known (sets == 0, which forgets all).
+class session_state {
+ public:
+  // Whether `p` (a session statement) is to be sent; records it as sent when it is.
+  bool send(const piece& p);
+  void forget() noexcept { sent_.clear(); }
+
+ private:
+  struct entry {
+    std::uint32_t sets = 0;
+    std::string text;
+  };
+  std::vector<entry> sent_;  // no two set the same variable; their texts' room reused
+};
+
 class worker {
  public:
   worker(std::unique_ptr<sql_connection> conn, std::size_t packet_room, const std::vector<unsigned>& skip_errors)
@@ -69,7 +88,7 @@ class worker {
 
   std::unique_ptr<sql_connection> db;
   std::vector<job_piece> pieces;        // the last COMMIT packet's (a deferred follower's point into it)
-  std::vector<job*> batch;              // the batch it took (scheduler::take), in order
+  std::vector<job*> batch;              // the batch it took (worker_fiber::take), in order
   std::vector<std::size_t> batch_ends;  // index in `pieces` after each one's last statement
   // Under the scheduler's lock: what the worker waits for (in fiber_loop::wait_wake), its
   // transaction, and the wake-ups sent to it.
@@ -82,8 +101,7 @@ class worker {
 
   std::size_t packet_room_;
   const std::vector<unsigned>& skip_errors_;
-  // Session key -> last text sent (looked up by string_view, its texts' room reused).
-  std::unordered_map<std::string, std::string, view_hash, std::equal_to<>> state_;
+  session_state state_;
   std::string packet_;
   std::vector<char> flag_loss_;
   std::vector<const job_piece*> todo_;  // the pieces send() sends

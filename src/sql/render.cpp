@@ -172,25 +172,27 @@ void transaction_stream::impl::mysql_gtid(const event_view& ev, const gtid_event
     out.add(statement_role::gtid, ev.offset, [&](std::string& s) {
       fmt::format_to(std::back_inserter(s), "/*!80001 SET @@session.original_commit_timestamp={}*/",
                      *g.original_commit_timestamp);
-    });
+    }).sets = session_bit(session_var::original_commit_timestamp);
   }
   if (g.original_server_version) {
     out.add(statement_role::gtid, ev.offset, [&](std::string& s) {
       fmt::format_to(std::back_inserter(s), "/*!80014 SET @@session.original_server_version={}*/",
                      *g.original_server_version);
-    });
+    }).sets = session_bit(session_var::original_server_version);
   }
   if (g.immediate_server_version) {
     out.add(statement_role::gtid, ev.offset, [&](std::string& s) {
       fmt::format_to(std::back_inserter(s), "/*!80014 SET @@session.immediate_server_version={}*/",
                      *g.immediate_server_version);
-    });
+    }).sets = session_bit(session_var::immediate_server_version);
   }
-  out.add(statement_role::gtid, ev.offset, [&](std::string& s) {
+  auto& next = out.add(statement_role::gtid, ev.offset, [&](std::string& s) {
     s += "SET @@SESSION.GTID_NEXT=";
     if (g.anonymous) s += "'ANONYMOUS'";
     else append_string_literal(s, tracker.gtid().text());
-  }).kind = sql_statement_kind::gtid_next;
+  });
+  next.kind = sql_statement_kind::gtid_next;
+  next.sets = session_bit(session_var::gtid_next);
   session.mysql_gtid_next(!g.anonymous);
 }
 

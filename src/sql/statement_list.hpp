@@ -32,7 +32,7 @@ class statement_list {
   sql_statement& add(statement_role role, std::uint64_t offset, F&& build) {
     const std::size_t b = tx.sql.size();
     build(tx.sql);
-    return tx.statements.emplace_back(sql_statement{b, tx.sql.size() - b, role, offset, -1, 0, true, default_kind(role)});
+    return tx.statements.emplace_back(sql_statement{b, tx.sql.size() - b, role, 0, offset, -1, 0, true, default_kind(role)});
   }
   sql_statement& add_text(statement_role role, std::uint64_t offset, std::string_view text) {
     return add(role, offset, [&](std::string& s) { s.append(text); });

@@ -31,6 +31,23 @@ assert r["last_good"]["relay_pos"] < r["damage"][0]["offset"] + 1, r["last_good"
 assert r["resume_sql"], "no resume statements"
 ' || fail "triage --json"
 
+# A relay-log set torn at its tail, no executed point given: the summary must not call the
+# last good received point a resume point (the SQL thread may be far behind it).
+mkdir "$work/relay"
+cp "$root"/testdata/relay/mariadb-10.11/relay-bin.0000?? "$root"/testdata/relay/mariadb-10.11/relay-bin.index "$work/relay/"
+truncate -s -7 "$work/relay/relay-bin.000013"  # inside the replica's closing Stop event at 1113
+expect 1 "$bin" triage "$work/relay/relay-bin.index"
+has err "13 file(s), 148 events, 22 complete transactions before the damage: damaged (1 range(s)), resume from the replica's own executed state (last good received point: source binlog.000005:817, GTID 0-1-22)"
+lacks err "resume at source"
+has out "CHANGE MASTER TO MASTER_USE_GTID = slave_pos;"
+
+# An index naming one file twice: read twice, its transactions would count twice. Refused.
+sed '5p' "$work/relay/relay-bin.index" >"$work/relay/twice.index"
+for cmd in triage verify dump sql; do
+  expect 2 "$bin" "$cmd" "$work/relay/twice.index"
+  has err "binlogkit: $work/relay/twice.index (relay-bin.000005 on lines 5 and 6): the index lists a file twice: fix the index, or give the files themselves"
+done
+
 # --executed-gtids behind the last good state: resume from what the replica executed
 set +e; out=$("$bin" triage --executed-gtids 0-1-1 "$work/flipped"); set -e
 grep -q "SET GLOBAL gtid_slave_pos = '0-1-1'" <<<"$out" || fail "executed GTIDs behind the damage not used"

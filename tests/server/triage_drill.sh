@@ -268,16 +268,23 @@ damage_flip_middle() {  # a relay log after the SQL thread's one, not the last: 
   damaged_file=$(basename -- "$f")
   echo "flipped the byte at $damaged_file:$at"
 }
-damage_torn_tail() {  # the last relay log cut inside its last replicated event
-  local d=$1 names f last="" off len type sid size
+# damage_torn_tail DIR [any]: the last relay log cut inside its last replicated event. With
+# `any` (after a SIGKILL, which may land just after a rotation, when the last relay log holds
+# only its headers) the last event past the format description is cut when no replicated
+# event is there.
+damage_torn_tail() {
+  local d=$1 names f last="" header="" off len type sid size
   mapfile -t names < <(relay_names "$d")
   f=$d/relay/${names[-1]}
   size=$(stat -c %s -- "$f")
   while read -r off len type sid; do
-    ((sid == 2 || off + len > size)) && continue  # the replica's own, or already cut
+    ((off + len > size)) && continue  # already cut
+    ((off > 4)) && header="$off $len"
+    ((sid == 2)) && continue  # the replica's own
     case $type in 3 | 4 | 15 | 161 | 163) continue ;; esac
     last="$off $len"
   done < <(events "$f")
+  [[ -z $last && ${2:-} == any ]] && last=$header
   [[ -n $last ]] || fail "no replicated event in ${names[-1]}"
   read -r off len <<<"$last"
   truncate -s $((off + len / 2)) -- "$f"
@@ -336,7 +343,7 @@ damage_kill9() {
   while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   echo "killed the copy's mysqld ($pid) with SIGKILL after $(relay_names "$d" | wc -l) relay logs"
   rm -f -- "$d/env" "$d/mysqld.pid" "$d/mysqld.sock" "$d/mysqld.sock.lock"
-  damage_torn_tail "$d"
+  damage_torn_tail "$d" any
 }
 
 damage_applied_last() {  # caught up: a byte of the last row event of the last relay log

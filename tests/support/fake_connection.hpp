@@ -6,7 +6,8 @@
 // progress table holds, and which statements fail: an error (a duplicate key, a deadlock,
 // a lock wait timeout, a lost connection: later packets then fail with 2006), more
 // results than statements, or results that stop early. A statement matches a failure
-// when its text contains the failure's text; a failure fires `times` times.
+// when its text contains the failure's text; a failure fires `times` times, after passing
+// over `skip` matching statements.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +50,7 @@ struct fake_script {
     int delay_ms = 0;         // with err 0: succeeds, but only after this long (other
                               // connections' fibers run meanwhile)
     int times = 1;
+    int skip = 0;             // matching statements passed over before it fires
   };
   std::vector<failure> failures;
 
@@ -217,6 +219,10 @@ class fake_connection final : public detail::sql_connection {
   fake_script::failure* failure_for(const std::string& statement) {
     for (auto& f : s_->failures) {
       if (f.times > 0 && statement.find(f.contains) != std::string::npos) {
+        if (f.skip > 0) {
+          --f.skip;
+          continue;
+        }
         --f.times;
         return &f;
       }

@@ -524,6 +524,36 @@ TEST_CASE("applier: any other error in a batch stops the replay there, every ear
   }
 }
 
+TEST_CASE("applier: a batch that fails at a transaction's COMMIT stops there, that one not committed") {
+  const std::vector<std::string> files{dir + "minimal.000001"};
+  const auto txs = transactions_of(files);
+  REQUIRE(txs.size() > 5);
+  // A clean run says how many statements holding "COMMIT" ran before transaction 5's COMMIT.
+  auto clean = std::make_shared<fake_script>();
+  REQUIRE(run(clean, files, batch_options()).ok());
+  const auto& ran = clean->executed;
+  const auto u = std::find_if(ran.begin(), ran.end(),
+                              [](const std::string& s) { return is_progress(s) && field(s, "transactions") == 5; });
+  REQUIRE(u != ran.end());
+  REQUIRE(u + 1 != ran.end());
+  REQUIRE(*(u + 1) == "COMMIT");
+  const auto before = std::count_if(ran.begin(), u + 1,
+                                    [](const std::string& s) { return s.find("COMMIT") != std::string::npos; });
+  auto script = std::make_shared<fake_script>();
+  fake_script::failure f{"COMMIT", 1180, "Got error 1 during COMMIT"};
+  f.skip = static_cast<int>(before);
+  script->failures.push_back(f);
+  const auto res = run(script, files, batch_options());
+  REQUIRE_FALSE(res.ok());
+  CHECK(res.retries == 0);
+  CHECK(res.failure->server_errno == 1180);
+  CHECK(res.failure->gtid == txs[4].gtid);
+  // Its statements all succeeded but its COMMIT did not: the progress stays at transaction 4.
+  CHECK(res.progress.transactions == 4);
+  CHECK(res.progress.gtid == txs[3].gtid);
+  CHECK(res.progress.position == txs[3].end);
+}
+
 const std::vector<std::string> our_progress_table = {
     "replay_id|varchar(64)|NO|PRI|256|utf8mb4", "file|varchar(512)|NO||2048|utf8mb4",
     "end_pos|bigint(20) unsigned|NO||0|",       "gtid|varchar(128)|NO||512|utf8mb4",

@@ -30,9 +30,9 @@ namespace binlogkit {
 //     so nothing waits for its writer twice);
 //   - a file, taken as is (a .gz one is inflated when opened).
 // Errors: io_error (detail names what failed) for a missing path, an empty directory, or
-// an index file (every line a NAME.NNNNNN file name) naming a file that does not exist;
-// `failed_path`, when given, receives the argument at fault ("INDEX: lists FILE" for an
-// index naming a missing file).
+// an index file (every line a NAME.NNNNNN file name) naming a file that does not exist
+// or naming one file twice (it would be read twice); `failed_path`, when given, receives
+// the argument at fault ("INDEX (FILE on lines A and B)" for a file listed twice).
 [[nodiscard]] result<std::vector<std::string>> expand_inputs(const std::vector<std::string>& args,
                                                              std::string* failed_path = nullptr);
 

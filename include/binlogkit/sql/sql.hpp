@@ -181,9 +181,61 @@ enum class sql_statement_kind : std::uint8_t {
   return k == sql_statement_kind::binlog_rows || k == sql_statement_kind::format_description;
 }
 
+// A session variable a statement of role session or gtid sets, as the renderer wrote it;
+// sql_statement::sets holds one bit each (session_bit). The applier keeps track of what
+// a connection's session already has by these, never by the statement's text.
+enum class session_var : std::uint8_t {
+  database = 0,  // USE
+  timestamp = 1,
+  pseudo_thread_id = 2,
+  foreign_key_checks = 3,
+  sql_auto_is_null = 4,
+  unique_checks = 5,
+  autocommit = 6,
+  check_constraint_checks = 7,
+  sql_if_exists = 8,
+  explicit_defaults_for_timestamp = 9,
+  system_versioning_insert_history = 10,
+  sql_mode = 11,
+  auto_increment_increment = 12,
+  auto_increment_offset = 13,
+  character_set_client = 14,
+  collation_connection = 15,
+  collation_server = 16,
+  time_zone = 17,
+  lc_time_names = 18,
+  collation_database = 19,
+  default_collation_for_utf8mb4 = 20,
+  sql_require_primary_key = 21,
+  default_table_encryption = 22,
+  format_description = 23,  // the format description's BINLOG statement
+  gtid_domain_id = 24,
+  server_id = 25,
+  // The GTID of the next transaction and what goes with it: the server uses them for that
+  // one transaction, so each transaction sets them again (transaction_session_vars).
+  gtid_seq_no = 26,
+  original_commit_timestamp = 27,
+  original_server_version = 28,
+  immediate_server_version = 29,
+  gtid_next = 30,
+};
+
+[[nodiscard]] constexpr std::uint32_t session_bit(session_var v) noexcept {
+  return std::uint32_t{1} << static_cast<unsigned>(v);
+}
+
+// The variables that belong to one transaction (see session_var::gtid_seq_no).
+inline constexpr std::uint32_t transaction_session_vars =
+    session_bit(session_var::gtid_seq_no) | session_bit(session_var::original_commit_timestamp) |
+    session_bit(session_var::original_server_version) | session_bit(session_var::immediate_server_version) |
+    session_bit(session_var::gtid_next);
+
 struct sql_statement {
   std::size_t begin = 0, size = 0;  // text in rendered_transaction::sql
   statement_role role = statement_role::body;
+  // The session variables it sets (session_bit of each; 0 for statements that set none
+  // or when not known). Beside `role`, where the struct has room for it.
+  std::uint32_t sets = 0;
   std::uint64_t offset = 0;         // file offset of the event it was rendered from
   std::int32_t load = -1;           // LOAD DATA LOCAL: index into load_data
   // The error the statement raised on the source (QUERY error_code, e.g. a partly applied
