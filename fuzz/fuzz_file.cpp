@@ -3,13 +3,16 @@
 // rendered, and verify_bytes checks it once more. Properties checked on every input: the
 // strict walk's events lie end to end inside the input, each as long as its header says;
 // a file verify_bytes calls intact is one the strict walk reads to its end without an
-// error, with the same number of events.
+// error, with the same number of events; find_hazards at the input's end and at the first
+// event boundaries either fails or lists hazards opened before the point and needed after.
 #include <cstddef>
 #include <cstdint>
 #include <variant>
+#include <vector>
 
 #include "binlogkit/tools/dump.hpp"
 #include "binlogkit/events/events.hpp"
+#include "binlogkit/events/hazards.hpp"
 #include "binlogkit/events/reader.hpp"
 #include "binlogkit/tools/verify.hpp"
 #include "fuzz_check.hpp"
@@ -58,6 +61,21 @@ walk_result walk(binlogkit::bytes data, const binlogkit::reader_options& options
   return w;
 }
 
+// Hazards at a point: each opened before it (the input is one file) and needed at or after it.
+void check_hazards(binlogkit::bytes input, std::uint64_t pos) {
+  const std::vector<binlogkit::binlog_input> inputs{{"fuzz", input}};
+  const auto r = binlogkit::find_hazards(inputs, binlogkit::hazard_point{binlogkit::hazard_position{{}, pos}});
+  if (!r.ok()) {
+    BK_FUZZ_CHECK(r.hazards.empty());
+    return;
+  }
+  BK_FUZZ_CHECK(r.at.pos == pos);
+  for (const auto& h : r.hazards) {
+    BK_FUZZ_CHECK(h.opened.pos < pos);
+    if (h.needed_by) BK_FUZZ_CHECK(h.needed_by->pos >= pos);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -67,6 +85,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   lenient.bad_checksum_is_error = false;
   lenient.allow_unknown_types = true;
   (void)walk(input, lenient);
+  check_hazards(input, size);
+  {
+    binlogkit::event_reader reader(input);
+    for (int i = 0; i < 16; ++i) {
+      auto next = reader.next();
+      if (!next || !*next) break;
+      check_hazards(input, (**next).offset);
+    }
+  }
   const auto report = binlogkit::verify_bytes(input);
   for (const auto& p : report.problems) BK_FUZZ_CHECK(p.offset <= size);
   if (report.intact()) {

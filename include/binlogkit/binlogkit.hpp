@@ -28,8 +28,10 @@
 #include "binlogkit/events/events.hpp"
 #include "binlogkit/events/format_description.hpp"
 #include "binlogkit/events/gtid_set.hpp"
+#include "binlogkit/events/hazards.hpp"
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/events/reader.hpp"
+#include "binlogkit/events/temp_tables.hpp"
 #include "binlogkit/events/transaction.hpp"
 
 // rows
@@ -43,6 +45,7 @@
 #include "binlogkit/tools/verify.hpp"
 
 // sql
+#include "binlogkit/sql/bound_hazards.hpp"
 #include "binlogkit/sql/sql.hpp"
 
 // triage

@@ -19,6 +19,9 @@ using command_runner = std::function<std::optional<int>()>;
 // also asks the replica, with `password` as for replay).
 [[nodiscard]] command_runner add_inspect_commands(CLI::App& app, const command_line_password& password);
 
+// `hazards`: the hazards open at a point of a binlog / relay-log set.
+[[nodiscard]] command_runner add_hazards_command(CLI::App& app);
+
 // `sql` (binlog to SQL text) and `replay` (binlog applied to a server). `password` is what
 // take_passwords() found on the command line, for replay's connection.
 [[nodiscard]] command_runner add_replay_commands(CLI::App& app, const command_line_password& password);

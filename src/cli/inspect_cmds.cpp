@@ -19,10 +19,12 @@
 
 #include "binlogkit/tools/dump.hpp"
 #include "binlogkit/events/events.hpp"
+#include "binlogkit/events/hazards.hpp"
 #include "binlogkit/core/file_output.hpp"
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/events/reader.hpp"
 #include "binlogkit/replay/replica_probe.hpp"
+#include "binlogkit/sql/bound_hazards.hpp"
 #include "binlogkit/rows/row_text.hpp"
 #include "binlogkit/core/source.hpp"
 #include "binlogkit/events/transaction.hpp"
@@ -616,6 +618,24 @@ struct salvage_args {
   std::string progress = "auto";
 };
 
+// What is open where the copy ends (hazards.hpp): a replica or replay that goes on from
+// the copy's end without the rest lacks these. On stderr, one line each; nothing when none.
+void report_copy_hazards(const std::vector<bk::binlog_input>& inputs, std::uint64_t end) {
+  const auto r = bk::find_hazards(inputs, bk::hazard_point{bk::hazard_position{inputs[0].name, end}});
+  if (!r.ok()) {
+    fmt::print(stderr, "binlogkit: hazards at the end of the copy not checked: {}\n", bk::one_line(r.failure));
+    return;
+  }
+  for (const auto& h : r.hazards) {
+    fmt::print(stderr, "binlogkit: hazard at the end of the copy ({}:{}): {}\n", bk::one_line(r.at.file), r.at.pos,
+               bk::hazard_line(h));
+  }
+  if (!r.hazards.empty() && !r.read_on_warning.empty()) {
+    fmt::print(stderr, "binlogkit: reading on after the end of the copy stopped early ({}): a hazard without "
+                       "\"needed by\" may be needed past there\n", bk::one_line(r.read_on_warning));
+  }
+}
+
 int run_salvage(const salvage_args& a) {
   stopwatch clock;
   if (a.out == "-") {
@@ -657,6 +677,7 @@ int run_salvage(const salvage_args& a) {
              size, report.transactions_before_damage, bk::one_line(report.last_good->source.file),
              report.last_good->source.pos,
              report.last_good->gtid.empty() ? "" : fmt::format(" (GTID {})", report.last_good->gtid));
+  report_copy_hazards(set->inputs, report.last_good->relay_pos);
   const std::uint64_t cut = size - copy->size();
   print_summary("salvage",
                 report.damage.empty() && cut == 0

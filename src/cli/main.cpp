@@ -16,8 +16,9 @@ namespace cli = binlogkit_cli;
 namespace {
 
 constexpr const char* exit_overview =
-    "Exit codes (every command): 0 success / intact; 1 damage found (or replay stopped at an error); 2 unreadable "
-    "input or bad arguments; 3 no trustworthy answer (triage without a resume point, salvage with nothing to keep). "
+    "Exit codes (every command): 0 success / intact; 1 damage found (or replay stopped at an error, or hazards at "
+    "the point); 2 unreadable input or bad arguments; 3 no trustworthy answer (triage without a resume point, "
+    "salvage with nothing to keep, replay refusing a start point with hazards). "
     "Each command's --help says what they mean for it.";
 
 // CLI11 refused the command line: say what is wrong, with a suggestion where one fits.
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
   app.footer(exit_overview);
   auto run_inspect = cli::add_inspect_commands(app, password);
   auto run_replay = cli::add_replay_commands(app, password);
+  auto run_hazards = cli::add_hazards_command(app);
   app.set_help_flag("-h,--help", "Print this help and exit");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
@@ -72,5 +74,6 @@ int main(int argc, char** argv) {
   }
   if (auto rc = run_inspect()) return *rc;
   if (auto rc = run_replay()) return *rc;
+  if (auto rc = run_hazards()) return *rc;
   return cli::exit_code::usage;
 }

@@ -19,6 +19,8 @@
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/replay/replay.hpp"
 #include "binlogkit/core/source.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/sql/bound_hazards.hpp"
 #include "binlogkit/sql/sql.hpp"
 #include "commands.hpp"
 #include "connect_options.hpp"
@@ -91,6 +93,24 @@ class progress_stdout {
   std::FILE* file_ = nullptr;
 };
 
+// "-- hazard: ..." lines for what is open at the start and stop points (nothing when
+// none: the output is then what it was without the check). Damage before a point is left
+// to the stream, which stops there with its own message.
+void print_hazard_comments(std::FILE* out, const bk::bound_hazards& h) {
+  const auto print = [&](const std::optional<bk::hazard_report>& r, std::string_view which) {
+    if (!r) return;
+    for (const auto& x : r->hazards) {
+      fmt::print(out, "-- hazard: at the {} point {}: {}\n", which, bk::one_line(fmt::format("{}:{}", r->at.file, r->at.pos)),
+                 bk::hazard_line(x));
+    }
+    if (!r->hazards.empty() && !r->read_on_warning.empty()) {
+      fmt::print(out, "-- hazard: reading on after the {} point stopped early: {}\n", which, bk::one_line(r->read_on_warning));
+    }
+  };
+  print(h.start, "start");
+  print(h.stop, "stop");
+}
+
 int run_sql(const sql_args& a) {
   bk::sql_filter filter;
   if (auto err = a.filters.to_filter(filter); !err.empty()) {
@@ -143,9 +163,11 @@ int run_sql(const sql_args& a) {
   ro.load_prefix = abs + "/binlogkit-load-";
 
   stopwatch clock;
+  const auto hazards = bk::find_bound_hazards(inputs, filter, std::nullopt);
   bk::transaction_stream stream(std::move(inputs), std::move(filter), std::move(ro));
   progress_meter meter("sql", stream.bytes_total(), a.progress);
   progress_stdout out(meter, stream);
+  print_hazard_comments(out.get(), hazards);
   auto r = bk::write_sql_text(out.get(), stream, {}, [&](const bk::stream_note& n) {
     meter.finish();
     print_note(n, stream.inputs());
@@ -200,7 +222,15 @@ struct replay_args {
   std::string parallel_batches = "auto";
   std::size_t stream_threshold = bk::replay_options{}.stream_threshold;
   bool verbose = false;
+  bool ignore_hazards = false;
 };
+
+// The exit code of a replay: 3 when hazards at the start point refused it (nothing
+// applied), 1 for any other stop before the end.
+int replay_exit(const bk::replay_result& r) {
+  if (r.ok()) return exit_code::ok;
+  return r.failure->refused_hazards ? exit_code::no_answer : exit_code::damaged;
+}
 
 // "applied 120 transactions (12.0 MiB read), stopped at the end / a stop point / an error,
 // last committed binlog.000002:4567 (GTID 0-1-130)".
@@ -214,7 +244,7 @@ void print_replay_summary(const bk::replay_result& r, bool json, double seconds)
     j["status"] = r.ok() ? "applied" : "failed";
     j["stopped_at_stop_point"] = r.stopped_at_stop_point;
     j["skipped_errors"] = r.skipped_errors;
-    j["exit"] = r.ok() ? exit_code::ok : exit_code::damaged;
+    j["exit"] = replay_exit(r);
     print_summary_json("replay", j, seconds);
     return;
   }
@@ -258,6 +288,7 @@ int run_replay(replay_args& a) {
               : a.parallel_batches == "off" ? bk::replay_options::batch_mode::never
                                             : bk::replay_options::batch_mode::automatic;
   o.verbose = a.verbose;
+  o.ignore_hazards = a.ignore_hazards;
   o.stream_threshold = a.stream_threshold;
   const bool tty = ::isatty(STDERR_FILENO) != 0;
   const bool json = a.progress == "json";
@@ -309,7 +340,7 @@ int run_replay(replay_args& a) {
     }
   }
   print_replay_summary(r, json, clock.seconds());
-  return r.ok() ? exit_code::ok : exit_code::damaged;
+  return replay_exit(r);
 }
 
 }  // namespace
@@ -373,6 +404,9 @@ command_runner add_replay_commands(CLI::App& app, const command_line_password& p
                  "Name of this replay in binlogkit.replay_progress, at most 64 characters and no '#' "
                  "(default: the first file's name without its .NNNNNN suffix, '#' as '_')");
   rp->add_flag("--resume", ra->resume, "Continue after the last transaction recorded for the replay id");
+  rp->add_flag("--ignore-hazards", ra->ignore_hazards,
+               "Start even when a temporary table or LOAD DATA file from before the start point (a start option or "
+               "--resume) is needed after it (listed as warnings; the server then fails where the list says)");
   rp->add_option("--skip-errors", ra->skip_errors, "Server error numbers to skip, e.g. 1062,1032 (each reported)")
       ->delimiter(',')
       ->allow_extra_args(false);

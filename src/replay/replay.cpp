@@ -16,6 +16,8 @@
 #include "binlogkit/core/binlog_name.hpp"
 #include "binlogkit/events/inputs.hpp"
 #include "binlogkit/events/reader.hpp"
+#include "binlogkit/rows/row_text.hpp"
+#include "binlogkit/sql/bound_hazards.hpp"
 #include "binlogkit/core/source.hpp"
 #include "progress_rows.hpp"
 #include "replay/job_builder.hpp"
@@ -94,6 +96,7 @@ std::string replay_failure::text() const {
   }
   if (!statement.empty()) fmt::format_to(std::back_inserter(s), "\n  statement: {}", statement);
   if (server_errno != 0) fmt::format_to(std::back_inserter(s), "\n  server:    error {}: {}", server_errno, server_error);
+  for (const auto& h : hazards) fmt::format_to(std::back_inserter(s), "\n  hazard:    {}", h);
   return s;
 }
 
@@ -364,6 +367,77 @@ std::optional<replay_failure> set_up_slots(sql_connection& db, const replay_opti
   return std::nullopt;
 }
 
+// The hazards at the start point (the filter's start rules or the resume point) and the
+// stop point, found in one pass over the inputs (find_bound_hazards) before anything is
+// applied: those that make the start wrong refuse it unless ignore_hazards; the rest
+// are warned on, as are those needed only at or after the stop point (never applied).
+// A damaged input is left to the stream, which stops there.
+std::optional<replay_failure> check_hazards(const std::vector<binlog_input>& inputs,
+                                            const std::vector<std::string>& file_names, const replay_options& options,
+                                            const std::optional<std::pair<std::string, std::uint64_t>>& resume_point) {
+  std::optional<std::pair<std::size_t, std::uint64_t>> resume;
+  if (resume_point) {
+    for (std::size_t i = 0; i < file_names.size(); ++i) {
+      if (file_names[i] == resume_point->first) resume = std::pair{i, resume_point->second};
+    }
+    if (!resume) return std::nullopt;  // the stream's check names the missing file
+  }
+  const auto found = find_bound_hazards(inputs, options.filter, resume);
+  const auto warn = [&](const std::string& text) {
+    if (options.on_warning) {
+      options.on_warning(text);
+    } else if (options.on_note) {
+      options.on_note(text);
+    }
+  };
+  // An event at or after the stop point is never applied: a hazard needed only there
+  // cannot make the replay fail.
+  const auto index_of = [&](const std::string& file) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (inputs[i].name == file) return i;
+    }
+    return inputs.size();
+  };
+  const auto before_stop = [&](const hazard_place& p) {
+    if (!found.stop) return true;
+    const auto a = index_of(p.file), b = index_of(found.stop->at.file);
+    return a < b || (a == b && p.pos < found.stop->at.pos);
+  };
+  replay_failure refused;
+  if (found.start) {
+    const auto& r = *found.start;
+    for (const auto& h : r.hazards) {
+      if (hazard_blocks_start(h) && before_stop(*h.needed_by) && !options.ignore_hazards) {
+        refused.hazards.push_back(hazard_line(h));
+      } else {
+        warn(fmt::format("hazard at the start point {}:{}: {}", one_line(r.at.file), r.at.pos, hazard_line(h)));
+      }
+    }
+    if (!r.read_on_warning.empty() && !r.hazards.empty()) {
+      warn(fmt::format("reading on after the start point stopped early ({}): a hazard without \"needed by\" may be "
+                       "needed past there", one_line(r.read_on_warning)));
+    }
+    if (!refused.hazards.empty()) {
+      refused.message = fmt::format(
+          "the start point {}:{} has {} hazard(s) that a replay starting there cannot apply: start at or before "
+          "where each opened, or --ignore-hazards to replay anyway",
+          one_line(r.at.file), r.at.pos, refused.hazards.size());
+      refused.file = r.at.file;
+      refused.position = r.at.pos;
+      refused.gtid = r.at.gtid;
+      refused.refused_hazards = true;
+      return refused;
+    }
+  }
+  if (found.stop) {
+    for (const auto& h : found.stop->hazards) {
+      warn(fmt::format("hazard at the stop point {}:{}: {}", one_line(found.stop->at.file), found.stop->at.pos,
+                       hazard_line(h)));
+    }
+  }
+  return std::nullopt;
+}
+
 replay_result replay_sources(std::vector<source>& sources, const replay_options& options,
                              const connection_factory& connect) {
   replay_result res;
@@ -391,6 +465,12 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
     return fail("--replay-id may not contain '#' (it names the rows of a parallel replay's connections)");
   }
 
+  // Without --resume the start point is known before connecting (with it, once the
+  // progress row is read).
+  if (!options.resume) {
+    if (auto f = check_hazards(inputs, file_names, options, std::nullopt)) return fail_with(std::move(*f));
+  }
+
   // -- connection ---------------------------------------------------------------------
   std::string connect_error;
   const std::unique_ptr<sql_connection> connection =
@@ -411,6 +491,9 @@ replay_result replay_sources(std::vector<source>& sources, const replay_options&
   std::uint64_t transactions = progress.transactions;
   std::optional<std::pair<std::string, std::uint64_t>> resume_point = progress.resume_point;
   const bool slot_rows_found = progress.slot_rows_found;
+  if (options.resume) {
+    if (auto f = check_hazards(inputs, file_names, options, resume_point)) return fail_with(std::move(*f));
+  }
 
 
   render_options ro;

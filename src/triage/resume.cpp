@@ -297,7 +297,7 @@ void mark_applied_damage(triage_report& rep) {
 
 // The replica stopped while statement-format sessions held temporary tables: only its SQL
 // thread has them, in memory.
-void note_temp_tables(triage_report& rep, const std::vector<detail::open_temp_table>& open) {
+void note_temp_tables(triage_report& rep, const std::vector<open_temp_table>& open) {
   std::string list;
   for (const auto& t : open) {
     if (!list.empty()) list += ", ";

@@ -24,7 +24,7 @@
 #include "triage/gtid_state.hpp"
 #include "triage/resync.hpp"
 #include "triage/source_coordinates.hpp"
-#include "triage/temp_tables.hpp"
+#include "binlogkit/events/temp_tables.hpp"
 
 namespace binlogkit::detail {
 

@@ -8,9 +8,9 @@
 
 #include "binlogkit/triage/triage.hpp"
 #include "support/binlog_builder.hpp"
-#include "triage/temp_tables.hpp"
+#include "binlogkit/events/temp_tables.hpp"
 
-using binlogkit::detail::temp_table_tracker;
+using binlogkit::temp_table_tracker;
 
 namespace {
 std::string names(const temp_table_tracker& t) {

@@ -144,9 +144,15 @@ struct replay_options {
   std::function<void(const replay_progress&)> on_progress;
   // Notes (skipped errors, stop points inside transactions, …), one line each.
   std::function<void(const std::string&)> on_note;
-  // Warnings (the last file, flagged in use, ends inside an event: what was left out);
+  // Warnings (the last file, flagged in use, ends inside an event: what was left out;
+  // hazards at the stop point, and at the start point those that do not refuse it);
   // on_note receives them when this is not set.
   std::function<void(const std::string&)> on_warning;
+  // Start even when a temporary table or a LOAD DATA file from before the start point
+  // (a start rule of the filter, or the resume point) is needed after it
+  // (bound_hazards.hpp); they are warned on instead. Without it the replay refuses to
+  // start (replay_failure::refused_hazards) before applying anything.
+  bool ignore_hazards = false;
 };
 
 // Why a replay stopped early. Owns its text (it names server messages and statements).
@@ -159,6 +165,10 @@ struct replay_failure {
   unsigned server_errno = 0;
   std::string server_error;
   bool unreadable_input = false;  // an input could not be opened: nothing was applied
+  // The start point has hazards that make starting there wrong (listed one a line, as
+  // hazard_line writes them): nothing was applied.
+  bool refused_hazards = false;
+  std::vector<std::string> hazards;
 
   [[nodiscard]] std::string text() const;  // multi-line, for stderr
 };
