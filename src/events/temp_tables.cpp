@@ -10,14 +10,26 @@ namespace binlogkit {
 namespace {
 
 // The statement's first words in lower case, comments of the "/*!NNNNN ... */" kind
-// opened (their text kept), other comments and runs of blanks as one space; at most
-// `limit` bytes of the statement are looked at.
+// opened (their text kept), other comments and runs of blanks as one space, except inside
+// a backquoted name, which is kept byte for byte (lowered); at most `limit` bytes of the
+// statement are looked at.
 std::string normalised_head(std::string_view sql, std::size_t limit = 512) {
   std::string out;
   sql = sql.substr(0, std::min(limit, sql.size()));
   out.reserve(sql.size());
   for (std::size_t i = 0; i < sql.size(); ++i) {
     const char c = sql[i];
+    if (c == '`') {  // a quoted identifier: kept as written (lowered), blanks and "*/" inside it too
+      out += c;
+      for (++i; i < sql.size(); ++i) {
+        const char q = sql[i];
+        out += q >= 'A' && q <= 'Z' ? static_cast<char>(q - 'A' + 'a') : q;
+        if (q != '`') continue;
+        if (i + 1 < sql.size() && sql[i + 1] == '`') out += sql[++i];  // `` stands for one `
+        else break;
+      }
+      continue;
+    }
     if (c == '/' && i + 2 < sql.size() && sql[i + 1] == '*' && sql[i + 2] == '!') {
       i += 2;  // "/*!" then the version digits
       while (i + 1 < sql.size() && std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) ++i;

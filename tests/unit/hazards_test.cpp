@@ -435,3 +435,20 @@ TEST_SUITE("hazards") {
   }
 
 }
+
+TEST_SUITE("hazards") {
+  TEST_CASE("hazards: a backquoted temporary table name is kept as written, blanks and comment marks in it") {
+    for (const std::string name : {"t\n*/ x", "a  b", "/*!50000 c*/", "t``q"}) {
+      CAPTURE(name);
+      fixture fx;
+      const auto create = fx.q(6, "db", "CREATE TEMPORARY TABLE `" + name + "` (a INT)");
+      const auto p = fx.end();
+      const auto use = fx.q(6, "db", "INSERT INTO u SELECT a FROM `" + name + "`");
+      fx.q(6, "db", "DROP /*!40005 TEMPORARY */ TABLE IF EXISTS `" + name + "`");
+      const auto r = at(fx.file(), std::to_string(p));
+      std::string unquoted;  // the name as the server knows it: `` is one `
+      for (std::size_t i = 0; i < name.size(); ++i) unquoted += name[i], i += name.compare(i, 2, "``") == 0 ? 1 : 0;
+      CHECK(summary(r) == "temporary_table db." + unquoted + " 6 " + std::to_string(create) + " -> " + std::to_string(use));
+    }
+  }
+}
