@@ -62,13 +62,27 @@ void append_one_line(std::string& out, std::string_view text, bool escape_backsl
   static constexpr char hex[] = "0123456789abcdef";
   auto needs_escape = [escape_backslash](char ch) {
     const auto c = static_cast<unsigned char>(ch);
-    return c < 0x20 || c == 0x7f || (escape_backslash && c == '\\');
+    return c < 0x20 || c == 0x7f || c == 0xc2 || (escape_backslash && c == '\\');
   };
   for (;;) {
     const auto bad = std::find_if(text.begin(), text.end(), needs_escape);
     out.append(text.begin(), bad);
     if (bad == text.end()) return;
+    const auto at = static_cast<std::size_t>(bad - text.begin());
     const auto c = static_cast<unsigned char>(*bad);
+    if (c == 0xc2) {
+      if (!c1_control_at(text, at)) {  // another character of U+0080..U+00BF: kept
+        out += *bad;
+        text.remove_prefix(at + 1);
+        continue;
+      }
+      const auto next = static_cast<unsigned char>(text[at + 1]);
+      out += "\\xc2\\x";
+      out += hex[next >> 4];
+      out += hex[next & 15];
+      text.remove_prefix(at + 2);
+      continue;
+    }
     out += '\\';
     switch (c) {
       case '\n': out += 'n'; break;
@@ -85,10 +99,11 @@ void append_one_line(std::string& out, std::string_view text, bool escape_backsl
 }
 
 std::string quote_identifier(std::string_view s) {
-  const bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
+  bool plain = std::none_of(s.begin(), s.end(), [](char ch) {
     const auto c = static_cast<unsigned char>(ch);
     return c < 0x20 || c == 0x7f;
   });
+  for (std::size_t i = 0; plain && i < s.size(); ++i) plain = !c1_control_at(s, i);
   if (plain) return sql_identifier(s);  // as mysqlbinlog -v prints it
   std::string quoted = sql_identifier(s);
   std::string out;

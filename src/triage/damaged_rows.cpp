@@ -186,8 +186,8 @@ std::string escape_c1_controls(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0u;
-    if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+    if (c1_control_at(text, i)) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
       out += "\\xc2\\x";
       out += hex[next >> 4];
       out += hex[next & 15];

@@ -27,6 +27,16 @@ TEST_SUITE("row_text") {
     CHECK(out == "a\\\\b\\nc\\rd\\te\\x01f\\x7fg\xc3\xa9");
   }
 
+  TEST_CASE("comment text: UTF-8 C1 controls are escaped, other characters from U+0080 kept") {
+    // U+009B (C2 9B) is CSI to a terminal: "\xc2\x9b" "31m" would colour, "2J" clear.
+    std::string out;
+    append_one_line(out, "t\xc2\x9b" "2J\xc2\x80\xc2\x9f|\xc2\xa0\xc2\xbf\xc3\xa9\xc2", false);
+    CHECK(out == "t\\xc2\\x9b2J\\xc2\\x80\\xc2\\x9f|\xc2\xa0\xc2\xbf\xc3\xa9\xc2");
+    CHECK(one_line("a\xc2\x85" "b") == "a\\xc2\\x85b");
+    CHECK(quote_identifier("t\xc2\x9b" "31m") == "`t\\xc2\\x9b31m`");
+    CHECK(quote_identifier("caf\xc3\xa9") == "`caf\xc3\xa9`");
+  }
+
   TEST_CASE("dump: a newline in a QUERY event's database name stays inside its # line") {
     binlog_builder b(server::mariadb_10_11);
     // QUERY post-header: thread_id 4, exec_time 4, db length 1, error code 2, status vars

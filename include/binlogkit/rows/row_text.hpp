@@ -20,13 +20,22 @@ namespace binlogkit {
 
 // A backquoted identifier, backquotes doubled, for a comment line of text output:
 // control bytes (newline, carriage return, tab, any byte below 0x20, DEL) as \n, \r,
-// \t or \xHH (append_one_line; a backslash stays as mysqlbinlog -v prints it), so
-// that a name never ends the line it is in (piped into a client, the rest would run).
+// \t or \xHH and UTF-8 C1 controls as \xc2\xHH (append_one_line; a backslash stays as
+// mysqlbinlog -v prints it), so that a name never ends the line it is in (piped into a
+// client, the rest would run) nor sends a terminal an escape sequence.
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 
-// Appends `text` with every control byte as \n, \r, \t or \xHH (and a backslash as
-// \\ when `escape_backslash`, which keeps the escapes unambiguous): one line, whatever
-// the bytes of a name or value from the binlog.
+// Whether text[i] starts a C1 control character in UTF-8 (U+0080..U+009F, the bytes
+// C2 80..C2 9F): a terminal takes U+009B as CSI, the start of an escape sequence.
+[[nodiscard]] inline bool c1_control_at(std::string_view text, std::size_t i) noexcept {
+  return i + 1 < text.size() && static_cast<unsigned char>(text[i]) == 0xc2 &&
+         (static_cast<unsigned char>(text[i + 1]) & 0xe0) == 0x80;
+}
+
+// Appends `text` with every control byte as \n, \r, \t or \xHH, a UTF-8 C1 control as
+// \xc2\xHH (and a backslash as \\ when `escape_backslash`, which keeps the escapes
+// unambiguous): one line, nothing a terminal acts on, whatever the bytes of a name or
+// value from the binlog.
 void append_one_line(std::string& out, std::string_view text, bool escape_backslash);
 // The same as a string, backslashes escaped: a name from the files on a line of a report.
 [[nodiscard]] std::string one_line(std::string_view text);
