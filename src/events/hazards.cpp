@@ -97,6 +97,15 @@ void hazard_tracker::begin_file(std::string_view name) { file_.assign(name); }
 
 hazard_place hazard_tracker::here(const event_view& ev) const { return {file_, ev.offset, txn_.gtid().text()}; }
 
+// The source restarted (a format description with `created` != 0 from the server that
+// wrote the binlog): its sessions ended. A source sending from the middle of a binlog (a
+// replica reconnecting) zeroes `created` in the format description it sends, so that the
+// replica keeps its temporary tables: only a real start counts.
+void hazard_tracker::sessions_ended() {
+  temps_.close_all();
+  std::erase_if(followed_, [](const tracked& x) { return x.h.kind == hazard_kind::temporary_table && !x.h.needed_by; });
+}
+
 result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
   const auto t = ev.type();
   if (const auto* fd = std::get_if<format_description_event>(&d)) {
@@ -104,15 +113,18 @@ result<void> hazard_tracker::feed(const event_view& ev, const any_event& d) {
     // reconnected; the transaction is sent again whole.
     if (txn_.abandon()) group_.open = false;
     if (fd->format != nullptr && fd->format->create_timestamp() != 0) {
-      // The source restarted: its sessions ended. A source sending from the middle of a
-      // binlog (a replica reconnecting) zeroes `created` in the format description it
-      // sends, so that the replica keeps its temporary tables: only a real start counts.
-      temps_.close_all();
-      std::erase_if(followed_, [](const tracked& x) {
-        return x.h.kind == hazard_kind::temporary_table && !x.h.needed_by;
-      });
+      // The writer of the file started: at offset 4 it may be a replica's own relay log
+      // (the replica restarted, which loses its SQL thread's temporary tables: a hazard,
+      // not an end), told by the next event, a Rotate from the source's server id.
+      if (ev.offset == 4) start_pending_ = ev.header.server_id;
+      else sessions_ended();
     }
     return {};
+  }
+  if (start_pending_) {
+    const bool relay_log = t == event_type::rotate && ev.header.server_id != *start_pending_;
+    start_pending_.reset();
+    if (!relay_log) sessions_ended();
   }
   if (!any_transaction_) note_start_state(ev, d);
   const auto step = txn_.feed(ev, d);

@@ -398,41 +398,60 @@ TEST_SUITE("hazards") {
   }
 }
 
+
+namespace {
+
+// A MySQL 8.0 log that starts with the XID of a transaction begun in a log not given, then
+// a transaction, a CREATE TEMPORARY TABLE, the point, [a COMMIT out of place,] and a
+// transaction that uses the table.
+struct started_inside_log {
+  std::vector<std::uint8_t> data;
+  std::uint64_t tail = 0, create = 0, point = 0, stray = 0, use = 0;
+};
+started_inside_log started_inside_set(bool stray) {
+  bk_test::binlog_builder b{bk_test::server::mysql_8_0, false};
+  const bk_test::header_spec h{};
+  byte_writer x;
+  x.u64(3);
+  started_inside_log out;
+  out.tail = b.add(bk::event_type::xid, bk_test::as_bytes(x.data()), h);
+  b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(24)), h);
+  b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")), h);
+  b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u VALUES (1)")), h);
+  b.add(bk::event_type::xid, bk_test::as_bytes(x.data()), h);
+  out.create = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "CREATE TEMPORARY TABLE t1 (a INT)")), h);
+  out.point = b.data().size();
+  // Once the grammar is in step, a COMMIT out of place is damage again (after the point:
+  // the reading on stops there with a warning).
+  if (stray) out.stray = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "COMMIT")), h);
+  b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(25)), h);
+  b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")), h);
+  out.use = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u SELECT a FROM t1")), h);
+  b.add(bk::event_type::xid, bk_test::as_bytes(x.data()), h);
+  out.data = b.data();
+  return out;
+}
+
+}  // namespace
+
 TEST_SUITE("hazards") {
   TEST_CASE("hazards: an input that starts inside a transaction (relay logs purged) is read from its next start") {
     for (const bool stray : {false, true}) {
       CAPTURE(stray);
-      bk_test::binlog_builder b{bk_test::server::mysql_8_0, false};
-      byte_writer x;
-      x.u64(3);
-      // The tail of a transaction begun in a log not given: its XID.
-      const auto tail = b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
-      b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(24)));
-      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")));
-      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u VALUES (1)")));
-      b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
-      const auto create = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "CREATE TEMPORARY TABLE t1 (a INT)")));
-      const auto p = b.data().size();
-      // Once the grammar is in step, a COMMIT out of place is damage again (after the
-      // point: the reading on stops there with a warning).
-      const auto bad = stray ? b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "COMMIT"))) : 0;
-      b.add(bk::event_type::gtid, bk_test::as_bytes(mysql_gtid(25)));
-      b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "BEGIN")));
-      const auto use = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", "INSERT INTO u SELECT a FROM t1")));
-      b.add(bk::event_type::xid, bk_test::as_bytes(x.data()));
-      const auto r = at(loaded{"relay-bin.000007", b.data()}, std::to_string(p));
-      CHECK(r.started_inside == "relay-bin.000007:" + std::to_string(tail));
+      const auto set = started_inside_set(stray);
+      const auto r = at(loaded{"relay-bin.000007", set.data}, std::to_string(set.point));
+      CHECK(r.started_inside == "relay-bin.000007:" + std::to_string(set.tail));
       if (!stray) {
-        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(create) + " -> " + std::to_string(use));
+        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(set.create) + " -> " + std::to_string(set.use));
         CHECK(r.read_on_warning.empty());
       } else {
-        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(create) + " -> later");
-        CHECK(r.read_on_warning ==
-              "relay-bin.000007: bad_body at offset " + std::to_string(bad) +
-                  " (Query event, type 2): COMMIT or ROLLBACK outside a transaction");
+        CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(set.create) + " -> later");
+        CHECK(r.read_on_warning == "relay-bin.000007: bad_body at offset " + std::to_string(set.stray) +
+                                       " (Query event, type 2): COMMIT or ROLLBACK outside a transaction");
       }
     }
   }
+
 
 }
 
@@ -450,5 +469,48 @@ TEST_SUITE("hazards") {
       for (std::size_t i = 0; i < name.size(); ++i) unquoted += name[i], i += name.compare(i, 2, "``") == 0 ? 1 : 0;
       CHECK(summary(r) == "temporary_table db." + unquoted + " 6 " + std::to_string(create) + " -> " + std::to_string(use));
     }
+  }
+}
+
+namespace {
+
+// A log whose format description at offset 4 has `created` != 0 (its writer started),
+// written by `writer`; then, for a relay log, the source's Rotate (server 1); then `sql`
+// by session 5 of server 1. Returns the log and the statement's offset.
+std::pair<std::vector<std::uint8_t>, std::uint64_t> started_log(std::uint32_t writer, bool relay, std::string_view sql) {
+  bk_test::header_spec fde;
+  fde.server_id = writer;
+  fde.timestamp = 1700000500;
+  bk_test::binlog_builder b{bk_test::server::mysql_5_1, false, fde};
+  const bk_test::header_spec source{};  // server 1
+  if (relay) {
+    byte_writer r;  // ROTATE body: | 8 position | next file name |
+    r.u64(4).str("binlog.000002");
+    b.add(bk::event_type::rotate, bk_test::as_bytes(r.data()), source);
+  }
+  const auto at = b.add(bk::event_type::query, bk_test::as_bytes(query(5, "db", sql)), source);
+  return {b.data(), at};
+}
+
+}  // namespace
+
+TEST_SUITE("hazards") {
+  TEST_CASE("hazards: a relay log written after the replica restarted keeps the source's temporary tables open") {
+    const auto [a, create] = started_log(2, true, "CREATE TEMPORARY TABLE t1 (a INT)");
+    const auto [b, use] = started_log(2, true, "INSERT INTO u SELECT a FROM t1");
+    const std::string point = "relay-bin.000001:" + std::to_string(a.size());
+    const auto r = bk::find_hazards({{"relay-bin.000001", {a.data(), a.size()}}, {"relay-bin.000002", {b.data(), b.size()}}},
+                                    *bk::parse_hazard_point(point));
+    // The replica's restart lost the table; the source's session goes on using it.
+    REQUIRE(r.hazards.size() == 1);
+    CHECK(summary(r) == "temporary_table db.t1 5 " + std::to_string(create) + " -> " + std::to_string(use));
+    CHECK(r.hazards[0].needed_by->file == "relay-bin.000002");
+    // A binlog of a source that restarted: its sessions ended, nothing needs t1 any more.
+    const auto [c, create2] = started_log(1, false, "CREATE TEMPORARY TABLE t1 (a INT)");
+    const auto [d, use2] = started_log(1, false, "INSERT INTO u SELECT a FROM t1");
+    const auto r2 = bk::find_hazards({{"binlog.000001", {c.data(), c.size()}}, {"binlog.000002", {d.data(), d.size()}}},
+                                     *bk::parse_hazard_point("binlog.000001:" + std::to_string(c.size())));
+    CHECK(summary(r2).empty());
+    (void)create2, (void)use2;
   }
 }

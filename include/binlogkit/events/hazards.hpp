@@ -126,6 +126,7 @@ class hazard_tracker {
     std::uint64_t start_pos = 0;
   };
   hazard_place here(const event_view& ev) const;
+  void sessions_ended();
   void note_start_state(const event_view& ev, const any_event& d);
   void add_to_state();
   [[nodiscard]] std::vector<tracked> collect() const;
@@ -149,6 +150,9 @@ class hazard_tracker {
   group_state group_;
   std::vector<tracked> followed_;
   bool following_ = false;
+  // A format description with `created` != 0 at offset 4, by this server id: a source
+  // start, unless the next event is a Rotate from another server (a relay log's own).
+  std::optional<std::uint32_t> start_pending_;
   bool seen_start_ = false;  // a GTID, BEGIN or XA START was read: the grammar is in step
   std::optional<hazard_place> started_inside_;
   bool any_transaction_ = false;
