@@ -6,16 +6,11 @@
 
 #include "binlogkit/events/reader.hpp"
 #include "binlogkit/rows/row_text.hpp"
+#include "filters.hpp"
 
 namespace binlogkit {
 
 namespace {
-
-// What a --stop-datetime passes over (as transaction_filter::stops_at does).
-bool stop_meta(event_type t) noexcept {
-  return t == event_type::format_description || t == event_type::start_v3 || t == event_type::rotate ||
-         t == event_type::stop;
-}
 
 // Events that begin no transaction (a start point is never at one).
 bool is_meta(event_type t) noexcept {
@@ -28,7 +23,8 @@ class bound_scan {
  public:
   bound_scan(const std::vector<binlog_input>& inputs, const sql_filter& filter,
              std::optional<std::pair<std::size_t, std::uint64_t>> resume, bound_hazards& out)
-      : inputs_(inputs), f_(filter), resume_(resume), out_(out) {
+      : inputs_(inputs), f_(filter), filter_(filter), resume_(resume), out_(out) {
+    if (resume_) filter_.resume_after(resume_->first, resume_->second);
     start_wanted_ = f_.start_position > 0 || f_.start_datetime || f_.include_gtids || resume_;
     stop_wanted_ = f_.stop_position || f_.stop_datetime;
   }
@@ -70,9 +66,7 @@ class bound_scan {
   }
 
   [[nodiscard]] bool keeps_start(std::size_t i, const event_view& ev, const any_event& d) const {
-    if (resume_ && (i < resume_->first || (i == resume_->first && ev.offset < resume_->second))) return false;
-    if (i == 0 && ev.offset < f_.start_position) return false;
-    if (f_.start_datetime && static_cast<std::int64_t>(ev.header.timestamp) < *f_.start_datetime) return false;
+    if (filter_.skip_at_start(i, ev) != detail::skip_reason::none) return false;
     if (f_.include_gtids) {
       transaction_tracker probe = main_.transactions();  // the GTID this event opens
       (void)probe.feed(ev, d);
@@ -82,9 +76,7 @@ class bound_scan {
   }
 
   [[nodiscard]] bool stops_at(std::size_t i, const event_view& ev) const {
-    if (i + 1 == inputs_.size() && f_.stop_position && ev.offset >= *f_.stop_position) return true;
-    return !stop_meta(ev.type()) && f_.stop_datetime &&
-           static_cast<std::int64_t>(ev.header.timestamp) >= *f_.stop_datetime;
+    return filter_.stops_at(ev, i + 1 == inputs_.size()) != detail::stop_point::none;
   }
 
   static hazard_report report_at(const hazard_tracker& t, hazard_place at) {
@@ -148,6 +140,7 @@ class bound_scan {
 
   const std::vector<binlog_input>& inputs_;
   const sql_filter& f_;
+  detail::transaction_filter filter_;  // the stream's own start and stop rules
   std::optional<std::pair<std::size_t, std::uint64_t>> resume_;
   bound_hazards& out_;
   bool start_wanted_ = false, stop_wanted_ = false;
