@@ -229,6 +229,8 @@ result<void> hazard_tracker::on_query(const event_view& ev, const query_event& q
 // More open at once than the tracker follows (a hostile or broken log: following each
 // would cost time in proportion to their number at every later statement). An error, not
 // a shorter list: "no hazard" must never come from a list that was cut.
+static_assert(temp_table_tracker::max_open == 4096 && hazard_tracker::max_open_each == 4096,
+              "the too_many texts name the limit");
 unexpected<error> hazard_tracker::too_many(const event_view& ev, std::string_view static_detail) {
   return unexpected<error>(error{errc::bad_body, ev.offset, static_cast<std::int16_t>(ev.header.type_code),
                                  static_detail});
