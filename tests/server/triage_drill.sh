@@ -274,8 +274,8 @@ damage_flip_middle() {  # a relay log after the SQL thread's one, not the last: 
 }
 # damage_torn_tail DIR [any]: the last relay log cut inside its last replicated event. With
 # `any` (after a SIGKILL, which may land just after a rotation, when the last relay log holds
-# only its headers) the last event past the format description is cut when no replicated
-# event is there.
+# only its headers, or only its format description) its last complete event is cut when no
+# replicated event is there.
 damage_torn_tail() {
   local d=$1 names f last="" header="" off len type sid size
   mapfile -t names < <(relay_names "$d")
@@ -283,7 +283,7 @@ damage_torn_tail() {
   size=$(stat -c %s -- "$f")
   while read -r off len type sid; do
     ((off + len > size)) && continue  # already cut
-    ((off > 4)) && header="$off $len"
+    header="$off $len"  # the last complete event: the format description only if it is alone
     ((sid == 2)) && continue  # the replica's own
     case $type in 3 | 4 | 15 | 161 | 163) continue ;; esac
     last="$off $len"
@@ -338,8 +338,10 @@ damage_kill9() {
   # Killed once the fourth relay log or a later one holds replicated events (past its
   # headers: more than 16 KiB), so that the kill lands in the middle of the fetch.
   local names
+  # (Or once the IO thread has fetched everything, when the fetch outran the polling.)
   until mapfile -t names < <(relay_names "$d"); ((${#names[@]} >= 4)) &&
-    (($(stat -c %s -- "$d/relay/${names[-1]}" 2>/dev/null || echo 0) > 16384)); do
+    { (($(stat -c %s -- "$d/relay/${names[-1]}" 2>/dev/null || echo 0) > 16384)) ||
+      [[ $(slave_status_field "$d" Gtid_IO_Pos) == "$source_gtid" ]]; }; do
     ((SECONDS < deadline)) || fail "the copy's IO thread wrote no relay logs in 60 s"
     sleep 0.05
   done
